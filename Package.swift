@@ -1,0 +1,66 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Release builds optimise across module boundaries so the layered modules
+// (RESP -> Storage -> Commands -> Server) cost nothing on the hot path.
+let hot: [SwiftSetting] = [
+    .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "RingKV",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ringkv-server", targets: ["ringkv-server"]),
+        .executable(name: "ringkv-capture", targets: ["ringkv-capture"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // liburing from Debian's liburing-dev, plus a header shim for its macros.
+        .systemLibrary(
+            name: "CLiburing",
+            pkgConfig: "liburing",
+            providers: [.apt(["liburing-dev"])]
+        ),
+        // Wire format: incremental RESP parser and RESP2/RESP3 reply encoder.
+        .target(name: "RESP", swiftSettings: hot),
+        // Per-shard keyspace: byte keys, compact entries, hash table, expiry.
+        .target(name: "Storage", swiftSettings: hot),
+        // redis.conf-style configuration: parsing, directive table, defaults.
+        .target(name: "Config", swiftSettings: hot),
+        // Command table and one file per command family.
+        .target(name: "Commands", dependencies: ["RESP", "Storage", "Config"], swiftSettings: hot),
+        // Workers, io_uring and epoll backends, connections, shard messaging.
+        .target(
+            name: "Server",
+            dependencies: [
+                "CLiburing", "RESP", "Storage", "Commands", "Config",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: hot
+        ),
+        // AF_PACKET / TPACKET_V3 capture: C shim for linux/if_packet.h, then Swift.
+        .target(name: "CPacket"),
+        .target(name: "PacketCapture", dependencies: ["CPacket", "CLiburing"], swiftSettings: hot),
+        .executableTarget(
+            name: "ringkv-server",
+            dependencies: ["Server", "Config", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: hot
+        ),
+        .executableTarget(
+            name: "ringkv-capture",
+            dependencies: [
+                "PacketCapture",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: hot
+        ),
+        .testTarget(name: "RESPTests", dependencies: ["RESP"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+        .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
