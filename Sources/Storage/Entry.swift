@@ -1,0 +1,328 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The Redis type of a value. Strings are stored inline in the entry; the
+/// other types hang off it as objects with their own compact encodings.
+public enum ValueType: UInt8, Sendable {
+    case string = 0, list = 1, set = 2, zset = 3, hash = 4, stream = 5
+
+    public var name: StaticString {
+        switch self {
+        case .string: return "string"
+        case .list: return "list"
+        case .set: return "set"
+        case .zset: return "zset"
+        case .hash: return "hash"
+        case .stream: return "stream"
+        }
+    }
+}
+
+/// How an entry's payload is stored.
+public enum Payload: UInt8, Sendable {
+    /// varint length + bytes (OBJECT ENCODING says embstr or raw by length).
+    case bytes = 0
+    /// A string that is a canonical 64-bit integer, stored as 8 bytes.
+    case int = 1
+    /// A retained object for list/set/zset/hash/stream values.
+    case object = 2
+}
+
+/// Objects behind non-string values implement this; the entry keeps them
+/// retained and releases them when it is freed.
+public protocol ValueObject: AnyObject {
+    var encodingName: StaticString { get }
+    func copy() -> ValueObject
+}
+
+/// One key and its value in a single malloc block, so a small string key
+/// costs one allocation and no pointers beyond the table slot.
+///
+///     0      type (low nibble) | payload kind (high nibble)
+///     1      flags: bit 0 = has expiry
+///     2..4   LRU clock, seconds, 24 bits (OBJECT IDLETIME)
+///     [5..12 expire-at ms, 13..16 index in the keyspace's expiry list]
+///     varint key length, key bytes
+///     payload: varint length + bytes | 8-byte Int64 | 8-byte object pointer
+public struct Entry: Equatable {
+    public let raw: UnsafeMutableRawPointer
+
+    @inlinable public init(_ raw: UnsafeMutableRawPointer) { self.raw = raw }
+
+    @inlinable public var type: ValueType { ValueType(rawValue: raw.load(as: UInt8.self) & 0x0F)! }
+    @inlinable public var payload: Payload { Payload(rawValue: raw.load(as: UInt8.self) >> 4)! }
+    @inlinable public var hasExpire: Bool { raw.load(fromByteOffset: 1, as: UInt8.self) & 1 != 0 }
+
+    @inlinable public var expireAt: Int64 {
+        get { hasExpire ? raw.loadUnaligned(fromByteOffset: 5, as: Int64.self) : -1 }
+        nonmutating set { raw.storeBytes(of: newValue, toByteOffset: 5, as: Int64.self) }
+    }
+
+    @inlinable var expireIndex: Int {
+        get { Int(raw.loadUnaligned(fromByteOffset: 13, as: UInt32.self)) }
+        nonmutating set { raw.storeBytes(of: UInt32(truncatingIfNeeded: newValue), toByteOffset: 13, as: UInt32.self) }
+    }
+
+    @inlinable public var lru: UInt32 {
+        get {
+            UInt32(raw.load(fromByteOffset: 2, as: UInt8.self))
+                | UInt32(raw.load(fromByteOffset: 3, as: UInt8.self)) << 8
+                | UInt32(raw.load(fromByteOffset: 4, as: UInt8.self)) << 16
+        }
+        nonmutating set {
+            raw.storeBytes(of: UInt8(truncatingIfNeeded: newValue), toByteOffset: 2, as: UInt8.self)
+            raw.storeBytes(of: UInt8(truncatingIfNeeded: newValue >> 8), toByteOffset: 3, as: UInt8.self)
+            raw.storeBytes(of: UInt8(truncatingIfNeeded: newValue >> 16), toByteOffset: 4, as: UInt8.self)
+        }
+    }
+
+    @inlinable var keyOffset: Int { hasExpire ? 17 : 5 }
+
+    @inlinable public var key: UnsafeBufferPointer<UInt8> {
+        var off = keyOffset
+        let len = readVarint(raw, &off)
+        return UnsafeBufferPointer(start: (raw + off).assumingMemoryBound(to: UInt8.self), count: len)
+    }
+
+    @inlinable var payloadOffset: Int {
+        var off = keyOffset
+        let len = readVarint(raw, &off)
+        return off + len
+    }
+
+    /// The bytes of a `.bytes` payload.
+    @inlinable public var bytes: UnsafeBufferPointer<UInt8> {
+        var off = payloadOffset
+        let len = readVarint(raw, &off)
+        return UnsafeBufferPointer(start: (raw + off).assumingMemoryBound(to: UInt8.self), count: len)
+    }
+
+    @inlinable public var intValue: Int { raw.loadUnaligned(fromByteOffset: payloadOffset, as: Int.self) }
+
+    /// Overwrites an int payload in place (INCR on an int-encoded value).
+    @inlinable public func setIntValue(_ v: Int) { raw.storeBytes(of: v, toByteOffset: payloadOffset, as: Int.self) }
+
+    public var object: ValueObject {
+        let bits = raw.loadUnaligned(fromByteOffset: payloadOffset, as: UInt.self)
+        return Unmanaged<AnyObject>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!).takeUnretainedValue() as! ValueObject
+    }
+
+    /// The value's length as a string (STRLEN), formatting ints on the fly.
+    @inlinable public var stringLength: Int {
+        switch payload {
+        case .bytes: return bytes.count
+        case .int:
+            var tmp: (UInt64, UInt64, UInt64) = (0, 0, 0)
+            return withUnsafeMutableBytes(of: &tmp) { formatDecimal64(intValue, $0.baseAddress!.assumingMemoryBound(to: UInt8.self)) }
+        case .object: return 0
+        }
+    }
+
+    /// Calls `body` with the string value's bytes, formatting ints on the stack.
+    @inlinable public func withStringBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if payload == .int {
+            var tmp: (UInt64, UInt64, UInt64) = (0, 0, 0)
+            return withUnsafeMutableBytes(of: &tmp) { raw in
+                let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                let n = formatDecimal64(intValue, p)
+                return body(UnsafeBufferPointer(start: p, count: n))
+            }
+        }
+        return body(bytes)
+    }
+
+    @inlinable public func keyEquals(_ p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+        let k = key
+        return k.count == n && memcmp(k.baseAddress!, p, n) == 0
+    }
+
+    // MARK: building
+
+    public static func sizeFor(keyLen: Int, payload: Payload, valueLen: Int, expire: Bool) -> Int {
+        var s = (expire ? 17 : 5) + varintSize(keyLen) + keyLen
+        switch payload {
+        case .bytes: s += varintSize(valueLen) + valueLen
+        case .int, .object: s += 8
+        }
+        return s
+    }
+
+    /// Allocates an entry and copies the key in; the caller writes the value
+    /// at the returned payload offset.
+    @inlinable
+    public static func allocate(type: ValueType, key: UnsafePointer<UInt8>, keyLen: Int, payload: Payload,
+                                valueLen: Int, expireAt: Int64, lru: UInt32) -> (Entry, Int) {
+        let hasExp = expireAt >= 0
+        let size = sizeFor(keyLen: keyLen, payload: payload, valueLen: valueLen, expire: hasExp)
+        let raw = malloc(size)!
+        raw.storeBytes(of: type.rawValue | payload.rawValue << 4, as: UInt8.self)
+        raw.storeBytes(of: hasExp ? 1 : 0, toByteOffset: 1, as: UInt8.self)
+        let e = Entry(raw)
+        e.lru = lru
+        var off = 5
+        if hasExp {
+            raw.storeBytes(of: expireAt, toByteOffset: 5, as: Int64.self)
+            raw.storeBytes(of: UInt32(0), toByteOffset: 13, as: UInt32.self)
+            off = 17
+        }
+        writeVarint(raw, &off, keyLen)
+        if keyLen > 0 { (raw + off).copyMemory(from: key, byteCount: keyLen) }
+        off += keyLen
+        if payload == .bytes { writeVarint(raw, &off, valueLen) }
+        return (e, off)
+    }
+
+    @inlinable
+    public static func makeString(key: UnsafePointer<UInt8>, keyLen: Int, value: UnsafePointer<UInt8>?, valueLen: Int,
+                                  expireAt: Int64, lru: UInt32, tryInt: Bool = true) -> Entry {
+        // Values that look like canonical integers are stored as 8 bytes, as Redis does.
+        if tryInt, valueLen <= 20, let v = value, let n = canonicalInt(v, valueLen) {
+            return makeInt(key: key, keyLen: keyLen, value: n, expireAt: expireAt, lru: lru)
+        }
+        let (e, off) = allocate(type: .string, key: key, keyLen: keyLen, payload: .bytes, valueLen: valueLen,
+                                expireAt: expireAt, lru: lru)
+        if valueLen > 0, let v = value { (e.raw + off).copyMemory(from: v, byteCount: valueLen) }
+        return e
+    }
+
+    @inlinable
+    public static func makeInt(key: UnsafePointer<UInt8>, keyLen: Int, value: Int, expireAt: Int64, lru: UInt32) -> Entry {
+        let (e, off) = allocate(type: .string, key: key, keyLen: keyLen, payload: .int, valueLen: 8,
+                                expireAt: expireAt, lru: lru)
+        e.raw.storeBytes(of: value, toByteOffset: off, as: Int.self)
+        return e
+    }
+
+    public static func makeObject(type: ValueType, key: UnsafePointer<UInt8>, keyLen: Int, object: ValueObject,
+                                  expireAt: Int64, lru: UInt32) -> Entry {
+        let (e, off) = allocate(type: type, key: key, keyLen: keyLen, payload: .object, valueLen: 8,
+                                expireAt: expireAt, lru: lru)
+        let bits = UInt(bitPattern: Unmanaged<AnyObject>.passRetained(object).toOpaque())
+        e.raw.storeBytes(of: bits, toByteOffset: off, as: UInt.self)
+        return e
+    }
+
+    /// The same key and value with a different expiry (the block size changes).
+    public func withExpire(_ at: Int64) -> Entry {
+        let k = key
+        let e: Entry
+        switch payload {
+        case .bytes:
+            let b = bytes
+            let (n, off) = Entry.allocate(type: type, key: k.baseAddress!, keyLen: k.count, payload: .bytes,
+                                          valueLen: b.count, expireAt: at, lru: lru)
+            if b.count > 0 { (n.raw + off).copyMemory(from: b.baseAddress!, byteCount: b.count) }
+            e = n
+        case .int:
+            e = Entry.makeInt(key: k.baseAddress!, keyLen: k.count, value: intValue, expireAt: at, lru: lru)
+        case .object:
+            let (n, off) = Entry.allocate(type: type, key: k.baseAddress!, keyLen: k.count, payload: .object,
+                                          valueLen: 8, expireAt: at, lru: lru)
+            // The object moves to the new block; free() of the old one must not release it.
+            n.raw.storeBytes(of: raw.loadUnaligned(fromByteOffset: payloadOffset, as: UInt.self), toByteOffset: off, as: UInt.self)
+            raw.storeBytes(of: raw.load(as: UInt8.self) & 0x0F, as: UInt8.self)
+            e = n
+        }
+        return e
+    }
+
+    /// A copy under another key (RENAME, COPY, MOVE), keeping or dropping expiry.
+    public func copy(newKey: UnsafePointer<UInt8>, _ newKeyLen: Int, expireAt: Int64, shareObject: Bool) -> Entry {
+        switch payload {
+        case .bytes:
+            let b = bytes
+            let (n, off) = Entry.allocate(type: type, key: newKey, keyLen: newKeyLen, payload: .bytes,
+                                          valueLen: b.count, expireAt: expireAt, lru: lru)
+            if b.count > 0 { (n.raw + off).copyMemory(from: b.baseAddress!, byteCount: b.count) }
+            return n
+        case .int:
+            return Entry.makeInt(key: newKey, keyLen: newKeyLen, value: intValue, expireAt: expireAt, lru: lru)
+        case .object:
+            let o = shareObject ? object : object.copy()
+            return Entry.makeObject(type: type, key: newKey, keyLen: newKeyLen, object: o, expireAt: expireAt, lru: lru)
+        }
+    }
+
+    /// Frees the block, releasing an owned object.
+    public func free() {
+        if payload == .object {
+            let bits = raw.loadUnaligned(fromByteOffset: payloadOffset, as: UInt.self)
+            Unmanaged<AnyObject>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!).release()
+        }
+        Glibc.free(raw)
+    }
+}
+
+@inlinable func varintSize(_ v: Int) -> Int {
+    var n = 1
+    var x = UInt(v) >> 7
+    while x != 0 { n += 1; x >>= 7 }
+    return n
+}
+
+@inlinable func writeVarint(_ p: UnsafeMutableRawPointer, _ off: inout Int, _ v: Int) {
+    var x = UInt(v)
+    while x >= 0x80 {
+        p.storeBytes(of: UInt8(truncatingIfNeeded: x) | 0x80, toByteOffset: off, as: UInt8.self)
+        x >>= 7
+        off += 1
+    }
+    p.storeBytes(of: UInt8(x), toByteOffset: off, as: UInt8.self)
+    off += 1
+}
+
+@inlinable func readVarint(_ p: UnsafeMutableRawPointer, _ off: inout Int) -> Int {
+    var b = p.load(fromByteOffset: off, as: UInt8.self)
+    off += 1
+    if b < 0x80 { return Int(b) }
+    var x = UInt(b & 0x7F)
+    var s: UInt = 7
+    repeat {
+        b = p.load(fromByteOffset: off, as: UInt8.self)
+        off += 1
+        x |= UInt(b & 0x7F) << s
+        s += 7
+    } while b >= 0x80
+    return Int(x)
+}
+
+/// A value Redis would store int-encoded: canonical decimal, fits in Int64.
+@inlinable public func canonicalInt(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int? {
+    if n == 0 || n > 20 { return nil }
+    if n == 1 && p[0] == 48 { return 0 }
+    var i = 0
+    var neg = false
+    if p[0] == 45 { neg = true; i = 1; if n == 1 { return nil } }
+    if p[i] < 49 || p[i] > 57 { return nil }
+    var v: UInt64 = 0
+    while i < n {
+        let d = p[i] &- 48
+        if d > 9 { return nil }
+        let (m, o1) = v.multipliedReportingOverflow(by: 10)
+        let (a, o2) = m.addingReportingOverflow(UInt64(d))
+        if o1 || o2 { return nil }
+        v = a
+        i += 1
+    }
+    if neg { return v > UInt64(Int64.max) + 1 ? nil : (v == UInt64(Int64.max) + 1 ? Int.min : -Int(v)) }
+    return v > UInt64(Int64.max) ? nil : Int(v)
+}
+
+@inlinable public func formatDecimal64(_ v: Int, _ p: UnsafeMutablePointer<UInt8>) -> Int {
+    var n = v.magnitude
+    var tmp: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    return withUnsafeMutableBytes(of: &tmp) { raw -> Int in
+        let t = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        var i = 24
+        repeat {
+            i -= 1
+            t[i] = UInt8(truncatingIfNeeded: n % 10) &+ 48
+            n /= 10
+        } while n != 0
+        var len = 0
+        if v < 0 { p[0] = 45; len = 1 }
+        (p + len).update(from: t + i, count: 24 - i)
+        return len + 24 - i
+    }
+}

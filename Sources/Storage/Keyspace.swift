@@ -1,0 +1,171 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One database of one shard: the table plus the list of entries that carry
+/// an expiry, which the active expiry cycle samples from as Redis samples its
+/// expires dict. Touched only by the owning worker thread.
+public final class Keyspace {
+    public var table = HashTable()
+    /// Entries with an expiry; each such entry stores its index here.
+    var expiring: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    var expiringCap = 16
+    public private(set) var expiringCount = 0
+    /// Keys removed by lazy or active expiry (INFO stats expired_keys).
+    public var expiredKeys = 0
+
+    public init() {
+        expiring = .allocate(capacity: 16)
+    }
+
+    deinit {
+        table.removeAll()
+        table.deallocate()
+        expiring.deallocate()
+    }
+
+    public var count: Int { table.count }
+
+    /// The live slot for `key`, or -1. An expired key is deleted on the way (lazy expiry).
+    @inlinable
+    public func find(_ key: UnsafePointer<UInt8>, _ n: Int, hash: UInt64, now: Int64) -> Int {
+        let i = table.find(key, n, hash: hash)
+        if i >= 0 {
+            let e = table.entry(at: i)
+            if e.hasExpire && e.expireAt <= now {
+                remove(at: i)
+                expiredKeys += 1
+                return -1
+            }
+        }
+        return i
+    }
+
+    /// Without expiry checks: for the active cycle and for iteration.
+    @inlinable public func entry(at i: Int) -> Entry { table.entry(at: i) }
+
+    /// Stores `e` in the existing slot `i`, or inserts it when `i` is -1.
+    /// Frees the entry it replaces. Returns the slot.
+    @discardableResult
+    public func put(_ e: Entry, at i: Int, hash: UInt64) -> Int {
+        if i >= 0 {
+            let old = table.entry(at: i)
+            if old.hasExpire { unlistExpiring(old) }
+            table.replace(at: i, with: e)
+            if old != e { old.free() }
+            if e.hasExpire { listExpiring(e) }
+            return i
+        }
+        let s = table.insert(e, hash: hash)
+        if e.hasExpire { listExpiring(e) }
+        return s
+    }
+
+    /// Deletes and frees the entry in slot `i`.
+    public func remove(at i: Int) {
+        let e = table.entry(at: i)
+        if e.hasExpire { unlistExpiring(e) }
+        table.remove(at: i)
+        e.free()
+    }
+
+    /// Takes the entry out of slot `i` without freeing it (MOVE, RENAME).
+    public func detach(at i: Int) -> Entry {
+        let e = table.entry(at: i)
+        if e.hasExpire { unlistExpiring(e) }
+        table.remove(at: i)
+        return e
+    }
+
+    /// Sets or clears (`at` < 0) the expiry of the entry in slot `i`.
+    public func setExpire(at i: Int, _ at: Int64) {
+        let e = table.entry(at: i)
+        if e.hasExpire && at >= 0 {
+            e.expireAt = at
+            return
+        }
+        if !e.hasExpire && at < 0 { return }
+        let n = e.withExpire(at)
+        if e.hasExpire { unlistExpiring(e) }
+        table.replace(at: i, with: n)
+        e.free()
+        if n.hasExpire { listExpiring(n) }
+    }
+
+    func listExpiring(_ e: Entry) {
+        if expiringCount == expiringCap {
+            let n = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: expiringCap * 2)
+            n.update(from: expiring, count: expiringCount)
+            expiring.deallocate()
+            expiring = n
+            expiringCap *= 2
+        }
+        e.expireIndex = expiringCount
+        expiring[expiringCount] = e.raw
+        expiringCount += 1
+    }
+
+    func unlistExpiring(_ e: Entry) {
+        let i = e.expireIndex
+        expiringCount -= 1
+        if i != expiringCount {
+            let last = Entry(expiring[expiringCount]!)
+            expiring[i] = last.raw
+            last.expireIndex = i
+        }
+    }
+
+    /// Redis's active expiry: sample 20 keys with a TTL, delete the expired
+    /// ones, and go again while more than a quarter were expired and time is
+    /// left. Returns the number deleted.
+    public func activeExpireCycle(now: Int64, budgetNanos: Int, clock: () -> Int) -> Int {
+        var deleted = 0
+        let start = clock()
+        var rounds = 0
+        while expiringCount > 0 {
+            let sample = min(20, expiringCount)
+            var expired = 0
+            for _ in 0..<sample {
+                if expiringCount == 0 { break }
+                let e = Entry(expiring[Int.random(in: 0..<expiringCount)]!)
+                if e.expireAt <= now {
+                    let k = e.key
+                    let slot = table.find(k.baseAddress!, k.count, hash: hashBytes(k.baseAddress!, k.count))
+                    if slot >= 0 { remove(at: slot) }
+                    expired += 1
+                }
+            }
+            deleted += expired
+            rounds += 1
+            if expired * 4 <= sample { break }
+            if rounds % 16 == 0 && clock() - start > budgetNanos { break }
+        }
+        expiredKeys += deleted
+        return deleted
+    }
+
+    /// Average remaining TTL in ms over a sample, for INFO keyspace avg_ttl.
+    public func averageTTL(now: Int64) -> Int {
+        if expiringCount == 0 { return 0 }
+        let n = min(expiringCount, 100)
+        var sum: Int64 = 0
+        for i in 0..<n { sum += max(0, Entry(expiring[i]!).expireAt - now) }
+        return Int(sum / Int64(n))
+    }
+
+    public func removeAll() {
+        table.removeAll()
+        expiringCount = 0
+    }
+}
+
+/// All databases of one shard.
+public final class ShardStore {
+    public private(set) var dbs: [Keyspace]
+
+    public init(databases: Int) {
+        dbs = (0..<databases).map { _ in Keyspace() }
+    }
+
+    public func swap(_ a: Int, _ b: Int) { dbs.swapAt(a, b) }
+}

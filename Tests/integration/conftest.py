@@ -1,0 +1,93 @@
+"""Fixtures: a real ringkv-server per matrix entry and a real redis-server.
+
+Nothing here is autouse and nothing starts at import, so modules that bring
+their own fixtures (test_capture_veth.py) are unaffected by this file.
+
+Environment:
+  RINGKV_BIN        server binary (default .build/release/ringkv-server)
+  RINGKV_MATRIX     comma list of BACKEND-SHARDS (default uring-1,uring-4,epoll-1,epoll-4)
+  REDIS_SERVER_BIN  reference redis-server (default from PATH)
+"""
+from __future__ import annotations
+
+import pytest
+
+import harness
+
+try:
+    _MATRIX = harness.matrix()
+except ValueError as e:  # a typo in RINGKV_MATRIX should stop the run, not skip tests
+    raise pytest.UsageError(str(e))
+
+
+def _start(server: harness.Server) -> harness.Server:
+    try:
+        return server.start()
+    except harness.ServerError as e:
+        server.cleanup()
+        pytest.fail(str(e), pytrace=False)
+
+
+# Session scope + params makes pytest group tests by matrix entry, so each
+# entry costs one server start for the whole run.
+@pytest.fixture(scope="session", params=_MATRIX, ids=[f"{b}-{s}" for b, s in _MATRIX])
+def matrix_entry(request) -> tuple[str, int]:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def ringkv(matrix_entry):
+    backend, shards = matrix_entry
+    server = _start(harness.ringkv_server(backend, shards))
+    yield server
+    alive = server.alive()
+    rc = server.stop()
+    log = server.log_tail()
+    server.cleanup()
+    # A crash or an unclean exit is a bug even when every test passed.
+    assert alive, f"{server} died during the session\n{log}"
+    assert rc == 0, f"{server} exited {rc} on SIGTERM\n{log}"
+
+
+@pytest.fixture(scope="session")
+def redis_ref():
+    server = _start(harness.redis_server())
+    yield server
+    server.cleanup()
+
+
+def _fresh(server: harness.Server):
+    client = server.client()
+    client.flushall()
+    return client
+
+
+@pytest.fixture
+def r(ringkv):
+    """redis-py client on an empty ringkv; checks the server survived the test."""
+    client = _fresh(ringkv)
+    yield client
+    client.close()
+    assert ringkv.alive(), f"{ringkv} crashed during the test\n{ringkv.log_tail()}"
+
+
+@pytest.fixture
+def rref(redis_ref):
+    client = _fresh(redis_ref)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def server_factory():
+    """Start extra servers with custom flags; all are stopped at teardown."""
+    started: list[harness.Server] = []
+
+    def make(kind: str = "ringkv", **kw) -> harness.Server:
+        server = harness.ringkv_server(**kw) if kind == "ringkv" else harness.redis_server(**kw)
+        started.append(server)
+        return _start(server)
+
+    yield make
+    for s in started:
+        s.cleanup()

@@ -1,0 +1,344 @@
+"""Process and wire helpers shared by the integration tests.
+
+Kept out of conftest.py so test modules can import it by name; pytest's default
+rootdir-relative import mode puts this directory on sys.path.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_BIN = REPO / ".build" / "release" / "ringkv-server"
+
+# Backend/shard combinations the suite runs ringkv under; RINGKV_MATRIX narrows it.
+FULL_MATRIX = ["uring-1", "uring-4", "epoll-1", "epoll-4"]
+
+
+def ringkv_bin() -> str:
+    return os.environ.get("RINGKV_BIN") or str(DEFAULT_BIN)
+
+
+def redis_bin() -> str:
+    return os.environ.get("REDIS_SERVER_BIN") or shutil.which("redis-server") or "redis-server"
+
+
+def matrix() -> list[tuple[str, int]]:
+    raw = os.environ.get("RINGKV_MATRIX", ",".join(FULL_MATRIX))
+    out = []
+    for item in raw.replace(" ", ",").split(","):
+        if not item:
+            continue
+        backend, _, shards = item.partition("-")
+        if backend not in ("uring", "epoll", "auto") or not shards.isdigit():
+            raise ValueError(f"RINGKV_MATRIX entry {item!r}: want BACKEND-SHARDS, e.g. uring-4")
+        out.append((backend, int(shards)))
+    if not out:
+        raise ValueError("RINGKV_MATRIX is empty")
+    return out
+
+
+def free_port() -> int:
+    # The kernel picks an unused ephemeral port; the tiny window before the
+    # server binds it is covered by Server.start retrying on a new port.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerError(RuntimeError):
+    pass
+
+
+class Server:
+    """One server process (ringkv or redis-server) on a private port.
+
+    `args` is the argument list after the binary, without --port: start()
+    appends --port so a port collision can be retried with a fresh one.
+    """
+
+    def __init__(self, name: str, binary: str, args: list[str], password: str | None = None,
+                 port_flag: bool = True):
+        self.name = name
+        self.binary = binary
+        self.args = list(args)
+        self.password = password
+        self.port_flag = port_flag
+        self.port = 0
+        self.proc: subprocess.Popen | None = None
+        self.workdir = Path(tempfile.mkdtemp(prefix=f"{name}-"))
+        self.logpath = self.workdir / "server.log"
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def command(self) -> list[str]:
+        cmd = [self.binary, *self.args]
+        if self.port_flag:
+            cmd += ["--port", str(self.port)]
+        return cmd
+
+    def start(self, timeout: float = 30.0, port: int | None = None) -> "Server":
+        if not os.path.exists(self.binary) and not shutil.which(self.binary):
+            raise ServerError(
+                f"{self.name}: binary {self.binary} not found "
+                "(build with `swift build -c release`, or set RINGKV_BIN)")
+        for attempt in range(3):
+            self.port = port or free_port()
+            log = open(self.logpath, "ab")
+            self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, cwd=self.workdir)
+            log.close()
+            if self._wait_ready(timeout):
+                return self
+            # Exited early: a lost race for the port is worth another try,
+            # anything else is a real start-up failure.
+            if "in use" in self.log_tail().lower() and port is None and attempt < 2:
+                continue
+            break
+        self.kill()
+        raise ServerError(f"{self.name} did not become ready: {self.command()}\n--- log ---\n{self.log_tail()}")
+
+    def _wait_ready(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                    s.sendall(b"*1\r\n$4\r\nPING\r\n")
+                    data = s.recv(64)
+                    # NOAUTH still proves the server is serving.
+                    if data.startswith(b"+PONG") or data.startswith(b"-NOAUTH"):
+                        return True
+            except OSError:
+                pass
+            time.sleep(0.05)
+        return False
+
+    def log_tail(self, n: int = 4000) -> str:
+        try:
+            return self.logpath.read_bytes()[-n:].decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def signal(self, sig: int) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+
+    def wait(self, timeout: float) -> int:
+        assert self.proc is not None
+        return self.proc.wait(timeout)
+
+    def stop(self, timeout: float = 15.0) -> int | None:
+        """SIGTERM and wait; returns the exit status (None if it had to be killed)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is not None:
+            return self.proc.returncode
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return None
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def cleanup(self) -> None:
+        self.kill()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def rss_kb(self) -> int:
+        with open(f"/proc/{self.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        raise ServerError("no VmRSS")
+
+    def client(self, **kw):
+        import redis  # imported lazily so harness users without redis-py still work
+        kw.setdefault("protocol", 2)  # redis-py 8 defaults to RESP3; be explicit
+        kw.setdefault("socket_timeout", 20)
+        if self.password and "password" not in kw:
+            kw["password"] = self.password
+        return redis.Redis(host="127.0.0.1", port=self.port, **kw)
+
+    def raw(self, timeout: float = 10.0) -> "RespConn":
+        return RespConn(self.port, timeout)
+
+    def __repr__(self) -> str:
+        return f"<{self.name} :{self.port}>"
+
+
+def ringkv_server(backend: str = "auto", shards: int = 1, extra: list[str] | None = None,
+                  conf: str | None = None, password: str | None = None) -> Server:
+    args = [conf] if conf else []
+    args += ["--bind", "127.0.0.1", "--shards", str(shards), "--io-backend", backend]
+    if password:
+        args += ["--requirepass", password]
+    args += extra or []
+    return Server(f"ringkv-{backend}-{shards}", ringkv_bin(), args, password=password)
+
+
+def redis_server(extra: list[str] | None = None, password: str | None = None) -> Server:
+    args = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    if password:
+        args += ["--requirepass", password]
+    args += extra or []
+    return Server("redis", redis_bin(), args, password=password)
+
+
+# --------------------------------------------------------------------------
+# Raw RESP connection: replies are kept as tagged tuples so that comparisons
+# see the wire type (+OK is not $2 OK, :1 is not $1 1).
+
+
+class Closed(Exception):
+    pass
+
+
+def encode(*args) -> bytes:
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        if isinstance(a, str):
+            a = a.encode()
+        elif isinstance(a, int):
+            a = str(a).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
+class RespConn:
+    def __init__(self, port: int, timeout: float = 10.0, rcvbuf: int | None = None):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock.settimeout(timeout)
+        self.sock.connect(("127.0.0.1", port))
+        self.buf = bytearray()
+        self.pos = 0
+
+    def close(self):
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def call(self, *args):
+        self.send(encode(*args))
+        return self.read()
+
+    def pipeline(self, cmds) -> list:
+        self.send(b"".join(encode(*c) for c in cmds))
+        return [self.read() for _ in cmds]
+
+    def _fill(self) -> None:
+        if self.pos > 1 << 20:
+            del self.buf[: self.pos]
+            self.pos = 0
+        chunk = self.sock.recv(1 << 20)
+        if not chunk:
+            raise Closed()
+        self.buf += chunk
+
+    def _line(self) -> bytes:
+        while True:
+            i = self.buf.find(b"\r\n", self.pos)
+            if i >= 0:
+                line = bytes(self.buf[self.pos:i])
+                self.pos = i + 2
+                return line
+            self._fill()
+
+    def _exact(self, n: int) -> bytes:
+        while len(self.buf) - self.pos < n + 2:
+            self._fill()
+        data = bytes(self.buf[self.pos:self.pos + n])
+        if self.buf[self.pos + n:self.pos + n + 2] != b"\r\n":
+            raise ValueError("bulk not terminated by CRLF")
+        self.pos += n + 2
+        return data
+
+    def read(self):
+        line = self._line()
+        t, rest = chr(line[0]), line[1:]
+        if t in "+-":
+            return (t, rest)
+        if t in ":(":
+            return (t, int(rest))
+        if t in "$=!":
+            n = int(rest)
+            return (t, None if n < 0 else self._exact(n))
+        if t in "*~>":
+            n = int(rest)
+            return (t, None if n < 0 else [self.read() for _ in range(n)])
+        if t == "%" or t == "|":
+            n = int(rest)
+            return (t, [(self.read(), self.read()) for _ in range(n)])
+        if t == "_":
+            return ("_", None)
+        if t == ",":
+            return (",", rest)
+        if t == "#":
+            return ("#", rest == b"t")
+        raise ValueError(f"unknown RESP type byte {line[:20]!r}")
+
+    def read_until_close(self, timeout: float = 5.0) -> bytes:
+        """Everything the peer sends until it closes; raises if it stays open."""
+        self.sock.settimeout(timeout)
+        data = bytes(self.buf[self.pos:])
+        self.buf.clear()
+        self.pos = 0
+        while True:
+            try:
+                chunk = self.sock.recv(1 << 16)
+            except ConnectionResetError:
+                return data
+            if not chunk:
+                return data
+            data += chunk
+
+
+def plain(reply):
+    """Tagged reply -> plain Python value, for readable assertions."""
+    t, v = reply
+    if t in "*~>" and v is not None:
+        return [plain(x) for x in v]
+    if t in "%|":
+        return {plain(k): plain(x) for k, x in v}
+    if t == "-":
+        raise AssertionError(f"unexpected error reply: {v!r}")
+    return v
+
+
+def info_dict(text: str | bytes) -> dict[str, str]:
+    if isinstance(text, bytes):
+        text = text.decode()
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#") and ":" in line:
+            k, _, v = line.partition(":")
+            out[k] = v
+    return out
