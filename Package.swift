@@ -44,7 +44,7 @@ let package = Package(
         ),
         // AF_PACKET / TPACKET_V3 capture: C shim for linux/if_packet.h, then Swift.
         .target(name: "CPacket"),
-        .target(name: "PacketCapture", dependencies: ["CPacket", "CLiburing"], swiftSettings: hot),
+        .target(name: "PacketCapture", dependencies: ["CPacket"], swiftSettings: hot),
         .executableTarget(
             name: "ringkv-server",
             dependencies: ["Server", "Config", .product(name: "Logging", package: "swift-log")],

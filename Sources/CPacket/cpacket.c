@@ -7,6 +7,8 @@
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 
 int cpacket_open(void) {
     return socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
@@ -84,4 +86,18 @@ int cpacket_signalfd_int_term(void) {
 
 uint32_t cpacket_tpacket3_hdrlen(void) {
     return (uint32_t)TPACKET3_HDRLEN;
+}
+
+int cpacket_is_loopback(const char *name) {
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    if (strlen(name) >= sizeof ifr.ifr_name) { errno = ENODEV; return -1; }
+    strcpy(ifr.ifr_name, name);
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    int rc = ioctl(fd, SIOCGIFFLAGS, &ifr);
+    int saved = errno;
+    close(fd);
+    if (rc != 0) { errno = saved; return -1; }
+    return (ifr.ifr_flags & IFF_LOOPBACK) ? 1 : 0;
 }

@@ -61,6 +61,16 @@ public struct TransportInfo: Hashable, Sendable {
     public var destinationPort: UInt16
     /// Present for TCP only.
     public var tcpFlags: TCPFlags?
+    /// Application bytes the segment or datagram carries, from the IP and
+    /// transport length fields (so it holds even when the capture is cut short).
+    public var payloadLength: Int?
+
+    public init(sourcePort: UInt16, destinationPort: UInt16, tcpFlags: TCPFlags? = nil, payloadLength: Int? = nil) {
+        self.sourcePort = sourcePort
+        self.destinationPort = destinationPort
+        self.tcpFlags = tcpFlags
+        self.payloadLength = payloadLength
+    }
 }
 
 /// Why a frame could not be decoded as far as its headers claim.

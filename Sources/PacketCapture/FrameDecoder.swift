@@ -167,7 +167,7 @@ public enum FrameDecoder {
         // nonzero length shorter than the header is really wrong.
         if total != 0 && Int(total) < headerLength { f.problem = .malformed("ipv4 total length"); return }
         guard fragmentOffset == 0 else { return }
-        decodeTransport(r, at: o + headerLength, proto: proto, &f)
+        decodeTransport(r, at: o + headerLength, end: total == 0 ? r.count : o + Int(total), proto: proto, &f)
     }
 
     static func decodeIPv6(_ r: ByteReader, at o: Int, _ f: inout DecodedFrame) {
@@ -212,10 +212,13 @@ public enum FrameDecoder {
         }
         ip.proto = next
         f.ip = ip
-        decodeTransport(r, at: offset, proto: next, &f)
+        // A zero payload length means a jumbogram or a GSO super-packet.
+        decodeTransport(r, at: offset, end: payload == 0 ? r.count : o + 40 + Int(payload), proto: next, &f)
     }
 
-    static func decodeTransport(_ r: ByteReader, at o: Int, proto: UInt8, _ f: inout DecodedFrame) {
+    /// `end` is where the IP header says the packet ends; it may lie past
+    /// the captured bytes, and frames may carry padding after it.
+    static func decodeTransport(_ r: ByteReader, at o: Int, end: Int, proto: UInt8, _ f: inout DecodedFrame) {
         let needed: Int
         switch proto {
         case IPProtocol.tcp: needed = 20
@@ -227,10 +230,13 @@ public enum FrameDecoder {
             f.problem = .truncated(proto == IPProtocol.tcp ? "tcp" : proto == IPProtocol.udp ? "udp" : "sctp")
             return
         }
-        var t = TransportInfo(sourcePort: sp, destinationPort: dp, tcpFlags: nil)
+        var t = TransportInfo(sourcePort: sp, destinationPort: dp)
         if proto == IPProtocol.tcp, let flags = r.u16(o + 12) {
             t.tcpFlags = TCPFlags(rawValue: flags & 0x00FF)
-            if let off = r.u8(o + 12), Int(off >> 4) * 4 < 20 { f.problem = .malformed("tcp data offset") }
+            let headerLength = Int(flags >> 12) * 4
+            if headerLength < 20 { f.problem = .malformed("tcp data offset") } else { t.payloadLength = max(0, end - o - headerLength) }
+        } else if proto == IPProtocol.udp, let length = r.u16(o + 4) {
+            t.payloadLength = length >= 8 ? Int(length) - 8 : max(0, end - o - 8)
         }
         f.transport = t
         if !r.has(o, needed) {

@@ -25,6 +25,12 @@ public struct Reply {
         buf.append("\r\n")
     }
 
+    public func error(bytes msg: [UInt8]) {
+        buf.append(45)
+        for c in msg { buf.append(c == 13 || c == 10 ? 32 : c) }
+        buf.append("\r\n")
+    }
+
     @inlinable public func int(_ v: Int) {
         buf.reserve(24)
         buf.append(58)

@@ -172,8 +172,13 @@ class Server:
 
     def client(self, **kw):
         import redis  # imported lazily so harness users without redis-py still work
+        import redis.backoff
+        import redis.retry
         kw.setdefault("protocol", 2)  # redis-py 8 defaults to RESP3; be explicit
         kw.setdefault("socket_timeout", 20)
+        # redis-py 8 retries with backoff by default, which turns an expected
+        # auth error into seconds of sleep and could mask a dropped connection.
+        kw.setdefault("retry", redis.retry.Retry(redis.backoff.NoBackoff(), 0))
         if self.password and "password" not in kw:
             kw["password"] = self.password
         return redis.Redis(host="127.0.0.1", port=self.port, **kw)

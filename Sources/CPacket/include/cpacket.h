@@ -53,6 +53,8 @@ int cpacket_eventfd(void);
 /// Blocks SIGINT and SIGTERM in the calling thread and returns a signalfd
 /// that becomes readable when either arrives.
 int cpacket_signalfd_int_term(void);
+/// 1 if the named interface has IFF_LOOPBACK, 0 if not, -1 with errno.
+int cpacket_is_loopback(const char *name);
 /// Size of the per-frame header the kernel writes before the sockaddr_ll.
 uint32_t cpacket_tpacket3_hdrlen(void);
 

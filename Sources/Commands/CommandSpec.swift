@@ -1,0 +1,133 @@
+import RESP
+import Storage
+
+/// Where a command runs. Routing, COMMAND INFO and COMMAND GETKEYS all read
+/// this one table, as Redis's command JSON files drive its dispatcher.
+public enum Route: Sendable {
+    /// One key (at `firstKey`): runs on the key's owner shard.
+    case key
+    /// Several keys: split by shard, run per shard, merged in key order.
+    case keys(MultiKeyMerge)
+    /// Two keys that may live on different shards (RENAME, COPY, ...).
+    case keyPair
+    /// Every shard's part of the keyspace, merged.
+    case allShards(FanoutMerge)
+    /// SCAN: the cursor names the shard.
+    case scan
+    /// No keys and no server state: runs where the connection lives.
+    case local
+    /// Connection or server state: handled by the Server module.
+    case server(ServerOp)
+}
+
+public enum MultiKeyMerge: Sendable {
+    /// MGET: one reply per key, in key order.
+    case perKey
+    /// DEL, EXISTS, TOUCH, UNLINK: sum of integers.
+    case sum
+    /// MSET: +OK once every shard is done.
+    case ok
+    /// MSETNX: sets nothing unless no key exists anywhere.
+    case setIfNoneExist
+}
+
+public enum FanoutMerge: Sendable {
+    case sum, concatArrays, ok, randomKey
+}
+
+/// Commands that need connection or server state rather than shard data.
+public enum ServerOp: Sendable {
+    case ping, echo, quit, select, hello, auth, client, reset, info, config, command, time, shutdown,
+         debug, slowlog, latency, swapdb, flushall, flushdb, dbsize, multi, exec, discard, watch, unwatch,
+         lastsave, memory, object
+}
+
+public struct CommandFlags: OptionSet, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public static let write = CommandFlags(rawValue: 1 << 0)
+    public static let readonly = CommandFlags(rawValue: 1 << 1)
+    public static let denyoom = CommandFlags(rawValue: 1 << 2)
+    public static let admin = CommandFlags(rawValue: 1 << 3)
+    public static let pubsub = CommandFlags(rawValue: 1 << 4)
+    public static let noscript = CommandFlags(rawValue: 1 << 5)
+    public static let blocking = CommandFlags(rawValue: 1 << 6)
+    public static let loading = CommandFlags(rawValue: 1 << 7)
+    public static let stale = CommandFlags(rawValue: 1 << 8)
+    public static let skipMonitor = CommandFlags(rawValue: 1 << 9)
+    public static let skipSlowlog = CommandFlags(rawValue: 1 << 10)
+    public static let fast = CommandFlags(rawValue: 1 << 11)
+    public static let noAuth = CommandFlags(rawValue: 1 << 12)
+    public static let mayReplicate = CommandFlags(rawValue: 1 << 13)
+    public static let noMulti = CommandFlags(rawValue: 1 << 14)
+    public static let allowBusy = CommandFlags(rawValue: 1 << 15)
+
+    /// The names COMMAND INFO prints, in Redis's order.
+    public var names: [String] {
+        var out: [String] = []
+        let all: [(CommandFlags, String)] = [
+            (.write, "write"), (.readonly, "readonly"), (.denyoom, "denyoom"), (.admin, "admin"),
+            (.pubsub, "pubsub"), (.noscript, "noscript"), (.blocking, "blocking"), (.loading, "loading"),
+            (.stale, "stale"), (.skipMonitor, "skip_monitor"), (.skipSlowlog, "skip_slowlog"),
+            (.fast, "fast"), (.noAuth, "no_auth"), (.mayReplicate, "may_replicate"),
+            (.noMulti, "no_multi"), (.allowBusy, "allow_busy"),
+        ]
+        for (f, n) in all where contains(f) { out.append(n) }
+        return out
+    }
+}
+
+/// The shard-side work of a command.
+public typealias Handler = @Sendable (inout Exec) -> Void
+
+public struct CommandSpec: Sendable {
+    public let name: String           // lowercase
+    public let arity: Int             // Redis: n exact, -n at least n
+    public let flags: CommandFlags
+    public let firstKey: Int
+    public let lastKey: Int           // -1 = last argument
+    public let keyStep: Int
+    public let route: Route
+    public let group: String          // COMMAND DOCS group: string, generic, connection, server
+    public let summary: String
+    public let since: String
+    public let handler: Handler?
+    /// Subcommands (CLIENT LIST, CONFIG GET, ...) for COMMAND INFO/DOCS.
+    public let subcommands: [CommandSpec]
+    /// Index in the table: per-command stats live in arrays indexed by it.
+    public internal(set) var id: Int = 0
+
+    public init(_ name: String, arity: Int, flags: CommandFlags, keys: (Int, Int, Int) = (0, 0, 0),
+                route: Route, group: String, summary: String, since: String = "1.0.0",
+                subcommands: [CommandSpec] = [], handler: Handler? = nil) {
+        self.name = name
+        self.arity = arity
+        self.flags = flags
+        self.firstKey = keys.0
+        self.lastKey = keys.1
+        self.keyStep = keys.2
+        self.route = route
+        self.group = group
+        self.summary = summary
+        self.since = since
+        self.subcommands = subcommands
+        self.handler = handler
+    }
+
+    @inlinable public func arityOK(_ argc: Int) -> Bool {
+        arity >= 0 ? argc == arity : argc >= -arity
+    }
+
+    /// Positions of key arguments for `argc` arguments (COMMAND GETKEYS, routing).
+    public func keyPositions(argc: Int) -> [Int] {
+        guard firstKey > 0 else { return [] }
+        let last = lastKey < 0 ? argc + lastKey : lastKey
+        var out: [Int] = []
+        var i = firstKey
+        while i <= last && i < argc {
+            out.append(i)
+            i += max(keyStep, 1)
+        }
+        return out
+    }
+}

@@ -1,0 +1,75 @@
+import RESP
+import Storage
+
+/// All commands, looked up by name bytes without building a String.
+public final class CommandTable: @unchecked Sendable {
+    public let specs: [CommandSpec]
+    private var index: [UInt64: [Int]] = [:]
+
+    public static let shared = CommandTable(families: [
+        StringCommands.specs, KeyCommands.specs, ServerCommandSpecs.specs,
+    ])
+
+    init(families: [[CommandSpec]]) {
+        var all: [CommandSpec] = []
+        for f in families { all.append(contentsOf: f) }
+        for i in all.indices { all[i].id = i }
+        specs = all
+        for (i, s) in all.enumerated() {
+            var name = Array(s.name.utf8)
+            let h = name.withUnsafeMutableBufferPointer { hashBytes($0.baseAddress!, $0.count) }
+            index[h, default: []].append(i)
+        }
+    }
+
+    /// Looks a command up by its (any-case) name.
+    public func lookup(_ a: Arg) -> CommandSpec? {
+        if a.count == 0 || a.count > 32 { return nil }
+        var lower: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        return withUnsafeMutableBytes(of: &lower) { raw -> CommandSpec? in
+            let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            for i in 0..<a.count {
+                let c = a[i]
+                p[i] = (c >= 65 && c <= 90) ? c | 0x20 : c
+            }
+            guard let cands = index[hashBytes(p, a.count)] else { return nil }
+            for i in cands {
+                let s = specs[i]
+                if s.name.utf8.count == a.count && s.name.utf8.elementsEqual(UnsafeBufferPointer(start: p, count: a.count)) {
+                    return s
+                }
+            }
+            return nil
+        }
+    }
+
+    public func lookup(name: String) -> CommandSpec? {
+        var copy = Array(name.utf8)
+        if copy.isEmpty { return nil }
+        return copy.withUnsafeMutableBufferPointer { lookup(Arg(UnsafePointer($0.baseAddress!), $0.count)) }
+    }
+}
+
+/// The error for a name we do not know, byte for byte as Redis 7.0 builds it:
+/// the name clipped to 128 bytes, then quoted arguments while under 128 bytes.
+public func unknownCommandError(_ args: ArgVector) -> [UInt8] {
+    var s = Array("ERR unknown command '".utf8)
+    s.append(contentsOf: args[0].buffer.prefix(128))
+    s.append(contentsOf: "', with args beginning with: ".utf8)
+    var tail: [UInt8] = []
+    var i = 1
+    while i < args.count && tail.count < 128 {
+        let room = 128 - tail.count
+        tail.append(39)
+        tail.append(contentsOf: args[i].buffer.prefix(room))
+        tail.append(contentsOf: [39, 32])
+        i += 1
+    }
+    s.append(contentsOf: tail)
+    return s
+}
+
+public func wrongArityError(_ name: String) -> String {
+    "ERR wrong number of arguments for '\(name)' command"
+}
+

@@ -1,0 +1,86 @@
+import RESP
+import Storage
+
+/// Counters a shard keeps for INFO stats; touched only by its owner thread.
+public final class ShardStats: @unchecked Sendable {
+    public var keyspaceHits = 0
+    public var keyspaceMisses = 0
+    public var expiredKeys = 0
+    public init() {}
+}
+
+/// Everything a command handler may touch: its arguments, the reply being
+/// built, and the one shard it runs on.
+public struct Exec {
+    public let args: ArgVector
+    public let reply: Reply
+    public let store: ShardStore
+    public let stats: ShardStats
+    public var db: Int
+    /// Milliseconds, fixed for the whole command as Redis fixes mstime() per call.
+    public let now: Int64
+    public let shard: Int
+    public let shardCount: Int
+    /// The reply's error prefix when the handler wrote an error (for errorstats).
+    public var failed = false
+    /// Cross-shard pair commands (RENAME, COPY, LCS, ...): when the source key
+    /// lives on another shard, its entry is exported there and handed in here.
+    /// `importMode` says the handler must read the source key from `imported`
+    /// (nil = the source key does not exist) instead of the local keyspace.
+    public var importMode = false
+    public var imported: Entry? = nil
+
+    public init(args: ArgVector, reply: Reply, store: ShardStore, stats: ShardStats, db: Int, now: Int64,
+                shard: Int, shardCount: Int) {
+        self.args = args
+        self.reply = reply
+        self.store = store
+        self.stats = stats
+        self.db = db
+        self.now = now
+        self.shard = shard
+        self.shardCount = shardCount
+    }
+
+    @inlinable public var argc: Int { args.count }
+    @inlinable public subscript(i: Int) -> Arg { args[i] }
+    @inlinable public var keyspace: Keyspace { store.dbs[db] }
+    @inlinable public var lru: UInt32 { lruClock(now) }
+
+    @inlinable public mutating func error(_ msg: StaticString) {
+        failed = true
+        reply.error(msg)
+    }
+
+    public mutating func error(string msg: String) {
+        failed = true
+        reply.error(string: msg)
+    }
+
+    /// The live slot of key argument `i` in the current db, or -1 (counts hits/misses).
+    @inlinable public func lookup(_ i: Int) -> Int {
+        let a = args[i]
+        let s = keyspace.find(a.ptr, a.count, hash: hashBytes(a.ptr, a.count), now: now)
+        return s
+    }
+
+    @inlinable public func hash(_ i: Int) -> UInt64 {
+        let a = args[i]
+        return hashBytes(a.ptr, a.count)
+    }
+}
+
+/// Redis's shared error replies, worded exactly as Redis 7.0 sends them.
+public enum Err {
+    public static let syntax: StaticString = "ERR syntax error"
+    public static let wrongType: StaticString = "WRONGTYPE Operation against a key holding the wrong kind of value"
+    public static let notInteger: StaticString = "ERR value is not an integer or out of range"
+    public static let notFloat: StaticString = "ERR value is not a valid float"
+    public static let overflow: StaticString = "ERR increment or decrement would overflow"
+    public static let noSuchKey: StaticString = "ERR no such key"
+    public static let outOfRange: StaticString = "ERR index out of range"
+    public static let dbIndex: StaticString = "ERR DB index is out of range"
+    public static let invalidExpire: StaticString = "ERR invalid expire time in 'set' command"
+    public static let stringTooLong: StaticString = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+    public static let noAuth: StaticString = "NOAUTH Authentication required."
+}
