@@ -60,6 +60,7 @@ let package = Package(
         ),
         .testTarget(name: "RESPTests", dependencies: ["RESP"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture"]),
     ],
     swiftLanguageModes: [.v6]

@@ -6,7 +6,10 @@
 # redis-server would reject. Tests of ringkv-only behaviour fail under it.
 set -euo pipefail
 ours='shards|io-backend|uring-entries|recv-buffer-size|recv-buffer-count|capture-interface|capture-port'
+# ringkv has no persistence yet; without this redis would write dump.rdb
+# into the caller's directory and reload it on the next start.
 args=()
+persist=(--save "" --appendonly no)
 if [[ $# -gt 0 && $1 != -* ]]; then
   filtered=$(mktemp /tmp/redis-as-ringkv.XXXXXX.conf)
   grep -Ev "^[[:space:]]*($ours)([[:space:]]|\$)" "$1" > "$filtered" || true
@@ -21,4 +24,7 @@ while [[ $# -gt 0 ]]; do
   args+=("$1")
   shift
 done
-exec redis-server "${args[@]}"
+case " ${args[*]:-} " in
+  *" --version "*|*" -v "*|*" --help "*|*" -h "*) exec redis-server "${args[@]}" ;;
+esac
+exec redis-server "${args[@]}" "${persist[@]}"

@@ -4,14 +4,31 @@
 #ifndef RINGKV_CLIBURING_SHIM_H
 #define RINGKV_CLIBURING_SHIM_H
 
-#include <liburing.h>
+// liburing.h defines _XOPEN_SOURCE, which renames fd_set's field; include
+// the system headers first, as Swift's Glibc module sees them, so both agree.
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <inttypes.h>
+#include <time.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/types.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/mman.h>
-#include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
-#include <errno.h>
+#include <liburing.h>
+
+static inline int rk_accept4(int fd) { return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC); }
+static inline void rk_name_thread(const char *name) { prctl(PR_SET_NAME, name, 0, 0, 0); }
 
 static const unsigned RK_IOSQE_FIXED_FILE = IOSQE_FIXED_FILE;
 static const unsigned RK_IOSQE_IO_LINK = IOSQE_IO_LINK;
@@ -83,6 +100,7 @@ static inline int rk_atomic_cas(long *p, long expected, long desired) {
 static inline long rk_atomic_exchange(long *p, long v) { return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST); }
 static inline long rk_atomic_load_seqcst(const long *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
 static inline void rk_atomic_store_seqcst(long *p, long v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
+static inline long rk_atomic_add(long *p, long v) { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
 static inline void rk_fence_seqcst(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 
 #endif

@@ -6,7 +6,9 @@ import Synchronization
 
 /// Capture on a thread of its own, for a server to embed: it never runs on
 /// a worker's data path, and a capture failure surfaces as an error from
-/// `start()` that the server can log and carry on past.
+/// `start()` that the server can log and carry on past. The capture thread
+/// holds the service until `stop()`, so dropping the last reference without
+/// stopping leaves capture running.
 public final class CaptureService: Sendable {
     public let options: CaptureOptions
     /// Traffic to and from this port is counted separately (the server's own).
@@ -130,20 +132,9 @@ private final class CaptureJob: @unchecked Sendable {
         var lastKernelRead = CaptureService.monotonicMilliseconds()
         while true {
             let result = ring.wait(timeoutMilliseconds: CaptureService.pollIntervalMilliseconds, wakeDescriptor: wakeFD)
+            // On stop, count what the kernel already handed over, then leave.
+            drainReadyBlocks(userFilter)
             if result == .woken { break }
-            // One block per lock hold, so snapshots are never starved.
-            while true {
-                var drained = 0
-                service.record { stats in
-                    drained = ring.drain(maxBlocks: 1) { frame in
-                        let decoded = frame.decode()
-                        if let userFilter, !userFilter.matches(decoded) { return true }
-                        stats.record(decoded)
-                        return true
-                    }
-                }
-                if drained == 0 { break }
-            }
             let now = CaptureService.monotonicMilliseconds()
             if now - lastKernelRead >= UInt64(CaptureService.pollIntervalMilliseconds) {
                 lastKernelRead = now
@@ -152,6 +143,22 @@ private final class CaptureJob: @unchecked Sendable {
         }
         readKernelCounters()
         ring.close()
+    }
+
+    private func drainReadyBlocks(_ userFilter: CaptureFilter?) {
+        // One block per lock hold, so snapshots are never starved.
+        while true {
+            var drained = 0
+            service.record { stats in
+                drained = ring.drain(maxBlocks: 1) { frame in
+                    let decoded = frame.decode()
+                    if let userFilter, !userFilter.matches(decoded) { return true }
+                    stats.record(decoded)
+                    return true
+                }
+            }
+            if drained == 0 { break }
+        }
     }
 
     private func readKernelCounters() {

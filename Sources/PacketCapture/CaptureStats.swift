@@ -34,7 +34,14 @@ public struct CaptureStats: Hashable, Sendable {
     public var outgoingFrames: UInt64 = 0
     public var kernel = KernelStatistics()
     public var framesByEtherType: [UInt16: UInt64] = [:]
-    public var framesByIPProtocol: [UInt8: UInt64] = [:]
+    /// Protocols seen at least once; a flat table on the hot path because
+    /// the protocol number is a byte.
+    public var framesByIPProtocol: [UInt8: UInt64] {
+        var d: [UInt8: UInt64] = [:]
+        for (p, n) in ipProtocolCounts.enumerated() where n > 0 { d[UInt8(p)] = n }
+        return d
+    }
+    private var ipProtocolCounts = [UInt64](repeating: 0, count: 256)
     /// The port whose traffic is counted in `toPort` / `fromPort`.
     public var watchedPort: UInt16?
     /// Frames whose destination port is `watchedPort`.
@@ -58,12 +65,12 @@ public struct CaptureStats: Hashable, Sendable {
         if f.direction == .outgoing { outgoingFrames &+= 1 } else { incomingFrames &+= 1 }
         framesByEtherType[f.etherType, default: 0] &+= 1
         if let ip = f.ip {
-            framesByIPProtocol[ip.proto, default: 0] &+= 1
+            ipProtocolCounts[Int(ip.proto)] &+= 1
             addPeer(.ip(ip.source), wire)
-            addPeer(.ip(ip.destination), wire)
+            if ip.destination != ip.source { addPeer(.ip(ip.destination), wire) }
         } else if f.linkLayer == .ethernet {
             addPeer(.mac(f.source), wire)
-            addPeer(.mac(f.destination), wire)
+            if f.destination != f.source { addPeer(.mac(f.destination), wire) }
         }
         if let port = watchedPort, let t = f.transport {
             let payload = UInt64(t.payloadLength ?? 0)
@@ -84,6 +91,8 @@ public struct CaptureStats: Hashable, Sendable {
         }
     }
 
+    /// Each frame's bytes count once for its source and once for its
+    /// destination: a peer's total is all traffic it took part in.
     /// Peers by bytes, largest first; ties broken by address text so the
     /// order is stable between snapshots.
     public func topPeers(_ n: Int = 5) -> [(peer: PeerAddress, bytes: UInt64)] {

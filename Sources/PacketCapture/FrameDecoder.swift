@@ -166,8 +166,10 @@ public enum FrameDecoder {
         // TSO/GSO hands AF_PACKET super-packets with total length 0; only a
         // nonzero length shorter than the header is really wrong.
         if total != 0 && Int(total) < headerLength { f.problem = .malformed("ipv4 total length"); return }
+        let end = total == 0 ? r.count : o + Int(total)
+        checkPayloadPresent(r, end: end, &f)
         guard fragmentOffset == 0 else { return }
-        decodeTransport(r, at: o + headerLength, end: total == 0 ? r.count : o + Int(total), proto: proto, &f)
+        decodeTransport(r, at: o + headerLength, end: end, proto: proto, &f)
     }
 
     static func decodeIPv6(_ r: ByteReader, at o: Int, _ f: inout DecodedFrame) {
@@ -213,7 +215,17 @@ public enum FrameDecoder {
         ip.proto = next
         f.ip = ip
         // A zero payload length means a jumbogram or a GSO super-packet.
-        decodeTransport(r, at: offset, end: payload == 0 ? r.count : o + 40 + Int(payload), proto: next, &f)
+        let end = payload == 0 ? r.count : o + 40 + Int(payload)
+        checkPayloadPresent(r, end: end, &f)
+        decodeTransport(r, at: offset, end: end, proto: next, &f)
+    }
+
+    /// A whole frame (nothing cut by the snap length) that ends before its
+    /// IP length says is damaged; a snapped one is merely short.
+    static func checkPayloadPresent(_ r: ByteReader, end: Int, _ f: inout DecodedFrame) {
+        if end > r.count && f.capturedLength >= f.originalLength && f.problem == nil {
+            f.problem = .truncated("ip payload")
+        }
     }
 
     /// `end` is where the IP header says the packet ends; it may lie past

@@ -54,6 +54,17 @@ public struct Entry: Equatable {
     @inlinable public var payload: Payload { Payload(rawValue: raw.load(as: UInt8.self) >> 4)! }
     @inlinable public var hasExpire: Bool { raw.load(fromByteOffset: 1, as: UInt8.self) & 1 != 0 }
 
+    /// Flags bit 1: a `.bytes` string that Redis would hold as a "raw" sds
+    /// whatever its length (APPEND and SETRANGE results), so OBJECT ENCODING
+    /// says raw, not embstr. Copies (withExpire, copy) keep it.
+    @inlinable public var isRawString: Bool {
+        get { raw.load(fromByteOffset: 1, as: UInt8.self) & 2 != 0 }
+        nonmutating set {
+            let f = raw.load(fromByteOffset: 1, as: UInt8.self)
+            raw.storeBytes(of: newValue ? f | 2 : f & ~2, toByteOffset: 1, as: UInt8.self)
+        }
+    }
+
     @inlinable public var expireAt: Int64 {
         get { hasExpire ? raw.loadUnaligned(fromByteOffset: 5, as: Int64.self) : -1 }
         nonmutating set { raw.storeBytes(of: newValue, toByteOffset: 5, as: Int64.self) }
@@ -213,6 +224,7 @@ public struct Entry: Equatable {
             let (n, off) = Entry.allocate(type: type, key: k.baseAddress!, keyLen: k.count, payload: .bytes,
                                           valueLen: b.count, expireAt: at, lru: lru)
             if b.count > 0 { (n.raw + off).copyMemory(from: b.baseAddress!, byteCount: b.count) }
+            if isRawString { n.isRawString = true }
             e = n
         case .int:
             e = Entry.makeInt(key: k.baseAddress!, keyLen: k.count, value: intValue, expireAt: at, lru: lru)
@@ -235,6 +247,7 @@ public struct Entry: Equatable {
             let (n, off) = Entry.allocate(type: type, key: newKey, keyLen: newKeyLen, payload: .bytes,
                                           valueLen: b.count, expireAt: expireAt, lru: lru)
             if b.count > 0 { (n.raw + off).copyMemory(from: b.baseAddress!, byteCount: b.count) }
+            if isRawString { n.isRawString = true }
             return n
         case .int:
             return Entry.makeInt(key: newKey, keyLen: newKeyLen, value: intValue, expireAt: expireAt, lru: lru)
@@ -242,6 +255,38 @@ public struct Entry: Equatable {
             let o = shareObject ? object : object.copy()
             return Entry.makeObject(type: type, key: newKey, keyLen: newKeyLen, object: o, expireAt: expireAt, lru: lru)
         }
+    }
+
+    /// Resizes a `.bytes` string payload to `newLen` bytes with realloc, so
+    /// APPEND and SETRANGE can grow a big value without copying it every time.
+    /// Keeps the key, TTL, LRU and the first min(old, new) value bytes; bytes
+    /// past the old length are uninitialised. The block may move: the caller
+    /// must store the returned entry in the table slot in place of this one,
+    /// and must not use this on an entry with an expiry (the keyspace's expiry
+    /// list holds its address).
+    public func resizedString(_ newLen: Int) -> Entry {
+        precondition(payload == .bytes && !hasExpire)
+        let start = payloadOffset
+        var off = start
+        let oldLen = readVarint(raw, &off)
+        let oldHead = off - start
+        let newHead = varintSize(newLen)
+        let keep = min(oldLen, newLen)
+        let newSize = start + newHead + newLen
+        var p = raw
+        if newHead < oldHead {
+            // Shift the value down before the block shrinks (or stays).
+            if keep > 0 { memmove(p + start + newHead, p + start + oldHead, keep) }
+            p = realloc(p, max(newSize, 1))!
+        } else {
+            p = realloc(p, max(newSize, start + oldHead + keep))!
+            if newHead > oldHead && keep > 0 {
+                memmove(p + start + newHead, p + start + oldHead, keep)
+            }
+        }
+        var w = start
+        writeVarint(p, &w, newLen)
+        return Entry(p)
     }
 
     /// Frees the block, releasing an owned object.

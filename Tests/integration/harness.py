@@ -183,8 +183,8 @@ class Server:
             kw["password"] = self.password
         return redis.Redis(host="127.0.0.1", port=self.port, **kw)
 
-    def raw(self, timeout: float = 10.0) -> "RespConn":
-        return RespConn(self.port, timeout)
+    def raw(self, timeout: float = 10.0, rcvbuf: int | None = None) -> "RespConn":
+        return RespConn(self.port, timeout, rcvbuf)
 
     def __repr__(self) -> str:
         return f"<{self.name} :{self.port}>"

@@ -1,0 +1,74 @@
+# Two entry points for a fresh Debian 12 machine with the Swift toolchain:
+#   make run    install what is missing, build release, run configs/ringkv.conf
+#   make test   install what is missing, build, unit tests, integration tests
+# Dependencies are installed only when absent, so both are cheap to repeat.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
+APT_DEPS := liburing-dev redis-server redis-tools
+PY_DEPS := 'pytest' 'redis>=5'
+# Debian's system Python refuses pip installs (PEP 668), hence a project venv
+# whenever the python3 on PATH lacks pytest or redis-py.
+VENV := .venv
+PYTHON = $(shell python3 -c 'import pytest, redis' 2>/dev/null && echo python3 || echo $(VENV)/bin/python)
+PYTEST_ARGS ?= -q
+CONFIG ?= configs/ringkv.conf
+
+.PHONY: run test build unit integration deps apt-deps py-deps bench rss
+
+run: apt-deps build
+	.build/release/ringkv-server $(CONFIG)
+
+test: deps
+	swift build -c release
+	swift test
+	$(PYTHON) -m pytest Tests/integration $(PYTEST_ARGS)
+
+build: apt-deps
+	swift build -c release
+
+unit: apt-deps
+	swift test
+
+integration: deps
+	$(PYTHON) -m pytest Tests/integration $(PYTEST_ARGS)
+
+deps: apt-deps py-deps
+
+# Installing redis-server starts a system redis on 6379 where systemd runs;
+# it is stopped because `make run` wants that port and the tests start their
+# own redis-server on free ports.
+apt-deps:
+	@missing=""; \
+	for p in $(APT_DEPS); do dpkg -s "$$p" >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq; \
+	  $(APT_INSTALL) $$missing; \
+	  if [[ "$$missing" == *redis-server* ]] && command -v systemctl >/dev/null \
+	     && systemctl is-active -q redis-server 2>/dev/null; then \
+	    $(SUDO) systemctl disable --now redis-server; \
+	  fi; \
+	fi
+
+py-deps:
+	@if ! python3 -c 'import pytest, redis' 2>/dev/null \
+	    && ! $(VENV)/bin/python -c 'import pytest, redis' 2>/dev/null; then \
+	  echo "installing pytest and redis-py into $(VENV)"; \
+	  if ! python3 -m venv $(VENV) 2>/dev/null; then \
+	    rm -rf $(VENV); \
+	    $(SUDO) apt-get update -qq; \
+	    $(APT_INSTALL) python3-venv; \
+	    python3 -m venv $(VENV); \
+	  fi; \
+	  $(VENV)/bin/python -m pip install -q $(PY_DEPS); \
+	fi
+
+bench: build
+	perf/bench.sh
+
+rss: build
+	perf/rss.sh

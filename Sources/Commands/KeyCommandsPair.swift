@@ -1,0 +1,153 @@
+import RESP
+import Storage
+
+/// RENAME, RENAMENX, COPY, MOVE and the two internal commands that carry a
+/// source entry between shards (see the flow at the top of KeyCommands.swift).
+extension KeyCommands {
+    static let pairSpecs: [CommandSpec] = [
+        CommandSpec("rename", arity: 3, flags: [.write], keys: (1, 2, 1), route: .keyPair, group: "generic",
+                    summary: "Rename a key", handler: rename),
+        CommandSpec("renamenx", arity: 3, flags: [.write, .fast], keys: (1, 2, 1), route: .keyPair, group: "generic",
+                    summary: "Rename a key, only if the new key does not exist", handler: renamenx),
+        CommandSpec("copy", arity: -3, flags: [.write, .denyoom], keys: (1, 2, 1), route: .keyPair, group: "generic",
+                    summary: "Copy a key", since: "6.2.0", handler: copy),
+        CommandSpec("move", arity: 3, flags: [.write, .fast], keys: (1, 1, 1), route: .key, group: "generic",
+                    summary: "Move a key to another database", handler: move),
+        CommandSpec("__export", arity: 3, flags: [.write], keys: (1, 1, 1), route: .key, group: "generic",
+                    summary: "Internal: serialise a key's entry for a cross-shard pair command",
+                    handler: exportKey),
+        CommandSpec("__delexported", arity: -2, flags: [.write], keys: (1, 1, 1), route: .key, group: "generic",
+                    summary: "Internal: delete a key consumed by a cross-shard RENAME", handler: deleteExported),
+    ]
+
+    static let sameObject: StaticString = "ERR source and destination objects are the same"
+
+    /// The source key's (argument 1) entry of a pair command: the imported
+    /// one in import mode, else a local lookup in the current db. The entry
+    /// stays valid until the source key itself is removed.
+    static func sourceEntry(_ x: inout Exec, read: Bool) -> Entry? {
+        if x.importMode {
+            // The blob was exported a moment ago; it may have expired in flight.
+            guard let e = x.imported, !(e.hasExpire && e.expireAt <= x.now) else {
+                if read { x.stats.keyspaceMisses += 1 }
+                return nil
+            }
+            if read { x.stats.keyspaceHits += 1 }
+            return e
+        }
+        let s = read ? readSlot(&x, 1) : writeSlot(&x, 1)
+        return s < 0 ? nil : x.keyspace.entry(at: s)
+    }
+
+    /// An entry for key argument `k` holding `src`'s value and expiry. An
+    /// imported entry already named `k` is adopted instead of copied.
+    /// `dup` deep-copies an object value (COPY); otherwise it is shared, which
+    /// is right for RENAME (the source goes away) and for imported objects
+    /// (already a private copy).
+    static func entryFor(_ x: inout Exec, _ src: Entry, key k: Int, dup: Bool) -> Entry {
+        let a = x[k]
+        if x.importMode, let imp = x.imported, imp == src, imp.keyEquals(a.ptr, a.count) {
+            x.imported = nil
+            return imp
+        }
+        return src.copy(newKey: a.ptr, a.count, expireAt: src.expireAt, shareObject: !dup || x.importMode)
+    }
+
+    static func rename(_ x: inout Exec) { renameGeneric(&x, nx: false) }
+    static func renamenx(_ x: inout Exec) { renameGeneric(&x, nx: true) }
+
+    static func renameGeneric(_ x: inout Exec, nx: Bool) {
+        let same = !x.importMode && x[1].equals(x[2])
+        guard let src = sourceEntry(&x, read: false) else { return x.error(Err.noSuchKey) }
+        if same { return nx ? x.reply.int(0) : x.reply.ok() }
+        let ks = x.keyspace
+        let dst = x[2]
+        let h2 = x.hash(2)
+        // Lazily expiring the destination may resize the table: slots found
+        // before are stale from here on, so everything below re-finds.
+        if ks.find(dst.ptr, dst.count, hash: h2, now: x.now) >= 0 && nx { return x.reply.int(0) }
+        let n = entryFor(&x, src, key: 2, dup: false)
+        if !x.importMode {
+            let k = x[1]
+            ks.remove(at: ks.table.find(k.ptr, k.count, hash: x.hash(1)))
+        }
+        ks.put(n, at: ks.table.find(dst.ptr, dst.count, hash: h2), hash: h2)
+        nx ? x.reply.int(1) : x.reply.ok()
+    }
+
+    /// COPY source destination [DB n] [REPLACE]
+    static func copy(_ x: inout Exec) {
+        var replace = false
+        var dstDB = x.db
+        var j = 3
+        while j < x.argc {
+            let a = x[j]
+            if a.equalsLower("replace") {
+                replace = true
+            } else if a.equalsLower("db") && j + 1 < x.argc {
+                guard let d = parseDB(&x, j + 1) else { return }
+                dstDB = d
+                j += 1
+            } else {
+                return x.error(Err.syntax)
+            }
+            j += 1
+        }
+        if dstDB == x.db && !x.importMode && x[1].equals(x[2]) { return x.error(sameObject) }
+        guard let src = sourceEntry(&x, read: true) else { return x.reply.int(0) }
+        let dks = x.store.dbs[dstDB]
+        let dst = x[2]
+        let h2 = x.hash(2)
+        // The destination is another key (or another db), so this lookup
+        // cannot free `src`.
+        let d = dks.find(dst.ptr, dst.count, hash: h2, now: x.now)
+        if d >= 0 && !replace { return x.reply.int(0) }
+        let n = entryFor(&x, src, key: 2, dup: true)
+        n.lru = x.lru   // a copy is a new object in Redis, with a fresh LRU clock
+        dks.put(n, at: d, hash: h2)
+        x.reply.int(1)
+    }
+
+    /// MOVE key db: both dbs live in this shard's store, so the entry just
+    /// changes tables.
+    static func move(_ x: inout Exec) {
+        guard let dstDB = parseDB(&x, 2) else { return }
+        if dstDB == x.db { return x.error(sameObject) }
+        let s = writeSlot(&x, 1)
+        if s < 0 { return x.reply.int(0) }
+        let dks = x.store.dbs[dstDB]
+        let k = x[1]
+        let h = x.hash(1)
+        if dks.find(k.ptr, k.count, hash: h, now: x.now) >= 0 { return x.reply.int(0) }
+        let e = x.keyspace.detach(at: s)
+        dks.put(e, at: -1, hash: h)
+        x.reply.int(1)
+    }
+
+    /// __export key db: the key's entry as an `exportEntry` blob, or null.
+    static func exportKey(_ x: inout Exec) {
+        guard let db = parseDB(&x, 2) else { return }
+        let ks = x.store.dbs[db]
+        let k = x[1]
+        let s = ks.find(k.ptr, k.count, hash: x.hash(1), now: x.now)
+        if s < 0 { return x.reply.null() }
+        let e = ks.entry(at: s)
+        e.lru = x.lru   // the pair command's write lookup of its source
+        x.reply.bulk(exportEntry(e))
+    }
+
+    /// __delexported key [db]: deletes the source a cross-shard RENAME
+    /// consumed; replies the number deleted.
+    static func deleteExported(_ x: inout Exec) {
+        var db = x.db
+        if x.argc > 2 {
+            guard let d = parseDB(&x, 2) else { return }
+            db = d
+        }
+        let ks = x.store.dbs[db]
+        let k = x[1]
+        let s = ks.find(k.ptr, k.count, hash: x.hash(1), now: x.now)
+        if s >= 0 { ks.remove(at: s) }
+        x.reply.int(s >= 0 ? 1 : 0)
+    }
+}

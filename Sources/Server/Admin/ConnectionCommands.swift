@@ -1,0 +1,164 @@
+import Commands
+import Config
+import RESP
+import Storage
+
+/// PING, ECHO, QUIT, SELECT, HELLO, AUTH, RESET: connection state lives on
+/// the worker that owns the connection, so these run there.
+extension Worker {
+    func runServerCommand(_ op: ServerOp, _ spec: CommandSpec, _ c: Client, raw: UnsafePointer<UInt8>, rawCount: Int) {
+        let t0 = monotonicNanos()
+        let out = replyBuffer(c)
+        let before = out.count
+        let r = Reply(out, proto: c.proto)
+        switch op {
+        case .ping:
+            if args.count > 2 { r.error(string: wrongArityError("ping")) }
+            else if args.count == 2 { r.bulk(args[1]) } else { r.simple("PONG") }
+        case .echo: r.bulk(args[1])
+        case .quit:
+            r.ok()
+            closeClient(c, flush: true)
+        case .select: select(c, r)
+        case .hello: hello(c, r)
+        case .auth: auth(c, r)
+        case .reset: reset(c, r)
+        case .client: clientCommand(c, r)
+        case .time:
+            let us = wallMicros()
+            r.array(2)
+            r.bulk(string: String(us / 1_000_000))
+            r.bulk(string: String(us % 1_000_000))
+        case .lastsave: r.int(Int(state.lastSave))
+        case .dbsize:
+            _ = fanoutInternal(c, .sum) { b in header(b, 2, "__dbsize"); appendBulkArg(b, String(c.db)) }
+        case .flushdb, .flushall:
+            if args.count > 2 || (args.count == 2 && !args[1].equalsLower("async") && !args[1].equalsLower("sync")) {
+                r.error(Err.syntax)
+            } else if op == .flushdb {
+                _ = fanoutInternal(c, .ok) { b in header(b, 2, "__flushdb"); appendBulkArg(b, String(c.db)) }
+            } else {
+                _ = fanoutInternal(c, .ok) { b in header(b, 1, "__flushall") }
+            }
+        case .swapdb: swapdb(c, r)
+        case .info: info(c)
+        case .config: configCommand(c, r)
+        case .command: commandCommand(c, r)
+        case .shutdown: shutdownCommand(c, r)
+        case .debug: debugCommand(c, r)
+        case .slowlog: slowlogCommand(c, r)
+        case .latency: latencyCommand(c, r)
+        case .object, .memory, .multi, .exec, .discard, .watch, .unwatch:
+            r.error(string: "ERR unknown command '\(spec.name)'")
+        }
+        let us = (monotonicNanos() - t0) / 1000
+        cmdCalls[spec.id] += 1
+        cmdMicros[spec.id] += us
+        if out.count > before && out.base[before] == 45 {
+            cmdFailed[spec.id] += 1
+            countErrorFromReply(out)
+        }
+    }
+
+    func select(_ c: Client, _ r: Reply) {
+        guard let n = parseStrictInt(args[1].ptr, args[1].count) else {
+            return r.error(Err.notInteger)
+        }
+        if n < 0 || n >= store.dbs.count { return r.error(Err.dbIndex) }
+        c.db = n
+        r.ok()
+    }
+
+    func checkPassword(_ user: Arg?, _ pass: Arg) -> Bool {
+        if let u = user, !u.equals(Arg("default", 7)) { return false }
+        guard let want = requirePass else { return true }
+        return want.count == pass.count && want.elementsEqual(pass.buffer)
+    }
+
+    func auth(_ c: Client, _ r: Reply) {
+        if args.count > 3 { return r.error(Err.syntax) }
+        if args.count == 2 && requirePass == nil {
+            return r.error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+        }
+        let user: Arg? = args.count == 3 ? args[1] : nil
+        if checkPassword(user, args[args.count - 1]) {
+            c.authenticated = true
+            r.ok()
+        } else {
+            r.error("WRONGPASS invalid username-password pair or user is disabled.")
+        }
+    }
+
+    func hello(_ c: Client, _ r: Reply) {
+        var proto = c.proto
+        var i = 1
+        if args.count >= 2 {
+            guard let v = parseStrictInt(args[1].ptr, args[1].count) else {
+                return r.error("ERR Protocol version is not an integer or out of range")
+            }
+            if v < 2 || v > 3 { return r.error("NOPROTO unsupported protocol version") }
+            proto = v
+            i = 2
+        }
+        var setName: Arg? = nil
+        while i < args.count {
+            let more = args.count - i - 1
+            if args[i].equalsLower("auth") && more >= 2 {
+                if !checkPassword(args[i + 1], args[i + 2]) {
+                    return r.error("WRONGPASS invalid username-password pair or user is disabled.")
+                }
+                c.authenticated = true
+                i += 3
+            } else if args[i].equalsLower("setname") && more >= 1 {
+                setName = args[i + 1]
+                i += 2
+            } else {
+                return r.error(string: "ERR Syntax error in HELLO option '\(args[i].lossyString)'")
+            }
+        }
+        if !c.authenticated {
+            return r.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+        }
+        if let n = setName {
+            if !validClientName(n) { return r.error("ERR Client names cannot contain spaces, newlines or special characters.") }
+            c.name = n.count == 0 ? nil : n.bytes
+        }
+        c.proto = proto
+        let rr = Reply(r.buf, proto: proto)
+        rr.map(7)
+        rr.bulk(static: "server"); rr.bulk(static: "redis")
+        rr.bulk(static: "version"); rr.bulk(string: redisCompatVersion)
+        rr.bulk(static: "proto"); rr.int(proto)
+        rr.bulk(static: "id"); rr.int(c.id)
+        rr.bulk(static: "mode"); rr.bulk(static: "standalone")
+        rr.bulk(static: "role"); rr.bulk(static: "master")
+        rr.bulk(static: "modules"); rr.array(0)
+    }
+
+    func reset(_ c: Client, _ r: Reply) {
+        c.db = 0
+        c.proto = 2
+        c.name = nil
+        c.replyMode = .on
+        c.noEvict = false
+        c.authenticated = requirePass == nil
+        Reply(r.buf, proto: 2).simple("RESET")
+    }
+
+    func swapdb(_ c: Client, _ r: Reply) {
+        guard let a = parseStrictInt(args[1].ptr, args[1].count) else { return r.error("ERR invalid first DB index") }
+        guard let b = parseStrictInt(args[2].ptr, args[2].count) else { return r.error("ERR invalid second DB index") }
+        if a < 0 || a >= store.dbs.count || b < 0 || b >= store.dbs.count { return r.error(Err.dbIndex) }
+        _ = fanoutInternal(c, .ok) { buf in
+            header(buf, 3, "__swapdb")
+            appendBulkArg(buf, String(a))
+            appendBulkArg(buf, String(b))
+        }
+    }
+}
+
+/// Redis allows client names of printable ASCII without spaces.
+func validClientName(_ a: Arg) -> Bool {
+    for i in 0..<a.count where a[i] < 33 || a[i] > 126 { return false }
+    return true
+}

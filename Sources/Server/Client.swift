@@ -1,0 +1,69 @@
+import RESP
+import Storage
+
+/// One connection, owned by the worker that accepted it.
+final class Client {
+    let id: Int
+    let fd: Int32
+    /// Index in the worker's connection table; with `generation` it forms the
+    /// io_uring user_data so a stale completion cannot hit a reused slot.
+    let index: Int
+    let generation: UInt32
+    let addr: String
+    let laddr: String
+    let createdAt: Int64
+
+    var db = 0
+    var proto = 2
+    var name: [UInt8]? = nil
+    var authenticated = false
+    var lastInteraction: Int64
+    var lastCommand = "NULL"
+    var replyMode = ReplyMode.on
+    var noEvict = false
+
+    /// Bytes of a partial command carried over to the next recv.
+    let inbuf = ByteBuf(capacity: 64)
+    /// Replies produced this iteration; sent as one send at the end of it.
+    var out = ByteBuf(capacity: 256)
+    /// The buffer an in-flight send reads; never touched until it completes.
+    var sending = ByteBuf(capacity: 256)
+    var sendOffset = 0
+    var sendInFlight = false
+
+    /// Outstanding reply slots, in request order.
+    var slots: [Slot] = []
+    var slotHead = 0
+
+    var recvArmed = false
+    var recvPaused = false
+    var closing = false
+    var closeAfterReply = false
+    var shutdownDone = false
+    var closed = false
+    var softLimitSince: Int64 = 0
+    var dirty = false
+
+    init(id: Int, fd: Int32, index: Int, generation: UInt32, addr: String, laddr: String, now: Int64) {
+        self.id = id
+        self.fd = fd
+        self.index = index
+        self.generation = generation
+        self.addr = addr
+        self.laddr = laddr
+        createdAt = now
+        lastInteraction = now
+    }
+
+    var hasPendingSlots: Bool { slotHead < slots.count }
+    var lastSlot: Slot? { slotHead < slots.count ? slots[slots.count - 1] : nil }
+
+    /// Bytes queued for this client and not yet sent.
+    var outputBytes: Int {
+        var n = out.count + (sending.count - sendOffset)
+        for i in slotHead..<slots.count { n += slots[i].buf.count }
+        return n
+    }
+}
+
+enum ReplyMode { case on, off, skipNext, skipThis }

@@ -1,0 +1,339 @@
+import Commands
+import RESP
+import Storage
+
+/// parse → route → execute, for bytes a connection sent.
+extension Worker {
+    /// Runs every complete command in `p[0..<n]`; returns the bytes used.
+    func process(_ c: Client, _ p: UnsafePointer<UInt8>, _ n: Int) -> Int {
+        var off = 0
+        while off < n && !c.closing {
+            if c.outputBytes > outputPauseBytes {
+                // The client is not reading its replies: stop reading its requests.
+                c.recvPaused = true
+                backend.pauseRecv(c)
+                break
+            }
+            switch parseCommand(p + off, n - off, into: args, limits: limits) {
+            case .command(let used):
+                execute(c, raw: p + off, rawCount: used)
+                off += used
+            case .skip(let used):
+                off += used
+            case .incomplete(let need):
+                if need > 0 && c.inbuf.isEmpty { c.inbuf.reserve(need) }
+                return off
+            case .error(let msg):
+                let out = replyBuffer(c)
+                out.append(string: "-ERR Protocol error: \(msg)\r\n")
+                state.logger.debug("Protocol error (\(msg)) from client: id=\(c.id) addr=\(c.addr)")
+                closeClient(c, flush: true)
+                return n
+            }
+        }
+        return off
+    }
+
+    /// Where the next reply of `c` goes: straight to its output when nothing
+    /// is outstanding, else into a local slot that waits its turn.
+    func replyBuffer(_ c: Client) -> ByteBuf {
+        if c.replyMode == .off || c.replyMode == .skipThis {
+            discard.clear()
+            return discard
+        }
+        if !c.hasPendingSlots {
+            markDirty(c)
+            return c.out
+        }
+        if let s = c.lastSlot, s.kind == .local { return s.buf }
+        let s = newSlot(.local)
+        s.ready = true
+        c.slots.append(s)
+        return s.buf
+    }
+
+    func execute(_ c: Client, raw: UnsafePointer<UInt8>, rawCount: Int) {
+        state.totalCommands.add(1)
+        if c.replyMode == .skipNext { c.replyMode = .skipThis }
+        defer { if c.replyMode == .skipThis { c.replyMode = .on } }
+        let name = args[0]
+        guard let spec = lookupUserCommand(name) else {
+            let r = Reply(replyBuffer(c), proto: c.proto)
+            r.error(bytes: unknownCommandError(args))
+            countError("ERR")
+            return
+        }
+        c.lastCommand = spec.name
+        if !spec.arityOK(args.count) {
+            cmdRejected[spec.id] += 1
+            countError("ERR")
+            Reply(replyBuffer(c), proto: c.proto).error(string: wrongArityError(spec.name))
+            return
+        }
+        if !c.authenticated && !spec.flags.contains(.noAuth) {
+            cmdRejected[spec.id] += 1
+            countError("NOAUTH")
+            Reply(replyBuffer(c), proto: c.proto).error(Err.noAuth)
+            return
+        }
+        switch spec.route {
+        case .key:
+            let k = args[spec.firstKey]
+            let shard = shardOf(k.ptr, k.count, shards: shardCount)
+            if shard == id { runLocal(spec, c) } else { forward(c, to: shard, raw: raw, rawCount: rawCount) }
+        case .local:
+            runLocal(spec, c)
+        case .keys(let merge):
+            routeMultiKey(spec, merge, c, raw: raw, rawCount: rawCount)
+        case .keyPair:
+            routePair(spec, c, raw: raw, rawCount: rawCount)
+        case .allShards(let merge):
+            fanoutAll(c, merge: merge)
+        case .scan:
+            routeScan(spec, c, raw: raw, rawCount: rawCount)
+        case .server(let op):
+            runServerCommand(op, spec, c, raw: raw, rawCount: rawCount)
+        }
+    }
+
+    /// Internal commands (`__name`) exist only between workers.
+    func lookupUserCommand(_ a: Arg) -> CommandSpec? {
+        if a.count >= 2 && a[0] == 95 && a[1] == 95 { return nil }
+        return table.lookup(a)
+    }
+
+    /// Runs a data command on this worker's own shard.
+    @inline(__always)
+    func runLocal(_ spec: CommandSpec, _ c: Client) {
+        let out = replyBuffer(c)
+        runHandler(spec, args, out: out, proto: c.proto, db: c.db)
+    }
+
+    /// The one place handlers run, locally or for a forwarded message.
+    @inline(__always)
+    func runHandler(_ spec: CommandSpec, _ a: ArgVector, out: ByteBuf, proto: Int, db: Int,
+                    imported: Entry? = nil, importMode: Bool = false) {
+        guard let h = spec.handler else { return }
+        let t0 = monotonicNanos()
+        var x = Exec(args: a, reply: Reply(out, proto: proto), store: store, stats: stats, db: db, now: now,
+                     shard: id, shardCount: shardCount)
+        x.importMode = importMode
+        x.imported = imported
+        h(&x)
+        let us = (monotonicNanos() - t0) / 1000
+        cmdCalls[spec.id] += 1
+        cmdMicros[spec.id] += us
+        if x.failed {
+            cmdFailed[spec.id] += 1
+            countErrorFromReply(out)
+        }
+        if us >= slowlog.threshold && slowlog.threshold >= 0 { slowlog.add(a, micros: us, now: now) }
+    }
+
+    func countError(_ prefix: String) {
+        errorCounts[prefix, default: 0] += 1
+    }
+
+    /// errorstats wants the first word of the error line just written.
+    func countErrorFromReply(_ out: ByteBuf) {
+        var i = out.count - 3
+        while i > 0 && out.base[i] != 45 /* - */ { i -= 1 }
+        var j = i + 1
+        while j < out.count && out.base[j] != 32 && out.base[j] != 13 { j += 1 }
+        if j > i + 1 { countError(String(decoding: UnsafeBufferPointer(start: out.base + i + 1, count: j - i - 1), as: UTF8.self)) }
+    }
+
+    // MARK: forwarding
+
+    func newSlot(_ kind: Slot.Kind) -> Slot {
+        let s = slotPool.popLast() ?? Slot()
+        s.kind = kind
+        return s
+    }
+
+    func newMessage(for c: Client?, target: Int) -> ShardMessage {
+        let m = messagePool.popLast() ?? ShardMessage()
+        m.source = id
+        m.target = target
+        m.client = c
+        if let c = c {
+            m.db = c.db
+            m.proto = c.proto
+        }
+        return m
+    }
+
+    func recycle(_ m: ShardMessage) {
+        m.reset()
+        if messagePool.count < 1024 { messagePool.append(m) }
+    }
+
+    func recycle(_ s: Slot) {
+        s.reset()
+        if slotPool.count < 1024 { slotPool.append(s) }
+    }
+
+    /// Sends a command to its owner shard, riding along with the previous
+    /// command when that went to the same shard from the same connection.
+    func forward(_ c: Client, to shard: Int, raw: UnsafePointer<UInt8>, rawCount: Int) {
+        var m: ShardMessage
+        if let last = outgoing[shard].last, last.client === c, last.slot == nil, last.db == c.db, last.proto == c.proto,
+           last.kind == .request {
+            m = last
+        } else {
+            m = newMessage(for: c, target: shard)
+            outgoing[shard].append(m)
+        }
+        appendCommand(m, raw: raw, rawCount: rawCount)
+        let idx = m.commandCount - 1
+        if c.replyMode == .on, let s = c.lastSlot, s.kind == .remote, s.msg === m, s.last == idx - 1, !s.discard {
+            s.last = idx
+        } else {
+            let s = newSlot(.remote)
+            s.msg = m
+            s.first = idx
+            s.last = idx
+            s.discard = c.replyMode != .on
+            m.refs += 1
+            c.slots.append(s)
+        }
+    }
+
+    /// Copies the command into the message: multibulk bytes as they came,
+    /// inline commands re-encoded as multibulk.
+    func appendCommand(_ m: ShardMessage, raw: UnsafePointer<UInt8>, rawCount: Int) {
+        if raw[0] == 42 {
+            m.requests.append(raw, rawCount)
+        } else {
+            encodeCommand(m.requests, args, from: 0)
+        }
+        m.commandCount += 1
+    }
+
+    /// Pushes this iteration's messages to their workers and wakes the sleepers.
+    func flushOutgoing() {
+        if !overflow.isEmpty {
+            let pending = overflow
+            overflow.removeAll(keepingCapacity: true)
+            for m in pending { deliver(m) }
+        }
+        for t in 0..<outgoing.count where !outgoing[t].isEmpty {
+            let list = outgoing[t]
+            outgoing[t].removeAll(keepingCapacity: true)
+            for m in list { deliver(m) }
+        }
+    }
+
+    func deliver(_ m: ShardMessage) {
+        let t = m.kind == .request ? m.target : m.source
+        if t == id {
+            if m.kind == .request { runRequests(m) } else { handleResponse(m) }
+            return
+        }
+        let h = state.handles[t]
+        if !h.inbox.push(m) {
+            overflow.append(m)
+            return
+        }
+        if h.sleeping.exchange(0) == 1 { backend.wake(h.wakeFD) }
+    }
+
+    func drainInbox() {
+        var n = 0
+        while let m = handle.inbox.pop() {
+            if m.kind == .request { runRequests(m) } else { handleResponse(m) }
+            n += 1
+            if n >= 4096 { break }
+        }
+    }
+
+    /// Target side: run a batch against this shard and send the replies back.
+    func runRequests(_ m: ShardMessage) {
+        let p = UnsafePointer(m.requests.base)
+        let n = m.requests.count
+        var off = 0
+        while off < n {
+            guard case .command(let used) = parseCommand(p + off, n - off, into: batchArgs, limits: limits) else { break }
+            off += used
+            runForwarded(batchArgs, m)
+            m.replyEnds.append(m.replies.count)
+        }
+        m.kind = .response
+        if m.source == id {
+            handleResponse(m)
+        } else {
+            outgoing[m.source].append(m)
+        }
+    }
+
+    /// Source side: a batch came back; release replies that are now in order.
+    func handleResponse(_ m: ShardMessage) {
+        m.done = true
+        if let s = m.slot {
+            s.pending -= 1
+            if s.pending == 0 { completeFanout(s, m.client) }
+        }
+        guard let c = m.client else { return }
+        if c.closed {
+            return
+        }
+        flushSlots(c)
+    }
+
+    func flushSlots(_ c: Client) {
+        var moved = false
+        while c.slotHead < c.slots.count {
+            let s = c.slots[c.slotHead]
+            if s.kind == .remote { guard let m = s.msg, m.done else { break } }
+            if s.kind == .fanout && !s.ready { break }
+            switch s.kind {
+            case .local:
+                c.out.append(s.buf)
+            case .remote:
+                let m = s.msg!
+                if !s.discard {
+                    let (a, b) = m.replyRange(s.first, s.last)
+                    c.out.append(m.replies.base + a, b - a)
+                }
+                m.refs -= 1
+                if m.refs == 0 { recycle(m) }
+            case .fanout:
+                if !s.discard { c.out.append(s.buf) }
+                for part in s.parts { recycle(part) }
+            }
+            c.slotHead += 1
+            recycle(s)
+            moved = true
+        }
+        if c.slotHead == c.slots.count {
+            c.slots.removeAll(keepingCapacity: true)
+            c.slotHead = 0
+        }
+        if moved { markDirty(c) }
+    }
+}
+
+/// Encodes args[from...] as a RESP multibulk command.
+func encodeCommand(_ b: ByteBuf, _ a: ArgVector, from: Int) {
+    b.append(42)
+    b.appendDecimal(a.count - from)
+    b.append("\r\n")
+    for i in from..<a.count { appendBulkArg(b, a[i].ptr, a[i].count) }
+}
+
+@inline(__always) func appendBulkArg(_ b: ByteBuf, _ p: UnsafePointer<UInt8>, _ n: Int) {
+    b.append(36)
+    b.appendDecimal(n)
+    b.append("\r\n")
+    b.append(p, n)
+    b.append("\r\n")
+}
+
+func appendBulkArg(_ b: ByteBuf, _ s: StaticString) {
+    appendBulkArg(b, s.utf8Start, s.utf8CodeUnitCount)
+}
+
+func appendBulkArg(_ b: ByteBuf, _ s: String) {
+    var s = s
+    s.withUTF8 { appendBulkArg(b, $0.baseAddress ?? UnsafePointer(bitPattern: 1)!, $0.count) }
+}

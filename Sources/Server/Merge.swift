@@ -1,0 +1,211 @@
+import Commands
+import RESP
+import Storage
+
+/// Reading replies back: just enough RESP to find element boundaries and
+/// integers in the replies shards send to a coordinator.
+struct ReplyReader {
+    let p: UnsafePointer<UInt8>
+    let n: Int
+    var pos: Int
+
+    init(_ m: ShardMessage) {
+        p = UnsafePointer(m.replies.base)
+        n = m.replies.count
+        pos = 0
+    }
+
+    var type: UInt8 { pos < n ? p[pos] : 0 }
+    var isError: Bool { type == 45 }
+
+    /// The integer after the type byte up to CRLF.
+    func lineInt(at i: Int) -> (Int, Int) {
+        var j = i + 1
+        var neg = false
+        if j < n && p[j] == 45 { neg = true; j += 1 }
+        var v = 0
+        while j < n && p[j] != 13 { v = v * 10 + Int(p[j] &- 48); j += 1 }
+        return (neg ? -v : v, j + 2)
+    }
+
+    /// End offset of the element starting at `i`.
+    func end(of i: Int) -> Int {
+        switch p[i] {
+        case 36, 61, 33: // $ = ! : length-prefixed
+            let (len, after) = lineInt(at: i)
+            return len < 0 ? after : after + len + 2
+        case 42, 126, 62: // * ~ > : aggregates
+            let (cnt, after) = lineInt(at: i)
+            var j = after
+            if cnt > 0 { for _ in 0..<cnt { j = end(of: j) } }
+            return j
+        case 37: // % map
+            let (cnt, after) = lineInt(at: i)
+            var j = after
+            if cnt > 0 { for _ in 0..<(cnt * 2) { j = end(of: j) } }
+            return j
+        default: // + - : _ , # ( simple lines
+            var j = i
+            while j < n && p[j] != 10 { j += 1 }
+            return j + 1
+        }
+    }
+
+    mutating func next() -> (Int, Int) {
+        let s = pos
+        pos = end(of: s)
+        return (s, pos)
+    }
+}
+
+extension Worker {
+    /// All parts of a fan-out are back: build the one reply.
+    func completeFanout(_ s: Slot, _ c: Client?) {
+        let out = s.buf
+        let r = Reply(out, proto: c?.proto ?? 2)
+        // The first error any shard returned wins, as a single shard would have said it first.
+        if s.merge != .pair && s.merge != .setIfNoneExist {
+            for m in s.parts {
+                let rr = ReplyReader(m)
+                if rr.isError {
+                    let e = rr.end(of: 0)
+                    out.append(m.replies.base, e)
+                    s.ready = true
+                    return
+                }
+            }
+        }
+        switch s.merge {
+        case .sum:
+            var total = 0
+            for m in s.parts { total += ReplyReader(m).lineInt(at: 0).0 }
+            r.int(total)
+        case .ok:
+            r.ok()
+        case .perKey:
+            r.array(s.keyShards.count)
+            var readers = [ReplyReader?](repeating: nil, count: shardCount)
+            for m in s.parts {
+                var rr = ReplyReader(m)
+                rr.pos = rr.lineInt(at: 0).1
+                readers[m.target] = rr
+            }
+            for sh in s.keyShards {
+                let (a, b) = readers[sh]!.next()
+                out.append(readers[sh]!.p + a, b - a)
+            }
+        case .concatArrays:
+            var total = 0
+            for m in s.parts { total += ReplyReader(m).lineInt(at: 0).0 }
+            r.array(total)
+            for m in s.parts {
+                let after = ReplyReader(m).lineInt(at: 0).1
+                out.append(m.replies.base + after, m.replies.count - after)
+            }
+        case .randomKey:
+            var found: [ShardMessage] = []
+            for m in s.parts where m.replies.count > 0 && m.replies.base[0] == 36 && m.replies.base[1] != 45 {
+                found.append(m)
+            }
+            if let m = found.randomElement() { out.append(m.replies) } else { r.null() }
+        case .setIfNoneExist:
+            if s.stage == 0 {
+                for m in s.parts where ReplyReader(m).isError {
+                    out.append(m.replies)
+                    s.ready = true
+                    return
+                }
+                var total = 0
+                for m in s.parts { total += ReplyReader(m).lineInt(at: 0).0 }
+                if total > 0 {
+                    r.int(0)
+                    for m in s.nextParts { recycle(m) }
+                    s.nextParts.removeAll()
+                } else {
+                    s.stage = 1
+                    let next = s.nextParts
+                    s.nextParts.removeAll()
+                    s.parts.append(contentsOf: next)
+                    launch(s, next)
+                    return
+                }
+            } else {
+                r.int(1)
+            }
+        case .pair:
+            if completePair(s, c) { return }
+        case .info, .clientList, .firstReply, .scanRoute:
+            mergeServerFanout(s, c, r)
+        }
+        s.ready = true
+    }
+
+    /// Stages of a cross-shard pair command; returns true while more is pending.
+    func completePair(_ s: Slot, _ c: Client?) -> Bool {
+        let last = s.parts[s.parts.count - 1]
+        switch s.stage {
+        case 0:
+            let rr = ReplyReader(last)
+            if rr.isError {
+                s.buf.append(last.replies)
+                return false
+            }
+            // Stage 1: run the command where the destination lives, with the entry.
+            s.stage = 1
+            let m = addPart(s, c, shard: s.pairTarget)
+            let exists = rr.type == 36 && rr.p[1] != 45
+            var blobStart = 0, blobLen = 0
+            if exists {
+                let (len, after) = rr.lineInt(at: 0)
+                blobStart = after
+                blobLen = len
+            }
+            // __withimport <blob> <0|1> <original args...>
+            let saved = UnsafePointer(s.saved.base)
+            let (argc, body) = ReplyReader(p: saved, n: s.saved.count, pos: 0).lineInt(at: 0)
+            header(m.requests, argc + 3, "__withimport")
+            appendBulkArg(m.requests, UnsafePointer(last.replies.base + blobStart), blobLen)
+            appendBulkArg(m.requests, exists ? "1" : "0")
+            m.requests.append(saved + body, s.saved.count - body)
+            m.commandCount = 1
+            launch(s, [m])
+            return true
+        case 1:
+            let rr = ReplyReader(last)
+            let consumed: Bool
+            if let spec = s.pairSpec, spec.name == "rename" {
+                consumed = rr.type == 43
+            } else if let spec = s.pairSpec, spec.name == "renamenx" {
+                consumed = rr.type == 58 && rr.lineInt(at: 0).0 == 1
+            } else {
+                consumed = false
+            }
+            s.buf.append(last.replies)
+            if consumed {
+                s.stage = 2
+                let m = addPart(s, c, shard: s.pairSource)
+                let saved = UnsafePointer(s.saved.base)
+                var sr = ReplyReader(p: saved, n: s.saved.count, pos: 0)
+                sr.pos = sr.lineInt(at: 0).1
+                _ = sr.next()
+                let (a, b) = sr.next()
+                header(m.requests, 2, "__delexported")
+                m.requests.append(saved + a, b - a)
+                m.commandCount = 1
+                launch(s, [m])
+                return true
+            }
+            return false
+        default:
+            return false
+        }
+    }
+}
+
+extension ReplyReader {
+    init(p: UnsafePointer<UInt8>, n: Int, pos: Int) {
+        self.p = p
+        self.n = n
+        self.pos = pos
+    }
+}

@@ -1,0 +1,208 @@
+import Commands
+import RESP
+import Storage
+
+/// Commands whose keys span shards: split, send, and merge back in order.
+extension Worker {
+    func beginFanout(_ c: Client, _ kind: FanoutKind) -> Slot {
+        let s = newSlot(.fanout)
+        s.merge = kind
+        s.discard = c.replyMode != .on
+        c.slots.append(s)
+        return s
+    }
+
+    func addPart(_ s: Slot, _ c: Client?, shard: Int) -> ShardMessage {
+        let m = newMessage(for: c, target: shard)
+        m.slot = s
+        s.parts.append(m)
+        return m
+    }
+
+    /// Sends the slot's parts. The part for this shard runs at once, so it
+    /// sees exactly the commands that came before it on this connection.
+    func launch(_ s: Slot, _ parts: [ShardMessage]) {
+        s.pending = parts.count
+        for m in parts {
+            if m.target == id { runRequests(m) } else { outgoing[m.target].append(m) }
+        }
+    }
+
+    func routeMultiKey(_ spec: CommandSpec, _ merge: MultiKeyMerge, _ c: Client, raw: UnsafePointer<UInt8>, rawCount: Int) {
+        let step = max(spec.keyStep, 1)
+        if step == 2 && (args.count - 1) % 2 != 0 {
+            countError("ERR")
+            Reply(replyBuffer(c), proto: c.proto).error(string: wrongArityError(spec.name))
+            return
+        }
+        let first = shardOfArg(1)
+        var same = true
+        var i = 1 + step
+        while i < args.count {
+            if shardOfArg(i) != first { same = false; break }
+            i += step
+        }
+        if same {
+            if first == id { runLocal(spec, c) } else { forward(c, to: first, raw: raw, rawCount: rawCount) }
+            return
+        }
+        let kind: FanoutKind
+        switch merge {
+        case .perKey: kind = .perKey
+        case .sum: kind = .sum
+        case .ok: kind = .ok
+        case .setIfNoneExist: kind = .setIfNoneExist
+        }
+        let s = beginFanout(c, kind)
+        var counts = [Int](repeating: 0, count: shardCount)
+        i = 1
+        while i < args.count {
+            let sh = shardOfArg(i)
+            counts[sh] += 1
+            s.keyShards.append(sh)
+            i += step
+        }
+        var parts = [ShardMessage?](repeating: nil, count: shardCount)
+        var second = [ShardMessage?](repeating: nil, count: shardCount)
+        for sh in 0..<shardCount where counts[sh] > 0 {
+            let m = addPart(s, c, shard: sh)
+            if merge == .setIfNoneExist {
+                header(m.requests, counts[sh] + 1, "exists")
+                let m2 = newMessage(for: c, target: sh)
+                m2.slot = s
+                header(m2.requests, counts[sh] * 2 + 1, "mset")
+                m2.commandCount = 1
+                second[sh] = m2
+            } else {
+                header(m.requests, counts[sh] * step + 1, spec.name)
+            }
+            m.commandCount = 1
+            parts[sh] = m
+        }
+        i = 1
+        var k = 0
+        while i < args.count {
+            let sh = s.keyShards[k]
+            let m = parts[sh]!
+            appendBulkArg(m.requests, args[i].ptr, args[i].count)
+            if merge == .setIfNoneExist {
+                appendBulkArg(second[sh]!.requests, args[i].ptr, args[i].count)
+                appendBulkArg(second[sh]!.requests, args[i + 1].ptr, args[i + 1].count)
+            } else if step == 2 {
+                appendBulkArg(m.requests, args[i + 1].ptr, args[i + 1].count)
+            }
+            i += step
+            k += 1
+        }
+        for m in second { if let m = m { s.nextParts.append(m) } }
+        launch(s, parts.compactMap { $0 })
+    }
+
+    @inline(__always) func shardOfArg(_ i: Int) -> Int {
+        shardOf(args[i].ptr, args[i].count, shards: shardCount)
+    }
+
+    func header(_ b: ByteBuf, _ argc: Int, _ name: String) {
+        b.append(42)
+        b.appendDecimal(argc)
+        b.append("\r\n")
+        appendBulkArg(b, name)
+    }
+
+    /// The same command to every shard (KEYS, RANDOMKEY, ...).
+    func fanoutAll(_ c: Client, merge: FanoutMerge) {
+        let kind: FanoutKind
+        switch merge {
+        case .sum: kind = .sum
+        case .concatArrays: kind = .concatArrays
+        case .ok: kind = .ok
+        case .randomKey: kind = .randomKey
+        }
+        let s = beginFanout(c, kind)
+        var parts: [ShardMessage] = []
+        for sh in 0..<shardCount {
+            let m = addPart(s, c, shard: sh)
+            encodeCommand(m.requests, args, from: 0)
+            m.commandCount = 1
+            parts.append(m)
+        }
+        launch(s, parts)
+    }
+
+    /// An internal command to every shard, merged by `kind`.
+    func fanoutInternal(_ c: Client, _ kind: FanoutKind, _ build: (ByteBuf) -> Void) -> Slot {
+        let s = beginFanout(c, kind)
+        var parts: [ShardMessage] = []
+        for sh in 0..<shardCount {
+            let m = addPart(s, c, shard: sh)
+            build(m.requests)
+            m.commandCount = 1
+            parts.append(m)
+        }
+        launch(s, parts)
+        return s
+    }
+
+    /// SCAN: the low bits of the cursor name the shard that continues it.
+    func routeScan(_ spec: CommandSpec, _ c: Client, raw: UnsafePointer<UInt8>, rawCount: Int) {
+        let a = args[1]
+        guard let cur = parseUnsignedCursor(a.ptr, a.count) else {
+            countError("ERR")
+            Reply(replyBuffer(c), proto: c.proto).error("ERR invalid cursor")
+            return
+        }
+        let bits = shardBits(shardCount)
+        let shard = bits == 0 ? 0 : Int(cur & ((1 << UInt64(bits)) - 1))
+        if shard >= shardCount {
+            countError("ERR")
+            Reply(replyBuffer(c), proto: c.proto).error("ERR invalid cursor")
+            return
+        }
+        if shard == id { runLocal(spec, c) } else { forward(c, to: shard, raw: raw, rawCount: rawCount) }
+    }
+
+    /// RENAME, COPY, LCS, ...: when the two keys live on different shards the
+    /// source entry is exported from its shard, the command runs on the
+    /// destination's shard with the entry handed in, and a consumed source is
+    /// deleted afterwards. Not atomic across shards; VLL transactions will be.
+    func routePair(_ spec: CommandSpec, _ c: Client, raw: UnsafePointer<UInt8>, rawCount: Int) {
+        let src = shardOfArg(1)
+        let dst = shardOfArg(2)
+        if src == dst {
+            if src == id { runLocal(spec, c) } else { forward(c, to: src, raw: raw, rawCount: rawCount) }
+            return
+        }
+        let s = beginFanout(c, .pair)
+        s.pairSpec = spec
+        s.pairSource = src
+        s.pairTarget = dst
+        encodeCommand(s.saved, args, from: 0)
+        let m = addPart(s, c, shard: src)
+        header(m.requests, 3, "__export")
+        appendBulkArg(m.requests, args[1].ptr, args[1].count)
+        appendBulkArg(m.requests, String(c.db))
+        m.commandCount = 1
+        launch(s, [m])
+    }
+}
+
+func shardBits(_ n: Int) -> Int {
+    var b = 0
+    while (1 << b) < n { b += 1 }
+    return b
+}
+
+/// SCAN cursors are unsigned 64-bit decimals.
+func parseUnsignedCursor(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64? {
+    if n == 0 || n > 20 { return nil }
+    var v: UInt64 = 0
+    for i in 0..<n {
+        let d = p[i] &- 48
+        if d > 9 { return nil }
+        let (m, o1) = v.multipliedReportingOverflow(by: 10)
+        let (s, o2) = m.addingReportingOverflow(UInt64(d))
+        if o1 || o2 { return nil }
+        v = s
+    }
+    return v
+}

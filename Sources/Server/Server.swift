@@ -1,0 +1,171 @@
+import CLiburing
+import Commands
+import Config
+import Logging
+import Storage
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Boxes a thread body so pthread_create can carry it.
+private final class ThreadBody: @unchecked Sendable {
+    let run: () -> Void
+    init(_ run: @escaping () -> Void) { self.run = run }
+}
+
+func startThread(name: String, _ body: @escaping () -> Void) -> pthread_t {
+    let box = Unmanaged.passRetained(ThreadBody {
+        // Named threads make perf flamegraphs and top -H readable.
+        name.withCString { rk_name_thread($0) }
+        body()
+    }).toOpaque()
+    var t = pthread_t()
+    pthread_create(&t, nil, { p in
+        let b = Unmanaged<ThreadBody>.fromOpaque(p!).takeRetainedValue()
+        b.run()
+        return nil
+    }, box)
+    return t
+}
+
+/// A Sendable wrapper for handing objects to the thread that will own them.
+private final class Handoff<T>: @unchecked Sendable {
+    let value: T
+    init(_ v: T) { value = v }
+}
+
+/// Starts the workers, waits for SIGTERM/SIGINT or SHUTDOWN, and stops them
+/// gracefully. Returns the process exit code.
+public func runServer(config: ConfigStore) -> Int32 {
+    let logFD: Int32
+    if config.logfile.isEmpty {
+        logFD = 1
+    } else {
+        logFD = open(config.logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        if logFD < 0 {
+            let msg = "Can't open the log file: \(String(cString: strerror(errno)))\n"
+            _ = msg.withCString { write(2, $0, strlen($0)) }
+            return 1
+        }
+    }
+    let level = logLevel(forRedis: config.loglevel)
+    let logger = Logger(label: "ringkv") { _ in RedisLogHandler(level: level, fd: logFD) }
+
+    // Signals are taken synchronously by the main thread (sigwait), so no
+    // worker is ever interrupted; SIGPIPE is ignored for good.
+    signal(SIGPIPE, SIG_IGN)
+    var set = sigset_t()
+    sigemptyset(&set)
+    sigaddset(&set, SIGTERM)
+    sigaddset(&set, SIGINT)
+    pthread_sigmask(SIG_BLOCK, &set, nil)
+
+    logger.warning("oO0OoO0OoO0Oo RingKV is starting oO0OoO0OoO0Oo")
+    logger.warning("RingKV version=\(ringkvVersion) (Redis \(redisCompatVersion) compatible), bits=64, pid=\(getpid()), just started")
+
+    // Pick the backend: io_uring when it works, else epoll with the reason.
+    var useUring = false
+    var detail = ""
+    switch config.ioBackend {
+    case .epoll:
+        detail = "epoll (configured)"
+    case .uring, .auto:
+        do {
+            let probe = try UringBackend(entries: config.uringEntries, bufSize: config.recvBufferSize,
+                                         bufCount: config.recvBufferCount)
+            detail = probe.flagsUsed
+            useUring = true
+        } catch {
+            if config.ioBackend == .uring {
+                logger.warning("io-backend uring requested but io_uring is unavailable: \(error)")
+                return 1
+            }
+            logger.warning("io_uring unavailable, falling back to epoll: \(error)")
+            detail = "epoll (fallback: \(error))"
+        }
+    }
+
+    let state = ServerState(config: config, backendName: useUring ? "uring" : "epoll", backendDetail: detail, logger: logger)
+    let n = state.shardCount
+    state.handles = (0..<n).map { _ in WorkerHandle(queueCapacity: 4096) }
+
+    // Listeners: one per bind address per worker (SO_REUSEPORT).
+    var listenerSets: [[Int32]] = Array(repeating: [], count: n)
+    for addr in config.bind {
+        let optional = addr.hasPrefix("-")
+        let a = optional ? String(addr.dropFirst()) : addr
+        do {
+            for w in 0..<n {
+                listenerSets[w].append(try openListener(address: a, port: config.port, backlog: config.tcpBacklog))
+            }
+        } catch {
+            if optional { continue }
+            logger.warning("\(error)")
+            return 1
+        }
+    }
+    if listenerSets[0].isEmpty {
+        logger.warning("Failed listening on port \(config.port) (tcp), aborting.")
+        return 1
+    }
+
+    let ready = AtomicCounter(0)
+    let failed = AtomicCounter(0)
+    var threads: [pthread_t] = []
+    for w in 0..<n {
+        let box = Handoff((state, listenerSets[w]))
+        threads.append(startThread(name: "ringkv-w\(w)") {
+            let (state, listeners) = box.value
+            let handle = state.handles[w]
+            let c = state.config
+            if useUring {
+                guard let b = try? UringBackend(entries: c.uringEntries, bufSize: c.recvBufferSize, bufCount: c.recvBufferCount) else {
+                    failed.add(1)
+                    ready.add(1)
+                    return
+                }
+                runWorker(Worker(id: w, state: state, backend: b, handle: handle), listeners, ready)
+            } else {
+                guard let b = try? EpollBackend(bufSize: c.recvBufferSize) else {
+                    failed.add(1)
+                    ready.add(1)
+                    return
+                }
+                runWorker(Worker(id: w, state: state, backend: b, handle: handle), listeners, ready)
+            }
+        })
+    }
+    while ready.value < n { usleep(1000) }
+    if failed.value > 0 {
+        logger.warning("A worker could not set up its I/O backend, aborting.")
+        state.stopping.store(1)
+        for t in threads { pthread_join(t, nil) }
+        return 1
+    }
+    logger.notice("Server initialized")
+    logger.notice("io backend: \(state.backendName) (\(detail)), shards: \(n)")
+    logger.notice("Ready to accept connections tcp")
+
+    var ts = timespec(tv_sec: 0, tv_nsec: 100_000_000)
+    while !state.isStopping {
+        let sig = sigtimedwait(&set, nil, &ts)
+        if sig == SIGTERM || sig == SIGINT {
+            logger.warning("Received \(sig == SIGTERM ? "SIGTERM" : "SIGINT") scheduling shutdown...")
+            state.stopping.store(1)
+        }
+    }
+    logger.warning("User requested shutdown...")
+    for t in threads { pthread_join(t, nil) }
+    logger.warning("RingKV is now ready to exit, bye bye...")
+    return 0
+}
+
+private func runWorker<B: IOBackend>(_ w: Worker<B>, _ listeners: [Int32], _ ready: AtomicCounter) {
+    w.handle.wakeFD = w.backend.wakeFD
+    for fd in listeners {
+        w.listeners.append(fd)
+        w.backend.addListener(fd)
+    }
+    ready.add(1)
+    w.run()
+}

@@ -1,0 +1,76 @@
+import CLiburing
+import Config
+import Logging
+import Storage
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A counter any thread may bump (INFO's connection and command totals).
+final class AtomicCounter: @unchecked Sendable {
+    private let p: UnsafeMutablePointer<Int>
+    init(_ v: Int = 0) {
+        p = .allocate(capacity: 8)
+        p.initialize(repeating: 0, count: 8)
+        p.pointee = v
+    }
+    deinit { p.deallocate() }
+    @discardableResult func add(_ v: Int) -> Int { rk_atomic_add(p, v) }
+    var value: Int { rk_atomic_load_seqcst(p) }
+    func store(_ v: Int) { rk_atomic_store_seqcst(p, v) }
+    func exchange(_ v: Int) -> Int { rk_atomic_exchange(p, v) }
+}
+
+/// What other workers may touch of a worker: its inbox and its wake-up.
+final class WorkerHandle: @unchecked Sendable {
+    let inbox: MPSCQueue
+    /// 1 while the worker may be blocked in the kernel; a producer that flips
+    /// it back to 0 owes the worker a wake-up.
+    let sleeping = AtomicCounter(0)
+    var wakeFD: Int32 = -1
+    init(queueCapacity: Int) { inbox = MPSCQueue(capacity: queueCapacity) }
+}
+
+/// State shared by all workers. Everything mutable here is atomic or
+/// guarded; nothing on the data path takes a lock.
+final class ServerState: @unchecked Sendable {
+    let config: ConfigStore
+    let shardCount: Int
+    var handles: [WorkerHandle] = []
+    let stopping = AtomicCounter(0)
+    let shutdownExitCode = AtomicCounter(0)
+    let nextClientID = AtomicCounter(1)
+    let connectedClients = AtomicCounter(0)
+    let totalConnections = AtomicCounter(0)
+    let rejectedConnections = AtomicCounter(0)
+    let totalCommands = AtomicCounter(0)
+    let netInputBytes = AtomicCounter(0)
+    let netOutputBytes = AtomicCounter(0)
+    let startMillis: Int64
+    let backendName: String
+    let backendDetail: String
+    let runID: String
+    let logger: Logger
+    let port: Int
+    var lastSave: Int64
+
+    init(config: ConfigStore, backendName: String, backendDetail: String, logger: Logger) {
+        self.config = config
+        shardCount = max(1, config.shards)
+        startMillis = wallMillis()
+        self.backendName = backendName
+        self.backendDetail = backendDetail
+        self.logger = logger
+        port = config.port
+        lastSave = startMillis / 1000
+        var id = ""
+        let hex: [Character] = Array("0123456789abcdef")
+        for _ in 0..<40 { id.append(hex[Int.random(in: 0..<16)]) }
+        runID = id
+    }
+
+    var isStopping: Bool { stopping.value != 0 }
+}
+
+public let ringkvVersion = "0.1.0"
+public let redisCompatVersion = "7.0.15"

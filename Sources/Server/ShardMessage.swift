@@ -1,0 +1,101 @@
+import RESP
+import Commands
+
+/// A hop between workers: a batch of RESP commands for the target shard and,
+/// on the way back, their replies. Consecutive commands of one connection for
+/// one shard share a message, so a pipeline costs one hop per shard, not one
+/// per command. Messages are pooled by the worker that sends them.
+///
+/// This is also where VLL-style transactions will attach: a message can carry
+/// a transaction id and intent locks, and a shard can queue messages by id.
+final class ShardMessage: @unchecked Sendable {
+    enum Kind { case request, response }
+
+    var kind = Kind.request
+    var source = 0
+    var target = 0
+    /// Only the source worker reads these.
+    var client: Client?
+    var slot: Slot?
+    var db = 0
+    var proto = 2
+    let requests = ByteBuf(capacity: 1024)
+    var commandCount = 0
+    let replies = ByteBuf(capacity: 1024)
+    /// End offset in `replies` of each command's reply.
+    var replyEnds: [Int] = []
+    /// Slots that still read replies from this message.
+    var refs = 0
+    var done = false
+
+    init() { replyEnds.reserveCapacity(32) }
+
+    func reset() {
+        kind = .request
+        client = nil
+        slot = nil
+        requests.clear()
+        replies.clear()
+        replyEnds.removeAll(keepingCapacity: true)
+        commandCount = 0
+        refs = 0
+        done = false
+        if requests.capacity > 1 << 20 { requests.shrink(to: 1024) }
+        if replies.capacity > 1 << 20 { replies.shrink(to: 1024) }
+    }
+
+    /// Replies of commands first...last.
+    func replyRange(_ first: Int, _ last: Int) -> (Int, Int) {
+        (first == 0 ? 0 : replyEnds[first - 1], replyEnds[last])
+    }
+}
+
+/// A place in a connection's reply order. Replies leave strictly in request
+/// order, so a reply that is ready waits behind slots that are not.
+final class Slot {
+    enum Kind { case local, remote, fanout }
+    var kind = Kind.local
+    var ready = false
+    /// CLIENT REPLY OFF/SKIP was in force: the reply is dropped, not sent.
+    var discard = false
+    /// Local replies produced while earlier slots were outstanding, or a merged fan-out reply.
+    let buf = ByteBuf(capacity: 128)
+    // remote
+    var msg: ShardMessage?
+    var first = 0
+    var last = 0
+    // fan-out
+    var parts: [ShardMessage] = []
+    var pending = 0
+    var merge = FanoutKind.sum
+    var keyShards: [Int] = []
+    /// A second round to send when the first comes back (MSETNX, pair commands).
+    var nextParts: [ShardMessage] = []
+    var stage = 0
+    var pairSpec: CommandSpec?
+    /// The original command, kept for a later stage (pair commands, INFO sections).
+    let saved = ByteBuf(capacity: 64)
+    var pairSource = 0
+    var pairTarget = 0
+
+    func reset() {
+        kind = .local
+        ready = false
+        discard = false
+        buf.clear()
+        msg = nil
+        parts.removeAll(keepingCapacity: true)
+        nextParts.removeAll(keepingCapacity: true)
+        keyShards.removeAll(keepingCapacity: true)
+        pending = 0
+        stage = 0
+        pairSpec = nil
+        saved.clear()
+        if buf.capacity > 1 << 20 { buf.shrink(to: 128) }
+    }
+}
+
+/// How the parts of a fan-out are merged into one reply.
+enum FanoutKind {
+    case sum, ok, perKey, concatArrays, randomKey, setIfNoneExist, pair, info, clientList, firstReply, scanRoute
+}

@@ -1,0 +1,186 @@
+import CLiburing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// io_uring backend: multishot accept, multishot recv into a provided-buffer
+/// ring, and one io_uring_submit_and_wait per loop iteration.
+final class UringBackend: IOBackend {
+    static let name = "uring"
+    private var ring = io_uring()
+    private let bufRing: UnsafeMutablePointer<io_uring_buf_ring>
+    private let buffers: UnsafeMutablePointer<UInt8>
+    private let bufSize: Int
+    private let bufCount: Int
+    private let bufMask: UInt32
+    private var buffersToReturn: Int32 = 0
+    private static let bufferGroup: UInt16 = 1
+    private var listeners: [Int32] = []
+    let wakeFD: Int32
+    let flagsUsed: String
+
+    init(entries: Int, bufSize: Int, bufCount: Int) throws {
+        var params = io_uring_params()
+        params.flags = RK_SETUP_SINGLE_ISSUER | RK_SETUP_DEFER_TASKRUN | RK_SETUP_SUBMIT_ALL
+        params.cq_entries = UInt32(entries * 4)
+        params.flags |= UInt32(IORING_SETUP_CQSIZE)
+        var r = io_uring_queue_init_params(UInt32(entries), &ring, &params)
+        var used = "SINGLE_ISSUER|DEFER_TASKRUN"
+        if r == -EINVAL {
+            // Older kernels: fall back to a plain ring with the same behaviour.
+            params = io_uring_params()
+            params.cq_entries = UInt32(entries * 4)
+            params.flags = UInt32(IORING_SETUP_CQSIZE)
+            r = io_uring_queue_init_params(UInt32(entries), &ring, &params)
+            used = "plain"
+        }
+        if r < 0 { throw IOSetupError(errno: -r, what: "io_uring_queue_init") }
+        flagsUsed = used
+        wakeFD = ring.ring_fd
+        self.bufSize = bufSize
+        var n = 1
+        while n < bufCount { n <<= 1 }
+        self.bufCount = min(n, 32768)
+        bufMask = UInt32(bufCount - 1)
+        var err: Int32 = 0
+        guard let br = rk_setup_buf_ring(&ring, UInt32(bufCount), UringBackend.bufferGroup, &err) else {
+            io_uring_queue_exit(&ring)
+            throw IOSetupError(errno: -err, what: "provided buffer ring")
+        }
+        bufRing = br
+        buffers = .allocate(capacity: bufSize * bufCount)
+        for i in 0..<bufCount {
+            rk_buf_ring_add(bufRing, buffers + i * bufSize, UInt32(bufSize), UInt16(i), bufMask, Int32(i))
+        }
+        rk_buf_ring_advance(bufRing, Int32(bufCount))
+    }
+
+    /// Probes whether io_uring works at all here, for `io-backend auto`.
+    static func probe() -> IOSetupError? {
+        var r = io_uring()
+        let ret = io_uring_queue_init(8, &r, 0)
+        if ret < 0 { return IOSetupError(errno: -ret, what: "io_uring_setup") }
+        io_uring_queue_exit(&r)
+        return nil
+    }
+
+    private func sqe() -> UnsafeMutablePointer<io_uring_sqe> {
+        if let s = io_uring_get_sqe(&ring) { return s }
+        io_uring_submit(&ring)
+        return io_uring_get_sqe(&ring)!
+    }
+
+    func addListener(_ fd: Int32) {
+        listeners.append(fd)
+        armAccept(fd)
+    }
+
+    private func armAccept(_ fd: Int32) {
+        let s = sqe()
+        io_uring_prep_multishot_accept(s, fd, nil, nil, Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue))
+        io_uring_sqe_set_data64(s, Op.accept.rawValue << 56 | UInt64(UInt32(bitPattern: fd)))
+    }
+
+    func armRecv(_ c: Client) {
+        if c.recvArmed || c.closing { return }
+        let s = sqe()
+        io_uring_prep_recv_multishot(s, c.fd, nil, 0, 0)
+        s.pointee.flags |= UInt8(RK_IOSQE_BUFFER_SELECT)
+        rk_sqe_set_buf_group(s, UringBackend.bufferGroup)
+        io_uring_sqe_set_data64(s, userData(.recv, c))
+        c.recvArmed = true
+    }
+
+    func pauseRecv(_ c: Client) {
+        guard c.recvArmed else { return }
+        let s = sqe()
+        io_uring_prep_cancel64(s, userData(.recv, c), 0)
+        io_uring_sqe_set_data64(s, Op.cancel.rawValue << 56)
+    }
+
+    func startSend<S: IOEvents>(_ c: Client, sink: S) {
+        let s = sqe()
+        io_uring_prep_send(s, c.fd, c.sending.base + c.sendOffset, c.sending.count - c.sendOffset, Int32(MSG_NOSIGNAL))
+        io_uring_sqe_set_data64(s, userData(.send, c))
+    }
+
+    func release(_ c: Client) -> Bool {
+        if c.recvArmed {
+            // The multishot recv holds the file; shutting the socket down ends it.
+            if !c.shutdownDone {
+                shutdown(c.fd, Int32(SHUT_RDWR))
+                c.shutdownDone = true
+            }
+            return false
+        }
+        close(c.fd)
+        return true
+    }
+
+    func wake(_ fd: Int32) {
+        let s = sqe()
+        io_uring_prep_msg_ring(s, fd, 0, Op.wake.rawValue << 56, 0)
+        s.pointee.flags |= UInt8(RK_IOSQE_CQE_SKIP_SUCCESS)
+        io_uring_sqe_set_data64(s, Op.nop.rawValue << 56)
+    }
+
+    func poll<S: IOEvents>(timeoutMs: Int, sink: S) {
+        if timeoutMs == 0 {
+            io_uring_submit_and_get_events(&ring)
+        } else {
+            var ts = __kernel_timespec(tv_sec: Int64(timeoutMs / 1000), tv_nsec: Int64(timeoutMs % 1000) * 1_000_000)
+            var cqe: UnsafeMutablePointer<io_uring_cqe>? = nil
+            io_uring_submit_and_wait_timeout(&ring, &cqe, 1, &ts, nil)
+        }
+        var head: UInt32 = 0
+        let ready = rk_cq_ready(&ring, &head)
+        if ready == 0 { return }
+        for i in 0..<ready {
+            let cqe = rk_cqe_at(&ring, head, i)!
+            handle(cqe.pointee.user_data, cqe.pointee.res, cqe.pointee.flags, sink: sink)
+        }
+        io_uring_cq_advance(&ring, ready)
+        if buffersToReturn > 0 {
+            rk_buf_ring_advance(bufRing, buffersToReturn)
+            buffersToReturn = 0
+        }
+    }
+
+    @inline(__always)
+    private func handle<S: IOEvents>(_ ud: UInt64, _ res: Int32, _ flags: UInt32, sink: S) {
+        guard let op = Op(rawValue: ud >> 56) else { return }
+        switch op {
+        case .accept:
+            if res >= 0 { sink.onAccept(fd: res) }
+            if flags & RK_CQE_F_MORE == 0 { armAccept(Int32(truncatingIfNeeded: ud & 0xFFFF_FFFF)) }
+        case .recv:
+            let c = sink.client(at: Int(ud & 0xFFFF_FFFF), generation: UInt32((ud >> 32) & 0xFF_FFFF))
+            if flags & RK_CQE_F_BUFFER != 0 {
+                let bid = Int(flags >> RK_CQE_BUFFER_SHIFT)
+                let p = buffers + bid * bufSize
+                if res > 0, let c = c, !c.closing { sink.onData(c, p, Int(res)) }
+                rk_buf_ring_add(bufRing, p, UInt32(bufSize), UInt16(bid), bufMask, buffersToReturn)
+                buffersToReturn += 1
+            }
+            guard let c = c else { return }
+            if flags & RK_CQE_F_MORE == 0 {
+                c.recvArmed = false
+                if res == 0 || (res < 0 && res != -ENOBUFS && res != -ECANCELED) {
+                    sink.onRecvEnd(c)
+                } else if res == -ECANCELED {
+                    if c.closing { sink.onRecvEnd(c) }
+                } else if !c.recvPaused {
+                    armRecv(c)
+                } else if c.closing {
+                    sink.onRecvEnd(c)
+                }
+            }
+        case .send:
+            if let c = sink.client(at: Int(ud & 0xFFFF_FFFF), generation: UInt32((ud >> 32) & 0xFF_FFFF)) {
+                sink.onSendComplete(c, Int(res))
+            }
+        case .wake, .cancel, .nop:
+            break
+        }
+    }
+}

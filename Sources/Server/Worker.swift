@@ -1,0 +1,344 @@
+import CLiburing
+import Commands
+import Config
+import RESP
+import Storage
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One thread, one ring (or epoll set), one shard of the keyspace. Only this
+/// thread touches `store`; other workers reach it through `handle.inbox`.
+final class Worker<B: IOBackend>: IOEvents {
+    let id: Int
+    let state: ServerState
+    let backend: B
+    let handle: WorkerHandle
+    let store: ShardStore
+    let stats = ShardStats()
+    let table = CommandTable.shared
+    let args = ArgVector(capacity: 64)
+    /// Commands of forwarded batches; separate from `args` because a batch
+    /// for this very shard runs while a client command is still being handled.
+    let batchArgs = ArgVector(capacity: 64)
+    /// A third vector for commands unwrapped from a forwarding envelope.
+    let innerArgs = ArgVector(capacity: 64)
+    var limits = ProtocolLimits()
+
+    var clients: [Client?] = []
+    var freeIndexes: [Int] = []
+    var generationCounter: UInt32 = 0
+    var dirty: [Client] = []
+    var listeners: [Int32] = []
+
+    /// Messages to push to each worker at the end of the iteration, in order.
+    var outgoing: [[ShardMessage]]
+    /// Messages that did not fit a full inbox; retried next iteration.
+    var overflow: [ShardMessage] = []
+    var messagePool: [ShardMessage] = []
+    var slotPool: [Slot] = []
+    /// Reply sink for CLIENT REPLY OFF/SKIP.
+    let discard = ByteBuf(capacity: 256)
+
+    var now: Int64 = 0
+    var lastCron: Int64 = 0
+    var configGeneration = -1
+    var requirePass: [UInt8]? = nil
+    var protectedMode = true
+    var maxClients = 10000
+    var idleTimeout = 0
+    var keepalive = 300
+    var queryBufferLimit = 1 << 30
+    var outputHard = 0
+    var outputSoft = 0
+    var outputSoftSeconds = 0
+    var hz = 10
+    /// Stop reading from a client while this much output waits for it.
+    let outputPauseBytes = 64 << 20
+
+    // Per-command statistics (INFO commandstats), indexed by CommandSpec.id.
+    var cmdCalls: [Int]
+    var cmdMicros: [Int]
+    var cmdFailed: [Int]
+    var cmdRejected: [Int]
+    var errorCounts: [String: Int] = [:]
+    var slowlog = SlowLog()
+
+    init(id: Int, state: ServerState, backend: B, handle: WorkerHandle) {
+        self.id = id
+        self.state = state
+        self.backend = backend
+        self.handle = handle
+        store = ShardStore(databases: state.config.databases)
+        outgoing = Array(repeating: [], count: state.shardCount)
+        let n = CommandTable.shared.specs.count
+        cmdCalls = Array(repeating: 0, count: n)
+        cmdMicros = Array(repeating: 0, count: n)
+        cmdFailed = Array(repeating: 0, count: n)
+        cmdRejected = Array(repeating: 0, count: n)
+        refreshConfig()
+    }
+
+    var shardCount: Int { state.shardCount }
+
+    func refreshConfig() {
+        let c = state.config
+        let g = c.generation
+        if g == configGeneration { return }
+        configGeneration = g
+        requirePass = c.requirepass.map { Array($0.utf8) }
+        protectedMode = c.protectedMode
+        maxClients = c.maxclients
+        idleTimeout = c.timeout
+        keepalive = c.tcpKeepalive
+        queryBufferLimit = c.clientQueryBufferLimit
+        let o = c.clientOutputBufferLimitNormal
+        outputHard = o.hard
+        outputSoft = o.soft
+        outputSoftSeconds = o.seconds
+        hz = max(1, min(500, c.hz))
+        limits.maxBulkLen = c.protoMaxBulkLen
+        slowlog.threshold = c.slowlogLogSlowerThan
+        slowlog.maxLen = c.slowlogMaxLen
+    }
+
+    // MARK: loop
+
+    func run() {
+        now = wallMillis()
+        while true {
+            if state.isStopping { break }
+            var timeout = 1000 / hz
+            if !overflow.isEmpty || handle.inbox.hasItems {
+                timeout = 0
+            } else {
+                handle.sleeping.store(1)
+                if handle.inbox.hasItems {
+                    handle.sleeping.store(0)
+                    timeout = 0
+                }
+            }
+            backend.poll(timeoutMs: timeout, sink: self)
+            handle.sleeping.store(0)
+            now = wallMillis()
+            drainInbox()
+            flushOutgoing()
+            flushClients()
+            if now - lastCron >= Int64(1000 / hz) { cron() }
+        }
+        shutdownGracefully()
+    }
+
+    /// Stop accepting, send what was already produced, then return.
+    func shutdownGracefully() {
+        for fd in listeners { close(fd) }
+        let deadline = monotonicNanos() + 2_000_000_000
+        while monotonicNanos() < deadline {
+            drainInbox()
+            flushOutgoing()
+            flushClients()
+            var busy = false
+            for case let c? in clients where !c.closed && (c.sendInFlight || !c.out.isEmpty || c.hasPendingSlots) {
+                busy = true
+            }
+            if !busy { break }
+            backend.poll(timeoutMs: 10, sink: self)
+        }
+        for case let c? in clients where !c.closed { close(c.fd) }
+    }
+
+    func cron() {
+        lastCron = now
+        refreshConfig()
+        // Redis's active expiry: a slice of the cycle per tick per db.
+        let budget = 25_000_000 / hz
+        for ks in store.dbs where ks.expiringCount > 0 {
+            stats.expiredKeys += ks.activeExpireCycle(now: now, budgetNanos: budget, clock: monotonicNanos)
+        }
+        if idleTimeout > 0 {
+            for case let c? in clients where !c.closing && now - c.lastInteraction > Int64(idleTimeout) * 1000 {
+                closeClient(c)
+            }
+        }
+    }
+
+    // MARK: connections
+
+    func client(at index: Int, generation: UInt32) -> Client? {
+        guard index < clients.count, let c = clients[index], c.generation & 0xFF_FFFF == generation else { return nil }
+        return c
+    }
+
+    func onAccept(fd: Int32) {
+        if state.isStopping { close(fd); return }
+        state.totalConnections.add(1)
+        let (addr, loopback) = socketAddress(fd, peer: true)
+        if state.connectedClients.add(1) >= maxClients {
+            state.connectedClients.add(-1)
+            state.rejectedConnections.add(1)
+            rejectAndClose(fd, "-ERR max number of clients reached\r\n")
+            return
+        }
+        if protectedMode && requirePass == nil && !loopback {
+            state.connectedClients.add(-1)
+            rejectAndClose(fd, protectedModeMessage)
+            return
+        }
+        setupClientSocket(fd, keepalive: keepalive)
+        let (laddr, _) = socketAddress(fd, peer: false)
+        let index: Int
+        if let i = freeIndexes.popLast() { index = i } else { index = clients.count; clients.append(nil) }
+        generationCounter &+= 1
+        let c = Client(id: state.nextClientID.add(1), fd: fd, index: index, generation: generationCounter & 0xFF_FFFF,
+                       addr: addr, laddr: laddr, now: now)
+        c.authenticated = requirePass == nil
+        clients[index] = c
+        backend.armRecv(c)
+    }
+
+    private func rejectAndClose(_ fd: Int32, _ msg: String) {
+        var m = msg
+        m.withUTF8 { _ = send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        close(fd)
+    }
+
+    func onData(_ c: Client, _ p: UnsafePointer<UInt8>, _ n: Int) {
+        state.netInputBytes.add(n)
+        c.lastInteraction = now
+        if c.inbuf.isEmpty && !c.recvPaused {
+            let used = process(c, p, n)
+            if used < n && !c.closing { c.inbuf.append(p + used, n - used) }
+        } else {
+            c.inbuf.append(p, n)
+            if !c.recvPaused {
+                let used = process(c, UnsafePointer(c.inbuf.base), c.inbuf.count)
+                c.inbuf.consumeFront(used)
+            }
+        }
+        if c.inbuf.count > queryBufferLimit {
+            state.logger.warning("Closing client that reached max query buffer length: addr=\(c.addr) qbuf=\(c.inbuf.count)")
+            closeClient(c)
+            return
+        }
+        if c.inbuf.isEmpty && c.inbuf.capacity > 1 << 16 { c.inbuf.shrink(to: 64) }
+    }
+
+    func onRecvEnd(_ c: Client) {
+        c.recvArmed = false
+        if c.closing {
+            if drained(c) { finishClose(c) }
+        } else {
+            closeClient(c)
+        }
+    }
+
+    func onSendComplete(_ c: Client, _ res: Int) {
+        if res < 0 {
+            c.sendInFlight = false
+            c.sending.clear()
+            closeClient(c)
+            return
+        }
+        state.netOutputBytes.add(res)
+        c.sendOffset += res
+        if c.sendOffset < c.sending.count {
+            backend.startSend(c, sink: self)
+            return
+        }
+        c.sendInFlight = false
+        c.sending.clear()
+        c.sendOffset = 0
+        if c.sending.capacity > 1 << 20 { c.sending.shrink(to: 256) }
+        if !c.out.isEmpty {
+            startSend(c)
+        } else if c.closing {
+            if drained(c) { finishClose(c) }
+        } else if c.recvPaused && c.outputBytes < outputPauseBytes / 2 {
+            resumeReading(c)
+        }
+    }
+
+    func markDirty(_ c: Client) {
+        if !c.dirty {
+            c.dirty = true
+            dirty.append(c)
+        }
+    }
+
+    func flushClients() {
+        if dirty.isEmpty { return }
+        for c in dirty {
+            c.dirty = false
+            if c.closed { continue }
+            if !c.sendInFlight && !c.out.isEmpty { startSend(c) }
+            if c.closing && drained(c) { finishClose(c) }
+        }
+        dirty.removeAll(keepingCapacity: true)
+    }
+
+    func startSend(_ c: Client) {
+        if c.closed { return }
+        checkOutputLimits(c)
+        if c.closed || c.out.isEmpty { return }
+        swap(&c.out, &c.sending)
+        c.sendOffset = 0
+        c.sendInFlight = true
+        backend.startSend(c, sink: self)
+    }
+
+    /// client-output-buffer-limit for normal clients, as Redis applies it.
+    func checkOutputLimits(_ c: Client) {
+        let bytes = c.outputBytes
+        var over = outputHard > 0 && bytes >= outputHard
+        if !over && outputSoft > 0 && bytes >= outputSoft {
+            if c.softLimitSince == 0 { c.softLimitSince = now }
+            over = now - c.softLimitSince >= Int64(outputSoftSeconds) * 1000
+        } else if bytes < outputSoft {
+            c.softLimitSince = 0
+        }
+        if over {
+            state.logger.warning("Client id=\(c.id) addr=\(c.addr) closed for overcoming of output buffer limits.")
+            c.out.clear()
+            closeClient(c)
+        }
+    }
+
+    func resumeReading(_ c: Client) {
+        c.recvPaused = false
+        if !c.inbuf.isEmpty {
+            let used = process(c, UnsafePointer(c.inbuf.base), c.inbuf.count)
+            c.inbuf.consumeFront(used)
+        }
+        if !c.recvPaused { backend.armRecv(c) }
+    }
+
+    /// Starts closing. With `flush`, replies already produced (and those still
+    /// owed by other shards) go out first, as after QUIT or a protocol error;
+    /// without it the peer is gone and they are dropped.
+    func closeClient(_ c: Client, flush: Bool = false) {
+        if c.closed { return }
+        c.closing = true
+        if !flush {
+            c.out.clear()
+            c.slots.removeAll()
+            c.slotHead = 0
+        }
+        markDirty(c)
+    }
+
+    /// Whether a closing client has nothing left to send.
+    func drained(_ c: Client) -> Bool {
+        !c.sendInFlight && c.out.isEmpty && !c.hasPendingSlots
+    }
+
+    func finishClose(_ c: Client) {
+        if c.closed { return }
+        guard backend.release(c) else { return }
+        c.closed = true
+        clients[c.index] = nil
+        freeIndexes.append(c.index)
+        state.connectedClients.add(-1)
+    }
+}
+
+let protectedModeMessage = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a bind address or an authentication password. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n"
