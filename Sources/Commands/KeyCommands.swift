@@ -15,9 +15,9 @@ import Storage
 ///     a null when key1 is missing. Exporting never modifies key1.
 ///  2. The original command on key2's shard with `x.importMode = true` and
 ///     `x.imported = importEntry(blob, ...)` (nil for a null reply). Handlers
-///     read key1 only through `sourceEntry`, which honours import mode. A
-///     handler may adopt the imported entry (it then sets `x.imported = nil`);
-///     the server frees whatever is left in `x.imported` after the handler.
+///     read key1 only through `sourceEntry`, which honours import mode, and
+///     always copy it under key2; they never free or keep `x.imported`: the
+///     server frees it after the handler returns.
 ///  3. When the command consumed the source (RENAME replied +OK, RENAMENX
 ///     replied :1) `__delexported <key1> <db>` on key1's shard deletes it.
 ///
@@ -78,8 +78,12 @@ public enum KeyCommands {
     /// check it: nil after replying the error.
     static func parseDB(_ x: inout Exec, _ i: Int) -> Int? {
         let a = x[i]
-        guard let v = parseStrictInt(a.ptr, a.count), v >= Int(Int32.min), v <= Int(Int32.max) else {
+        guard let v = parseStrictInt(a.ptr, a.count) else {
             x.error(Err.notInteger)
+            return nil
+        }
+        if v < Int(Int32.min) || v > Int(Int32.max) {
+            x.error("ERR value is out of range, value must between -2147483648 and 2147483647")
             return nil
         }
         if v < 0 || v >= x.store.dbs.count {

@@ -39,17 +39,12 @@ extension KeyCommands {
         return s < 0 ? nil : x.keyspace.entry(at: s)
     }
 
-    /// An entry for key argument `k` holding `src`'s value and expiry. An
-    /// imported entry already named `k` is adopted instead of copied.
+    /// A new entry for key argument `k` holding `src`'s value and expiry.
     /// `dup` deep-copies an object value (COPY); otherwise it is shared, which
     /// is right for RENAME (the source goes away) and for imported objects
-    /// (already a private copy).
+    /// (already a private copy, and the server frees the imported entry).
     static func entryFor(_ x: inout Exec, _ src: Entry, key k: Int, dup: Bool) -> Entry {
         let a = x[k]
-        if x.importMode, let imp = x.imported, imp == src, imp.keyEquals(a.ptr, a.count) {
-            x.imported = nil
-            return imp
-        }
         return src.copy(newKey: a.ptr, a.count, expireAt: src.expireAt, shareObject: !dup || x.importMode)
     }
 

@@ -372,17 +372,18 @@ public func parseExpire(_ a: Arg, unit: ExpireUnit, now: Int64, command: String)
     guard let v = parseStrictInt(a.ptr, a.count) else {
         return .error("ERR value is not an integer or out of range")
     }
-    let invalid = ExpireParse.error("ERR invalid expire time in '\(command)' command")
-    if v <= 0 { return invalid }
+    // Built only on failure: the success path must not allocate.
+    func invalid() -> ExpireParse { .error("ERR invalid expire time in '\(command)' command") }
+    if v <= 0 { return invalid() }
     var ms = Int64(v)
     if unit == .seconds || unit == .unixSeconds {
         let (m, o) = ms.multipliedReportingOverflow(by: 1000)
-        if o { return invalid }
+        if o { return invalid() }
         ms = m
     }
     if unit == .seconds || unit == .milliseconds {
         let (s, o) = ms.addingReportingOverflow(now)
-        if o { return invalid }
+        if o || s <= 0 { return invalid() }
         ms = s
     }
     return .ok(ms)

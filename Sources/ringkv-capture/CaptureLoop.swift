@@ -51,7 +51,6 @@ enum CaptureLoop {
 
         let start = monotonicNanoseconds()
         let deadline = s.duration.map { start + UInt64($0 * 1e9) }
-        var stopReason = ""
 
         loop: while true {
             ring.drain { frame in
@@ -79,25 +78,23 @@ enum CaptureLoop {
                 if let c = s.count, seen >= c { return false }
                 return true
             }
-            if let e = writeError { note("ringkv-capture: \(e)"); stopReason = "write error"; break }
-            if let c = s.count, seen >= c { stopReason = "count"; break }
+            if let e = writeError { note("ringkv-capture: \(e)"); break }
+            if let c = s.count, seen >= c { break }
             var timeout: Int32 = 1000
             if let deadline {
                 let now = monotonicNanoseconds()
-                if now >= deadline { stopReason = "duration"; break }
+                if now >= deadline { break }
                 timeout = Int32(min(1000, (deadline - now) / 1_000_000 + 1))
             }
             out.flush()
             switch ring.wait(timeoutMilliseconds: timeout, wakeDescriptor: signals.fileDescriptor) {
             case .woken:
-                let sig = signals.take()
-                stopReason = sig == SIGTERM ? "SIGTERM" : "SIGINT"
+                _ = signals.take()
                 break loop
             case .ready, .timedOut, .interrupted:
                 continue
             }
         }
-        _ = stopReason
 
         if let k = try? ring.kernelStatistics() { stats.kernel = k }
         ring.close()
