@@ -72,3 +72,9 @@ bench: build
 
 rss: build
 	perf/rss.sh
+
+# Build the Docker image offline and check four container runs (needs root;
+# see Tests/docker/docker-test.sh). Not part of `make test`: it takes minutes.
+.PHONY: docker-test
+docker-test:
+	Tests/docker/docker-test.sh

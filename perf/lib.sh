@@ -43,6 +43,14 @@ stop_servers() {
     kill -TERM "${PID[$name]}" 2>/dev/null || true
   done
   for name in "${!PID[@]}"; do
+    # A server that ignores SIGTERM for 10 s is reported and killed, so a
+    # hung server can't hang the script.
+    local i
+    for i in $(seq 100); do kill -0 "${PID[$name]}" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "${PID[$name]}" 2>/dev/null; then
+      echo "warning: $name (pid ${PID[$name]}) still running 10 s after SIGTERM; sending SIGKILL" >&2
+      kill -KILL "${PID[$name]}" 2>/dev/null || true
+    fi
     wait "${PID[$name]}" 2>/dev/null || true
   done
   PID=()
@@ -64,4 +72,15 @@ require_ringkv() {
     echo "error: $RINGKV_BIN not found: run 'swift build -c release' or set RINGKV_BIN" >&2
     exit 1
   fi
+}
+
+# perf_python: a Python with matplotlib, from perf/.venv (made on first use,
+# from PyPI). Prints the interpreter's path.
+perf_python() {
+  local venv=$REPO/perf/.venv
+  if ! "$venv/bin/python" -c 'import matplotlib' 2>/dev/null; then
+    python3 -m venv "$venv" >&2
+    "$venv/bin/pip" install -q matplotlib >&2
+  fi
+  echo "$venv/bin/python"
 }

@@ -5,19 +5,21 @@ import Synchronization
 /// OBJECT ENCODING | FREQ | IDLETIME | REFCOUNT | HELP (Redis's object.c).
 extension KeyCommands {
     static let objectSubcommands: [CommandSpec] = [
-        CommandSpec("object|encoding", arity: 3, flags: [.readonly], keys: (2, 2, 1), route: .key, group: "generic",
+        CommandSpec("encoding", arity: 3, flags: [.readonly], keys: (2, 2, 1), route: .key, group: "generic",
                     summary: "Inspect the internal encoding of a Redis object", since: "2.2.3"),
-        CommandSpec("object|freq", arity: 3, flags: [.readonly], keys: (2, 2, 1), route: .key, group: "generic",
+        CommandSpec("freq", arity: 3, flags: [.readonly], keys: (2, 2, 1), route: .key, group: "generic",
                     summary: "Get the logarithmic access frequency counter of a Redis object", since: "4.0.0"),
-        CommandSpec("object|help", arity: 2, flags: [.loading, .stale], route: .key, group: "generic",
+        CommandSpec("help", arity: 2, flags: [.loading, .stale], route: .key, group: "generic",
                     summary: "Show helpful text about the different subcommands", since: "6.2.0"),
-        CommandSpec("object|idletime", arity: 3, flags: [.readonly], keys: (2, 2, 1), route: .key, group: "generic",
+        CommandSpec("idletime", arity: 3, flags: [.readonly], keys: (2, 2, 1), route: .key, group: "generic",
                     summary: "Get the time since a Redis object was last accessed", since: "2.2.3"),
-        CommandSpec("object|refcount", arity: 3, flags: [.readonly], keys: (2, 2, 1), route: .key, group: "generic",
+        CommandSpec("refcount", arity: 3, flags: [.readonly], keys: (2, 2, 1), route: .key, group: "generic",
                     summary: "Get the number of references to the value of the key", since: "2.2.3"),
     ]
 
-    /// Routed by the key at argument 2; OBJECT HELP has no key and may run on any shard.
+    /// Routed by the key at argument 2; OBJECT HELP has no key and may run on
+    /// any shard. Subcommand specs carry bare names: COMMAND INFO prefixes
+    /// "object|".
     static let objectSpec = CommandSpec(
         "object", arity: -2, flags: [], keys: (2, 2, 1), route: .key, group: "generic",
         summary: "A container for object introspection commands", since: "2.2.3",
@@ -87,7 +89,7 @@ extension KeyCommands {
         case .encoding:
             x.reply.bulk(static: encodingName(e))
         case .refcount:
-            let shared = e.payload == .int && e.intValue >= 0 && e.intValue < 10000
+            let shared = e.payload == .int && !e.isUnsharedInt && e.intValue >= 0 && e.intValue < 10000
                 && !noSharedIntegers.load(ordering: .relaxed)
             x.reply.int(shared ? Int(Int32.max) : 1)
         case .idletime:

@@ -99,6 +99,7 @@ extension KeyCommands {
         if d >= 0 && !replace { return x.reply.int(0) }
         let n = entryFor(&x, src, key: 2, dup: true)
         n.lru = x.lru   // a copy is a new object in Redis, with a fresh LRU clock
+        if n.payload == .int { n.isUnsharedInt = true }   // and never a shared integer
         dks.put(n, at: d, hash: h2)
         x.reply.int(1)
     }

@@ -33,6 +33,10 @@ final class Client {
 
     /// Outstanding reply slots, in request order.
     var slots: [Slot] = []
+    /// A multi-stage command (cross-shard MSETNX, RENAME, COPY, LCS) whose
+    /// later stages are still running: nothing after it may start before it
+    /// ends, or a later command could overtake one of its stages.
+    var barrier: Slot?
     var slotHead = 0
 
     var recvArmed = false

@@ -7,8 +7,11 @@ extension Worker {
     /// Runs every complete command in `p[0..<n]`; returns the bytes used.
     func process(_ c: Client, _ p: UnsafePointer<UInt8>, _ n: Int) -> Int {
         var off = 0
-        while off < n && !c.closing {
-            if c.outputBytes > outputPauseBytes {
+        var count = 0
+        while off < n && !c.closing && c.barrier == nil {
+            // outputBytes walks the pending slots, so it is sampled, not run per command.
+            count &+= 1
+            if count & 63 == 0 && c.outputBytes > outputPauseBytes {
                 // The client is not reading its replies: stop reading its requests.
                 c.recvPaused = true
                 backend.pauseRecv(c)
@@ -88,7 +91,7 @@ extension Worker {
         case .keyPair:
             routePair(spec, c, raw: raw, rawCount: rawCount)
         case .allShards(let merge):
-            fanoutAll(c, merge: merge)
+            fanoutAll(spec, c, merge: merge)
         case .scan:
             routeScan(spec, c, raw: raw, rawCount: rawCount)
         case .server(let op):
@@ -112,7 +115,7 @@ extension Worker {
     /// The one place handlers run, locally or for a forwarded message.
     @inline(__always)
     func runHandler(_ spec: CommandSpec, _ a: ArgVector, out: ByteBuf, proto: Int, db: Int,
-                    imported: Entry? = nil, importMode: Bool = false) {
+                    imported: Entry? = nil, importMode: Bool = false, countStats: Bool = true) {
         guard let h = spec.handler else { return }
         let t0 = monotonicNanos()
         var x = Exec(args: a, reply: Reply(out, proto: proto), store: store, stats: stats, db: db, now: now,
@@ -121,6 +124,8 @@ extension Worker {
         x.imported = imported
         h(&x)
         let us = (monotonicNanos() - t0) / 1000
+        // The parts of a split command are one call, counted by its coordinator.
+        if !countStats { return }
         cmdCalls[spec.id] += 1
         cmdMicros[spec.id] += us
         if x.failed {
@@ -277,7 +282,18 @@ extension Worker {
         if c.closed {
             return
         }
+        var resume = false
+        if let b = c.barrier, b.ready {
+            c.barrier = nil
+            resume = true
+        }
         flushSlots(c)
+        if resume {
+            if !c.inbuf.isEmpty && !c.recvPaused && !c.closing {
+                let used = process(c, UnsafePointer(c.inbuf.base), c.inbuf.count)
+                c.inbuf.consumeFront(used)
+            }
+        }
     }
 
     func flushSlots(_ c: Client) {

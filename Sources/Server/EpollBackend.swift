@@ -84,6 +84,7 @@ final class EpollBackend: IOBackend {
     func poll<S: IOEvents>(timeoutMs: Int, sink: S) {
         let n = epoll_wait(epfd, events, Int32(maxEvents), Int32(timeoutMs))
         if n <= 0 { return }
+        sink.wokeUp()
         for i in 0..<Int(n) {
             let ud = events[i].data.u64
             let ev = events[i].events

@@ -3,6 +3,8 @@ import CLiburing
 /// What a backend reports to its worker. Completion-style, like
 /// TigerBeetle's io: the worker never knows which backend runs it.
 protocol IOEvents: AnyObject {
+    /// Called once per wake-up, before any event of it.
+    func wokeUp()
     func client(at index: Int, generation: UInt32) -> Client?
     func onAccept(fd: Int32)
     func onData(_ c: Client, _ p: UnsafePointer<UInt8>, _ n: Int)

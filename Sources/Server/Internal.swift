@@ -9,7 +9,7 @@ extension Worker {
         let r = Reply(m.replies, proto: m.proto)
         let name = a[0]
         if let spec = table.lookup(name) {
-            runHandler(spec, a, out: m.replies, proto: m.proto, db: m.db)
+            runHandler(spec, a, out: m.replies, proto: m.proto, db: m.db, countStats: m.slot == nil || spec.name.hasPrefix("__"))
             return
         }
         switch name.lossyString {

@@ -46,6 +46,7 @@ extension Worker {
             if first == id { runLocal(spec, c) } else { forward(c, to: first, raw: raw, rawCount: rawCount) }
             return
         }
+        cmdCalls[spec.id] += 1
         let kind: FanoutKind
         switch merge {
         case .perKey: kind = .perKey
@@ -95,6 +96,7 @@ extension Worker {
             k += 1
         }
         for m in second { if let m = m { s.nextParts.append(m) } }
+        if merge == .setIfNoneExist { c.barrier = s }
         launch(s, parts.compactMap { $0 })
     }
 
@@ -110,7 +112,8 @@ extension Worker {
     }
 
     /// The same command to every shard (KEYS, RANDOMKEY, ...).
-    func fanoutAll(_ c: Client, merge: FanoutMerge) {
+    func fanoutAll(_ spec: CommandSpec, _ c: Client, merge: FanoutMerge) {
+        cmdCalls[spec.id] += 1
         let kind: FanoutKind
         switch merge {
         case .sum: kind = .sum
@@ -145,19 +148,12 @@ extension Worker {
 
     /// SCAN: the low bits of the cursor name the shard that continues it.
     func routeScan(_ spec: CommandSpec, _ c: Client, raw: UnsafePointer<UInt8>, rawCount: Int) {
-        let a = args[1]
-        guard let cur = parseUnsignedCursor(a.ptr, a.count) else {
+        guard let cur = KeyCommands.parseScanCursor(args[1]) else {
             countError("ERR")
             Reply(replyBuffer(c), proto: c.proto).error("ERR invalid cursor")
             return
         }
-        let bits = shardBits(shardCount)
-        let shard = bits == 0 ? 0 : Int(cur & ((1 << UInt64(bits)) - 1))
-        if shard >= shardCount {
-            countError("ERR")
-            Reply(replyBuffer(c), proto: c.proto).error("ERR invalid cursor")
-            return
-        }
+        let shard = KeyCommands.scanShard(cur, shardCount: shardCount)
         if shard == id { runLocal(spec, c) } else { forward(c, to: shard, raw: raw, rawCount: rawCount) }
     }
 
@@ -172,10 +168,12 @@ extension Worker {
             if src == id { runLocal(spec, c) } else { forward(c, to: src, raw: raw, rawCount: rawCount) }
             return
         }
+        cmdCalls[spec.id] += 1
         let s = beginFanout(c, .pair)
         s.pairSpec = spec
         s.pairSource = src
         s.pairTarget = dst
+        c.barrier = s
         encodeCommand(s.saved, args, from: 0)
         let m = addPart(s, c, shard: src)
         header(m.requests, 3, "__export")
@@ -186,23 +184,3 @@ extension Worker {
     }
 }
 
-func shardBits(_ n: Int) -> Int {
-    var b = 0
-    while (1 << b) < n { b += 1 }
-    return b
-}
-
-/// SCAN cursors are unsigned 64-bit decimals.
-func parseUnsignedCursor(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64? {
-    if n == 0 || n > 20 { return nil }
-    var v: UInt64 = 0
-    for i in 0..<n {
-        let d = p[i] &- 48
-        if d > 9 { return nil }
-        let (m, o1) = v.multipliedReportingOverflow(by: 10)
-        let (s, o2) = m.addingReportingOverflow(UInt64(d))
-        if o1 || o2 { return nil }
-        v = s
-    }
-    return v
-}

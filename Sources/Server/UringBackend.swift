@@ -135,6 +135,7 @@ final class UringBackend: IOBackend {
         var head: UInt32 = 0
         let ready = rk_cq_ready(&ring, &head)
         if ready == 0 { return }
+        sink.wokeUp()
         for i in 0..<ready {
             let cqe = rk_cqe_at(&ring, head, i)!
             handle(cqe.pointee.user_data, cqe.pointee.res, cqe.pointee.flags, sink: sink)

@@ -3,6 +3,7 @@ import Commands
 import Config
 import RESP
 import Storage
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -98,6 +99,10 @@ final class Worker<B: IOBackend>: IOEvents {
         outputSoftSeconds = o.seconds
         hz = max(1, min(500, c.hz))
         limits.maxBulkLen = c.protoMaxBulkLen
+        StringCommands.protoMaxBulkLen.store(c.protoMaxBulkLen, ordering: .relaxed)
+        let policy = c.maxmemoryPolicy
+        KeyCommands.lfuPolicy.store(policy.contains("lfu"), ordering: .relaxed)
+        KeyCommands.noSharedIntegers.store(c.maxmemory != 0 && (policy.contains("lru") || policy.contains("lfu")), ordering: .relaxed)
         slowlog.threshold = c.slowlogLogSlowerThan
         slowlog.maxLen = c.slowlogMaxLen
     }
@@ -163,6 +168,12 @@ final class Worker<B: IOBackend>: IOEvents {
     }
 
     // MARK: connections
+
+    /// Commands run inside poll's callbacks: they need the time of the
+    /// wake-up, not of the previous iteration (expiry compares against it).
+    func wokeUp() {
+        now = wallMillis()
+    }
 
     func client(at index: Int, generation: UInt32) -> Client? {
         guard index < clients.count, let c = clients[index], c.generation & 0xFF_FFFF == generation else { return nil }

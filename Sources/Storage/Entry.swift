@@ -65,6 +65,17 @@ public struct Entry: Equatable {
         }
     }
 
+    /// Flags bit 2: an int string that Redis would hold as a private object
+    /// rather than one of its shared integers 0..9999 (COPY duplicates the
+    /// object), so OBJECT REFCOUNT says 1. Copies keep it; setIntValue clears it.
+    @inlinable public var isUnsharedInt: Bool {
+        get { raw.load(fromByteOffset: 1, as: UInt8.self) & 4 != 0 }
+        nonmutating set {
+            let f = raw.load(fromByteOffset: 1, as: UInt8.self)
+            raw.storeBytes(of: newValue ? f | 4 : f & ~4, toByteOffset: 1, as: UInt8.self)
+        }
+    }
+
     @inlinable public var expireAt: Int64 {
         get { hasExpire ? raw.loadUnaligned(fromByteOffset: 5, as: Int64.self) : -1 }
         nonmutating set { raw.storeBytes(of: newValue, toByteOffset: 5, as: Int64.self) }
@@ -112,7 +123,10 @@ public struct Entry: Equatable {
     @inlinable public var intValue: Int { raw.loadUnaligned(fromByteOffset: payloadOffset, as: Int.self) }
 
     /// Overwrites an int payload in place (INCR on an int-encoded value).
-    @inlinable public func setIntValue(_ v: Int) { raw.storeBytes(of: v, toByteOffset: payloadOffset, as: Int.self) }
+    @inlinable public func setIntValue(_ v: Int) {
+        raw.storeBytes(of: v, toByteOffset: payloadOffset, as: Int.self)
+        isUnsharedInt = false   // Redis gives an INCR result a shared integer when it can
+    }
 
     public var object: ValueObject {
         let bits = raw.loadUnaligned(fromByteOffset: payloadOffset, as: UInt.self)
@@ -228,6 +242,7 @@ public struct Entry: Equatable {
             e = n
         case .int:
             e = Entry.makeInt(key: k.baseAddress!, keyLen: k.count, value: intValue, expireAt: at, lru: lru)
+            if isUnsharedInt { e.isUnsharedInt = true }
         case .object:
             let (n, off) = Entry.allocate(type: type, key: k.baseAddress!, keyLen: k.count, payload: .object,
                                           valueLen: 8, expireAt: at, lru: lru)
@@ -250,7 +265,9 @@ public struct Entry: Equatable {
             if isRawString { n.isRawString = true }
             return n
         case .int:
-            return Entry.makeInt(key: newKey, keyLen: newKeyLen, value: intValue, expireAt: expireAt, lru: lru)
+            let n = Entry.makeInt(key: newKey, keyLen: newKeyLen, value: intValue, expireAt: expireAt, lru: lru)
+            if isUnsharedInt { n.isUnsharedInt = true }
+            return n
         case .object:
             let o = shareObject ? object : object.copy()
             return Entry.makeObject(type: type, key: newKey, keyLen: newKeyLen, object: o, expireAt: expireAt, lru: lru)

@@ -6,7 +6,7 @@
 ///
 ///     0        ValueType raw value
 ///     1        Payload raw value
-///     2        string flags: bit 0 = raw-encoded string (`isRawString`)
+///     2        string flags: bit 0 = `isRawString`, bit 1 = `isUnsharedInt`
 ///     3..10    expire-at ms, Int64 (-1 = no expiry)
 ///     11..14   LRU clock, UInt32 (kept, as RENAME keeps the Redis object)
 ///     15..     value: .bytes = the bytes (length = rest of blob)
@@ -32,7 +32,10 @@ public func exportEntry(_ e: Entry) -> [UInt8] {
     }
     out.append(e.type.rawValue)
     out.append(e.payload.rawValue)
-    out.append(e.payload == .bytes && e.isRawString ? 1 : 0)
+    var flags: UInt8 = 0
+    if e.payload == .bytes && e.isRawString { flags |= 1 }
+    if e.payload == .int && e.isUnsharedInt { flags |= 2 }
+    out.append(flags)
     appendLE(&out, UInt64(bitPattern: e.expireAt))
     appendLE(&out, UInt64(e.lru), bytes: 4)
     switch e.payload {
@@ -67,8 +70,10 @@ public func importEntry(_ blob: UnsafeBufferPointer<UInt8>, key: UnsafePointer<U
         return e
     case .int:
         precondition(blob.count >= body + 8, "entry blob too short")
-        return Entry.makeInt(key: key, keyLen: keyLen, value: Int(Int64(bitPattern: readLE(blob, body, 8))),
-                             expireAt: expireAt, lru: lru)
+        let e = Entry.makeInt(key: key, keyLen: keyLen, value: Int(Int64(bitPattern: readLE(blob, body, 8))),
+                              expireAt: expireAt, lru: lru)
+        if blob[2] & 2 != 0 { e.isUnsharedInt = true }
+        return e
     case .object:
         precondition(blob.count >= body + 8, "entry blob too short")
         let bits = UInt(readLE(blob, body, 8))

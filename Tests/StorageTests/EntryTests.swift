@@ -100,4 +100,21 @@ final class EntryTests: XCTestCase {
         XCTAssertEqual(c.valueBytes, bytes("value"))
         XCTAssertFalse(c.hasExpire)
     }
+
+    func testUnsharedIntFlagSurvivesCopiesAndClearsOnSet() {
+        let e = makeEntry(bytes("k"), bytes("5"))
+        XCTAssertFalse(e.isUnsharedInt)
+        e.isUnsharedInt = true
+        let t = e.withExpire(100)
+        e.free()
+        XCTAssertTrue(t.isUnsharedInt)
+        XCTAssertTrue(t.hasExpire)
+        let c = bytes("k2").withUnsafeBufferPointer { t.copy(newKey: $0.baseAddress!, $0.count, expireAt: -1, shareObject: true) }
+        t.free()
+        XCTAssertTrue(c.isUnsharedInt)
+        c.setIntValue(6)
+        XCTAssertFalse(c.isUnsharedInt)
+        XCTAssertEqual(c.intValue, 6)
+        c.free()
+    }
 }

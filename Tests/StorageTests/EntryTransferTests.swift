@@ -43,7 +43,11 @@ final class EntryTransferTests: XCTestCase {
         XCTAssertEqual(ci.payload, .int)
         XCTAssertEqual(ci.intValue, -77)
         XCTAssertFalse(ci.hasExpire)
-        i.free(); ci.free()
+        XCTAssertFalse(ci.isUnsharedInt)
+        i.isUnsharedInt = true
+        let cu = roundTrip(i, as: bytes("n"))
+        XCTAssertTrue(cu.isUnsharedInt, "a COPY-made int stays unshared across shards")
+        i.free(); ci.free(); cu.free()
 
         let empty = makeEntry(bytes("e"), [])
         let ce = roundTrip(empty, as: bytes("e"))
