@@ -4,6 +4,8 @@ public struct ProtocolLimits: Sendable {
     /// Redis's PROTO_INLINE_MAX_SIZE: the longest line without a newline.
     public var inlineMax: Int = 64 * 1024
     public var maxMultibulk: Int = Int(Int32.max)
+    /// Before AUTH, Redis refuses big multibulk and bulk lengths outright.
+    public var authRequired = false
     public init() {}
 }
 
@@ -32,18 +34,21 @@ public func parseCommand(_ p: UnsafePointer<UInt8>, _ n: Int, into args: ArgVect
         return n > limits.inlineMax ? .error("too big mbulk count string") : .incomplete(need: 0)
     }
     guard let argc = count, argc <= limits.maxMultibulk else { return .error("invalid multibulk length") }
+    if argc > 10 && limits.authRequired { return .error("unauthenticated multibulk length") }
     if argc <= 0 { return .skip(consumed: after) }
     args.reserve(argc)
     var pos = after
     for _ in 0..<argc {
         if pos >= n { return .incomplete(need: 0) }
-        if p[pos] != 36 /* $ */ {
-            return .error("expected '$', got '\(Character(Unicode.Scalar(p[pos])))'")
-        }
+        // Redis looks for the line end before it looks at the '$'.
         guard let (blen, dataStart) = readLine(p, n, from: pos + 1) else {
             return n - pos > limits.inlineMax ? .error("too big bulk count string") : .incomplete(need: 0)
         }
+        if p[pos] != 36 /* $ */ {
+            return .error("expected '$', got '\(Character(Unicode.Scalar(p[pos])))'")
+        }
         guard let len = blen, len >= 0, len <= limits.maxBulkLen else { return .error("invalid bulk length") }
+        if len > 16384 && limits.authRequired { return .error("unauthenticated bulk length") }
         let end = dataStart + len + 2
         if end > n { return .incomplete(need: end) }
         args.push(Arg(p + dataStart, len))

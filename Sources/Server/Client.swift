@@ -37,6 +37,8 @@ final class Client {
     /// later stages are still running: nothing after it may start before it
     /// ends, or a later command could overtake one of its stages.
     var barrier: Slot?
+    /// Commands sent to other shards whose replies have not been released yet.
+    var remoteOutstanding = 0
     var slotHead = 0
 
     var recvArmed = false

@@ -9,9 +9,10 @@ extension Worker {
         var off = 0
         var count = 0
         while off < n && !c.closing && c.barrier == nil {
+            limits.authRequired = !c.authenticated
             // outputBytes walks the pending slots, so it is sampled, not run per command.
             count &+= 1
-            if count & 63 == 0 && c.outputBytes > outputPauseBytes {
+            if c.remoteOutstanding >= maxRemoteOutstanding || (count & 63 == 0 && c.outputBytes > outputPauseBytes) {
                 // The client is not reading its replies: stop reading its requests.
                 c.recvPaused = true
                 backend.pauseRecv(c)
@@ -190,6 +191,7 @@ extension Worker {
             outgoing[shard].append(m)
         }
         appendCommand(m, raw: raw, rawCount: rawCount)
+        c.remoteOutstanding += 1
         let idx = m.commandCount - 1
         if c.replyMode == .on, let s = c.lastSlot, s.kind == .remote, s.msg === m, s.last == idx - 1, !s.discard {
             s.last = idx
@@ -258,7 +260,7 @@ extension Worker {
         let n = m.requests.count
         var off = 0
         while off < n {
-            guard case .command(let used) = parseCommand(p + off, n - off, into: batchArgs, limits: limits) else { break }
+            guard case .command(let used) = parseCommand(p + off, n - off, into: batchArgs, limits: trustedLimits) else { break }
             off += used
             runForwarded(batchArgs, m)
             m.replyEnds.append(m.replies.count)
@@ -288,11 +290,20 @@ extension Worker {
             resume = true
         }
         flushSlots(c)
+        maybeResume(c)
         if resume {
             if !c.inbuf.isEmpty && !c.recvPaused && !c.closing {
                 let used = process(c, UnsafePointer(c.inbuf.base), c.inbuf.count)
                 c.inbuf.consumeFront(used)
             }
+        }
+    }
+
+    /// A paused client reads again once its replies have mostly drained.
+    func maybeResume(_ c: Client) {
+        if c.recvPaused && !c.closing && c.remoteOutstanding <= maxRemoteOutstanding / 2
+            && c.outputBytes < outputPauseBytes / 2 {
+            resumeReading(c)
         }
     }
 
@@ -312,6 +323,7 @@ extension Worker {
                     c.out.append(m.replies.base + a, b - a)
                 }
                 m.refs -= 1
+                c.remoteOutstanding -= s.last - s.first + 1
                 if m.refs == 0 { recycle(m) }
             case .fanout:
                 if !s.discard { c.out.append(s.buf) }

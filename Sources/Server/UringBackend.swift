@@ -166,14 +166,11 @@ final class UringBackend: IOBackend {
             guard let c = c else { return }
             if flags & RK_CQE_F_MORE == 0 {
                 c.recvArmed = false
-                if res == 0 || (res < 0 && res != -ENOBUFS && res != -ECANCELED) {
+                if res == 0 || (res < 0 && res != -ENOBUFS && res != -ECANCELED) || c.closing {
                     sink.onRecvEnd(c)
-                } else if res == -ECANCELED {
-                    if c.closing { sink.onRecvEnd(c) }
                 } else if !c.recvPaused {
+                    // Multishot ends on ENOBUFS, on cancel (pause) or by itself; re-arm unless paused.
                     armRecv(c)
-                } else if c.closing {
-                    sink.onRecvEnd(c)
                 }
             }
         case .send:

@@ -25,6 +25,13 @@ final class Worker<B: IOBackend>: IOEvents {
     /// A third vector for commands unwrapped from a forwarding envelope.
     let innerArgs = ArgVector(capacity: 64)
     var limits = ProtocolLimits()
+    /// Batches between workers were checked when their client sent them.
+    let trustedLimits: ProtocolLimits = {
+        var l = ProtocolLimits()
+        l.maxBulkLen = Int.max
+        l.inlineMax = Int.max
+        return l
+    }()
 
     var clients: [Client?] = []
     var freeIndexes: [Int] = []
@@ -56,6 +63,9 @@ final class Worker<B: IOBackend>: IOEvents {
     var hz = 10
     /// Stop reading from a client while this much output waits for it.
     let outputPauseBytes = 64 << 20
+    /// ...and while this many of its commands wait on other shards, whose
+    /// reply sizes are unknown until they come back.
+    let maxRemoteOutstanding = 64
 
     // Per-command statistics (INFO commandstats), indexed by CommandSpec.id.
     var cmdCalls: [Int]
@@ -123,6 +133,8 @@ final class Worker<B: IOBackend>: IOEvents {
                     timeout = 0
                 }
             }
+            // CONFIG SET on any worker must bind every worker from its next command on.
+            if state.config.generation != configGeneration { refreshConfig() }
             backend.poll(timeoutMs: timeout, sink: self)
             handle.sleeping.store(0)
             now = wallMillis()
@@ -264,8 +276,8 @@ final class Worker<B: IOBackend>: IOEvents {
             startSend(c)
         } else if c.closing {
             if drained(c) { finishClose(c) }
-        } else if c.recvPaused && c.outputBytes < outputPauseBytes / 2 {
-            resumeReading(c)
+        } else {
+            maybeResume(c)
         }
     }
 

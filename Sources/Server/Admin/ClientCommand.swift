@@ -82,7 +82,7 @@ extension Worker {
             }
             _ = fanoutInternal(c, .sum) { b in
                 b.append(42)
-                b.appendDecimal(args.count + 1)
+                b.appendDecimal(args.count)
                 b.append("\r\n")
                 appendBulkArg(b, "__clientkill")
                 for i in 2..<args.count { appendBulkArg(b, args[i].ptr, args[i].count) }
