@@ -2,8 +2,8 @@
 # Entrypoint of the RingKV image (see Dockerfile and DOCKER.md).
 #
 # It behaves like the official Redis image's docker-entrypoint.sh:
-#  - `docker run IMAGE --flag ...` or `docker run IMAGE my.conf ...` run
-#    ringkv-server with those arguments;
+#  - `docker run IMAGE --flag ...` runs ringkv-server with the image's config
+#    and those flags; `docker run IMAGE my.conf ...` runs it with my.conf;
 #  - protected mode is turned off (ports are published explicitly with -p in
 #    Docker), unless the config file given as the first argument has its own
 #    `protected-mode` line, which then wins. A later --protected-mode flag
@@ -15,8 +15,11 @@
 # and capture is disabled with one warning line.
 set -e
 
-# first arg is `-f` or `--some-option`, or first arg is `something.conf`
-if [ "${1#-}" != "$1" ] || [ "${1%.conf}" != "$1" ]; then
+# first arg is `--some-option`: the image's config plus those flags
+# first arg is `something.conf`: that config (plus any flags after it)
+if [ "${1#-}" != "$1" ]; then
+	set -- ringkv-server /etc/ringkv/ringkv.conf "$@"
+elif [ "${1%.conf}" != "$1" ]; then
 	set -- ringkv-server "$@"
 fi
 

@@ -3,7 +3,7 @@
 self-time table, from `perf script` output. No dependencies but Python 3;
 perf/flamegraph.sh drives it.
 
-    flamegraph.py collapse [--demangler CMD] < perf-script.txt > stacks.folded
+    flamegraph.py collapse [--merge-threads] [--demangler CMD] < perf-script.txt > stacks.folded
     flamegraph.py svg --title T [--subtitle S] [--minwidth PCT] < stacks.folded > out.svg
     flamegraph.py top [-n 20] < stacks.folded > top20.txt
 
@@ -64,7 +64,7 @@ def frame_name(sym, dso):
     return sym.replace(";", ","), kernel
 
 
-def collapse(inp, out, demangler):
+def collapse(inp, out, demangler, merge_threads=False):
     stacks = collections.Counter()
     comm, frames = None, []
 
@@ -82,6 +82,8 @@ def collapse(inp, out, demangler):
             # "comm  tid [cpu] time: period event:" -- comm may hold spaces.
             m = re.match(r"^(.*?)\s+\d+(?:/\d+)?\s", line)
             comm = (m.group(1) if m else line.split()[0]).replace(";", ",").replace(" ", "_")
+            if merge_threads:  # ringkv-w0, ringkv-w1 -> ringkv-w*
+                comm = re.sub(r"\d+$", "*", comm)
             frames = []
             continue
         m = STACK_LINE.match(line)
@@ -267,7 +269,7 @@ def svg(inp, out, title, subtitle, minwidth_pct, width=1200, fh=16):
             stack.append((kid, cx, d + 1))
             cx += kid.count / total
 
-    top_pad, bottom_pad, pad = 50, 30, 10
+    top_pad, bottom_pad, pad = 70, 30, 10
     height = top_pad + (maxdepth + 1) * fh + bottom_pad
     span = width - 2 * pad
     w = out.write
@@ -282,15 +284,15 @@ def svg(inp, out, title, subtitle, minwidth_pct, width=1200, fh=16):
     w(f'<text x="{width / 2}" y="20" text-anchor="middle" style="font-size:15px">'
       f'{html.escape(title)}</text>\n')
     if subtitle:
-        w(f'<text x="{width / 2}" y="38" text-anchor="middle" style="fill:#555">'
+        w(f'<text x="{width / 2}" y="38" text-anchor="middle" style="fill:#555;font-size:11px">'
           f'{html.escape(subtitle)}</text>\n')
     w(f'<text id="unzoom" class="ui" x="{pad}" y="20" style="opacity:0" onclick="unzoom()">'
       'Reset zoom</text>\n')
     w(f'<text class="ui" x="{width - pad}" y="20" text-anchor="end" onclick="search()">Search</text>\n')
     lx = pad
     for label, col in LEGEND:
-        w(f'<rect x="{lx}" y="30" width="10" height="10" fill="{col}"/>'
-          f'<text x="{lx + 14}" y="39" style="font-size:11px">{label}</text>\n')
+        w(f'<rect x="{lx}" y="48" width="10" height="10" fill="{col}"/>'
+          f'<text x="{lx + 14}" y="57" style="font-size:11px">{label}</text>\n')
         lx += 24 + 7 * len(label)
     w(f'<text id="matched" x="{width - pad}" y="{height - 10}" text-anchor="end"> </text>\n')
     w(f'<text id="details" x="{pad}" y="{height - 10}"> </text>\n')
@@ -317,6 +319,9 @@ def main():
     c = sub.add_parser("collapse")
     c.add_argument("--demangler", help="command reading mangled names, one a line "
                    "(default: swift-demangle --simplified)")
+    c.add_argument("--merge-threads", action="store_true",
+                   help="one root per thread name with its trailing number dropped "
+                        "(all workers in one tower) instead of one per thread")
     s = sub.add_parser("svg")
     s.add_argument("--title", default="Flame graph")
     s.add_argument("--subtitle", default="")
@@ -329,7 +334,7 @@ def main():
         cmd = a.demangler.split() if a.demangler else find_demangler()
         if cmd is None:
             print("warning: no swift-demangle; Swift names stay mangled", file=sys.stderr)
-        collapse(sys.stdin, sys.stdout, cmd)
+        collapse(sys.stdin, sys.stdout, cmd, a.merge_threads)
     elif a.cmd == "svg":
         svg(sys.stdin, sys.stdout, a.title, a.subtitle, a.minwidth)
     else:

@@ -8,10 +8,11 @@
 #   perf/flamegraph.sh --shards 1 --seconds 20 --call-graph dwarf
 #
 # Options: --name NAME (get-p16), --shards N (nproc), --seconds S recorded
-# (10), --freq HZ (499), --call-graph fp|dwarf (fp; see perf/README.md for
+# (20), --freq HZ (499), --call-graph dwarf|fp (dwarf; see perf/README.md for
 # why), --prefill BYTES (32: write all 1M keys once with values of this
 # size, so GETs hit; 0 = none), --out DIR (perf/results), --minwidth PCT
-# (0.05: frames narrower than this are left out of the SVG).
+# (0.05: frames narrower than this are left out of the SVG), --per-thread
+# (one tower per worker thread; by default workers share one, ringkv-w*).
 # After "--": redis-benchmark's workload arguments; -p, -l and -q are added.
 # Writes DIR/flamegraph-NAME.svg and DIR/flamegraph-NAME.top20.txt; perf.data,
 # perf script output and the folded stacks stay in perf/out/flame-NAME-TIME/.
@@ -20,8 +21,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO"
 
-name=get-p16 shards=$(nproc) seconds=10 freq=499 callgraph=fp prefill=32
-dir=$REPO/perf/results minwidth=0.05
+name=get-p16 shards=$(nproc) seconds=20 freq=499 callgraph=dwarf prefill=32
+dir=$REPO/perf/results minwidth=0.05 merge=(--merge-threads)
 bench=()
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -33,6 +34,7 @@ while [[ $# -gt 0 ]]; do
     --prefill) prefill=$2; shift ;;
     --out) dir=$2; shift ;;
     --minwidth) minwidth=$2; shift ;;
+    --per-thread) merge=() ;;
     --) shift; bench=("$@"); break ;;
     -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (redis-benchmark arguments go after --)" >&2; exit 2 ;;
@@ -77,7 +79,7 @@ rps=$(tr '\r' '\n' <"$work/bench.log" | grep -E 'requests per second' | tail -n 
 
 perf script -i "$work/perf.data" -F comm,tid,ip,sym,dso --no-inline 2>"$work/script.log" \
   >"$work/perf.script"
-python3 "$REPO/perf/flamegraph.py" collapse <"$work/perf.script" >"$work/stacks.folded"
+python3 "$REPO/perf/flamegraph.py" collapse "${merge[@]}" <"$work/perf.script" >"$work/stacks.folded"
 samples=$(awk '{s+=$NF} END {print s+0}' "$work/stacks.folded")
 rev=$(git -C "$REPO" describe --always --dirty 2>/dev/null || echo unknown)
 title="ringkv ($rev) under redis-benchmark ${bench[*]}"

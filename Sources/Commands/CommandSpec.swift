@@ -61,6 +61,13 @@ public struct CommandFlags: OptionSet, Sendable {
     public static let mayReplicate = CommandFlags(rawValue: 1 << 13)
     public static let noMulti = CommandFlags(rawValue: 1 << 14)
     public static let allowBusy = CommandFlags(rawValue: 1 << 15)
+    public static let asking = CommandFlags(rawValue: 1 << 16)
+    public static let sentinel = CommandFlags(rawValue: 1 << 17)
+    public static let onlySentinel = CommandFlags(rawValue: 1 << 18)
+    public static let noMandatoryKeys = CommandFlags(rawValue: 1 << 19)
+    public static let protected = CommandFlags(rawValue: 1 << 20)
+    public static let noAsyncLoading = CommandFlags(rawValue: 1 << 21)
+    public static let movableKeys = CommandFlags(rawValue: 1 << 22)
 
     /// The names COMMAND INFO prints, in Redis's order.
     public var names: [String] {
@@ -69,12 +76,36 @@ public struct CommandFlags: OptionSet, Sendable {
             (.write, "write"), (.readonly, "readonly"), (.denyoom, "denyoom"), (.admin, "admin"),
             (.pubsub, "pubsub"), (.noscript, "noscript"), (.blocking, "blocking"), (.loading, "loading"),
             (.stale, "stale"), (.skipMonitor, "skip_monitor"), (.skipSlowlog, "skip_slowlog"),
-            (.fast, "fast"), (.noAuth, "no_auth"), (.mayReplicate, "may_replicate"),
-            (.noMulti, "no_multi"), (.allowBusy, "allow_busy"),
+            (.asking, "asking"), (.fast, "fast"), (.noAuth, "no_auth"),
+            // may_replicate, sentinel, only_sentinel and protected: Redis
+            // keeps them but does not print them.
+            (.noMandatoryKeys, "no_mandatory_keys"), (.noAsyncLoading, "no_async_loading"),
+            (.noMulti, "no_multi"), (.movableKeys, "movablekeys"), (.allowBusy, "allow_busy"),
         ]
         for (f, n) in all where contains(f) { out.append(n) }
         return out
     }
+}
+
+/// ACL categories in the order Redis prints them.
+public let aclCategoryOrder = [
+    "@keyspace", "@read", "@write", "@set", "@sortedset", "@list", "@hash", "@string", "@bitmap",
+    "@hyperloglog", "@geo", "@stream", "@pubsub", "@admin", "@fast", "@slow", "@blocking", "@dangerous",
+    "@connection", "@transaction", "@scripting",
+]
+
+/// Redis's implicit categories (from flags) added to the explicit ones, in
+/// Redis's order.
+func aclCategories(explicit: [String], flags: CommandFlags) -> [String] {
+    var set = Set(explicit)
+    if flags.contains(.write) { set.insert("@write") }
+    if flags.contains(.readonly) && !set.contains("@scripting") { set.insert("@read") }
+    if flags.contains(.admin) { set.insert("@admin"); set.insert("@dangerous") }
+    if flags.contains(.pubsub) { set.insert("@pubsub") }
+    if flags.contains(.fast) { set.insert("@fast") }
+    if flags.contains(.blocking) { set.insert("@blocking") }
+    if !set.contains("@fast") { set.insert("@slow") }
+    return aclCategoryOrder.filter { set.contains($0) }
 }
 
 /// The shard-side work of a command.
@@ -84,9 +115,14 @@ public struct CommandSpec: Sendable {
     public let name: String           // lowercase
     public let arity: Int             // Redis: n exact, -n at least n
     public let flags: CommandFlags
-    public let firstKey: Int
+    public let firstKey: Int          // as COMMAND INFO prints them
     public let lastKey: Int           // -1 = last argument
     public let keyStep: Int
+    /// The argument the router hashes for `.key` routes: `firstKey`, except
+    /// for containers like OBJECT whose key sits after the subcommand.
+    public let routeKey: Int
+    /// ACL categories (`@read`, `@string`, `@fast`, ...), in Redis's order.
+    public let acl: [String]
     public let route: Route
     public let group: String          // COMMAND DOCS group: string, generic, connection, server
     public let summary: String
@@ -96,22 +132,52 @@ public struct CommandSpec: Sendable {
     public let subcommands: [CommandSpec]
     /// Index in the table: per-command stats live in arrays indexed by it.
     public internal(set) var id: Int = 0
+    /// `name`, or `container|name` for a subcommand.
+    public internal(set) var fullName: String
 
+    /// `acl` gives the explicit ACL categories; left out, they follow the
+    /// group (string: @string, generic: @keyspace, connection: @connection),
+    /// none for containers. Categories implied by flags are always added.
     public init(_ name: String, arity: Int, flags: CommandFlags, keys: (Int, Int, Int) = (0, 0, 0),
-                route: Route, group: String, summary: String, since: String = "1.0.0",
-                subcommands: [CommandSpec] = [], handler: Handler? = nil) {
+                routeKey: Int? = nil, route: Route, group: String, summary: String, since: String = "1.0.0",
+                acl: [String]? = nil, subcommands: [CommandSpec] = [], handler: Handler? = nil) {
         self.name = name
+        self.fullName = name
         self.arity = arity
         self.flags = flags
         self.firstKey = keys.0
         self.lastKey = keys.1
         self.keyStep = keys.2
+        self.routeKey = routeKey ?? keys.0
         self.route = route
         self.group = group
         self.summary = summary
         self.since = since
-        self.subcommands = subcommands
+        var explicit: [String] = []
+        if let acl { explicit = acl } else if subcommands.isEmpty {
+            switch group {
+            case "string": explicit = ["@string"]
+            case "generic": explicit = ["@keyspace"]
+            case "connection": explicit = ["@connection"]
+            default: break
+            }
+        }
+        self.acl = aclCategories(explicit: explicit, flags: flags)
+        self.subcommands = subcommands.map { sub in
+            var sub = sub
+            sub.fullName = "\(name)|\(sub.name)"
+            return sub
+        }
         self.handler = handler
+    }
+
+    /// Docs, tips and key specs (CommandDocsData.swift).
+    public var meta: CommandMeta { CommandDocs.meta(fullName) }
+
+    /// The subcommand named by `a`, for containers.
+    public func subcommand(_ a: Arg) -> CommandSpec? {
+        let n = a.lossyString.lowercased()
+        return subcommands.first { $0.name == n }
     }
 
     @inlinable public func arityOK(_ argc: Int) -> Bool {

@@ -17,11 +17,12 @@ extension KeyCommands {
                     summary: "Get the number of references to the value of the key", since: "2.2.3"),
     ]
 
-    /// Routed by the key at argument 2; OBJECT HELP has no key and may run on
-    /// any shard. Subcommand specs carry bare names: COMMAND INFO prefixes
-    /// "object|".
+    /// Routed by the key at argument 2 (`routeKey`); OBJECT HELP has no key and
+    /// may run on any shard. As in Redis, the container itself declares no
+    /// keys (COMMAND INFO: 0 0 0); its subcommands do. Subcommand specs carry
+    /// bare names: COMMAND INFO prefixes "object|".
     static let objectSpec = CommandSpec(
-        "object", arity: -2, flags: [], keys: (2, 2, 1), route: .key, group: "generic",
+        "object", arity: -2, flags: [], keys: (0, 0, 0), routeKey: 2, route: .key, group: "generic",
         summary: "A container for object introspection commands", since: "2.2.3",
         subcommands: objectSubcommands, handler: object)
 

@@ -82,7 +82,7 @@ extension Worker {
         }
         switch spec.route {
         case .key:
-            let k = args[spec.firstKey]
+            let k = args[spec.routeKey]
             let shard = shardOf(k.ptr, k.count, shards: shardCount)
             if shard == id { runLocal(spec, c) } else { forward(c, to: shard, raw: raw, rawCount: rawCount) }
         case .local:

@@ -133,8 +133,12 @@ extension Worker {
     }
 
     /// An internal command to every shard, merged by `kind`.
-    func fanoutInternal(_ c: Client, _ kind: FanoutKind, _ build: (ByteBuf) -> Void) -> Slot {
+    func fanoutInternal(_ c: Client, _ kind: FanoutKind, saved: [UInt8] = [], stage: Int = 0,
+                        _ build: (ByteBuf) -> Void) -> Slot {
         let s = beginFanout(c, kind)
+        // Set before launch: with one shard the merge runs before this returns.
+        s.saved.append(saved)
+        s.stage = stage
         var parts: [ShardMessage] = []
         for sh in 0..<shardCount {
             let m = addPart(s, c, shard: sh)

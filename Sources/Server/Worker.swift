@@ -133,8 +133,6 @@ final class Worker<B: IOBackend>: IOEvents {
                     timeout = 0
                 }
             }
-            // CONFIG SET on any worker must bind every worker from its next command on.
-            if state.config.generation != configGeneration { refreshConfig() }
             backend.poll(timeoutMs: timeout, sink: self)
             handle.sleeping.store(0)
             now = wallMillis()
@@ -185,6 +183,8 @@ final class Worker<B: IOBackend>: IOEvents {
     /// wake-up, not of the previous iteration (expiry compares against it).
     func wokeUp() {
         now = wallMillis()
+        // CONFIG SET on any worker binds every worker from its next command on.
+        if state.config.generation != configGeneration { refreshConfig() }
     }
 
     func client(at index: Int, generation: UInt32) -> Client? {

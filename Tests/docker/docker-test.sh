@@ -82,6 +82,7 @@ cleanup() {
     exit "$rc"
 }
 trap cleanup EXIT
+trap 'echo "docker-test: aborted at line $LINENO: $BASH_COMMAND" >&2' ERR
 trap 'exit 130' INT TERM
 
 need() { command -v "$1" >/dev/null 2>&1; }
@@ -240,7 +241,7 @@ basic_io() {  # PING/SET/GET through redis-cli
 }
 
 info_field() {  # info_field SECTION FIELD
-    cli INFO "$1" | tr -d '\r' | sed -n "s/^$2://p" | head -1
+    { cli INFO "$1" | tr -d '\r' | sed -n "s/^$2://p" | head -1; } || true
 }
 
 stop_and_check() {  # docker stop (SIGTERM) and expect exit code 0
@@ -263,8 +264,14 @@ count_lines() {  # count_lines FILE ERE
 }
 
 capture_frames() {  # the first INFO capture field that counts frames
-    cli INFO capture | tr -d '\r' | grep -E '^capture[a-z_]*frames[a-z_]*:[0-9]+' | head -1 | cut -d: -f2
+    { cli INFO capture | tr -d '\r' | grep -E '^capture[a-z_]*frames[a-z_]*:[0-9]+' | head -1 | cut -d: -f2; } || true
 }
+
+cap_eff() {  # CapEff of the container's pid 1 (the server)
+    docker exec "$1" sed -n 's/^CapEff:[[:space:]]*//p' /proc/1/status 2>/dev/null || true
+}
+has_net_raw() { local e; e=$(cap_eff "$1"); [ -n "$e" ] && [ $(( (0x$e >> 13) & 1 )) -eq 1 ]; }
+not_net_raw() { local e; e=$(cap_eff "$1"); [ -n "$e" ] && [ $(( (0x$e >> 13) & 1 )) -eq 0 ]; }
 
 if ! port_free "$PORT"; then
     echo "port $PORT is in use on this host; set PORT=... (the image health check probes 6379)"
@@ -272,7 +279,7 @@ if ! port_free "$PORT"; then
 fi
 
 ############################## run 1: default ################################
-log "run 1/4: default (plain docker run, host network)"
+log "run 1/5: default (plain docker run, host network)"
 C=ringkv-dt-default
 start "$C"
 if wait_ping "$C"; then
@@ -306,7 +313,7 @@ if [ -f "$OUT/default.log" ]; then
 fi
 
 ############################## run 2: seccomp deny ###########################
-log "run 2/4: seccomp profile that denies io_uring (Docker 25+'s default)"
+log "run 2/5: seccomp profile that denies io_uring (Docker 25+'s default)"
 C=ringkv-dt-seccomp
 start "$C" --security-opt "seccomp=$DENY_PROFILE"
 if wait_ping "$C"; then
@@ -323,14 +330,15 @@ check "seccomp: exactly one fallback log line (got $n)" test "$n" = 1
 check "seccomp: the fallback line names EPERM" grep -q 'falling back to epoll.*EPERM' "$OUT/seccomp.log"
 
 ############################## run 3: --cap-drop ALL #########################
-log "run 3/4: --cap-drop ALL with capture-interface lo"
+log "run 3/5: --cap-drop ALL with capture-interface lo"
 C=ringkv-dt-capdrop
 start "$C" --cap-drop ALL -- ringkv-server /etc/ringkv/ringkv.conf --capture-interface lo
 if wait_ping "$C"; then
     basic_io capdrop
     backend=$(info_field server io_backend)
     check "capdrop: INFO server io_backend:uring (got '$backend')" test "$backend" = uring
-    capinfo=$(cli INFO capture | tr -d '\r')
+    check "capdrop: server process has no CAP_NET_RAW ($(cap_eff "$C"))" not_net_raw "$C"
+    capinfo=$(cli INFO capture | tr -d '\r' || true)
     echo "INFO capture:"; printf '%s\n' "$capinfo" | sed 's/^/    /'
     check "capdrop: INFO capture section exists" test -n "$(printf '%s\n' "$capinfo" | grep -v '^#' | grep .)"
     frames=$(capture_frames)
@@ -346,15 +354,26 @@ check "capdrop: it is a warning naming CAP_NET_RAW" \
     grep -E -q '( # |warn).*[Cc]apture.*(CAP_NET_RAW|NET_RAW)' "$OUT/capdrop.log"
 
 ############################## run 4: NET_RAW capture #########################
-log "run 4/4: --cap-drop ALL --cap-add NET_RAW with capture-interface lo"
+log "run 4/5: --cap-drop ALL --cap-add NET_RAW with capture-interface lo"
 C=ringkv-dt-netraw
 start "$C" --cap-drop ALL --cap-add NET_RAW -- ringkv-server /etc/ringkv/ringkv.conf --capture-interface lo
 if wait_ping "$C"; then
     basic_io netraw
-    # some traffic for capture to see
-    timeout 60 redis-benchmark -h 127.0.0.1 -p "$PORT" -n 2000 -c 4 -t set,get -q || true
+    check "netraw: server process has CAP_NET_RAW effective ($(cap_eff "$C"))" has_net_raw "$C"
+    # The non-root user can open AF_PACKET: ringkv-capture (file capability)
+    # sees this server's traffic on lo, independent of the server's capture.
+    docker exec "$C" ringkv-capture -i lo --port "$PORT" -c 4 -d 10 >"$OUT/netraw-ringkv-capture.txt" 2>&1 &
+    capture_pid=$!
     sleep 1
-    capinfo=$(cli INFO capture | tr -d '\r')
+    # some traffic for both captures to see
+    timeout 60 redis-benchmark -h 127.0.0.1 -p "$PORT" -n 2000 -c 4 -t set,get -q 2>&1 \
+        | tr '\r' '\n' | grep -v 'rps=' | grep . || true
+    wait "$capture_pid" || true
+    sed 's/^/    /' "$OUT/netraw-ringkv-capture.txt" | head -6
+    nframes=$(grep -c -E "[:.]$PORT\b" "$OUT/netraw-ringkv-capture.txt" || true)
+    check "netraw: ringkv-capture as user ringkv sees frames on lo (got $nframes)" test "$nframes" -ge 1
+    sleep 1
+    capinfo=$(cli INFO capture | tr -d '\r' || true)
     echo "INFO capture:"; printf '%s\n' "$capinfo" | sed 's/^/    /'
     frames=$(capture_frames)
     check "netraw: INFO capture counts frames (got '${frames:-none}')" test "${frames:-0}" -gt 0
@@ -365,6 +384,31 @@ fi
 save_logs netraw "$C"
 n=$(count_lines "$OUT/netraw.log" '[Cc]apture.*(CAP_NET_RAW|not permitted|EPERM|disabled)')
 check "netraw: no capture warning (got $n)" test "$n" = 0
+
+############################## run 5: documented options #######################
+log "run 5/5: the documented options together: allow-io_uring seccomp profile, memlock, NET_RAW, password"
+C=ringkv-dt-options
+PASSWORD=docker-test-secret
+start "$C" --security-opt "seccomp=$ALLOW_PROFILE" --ulimit memlock=-1 --cap-add NET_RAW -- --requirepass "$PASSWORD"
+for _ in $(seq 100); do
+    case "$(cli PING 2>&1)" in NOAUTH*|PONG) break ;; esac
+    sleep 0.2
+done
+reply=$(cli PING 2>&1 || true)
+check "options: PING without the password is refused (got '$reply')" \
+    grep -q NOAUTH <<<"$reply"
+CLI_PORT=$PORT
+cli() { timeout 10 redis-cli -h 127.0.0.1 -p "$CLI_PORT" --no-auth-warning -a "$PASSWORD" "$@"; }
+basic_io options
+backend=$(info_field server io_backend)
+check "options: seccomp-io_uring.json allows io_uring (io_backend '$backend')" test "$backend" = uring
+check "options: memlock unlimited in the container" \
+    test "$(docker exec "$C" sh -c 'ulimit -l')" = unlimited
+check "options: --requirepass flag added to the image config (bind '$(cli CONFIG GET bind | tail -1)')" \
+    test "$(cli CONFIG GET bind | tail -1)" = "* -::*"
+stop_and_check options "$C"
+save_logs options "$C"
+cli() { timeout 10 redis-cli -h 127.0.0.1 -p "$CLI_PORT" "$@"; }
 
 ############################## summary ########################################
 log "summary ($IMAGE, $(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1/1e6}'))"

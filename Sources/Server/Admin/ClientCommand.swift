@@ -47,14 +47,13 @@ extension Worker {
                     return r.error(string: "ERR Invalid client ID")
                 }
             }
-            let s = fanoutInternal(c, .clientList) { b in
+            _ = fanoutInternal(c, .clientList, stage: c.proto) { b in
                 b.append(42)
                 b.appendDecimal(args.count - 1)
                 b.append("\r\n")
                 appendBulkArg(b, "__clientlist")
                 for i in 2..<args.count { appendBulkArg(b, args[i].ptr, args[i].count) }
             }
-            s.stage = c.proto
         } else if sub.equalsLower("kill") {
             guard arity(3, exact: false) else { return }
             if args.count == 3 {

@@ -47,7 +47,8 @@ extension Worker {
                         }
                     }
                 } else if args[3].equalsLower("aclcat") {
-                    names = []
+                    let cat = "@" + v
+                    names = visible.filter { $0.acl.contains(cat) }.map { $0.name }
                 } else if args[3].equalsLower("module") {
                     names = []
                 } else {
@@ -59,8 +60,10 @@ extension Worker {
             r.array(names.count)
             for n in names { r.bulk(string: n) }
         } else if sub.equalsLower("getkeys") && args.count >= 3 {
-            guard let s = lookupUserCommand(args[2]) else { return r.error("ERR Invalid command specified") }
+            guard var s = lookupUserCommand(args[2]) else { return r.error("ERR Invalid command specified") }
             let argc = args.count - 2
+            // Containers (OBJECT ENCODING key): the subcommand knows the keys.
+            if !s.subcommands.isEmpty && argc >= 2, let sub = s.subcommand(args[3]) { s = sub }
             if !s.arityOK(argc) { return r.error("ERR Invalid number of arguments specified for command") }
             let pos = s.keyPositions(argc: argc)
             if pos.isEmpty { return r.error("ERR The command has no key arguments") }
@@ -84,9 +87,12 @@ extension Worker {
         }
     }
 
-    func commandInfo(_ s: CommandSpec, _ r: Reply, parent: String? = nil) {
+    /// One COMMAND INFO entry, as Redis 7.0 builds it: name, arity, flags,
+    /// first/last/step, ACL categories, tips, key specs, subcommands.
+    func commandInfo(_ s: CommandSpec, _ r: Reply) {
+        let meta = s.meta
         r.array(10)
-        r.bulk(string: parent.map { "\($0)|\(s.name)" } ?? s.name)
+        r.bulk(string: s.fullName)
         r.int(s.arity)
         let flags = s.flags.names
         r.set(flags.count)
@@ -94,24 +100,139 @@ extension Worker {
         r.int(s.firstKey)
         r.int(s.lastKey)
         r.int(s.keyStep)
-        r.set(0)
-        r.set(0)
-        r.array(0)
-        r.array(s.subcommands.count)
-        for sub in s.subcommands { commandInfo(sub, r, parent: s.name) }
+        r.set(s.acl.count)
+        for a in s.acl { r.simple(string: a) }
+        r.set(meta.tips.count)
+        for t in meta.tips { r.bulk(string: t) }
+        r.set(meta.keySpecs.count)
+        for k in meta.keySpecs { keySpec(k, r) }
+        if s.subcommands.isEmpty {
+            r.set(0)
+        } else {
+            r.array(s.subcommands.count)
+            for sub in s.subcommands { commandInfo(sub, r) }
+        }
     }
 
+    func keySpec(_ k: KeySpec, _ r: Reply) {
+        r.map(k.notes == nil ? 3 : 4)
+        if let n = k.notes { r.bulk(static: "notes"); r.bulk(string: n) }
+        r.bulk(static: "flags")
+        r.set(k.flags.count)
+        for f in k.flags { r.simple(string: f) }
+        r.bulk(static: "begin_search")
+        r.map(2)
+        r.bulk(static: "type")
+        switch k.begin {
+        case .index(let i):
+            r.bulk(static: "index")
+            r.bulk(static: "spec"); r.map(1)
+            r.bulk(static: "index"); r.int(i)
+        case .keyword(let word, let from):
+            r.bulk(static: "keyword")
+            r.bulk(static: "spec"); r.map(2)
+            r.bulk(static: "keyword"); r.bulk(string: word)
+            r.bulk(static: "startfrom"); r.int(from)
+        case .unknown:
+            r.bulk(static: "unknown")
+            r.bulk(static: "spec"); r.map(0)
+        }
+        r.bulk(static: "find_keys")
+        r.map(2)
+        r.bulk(static: "type")
+        switch k.find {
+        case .range(let last, let step, let limit):
+            r.bulk(static: "range")
+            r.bulk(static: "spec"); r.map(3)
+            r.bulk(static: "lastkey"); r.int(last)
+            r.bulk(static: "keystep"); r.int(step)
+            r.bulk(static: "limit"); r.int(limit)
+        case .keynum(let idx, let first, let step):
+            r.bulk(static: "keynum")
+            r.bulk(static: "spec"); r.map(3)
+            r.bulk(static: "keynumidx"); r.int(idx)
+            r.bulk(static: "firstkey"); r.int(first)
+            r.bulk(static: "keystep"); r.int(step)
+        case .unknown:
+            r.bulk(static: "unknown")
+            r.bulk(static: "spec"); r.map(0)
+        }
+    }
+
+    /// One COMMAND DOCS entry, fields in Redis's order.
     func commandDocs(_ s: CommandSpec, _ r: Reply) {
-        r.map(3 + (s.subcommands.isEmpty ? 0 : 1))
+        let m = s.meta
+        var n = 3
+        if m.complexity != nil { n += 1 }
+        if !m.docFlags.isEmpty { n += 1 }
+        if m.deprecatedSince != nil { n += 1 }
+        if m.replacedBy != nil { n += 1 }
+        if !m.history.isEmpty { n += 1 }
+        if !m.arguments.isEmpty { n += 1 }
+        if !s.subcommands.isEmpty { n += 1 }
+        r.map(n)
         r.bulk(static: "summary"); r.bulk(string: s.summary)
         r.bulk(static: "since"); r.bulk(string: s.since)
         r.bulk(static: "group"); r.bulk(string: s.group)
+        if let c = m.complexity { r.bulk(static: "complexity"); r.bulk(string: c) }
+        if !m.docFlags.isEmpty {
+            r.bulk(static: "doc_flags")
+            r.set(m.docFlags.count)
+            for f in m.docFlags { r.simple(string: f) }
+        }
+        if let d = m.deprecatedSince { r.bulk(static: "deprecated_since"); r.bulk(string: d) }
+        if let d = m.replacedBy { r.bulk(static: "replaced_by"); r.bulk(string: d) }
+        if !m.history.isEmpty {
+            r.bulk(static: "history")
+            r.set(m.history.count)
+            for (v, text) in m.history {
+                r.array(2)
+                r.bulk(string: v)
+                r.bulk(string: text)
+            }
+        }
+        if !m.arguments.isEmpty {
+            r.bulk(static: "arguments")
+            commandArgs(m.arguments, r)
+        }
         if !s.subcommands.isEmpty {
             r.bulk(static: "subcommands")
             r.map(s.subcommands.count)
             for sub in s.subcommands {
-                r.bulk(string: "\(s.name)|\(sub.name)")
+                r.bulk(string: sub.fullName)
                 commandDocs(sub, r)
+            }
+        }
+    }
+
+    func commandArgs(_ args: [CommandArg], _ r: Reply) {
+        r.array(args.count)
+        for a in args {
+            var n = 2
+            if a.keySpecIndex != nil { n += 1 }
+            if a.token != nil { n += 1 }
+            if a.summary != nil { n += 1 }
+            if a.since != nil { n += 1 }
+            if a.deprecatedSince != nil { n += 1 }
+            if !a.flags.isEmpty { n += 1 }
+            if !a.arguments.isEmpty { n += 1 }
+            r.map(n)
+            r.bulk(static: "name"); r.bulk(string: a.name)
+            r.bulk(static: "type"); r.bulk(string: a.type.rawValue)
+            if let k = a.keySpecIndex { r.bulk(static: "key_spec_index"); r.int(k) }
+            if let t = a.token { r.bulk(static: "token"); r.bulk(string: t) }
+            if let t = a.summary { r.bulk(static: "summary"); r.bulk(string: t) }
+            if let t = a.since { r.bulk(static: "since"); r.bulk(string: t) }
+            if let t = a.deprecatedSince { r.bulk(static: "deprecated_since"); r.bulk(string: t) }
+            if !a.flags.isEmpty {
+                let names = a.flags.names
+                r.bulk(static: "flags")
+                r.set(names.count)
+                for f in names { r.simple(string: f) }
+            }
+            if !a.arguments.isEmpty {
+                r.bulk(static: "arguments")
+                commandArgs(a.arguments, r)
             }
         }
     }

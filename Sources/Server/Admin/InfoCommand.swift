@@ -10,11 +10,12 @@ import Glibc
 /// that owns the connection sums them and lays out Redis's sections.
 extension Worker {
     func info(_ c: Client) {
-        let s = fanoutInternal(c, .info) { b in header(b, 1, "__stats") }
+        var sections: [UInt8] = []
         for i in 1..<args.count {
-            s.saved.append(args[i].buffer.map { ($0 >= 65 && $0 <= 90) ? $0 | 0x20 : $0 })
-            s.saved.append(32)
+            sections.append(contentsOf: args[i].buffer.map { ($0 >= 65 && $0 <= 90) ? $0 | 0x20 : $0 })
+            sections.append(32)
         }
+        _ = fanoutInternal(c, .info, saved: sections) { b in header(b, 1, "__stats") }
     }
 
     /// This shard's counters as `name:value` lines; values are integers or
