@@ -37,7 +37,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "CLiburing", "RESP", "Storage", "Commands", "Config",
+                "CLiburing", "RESP", "Storage", "Commands", "Config", "PacketCapture",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: hot

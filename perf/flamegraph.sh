@@ -81,7 +81,7 @@ perf script -i "$work/perf.data" -F comm,tid,ip,sym,dso --no-inline 2>"$work/scr
   >"$work/perf.script"
 python3 "$REPO/perf/flamegraph.py" collapse "${merge[@]}" <"$work/perf.script" >"$work/stacks.folded"
 samples=$(awk '{s+=$NF} END {print s+0}' "$work/stacks.folded")
-rev=$(git -C "$REPO" describe --always --dirty 2>/dev/null || echo unknown)
+rev=$(ringkv_label)
 title="ringkv ($rev) under redis-benchmark ${bench[*]}"
 sub="shards $shards, io_backend=$backend, perf record -e cpu-clock -F $freq --call-graph $callgraph, ${seconds}s, $samples samples, $(nproc) CPUs${rps:+, ~$rps req/s while profiled}"
 python3 "$REPO/perf/flamegraph.py" svg --title "$title" --subtitle "$sub" --minwidth "$minwidth" \

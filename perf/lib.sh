@@ -84,3 +84,11 @@ perf_python() {
   fi
   echo "$venv/bin/python"
 }
+
+# ringkv_label: which ringkv was measured, for titles: the checkout's commit
+# and the binary's build time (they differ when the binary is older).
+ringkv_label() {
+  local rev
+  rev=$(git -C "$REPO" describe --always --dirty 2>/dev/null || echo unknown)
+  echo "$rev, binary of $(date -r "$RINGKV_BIN" '+%F %H:%M' 2>/dev/null || echo '?')"
+}

@@ -60,7 +60,7 @@ N=$N N_PIPELINED=$N_PIPELINED ROUNDS=$rounds SHARDS=$shards WORKLOADS="get set m
   "$REPO/perf/bench.sh"
 
 cp "$out/results.csv" "$base.csv"
-ringkv_rev=$(git -C "$REPO" describe --always --dirty 2>/dev/null || echo unknown)
+ringkv_rev=$(ringkv_label)
 redis_ver=$("$REDIS_BIN" --version | grep -o 'v=[^ ]*' | cut -c3-)
 if command -v memtier_benchmark >/dev/null; then
   memtier_note="memtier_benchmark $(memtier_benchmark --version | head -1 | awk '{print $2}'), true 1:10 mix, ${MEMTIER_SECONDS:-5} s per run"

@@ -7,7 +7,7 @@ import Storage
 extension KeyCommands {
     static let scanSpecs: [CommandSpec] = [
         CommandSpec("keys", arity: 2, flags: [.readonly], route: .allShards(.concatArrays), group: "generic",
-                    summary: "Find all keys matching the given pattern", handler: keys),
+                    summary: "Find all keys matching the given pattern", acl: ["@keyspace", "@dangerous"], handler: keys),
         CommandSpec("scan", arity: -2, flags: [.readonly], route: .scan, group: "generic",
                     summary: "Incrementally iterate the keys space", since: "2.8.0", handler: scan),
         CommandSpec("randomkey", arity: 1, flags: [.readonly], route: .allShards(.randomKey), group: "generic",

@@ -144,6 +144,7 @@ public func runServer(config: ConfigStore) -> Int32 {
     }
     logger.notice("Server initialized")
     logger.notice("io backend: \(state.backendName) (\(detail)), shards: \(n)")
+    state.capture.apply(config)
     logger.notice("Ready to accept connections tcp")
 
     var ts = timespec(tv_sec: 0, tv_nsec: 100_000_000)
@@ -156,6 +157,7 @@ public func runServer(config: ConfigStore) -> Int32 {
     }
     logger.warning("User requested shutdown...")
     for t in threads { pthread_join(t, nil) }
+    state.capture.stop()
     logger.warning("RingKV is now ready to exit, bye bye...")
     return 0
 }

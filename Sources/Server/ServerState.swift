@@ -53,6 +53,7 @@ final class ServerState: @unchecked Sendable {
     let logger: Logger
     let port: Int
     var lastSave: Int64
+    let capture: CaptureControl
 
     init(config: ConfigStore, backendName: String, backendDetail: String, logger: Logger) {
         self.config = config
@@ -63,6 +64,7 @@ final class ServerState: @unchecked Sendable {
         self.logger = logger
         port = config.port
         lastSave = startMillis / 1000
+        capture = CaptureControl(logger: logger)
         var id = ""
         let hex: [Character] = Array("0123456789abcdef")
         for _ in 0..<40 { id.append(hex[Int.random(in: 0..<16)]) }

@@ -93,7 +93,7 @@ extension Worker {
         if words.isEmpty || words == ["default"] {
             want = defaults
         } else if words.contains("all") || words.contains("everything") {
-            want = defaults + ["commandstats", "ringkv"]
+            want = defaults + ["commandstats", "ringkv", "capture"]
         } else {
             want = words
         }
@@ -197,6 +197,9 @@ extension Worker {
                              "io_backend_detail:\(state.backendDetail)"]
                 for (sh, k) in perShard.sorted(by: { $0.0 < $1.0 }) { lines.append("shard\(sh):keys=\(k)") }
                 section("RingKV", lines)
+            case "capture":
+                if !out.isEmpty { out += "\r\n" }
+                out += state.capture.infoSection()
             default:
                 continue
             }

@@ -60,6 +60,7 @@ extension Worker {
             }
             if let err = cfg.set(pairs) { return r.error(string: "ERR " + err) }
             refreshConfig()
+            state.capture.apply(cfg)
             r.ok()
         } else if sub.equalsLower("resetstat") {
             if args.count != 2 { return r.error("ERR wrong number of arguments for 'config|resetstat' command") }
@@ -68,6 +69,7 @@ extension Worker {
             state.rejectedConnections.store(0)
             state.netInputBytes.store(0)
             state.netOutputBytes.store(0)
+            state.capture.resetStats()
             _ = fanoutInternal(c, .ok) { b in header(b, 1, "__resetstat") }
         } else if sub.equalsLower("rewrite") {
             if args.count != 2 { return r.error("ERR wrong number of arguments for 'config|rewrite' command") }
