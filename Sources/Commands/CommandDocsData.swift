@@ -1,7 +1,9 @@
-// Redis 7.0's documentation, key specs and tips for every command we
-// have, keyed by full name (`client|list`). COMMAND INFO and COMMAND DOCS
-// read it through CommandSpec.meta. Written to match redis-server 7.0.15's
-// COMMAND DOCS/INFO replies field for field.
+// Redis 7.0's documentation, key specs and tips for every command (and
+// subcommand) we have, keyed by full name (`client|list`). COMMAND INFO and
+// COMMAND DOCS read it through CommandSpec.meta. Transcribed from
+// redis-server 7.0.15's COMMAND DOCS / COMMAND INFO replies, so that ours
+// match them field for field (summary, since and group live in CommandSpec).
+// Add an entry here with every new command.
 
 extension CommandDocs {
     // One statement per command keeps the type checker fast.

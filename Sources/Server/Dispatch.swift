@@ -57,7 +57,7 @@ extension Worker {
     }
 
     func execute(_ c: Client, raw: UnsafePointer<UInt8>, rawCount: Int) {
-        state.totalCommands.add(1)
+        totalCommands &+= 1
         if c.replyMode == .skipNext { c.replyMode = .skipThis }
         defer { if c.replyMode == .skipThis { c.replyMode = .on } }
         let name = args[0]

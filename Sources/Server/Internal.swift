@@ -66,6 +66,9 @@ extension Worker {
             cmdRejected[i] = 0
         }
         errorCounts.removeAll()
+        totalCommands = 0
+        netInputBytes = 0
+        netOutputBytes = 0
         stats.keyspaceHits = 0
         stats.keyspaceMisses = 0
         stats.expiredKeys = 0

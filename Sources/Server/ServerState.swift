@@ -43,9 +43,6 @@ final class ServerState: @unchecked Sendable {
     let connectedClients = AtomicCounter(0)
     let totalConnections = AtomicCounter(0)
     let rejectedConnections = AtomicCounter(0)
-    let totalCommands = AtomicCounter(0)
-    let netInputBytes = AtomicCounter(0)
-    let netOutputBytes = AtomicCounter(0)
     let startMillis: Int64
     let backendName: String
     let backendDetail: String

@@ -73,6 +73,11 @@ final class Worker<B: IOBackend>: IOEvents {
     var cmdFailed: [Int]
     var cmdRejected: [Int]
     var errorCounts: [String: Int] = [:]
+    // Per-worker totals, summed by INFO: a shared atomic here would bounce a
+    // cache line between cores on every command.
+    var totalCommands = 0
+    var netInputBytes = 0
+    var netOutputBytes = 0
     var slowlog = SlowLog()
 
     init(id: Int, state: ServerState, backend: B, handle: WorkerHandle) {
@@ -226,7 +231,7 @@ final class Worker<B: IOBackend>: IOEvents {
     }
 
     func onData(_ c: Client, _ p: UnsafePointer<UInt8>, _ n: Int) {
-        state.netInputBytes.add(n)
+        netInputBytes &+= n
         c.lastInteraction = now
         if c.inbuf.isEmpty && !c.recvPaused {
             let used = process(c, p, n)
@@ -262,7 +267,7 @@ final class Worker<B: IOBackend>: IOEvents {
             closeClient(c)
             return
         }
-        state.netOutputBytes.add(res)
+        netOutputBytes &+= res
         c.sendOffset += res
         if c.sendOffset < c.sending.count {
             backend.startSend(c, sink: self)

@@ -23,20 +23,23 @@ extension Worker {
             }
             r.array(args.count - 2)
             for i in 2..<args.count {
-                if let s = lookupUserCommand(args[i]) { commandInfo(s, r) } else { r.nullArray() }
+                if let s = lookupForCommand(args[i]) { commandInfo(s, r) } else { r.nullArray() }
             }
         } else if sub.equalsLower("docs") {
             var list: [CommandSpec] = []
             if args.count == 2 { list = visible } else {
-                for i in 2..<args.count { if let s = lookupUserCommand(args[i]) { list.append(s) } }
+                for i in 2..<args.count { if let s = lookupForCommand(args[i]) { list.append(s) } }
             }
             r.map(list.count)
             for s in list {
-                r.bulk(string: s.name)
+                r.bulk(string: s.fullName)
                 commandDocs(s, r)
             }
         } else if sub.equalsLower("list") {
-            var names = visible.map { $0.name }
+            // Like Redis, LIST names subcommands too (`client|list`).
+            var all: [CommandSpec] = []
+            for s in visible { all.append(s); all.append(contentsOf: s.subcommands) }
+            var names = all.map { $0.fullName }
             if args.count == 5 && args[2].equalsLower("filterby") {
                 let v = args[4].lossyString.lowercased()
                 if args[3].equalsLower("pattern") {
@@ -48,7 +51,7 @@ extension Worker {
                     }
                 } else if args[3].equalsLower("aclcat") {
                     let cat = "@" + v
-                    names = visible.filter { $0.acl.contains(cat) }.map { $0.name }
+                    names = all.filter { $0.acl.contains(cat) }.map { $0.fullName }
                 } else if args[3].equalsLower("module") {
                     names = []
                 } else {
@@ -85,6 +88,16 @@ extension Worker {
         } else {
             r.error(string: "ERR unknown subcommand or wrong number of arguments for '\(sub.lossyString)'. Try COMMAND HELP.")
         }
+    }
+
+    /// A command, or a subcommand by its full name (`client|list`), as
+    /// COMMAND INFO and DOCS accept them.
+    func lookupForCommand(_ a: Arg) -> CommandSpec? {
+        let n = a.lossyString
+        guard let bar = n.firstIndex(of: "|") else { return lookupUserCommand(a) }
+        guard let parent = table.lookup(name: String(n[..<bar])), !parent.name.hasPrefix("__") else { return nil }
+        let sub = n[n.index(after: bar)...].lowercased()
+        return parent.subcommands.first { $0.name == sub }
     }
 
     /// One COMMAND INFO entry, as Redis 7.0 builds it: name, arity, flags,

@@ -22,6 +22,9 @@ extension Worker {
     /// `k=v,...` lists of integers so the coordinator can sum them.
     func shardStatsText() -> String {
         var s = "keyspace_hits:\(stats.keyspaceHits)\n"
+        s += "total_commands_processed:\(totalCommands)\n"
+        s += "total_net_input_bytes:\(netInputBytes)\n"
+        s += "total_net_output_bytes:\(netOutputBytes)\n"
         s += "keyspace_misses:\(stats.keyspaceMisses)\n"
         var expired = 0
         var keys = 0
@@ -150,10 +153,10 @@ extension Worker {
             case "stats":
                 section("Stats", [
                     "total_connections_received:\(state.totalConnections.value)",
-                    "total_commands_processed:\(state.totalCommands.value)",
+                    "total_commands_processed:\(v("total_commands_processed"))",
                     "instantaneous_ops_per_sec:0",
-                    "total_net_input_bytes:\(state.netInputBytes.value)",
-                    "total_net_output_bytes:\(state.netOutputBytes.value)",
+                    "total_net_input_bytes:\(v("total_net_input_bytes"))",
+                    "total_net_output_bytes:\(v("total_net_output_bytes"))",
                     "rejected_connections:\(state.rejectedConnections.value)",
                     "expired_keys:\(v("expired_keys"))", "evicted_keys:0",
                     "keyspace_hits:\(v("keyspace_hits"))", "keyspace_misses:\(v("keyspace_misses"))",

@@ -64,11 +64,8 @@ extension Worker {
             r.ok()
         } else if sub.equalsLower("resetstat") {
             if args.count != 2 { return r.error("ERR wrong number of arguments for 'config|resetstat' command") }
-            state.totalCommands.store(0)
             state.totalConnections.store(0)
             state.rejectedConnections.store(0)
-            state.netInputBytes.store(0)
-            state.netOutputBytes.store(0)
             state.capture.resetStats()
             _ = fanoutInternal(c, .ok) { b in header(b, 1, "__resetstat") }
         } else if sub.equalsLower("rewrite") {
