@@ -28,7 +28,9 @@ let package = Package(
         // Wire format: incremental RESP parser and RESP2/RESP3 reply encoder.
         .target(name: "RESP", swiftSettings: hot),
         // Per-shard keyspace: byte keys, compact entries, hash table, expiry.
-        .target(name: "Storage", swiftSettings: hot),
+        // It reuses RESP's integer parsing and formatting: one definition of
+        // "canonical integer" for the wire and for int-encoded values.
+        .target(name: "Storage", dependencies: ["RESP"], swiftSettings: hot),
         // redis.conf-style configuration: parsing, directive table, defaults.
         .target(name: "Config", swiftSettings: hot),
         // Command table and one file per command family.

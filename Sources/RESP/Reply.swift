@@ -93,6 +93,12 @@ public struct Reply {
         }
     }
 
+    /// A HELP reply: one simple string per line.
+    public func helpLines(_ lines: [String]) {
+        array(lines.count)
+        for l in lines { simple(string: l) }
+    }
+
     /// Human-readable text (INFO, CLIENT LIST): verbatim in RESP3, bulk in RESP2.
     public func verbatim(_ s: String) {
         if proto == 3 {

@@ -1,3 +1,4 @@
+import RESP
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -139,7 +140,7 @@ public struct Entry: Equatable {
         case .bytes: return bytes.count
         case .int:
             var tmp: (UInt64, UInt64, UInt64) = (0, 0, 0)
-            return withUnsafeMutableBytes(of: &tmp) { formatDecimal64(intValue, $0.baseAddress!.assumingMemoryBound(to: UInt8.self)) }
+            return withUnsafeMutableBytes(of: &tmp) { formatDecimal(intValue, into: $0.baseAddress!.assumingMemoryBound(to: UInt8.self)) }
         case .object: return 0
         }
     }
@@ -150,7 +151,7 @@ public struct Entry: Equatable {
             var tmp: (UInt64, UInt64, UInt64) = (0, 0, 0)
             return withUnsafeMutableBytes(of: &tmp) { raw in
                 let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
-                let n = formatDecimal64(intValue, p)
+                let n = formatDecimal(intValue, into: p)
                 return body(UnsafeBufferPointer(start: p, count: n))
             }
         }
@@ -202,7 +203,7 @@ public struct Entry: Equatable {
     public static func makeString(key: UnsafePointer<UInt8>, keyLen: Int, value: UnsafePointer<UInt8>?, valueLen: Int,
                                   expireAt: Int64, lru: UInt32, tryInt: Bool = true) -> Entry {
         // Values that look like canonical integers are stored as 8 bytes, as Redis does.
-        if tryInt, valueLen <= 20, let v = value, let n = canonicalInt(v, valueLen) {
+        if tryInt, valueLen <= 20, let v = value, let n = parseStrictInt(v, valueLen) {
             return makeInt(key: key, keyLen: keyLen, value: n, expireAt: expireAt, lru: lru)
         }
         let (e, off) = allocate(type: .string, key: key, keyLen: keyLen, payload: .bytes, valueLen: valueLen,
@@ -349,42 +350,3 @@ public struct Entry: Equatable {
     return Int(x)
 }
 
-/// A value Redis would store int-encoded: canonical decimal, fits in Int64.
-@inlinable public func canonicalInt(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int? {
-    if n == 0 || n > 20 { return nil }
-    if n == 1 && p[0] == 48 { return 0 }
-    var i = 0
-    var neg = false
-    if p[0] == 45 { neg = true; i = 1; if n == 1 { return nil } }
-    if p[i] < 49 || p[i] > 57 { return nil }
-    var v: UInt64 = 0
-    while i < n {
-        let d = p[i] &- 48
-        if d > 9 { return nil }
-        let (m, o1) = v.multipliedReportingOverflow(by: 10)
-        let (a, o2) = m.addingReportingOverflow(UInt64(d))
-        if o1 || o2 { return nil }
-        v = a
-        i += 1
-    }
-    if neg { return v > UInt64(Int64.max) + 1 ? nil : (v == UInt64(Int64.max) + 1 ? Int.min : -Int(v)) }
-    return v > UInt64(Int64.max) ? nil : Int(v)
-}
-
-@inlinable public func formatDecimal64(_ v: Int, _ p: UnsafeMutablePointer<UInt8>) -> Int {
-    var n = v.magnitude
-    var tmp: (UInt64, UInt64, UInt64) = (0, 0, 0)
-    return withUnsafeMutableBytes(of: &tmp) { raw -> Int in
-        let t = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        var i = 24
-        repeat {
-            i -= 1
-            t[i] = UInt8(truncatingIfNeeded: n % 10) &+ 48
-            n /= 10
-        } while n != 0
-        var len = 0
-        if v < 0 { p[0] = 45; len = 1 }
-        (p + len).update(from: t + i, count: 24 - i)
-        return len + 24 - i
-    }
-}

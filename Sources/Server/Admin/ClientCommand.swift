@@ -127,8 +127,7 @@ extension Worker {
                 "SETNAME <name>", "    Assign the name <name> to the current connection.",
                 "HELP", "    Print this help.",
             ]
-            r.array(lines.count)
-            for l in lines { r.simple(string: l) }
+            r.helpLines(lines)
         } else {
             r.error(string: "ERR unknown subcommand '\(sub.lossyString)'. Try CLIENT HELP.")
         }

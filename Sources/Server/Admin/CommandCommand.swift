@@ -83,8 +83,7 @@ extension Worker {
                 "GETKEYS <full-command>", "    Return the keys from a full Redis command.",
                 "HELP", "    Print this help.",
             ]
-            r.array(lines.count)
-            for l in lines { r.simple(string: l) }
+            r.helpLines(lines)
         } else {
             r.error(string: "ERR unknown subcommand or wrong number of arguments for '\(sub.lossyString)'. Try COMMAND HELP.")
         }

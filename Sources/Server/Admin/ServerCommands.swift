@@ -81,8 +81,7 @@ extension Worker {
                 "REWRITE", "    Rewrite the configuration file.",
                 "HELP", "    Print this help.",
             ]
-            r.array(lines.count)
-            for l in lines { r.simple(string: l) }
+            r.helpLines(lines)
         } else {
             r.error(string: "ERR unknown subcommand '\(sub.lossyString)'. Try CONFIG HELP.")
         }
@@ -149,8 +148,7 @@ extension Worker {
                 "    client name", "LEN", "    Return the length of the slowlog.", "RESET",
                 "    Reset the slowlog.", "HELP", "    Print this help.",
             ]
-            r.array(lines.count)
-            for l in lines { r.simple(string: l) }
+            r.helpLines(lines)
         } else {
             r.error(string: "ERR unknown subcommand or wrong number of arguments for '\(sub.lossyString)'. Try SLOWLOG HELP.")
         }
@@ -198,8 +196,7 @@ extension Worker {
                 "    (default: reset all data for all event classes)",
                 "HELP", "    Print this help.",
             ]
-            r.array(lines.count)
-            for l in lines { r.simple(string: l) }
+            r.helpLines(lines)
         } else {
             r.error(string: "ERR unknown subcommand or wrong number of arguments for '\(sub.lossyString)'. Try LATENCY HELP.")
         }
