@@ -36,43 +36,48 @@ COPY Tests ./Tests
 # liburing, libstdc++, libm, libgcc_s and libc at run time.
 RUN swift build -c release --static-swift-stdlib --product ringkv-server \
  && swift build -c release --static-swift-stdlib --product ringkv-capture \
- && mkdir -p /out \
- && install -m 0755 "$(swift build -c release --show-bin-path)/ringkv-server" /out/ \
- && install -m 0755 "$(swift build -c release --show-bin-path)/ringkv-capture" /out/
+ && mkdir -p /out/bin /out/libexec \
+ && install -m 0755 "$(swift build -c release --show-bin-path)/ringkv-server" /out/bin/ \
+ && install -m 0755 "$(swift build -c release --show-bin-path)/ringkv-capture" /out/bin/
+
+# Packet capture (AF_PACKET) needs CAP_NET_RAW, but Docker gives a non-root
+# user no effective capabilities even with --cap-add. So a second copy of the
+# server carries cap_net_raw as a file capability, and so does ringkv-capture.
+# The entrypoint runs that copy only when CAP_NET_RAW is in the container's
+# bounding set: the kernel refuses to exec a file whose capability cannot be
+# granted (--cap-drop ALL). The plain ringkv-server (the health check, and
+# the server when NET_RAW is dropped) has none. Stamped here, where
+# libcap2-bin costs nothing; COPY keeps the security.capability attribute.
+RUN export DEBIAN_FRONTEND=noninteractive \
+ && apt-get update -q \
+ && apt-get install -y -q --no-install-recommends libcap2-bin \
+ && rm -rf /var/lib/apt/lists/* \
+ && cp /out/bin/ringkv-server /out/libexec/ringkv-server \
+ && setcap cap_net_raw+ep /out/libexec/ringkv-server \
+ && setcap cap_net_raw+ep /out/bin/ringkv-capture \
+ && getcap /out/libexec/ringkv-server /out/bin/ringkv-capture
 
 ############################## runtime stage #################################
 FROM ${RUNTIME_IMAGE}
 
 # A fixed uid/gid (999, as in the redis image) so volume ownership is stable
 # across rebuilds. liburing2 and libstdc++6 are what the binaries link.
-# libcap2-bin is used only to stamp file capabilities (below) and is removed
-# in the same layer.
 RUN export DEBIAN_FRONTEND=noninteractive \
  && groupadd --system --gid 999 ringkv \
  && useradd --system --uid 999 --gid ringkv --home-dir /data --no-create-home \
       --shell /usr/sbin/nologin ringkv \
  && apt-get update -q \
- && apt-get install -y -q --no-install-recommends liburing2 libstdc++6 libcap2-bin \
- && mkdir -p /data /etc/ringkv /usr/local/libexec/ringkv \
- && chown ringkv:ringkv /data \
- && rm -rf /var/lib/apt/lists/*
+ && apt-get install -y -q --no-install-recommends liburing2 libstdc++6 \
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /data /etc/ringkv \
+ && chown ringkv:ringkv /data
 
-COPY --from=build /out/ringkv-server /out/ringkv-capture /usr/local/bin/
+COPY --from=build /out/bin/ /usr/local/bin/
+COPY --from=build /out/libexec/ /usr/local/libexec/ringkv/
 COPY configs/docker.conf /etc/ringkv/ringkv.conf
 COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
-
-# Packet capture (AF_PACKET) needs CAP_NET_RAW, but Docker gives a non-root
-# user no effective capabilities even with --cap-add. A second copy of the
-# server carries cap_net_raw as a file capability; the entrypoint runs it only
-# when CAP_NET_RAW is in the container's bounding set, because the kernel
-# refuses to exec such a file when the capability is not available
-# (--cap-drop ALL). The plain /usr/local/bin/ringkv-server (used by the health
-# check and when NET_RAW is dropped) has no file capabilities.
-RUN cp /usr/local/bin/ringkv-server /usr/local/libexec/ringkv/ringkv-server \
- && setcap cap_net_raw+ep /usr/local/libexec/ringkv/ringkv-server \
- && setcap cap_net_raw+ep /usr/local/bin/ringkv-capture \
- && apt-get purge -y -q --auto-remove libcap2-bin \
- && chmod 0755 /usr/local/bin/docker-entrypoint.sh \
+RUN chmod 0755 /usr/local/bin/docker-entrypoint.sh \
  && ringkv-server --version
 
 VOLUME /data

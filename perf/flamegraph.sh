@@ -36,7 +36,7 @@ while [[ $# -gt 0 ]]; do
     --minwidth) minwidth=$2; shift ;;
     --per-thread) merge=() ;;
     --) shift; bench=("$@"); break ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (redis-benchmark arguments go after --)" >&2; exit 2 ;;
   esac
   shift

@@ -111,7 +111,9 @@ func aclCategories(explicit: [String], flags: CommandFlags) -> [String] {
 /// The shard-side work of a command.
 public typealias Handler = @Sendable (inout Exec) -> Void
 
-public struct CommandSpec: Sendable {
+/// A class, not a struct: the router looks one up per command, and copying a
+/// struct of strings and arrays costs a retain/release per field.
+public final class CommandSpec: @unchecked Sendable {
     public let name: String           // lowercase
     public let arity: Int             // Redis: n exact, -n at least n
     public let flags: CommandFlags

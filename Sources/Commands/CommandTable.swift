@@ -1,10 +1,16 @@
 import RESP
 import Storage
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// All commands, looked up by name bytes without building a String.
 public final class CommandTable: @unchecked Sendable {
     public let specs: [CommandSpec]
-    private var index: [UInt64: [Int]] = [:]
+    /// Open-addressed index over lowercase names: slot holds spec index + 1.
+    private let slots: UnsafeMutablePointer<Int32>
+    private let mask: Int
+    private let names: [[UInt8]]
 
     public static let shared = CommandTable(families: [
         StringCommands.specs, KeyCommands.specs, ServerCommandSpecs.specs,
@@ -15,15 +21,21 @@ public final class CommandTable: @unchecked Sendable {
         for f in families { all.append(contentsOf: f) }
         for i in all.indices { all[i].id = i }
         specs = all
-        for (i, s) in all.enumerated() {
-            var name = Array(s.name.utf8)
-            let h = name.withUnsafeMutableBufferPointer { hashBytes($0.baseAddress!, $0.count) }
-            index[h, default: []].append(i)
+        names = all.map { Array($0.name.utf8) }
+        var cap = 16
+        while cap < all.count * 4 { cap <<= 1 }
+        mask = cap - 1
+        slots = .allocate(capacity: cap)
+        slots.initialize(repeating: 0, count: cap)
+        for i in all.indices {
+            var h = names[i].withUnsafeBufferPointer { Int(truncatingIfNeeded: hashBytes($0.baseAddress!, $0.count)) } & mask
+            while slots[h] != 0 { h = (h + 1) & mask }
+            slots[h] = Int32(i + 1)
         }
     }
 
     /// Looks a command up by its (any-case) name.
-    public func lookup(_ a: Arg) -> CommandSpec? {
+    @inlinable public func lookup(_ a: Arg) -> CommandSpec? {
         if a.count == 0 || a.count > 32 { return nil }
         var lower: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         return withUnsafeMutableBytes(of: &lower) { raw -> CommandSpec? in
@@ -32,14 +44,20 @@ public final class CommandTable: @unchecked Sendable {
                 let c = a[i]
                 p[i] = (c >= 65 && c <= 90) ? c | 0x20 : c
             }
-            guard let cands = index[hashBytes(p, a.count)] else { return nil }
-            for i in cands {
-                let s = specs[i]
-                if s.name.utf8.count == a.count && s.name.utf8.elementsEqual(UnsafeBufferPointer(start: p, count: a.count)) {
-                    return s
-                }
+            return find(UnsafePointer(p), a.count)
+        }
+    }
+
+    @usableFromInline func find(_ p: UnsafePointer<UInt8>, _ n: Int) -> CommandSpec? {
+        var h = Int(truncatingIfNeeded: hashBytes(p, n)) & mask
+        while true {
+            let s = Int(slots[h])
+            if s == 0 { return nil }
+            let matched = names[s - 1].withUnsafeBufferPointer { nb in
+                nb.count == n && memcmp(nb.baseAddress!, p, n) == 0
             }
-            return nil
+            if matched { return specs[s - 1] }
+            h = (h + 1) & mask
         }
     }
 

@@ -95,6 +95,9 @@ public func runServer(config: ConfigStore) -> Int32 {
         let optional = addr.hasPrefix("-")
         let a = optional ? String(addr.dropFirst()) : addr
         do {
+            // SO_REUSEPORT would let a second server share a busy port
+            // silently; a plain bind first fails the way redis-server does.
+            close(try openListener(address: a, port: config.port, backlog: 1, reusePort: false))
             for w in 0..<n {
                 listenerSets[w].append(try openListener(address: a, port: config.port, backlog: config.tcpBacklog))
             }

@@ -9,13 +9,13 @@ struct ListenError: Error, CustomStringConvertible {
 
 /// Opens one SO_REUSEPORT listener; every worker opens its own on the same
 /// address so the kernel spreads connections across workers.
-func openListener(address: String, port: Int, backlog: Int) throws -> Int32 {
+func openListener(address: String, port: Int, backlog: Int, reusePort: Bool = true) throws -> Int32 {
     let v6 = address.contains(":")
     let fd = socket(v6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     if fd < 0 { throw ListenError(description: "socket: \(String(cString: strerror(errno)))") }
     var one: Int32 = 1
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, 4)
-    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, 4)
+    if reusePort { setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, 4) }
     var r: Int32
     if v6 {
         setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, 4)
