@@ -105,6 +105,9 @@ public enum StringCommands {
     @inline(__always)
     static func store(_ x: inout Exec, key k: Int, value v: Int, slot: Int, hash h: UInt64, expireAt: Int64) {
         let key = x[k], val = x[v]
+        if slot >= 0 && expireAt < 0 && x.keyspace.entry(at: slot).overwriteString(val.ptr, val.count, lru: x.lru) {
+            return
+        }
         let e = Entry.makeString(key: key.ptr, keyLen: key.count, value: val.ptr, valueLen: val.count,
                                  expireAt: expireAt, lru: x.lru)
         x.keyspace.put(e, at: slot, hash: h)

@@ -3,6 +3,10 @@ import RESP
 import Glibc
 #endif
 
+/// glibc's malloc_usable_size (malloc.h is not in Swift's Glibc module).
+@usableFromInline @_silgen_name("malloc_usable_size")
+func mallocUsableSize(_ p: UnsafeMutableRawPointer) -> Int
+
 /// The Redis type of a value. Strings are stored inline in the entry; the
 /// other types hang off it as objects with their own compact encodings.
 public enum ValueType: UInt8, Sendable {
@@ -197,6 +201,36 @@ public struct Entry: Equatable {
         off += keyLen
         if payload == .bytes { writeVarint(raw, &off, valueLen) }
         return (e, off)
+    }
+
+    /// SET over an existing string: rewrites the value inside the same block
+    /// when it fits (and no expiry is involved), saving a malloc and a free.
+    /// The block is kept only when it is not much bigger than needed, so a
+    /// small value never pins a big allocation. False: allocate a new entry.
+    @inlinable
+    public func overwriteString(_ value: UnsafePointer<UInt8>, _ n: Int, lru: UInt32) -> Bool {
+        let head = raw.load(as: UInt8.self)
+        guard head & 0x0F == ValueType.string.rawValue, head >> 4 != Payload.object.rawValue,
+              raw.load(fromByteOffset: 1, as: UInt8.self) & 1 == 0 else { return false }
+        let off = payloadOffset
+        let usable = mallocUsableSize(raw)
+        if n <= 20, let iv = parseStrictInt(value, n) {
+            let need = off + 8
+            guard usable >= need, usable <= need * 2 + 32 else { return false }
+            raw.storeBytes(of: ValueType.string.rawValue | Payload.int.rawValue << 4, as: UInt8.self)
+            raw.storeBytes(of: UInt8(0), toByteOffset: 1, as: UInt8.self)
+            raw.storeBytes(of: iv, toByteOffset: off, as: Int.self)
+        } else {
+            let need = off + varintSize(n) + n
+            guard usable >= need, usable <= need * 2 + 32 else { return false }
+            raw.storeBytes(of: ValueType.string.rawValue | Payload.bytes.rawValue << 4, as: UInt8.self)
+            raw.storeBytes(of: UInt8(0), toByteOffset: 1, as: UInt8.self)
+            var o = off
+            writeVarint(raw, &o, n)
+            if n > 0 { (raw + o).copyMemory(from: value, byteCount: n) }
+        }
+        self.lru = lru
+        return true
     }
 
     @inlinable
