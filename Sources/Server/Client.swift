@@ -18,7 +18,9 @@ final class Client {
     var name: [UInt8]? = nil
     var authenticated = false
     var lastInteraction: Int64
-    var lastCommand = "NULL"
+    /// CommandSpec.id of the last command (-1: none yet); an Int, not a name,
+    /// so recording it costs no retain per command.
+    var lastCommandID = -1
     var replyMode = ReplyMode.on
     var noEvict = false
 

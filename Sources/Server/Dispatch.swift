@@ -67,7 +67,7 @@ extension Worker {
             countError("ERR")
             return
         }
-        c.lastCommand = spec.name
+        c.lastCommandID = spec.id
         if !spec.arityOK(args.count) {
             cmdRejected[spec.id] += 1
             countError("ERR")

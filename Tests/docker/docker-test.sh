@@ -12,7 +12,7 @@
 #                              + git url.<mirror>.insteadOf, so SwiftPM resolves
 #                              offline as on the host.
 #  3. docker build --network host of the real Dockerfile, unchanged.
-#  4. Four container runs, all --network host:
+#  4. Five container runs, all --network host:
 #       default     PING/SET/GET, io_backend:uring, health check healthy,
 #                   non-root user, docker stop (SIGTERM) -> exit 0
 #       seccomp     a profile denying io_uring (Docker 25+'s default): epoll,
@@ -20,7 +20,11 @@
 #       capdrop     --cap-drop ALL, capture-interface lo: serves, capture off,
 #                   one warning line
 #       netraw      --cap-drop ALL --cap-add NET_RAW, capture-interface lo:
-#                   INFO capture counts frames
+#                   INFO capture counts frames; ringkv-capture works as
+#                   the non-root user
+#       options     the documented options together: configs/seccomp-io_uring.json
+#                   (io_uring allowed), --ulimit memlock=-1, --cap-add NET_RAW,
+#                   --requirepass (NOAUTH without it, healthy with it)
 #
 # Environment:
 #   DOCKER_TEST_OUT   log folder (default perf/out/docker-test-<timestamp>)
@@ -272,6 +276,16 @@ capture_frames() {  # the first INFO capture field that counts frames
     { cli INFO capture | tr -d '\r' | grep -E '^capture[a-z_]*frames[a-z_]*:[0-9]+' | head -1 | cut -d: -f2; } || true
 }
 
+wait_health() {  # prints the health status once it leaves "starting" (60 s at most)
+    local status=
+    for _ in $(seq 60); do
+        status=$(docker inspect -f '{{.State.Health.Status}}' "$1" 2>/dev/null || true)
+        case "$status" in healthy|unhealthy) break ;; esac
+        sleep 1
+    done
+    echo "$status"
+}
+
 cap_eff() {  # CapEff of the container's pid 1 (the server)
     docker exec "$1" sed -n 's/^CapEff:[[:space:]]*//p' /proc/1/status 2>/dev/null || true
 }
@@ -299,13 +313,7 @@ if wait_ping "$C"; then
     check "default: working directory /data" test "$(cli CONFIG GET dir | tail -1)" = /data
     check "default: ringkv-capture is in the image" \
         docker exec "$C" ringkv-capture --help
-    status=
-    for _ in $(seq 60); do
-        status=$(docker inspect -f '{{.State.Health.Status}}' "$C")
-        [ "$status" = healthy ] && break
-        [ "$status" = unhealthy ] && break
-        sleep 1
-    done
+    status=$(wait_health "$C")
     check "default: health check turns healthy (got '$status')" test "$status" = healthy
     docker inspect -f '{{range .State.Health.Log}}health probe exit={{.ExitCode}} out={{.Output}}{{end}}' "$C" | tail -3
     stop_and_check default "$C"
@@ -426,6 +434,8 @@ got=$(docker exec "$C" sh -c 'ulimit -l' 2>&1 || true)
 check "options: memlock limit in the container is $want (got '$got')" test "$got" = "$want"
 check "options: --requirepass flag added to the image config (bind '$(cli CONFIG GET bind | tail -1)')" \
     test "$(cli CONFIG GET bind | tail -1)" = "* -::*"
+status=$(wait_health "$C")
+check "options: health check healthy with a password set (got '$status')" test "$status" = healthy
 stop_and_check options "$C"
 save_logs options "$C"
 cli() { timeout 10 redis-cli -h 127.0.0.1 -p "$CLI_PORT" "$@"; }

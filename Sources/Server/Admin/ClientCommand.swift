@@ -140,7 +140,7 @@ extension Worker {
         let name = c.name.map { String(decoding: $0, as: UTF8.self) } ?? ""
         let qbuf = c.inbuf.count
         let omem = c.outputBytes
-        return "id=\(c.id) addr=\(c.addr) laddr=\(c.laddr) fd=\(c.fd) name=\(name) age=\(age) idle=\(idle) flags=N db=\(c.db) sub=0 psub=0 ssub=0 multi=-1 qbuf=\(qbuf) qbuf-free=\(c.inbuf.capacity - qbuf) argv-mem=0 multi-mem=0 rbs=\(c.out.capacity) rbp=0 obl=\(c.out.count) oll=0 omem=\(omem) tot-mem=\(c.out.capacity + c.sending.capacity + c.inbuf.capacity) events=r cmd=\(c.lastCommand) user=default redir=-1 resp=\(c.proto)"
+        return "id=\(c.id) addr=\(c.addr) laddr=\(c.laddr) fd=\(c.fd) name=\(name) age=\(age) idle=\(idle) flags=N db=\(c.db) sub=0 psub=0 ssub=0 multi=-1 qbuf=\(qbuf) qbuf-free=\(c.inbuf.capacity - qbuf) argv-mem=0 multi-mem=0 rbs=\(c.out.capacity) rbp=0 obl=\(c.out.count) oll=0 omem=\(omem) tot-mem=\(c.out.capacity + c.sending.capacity + c.inbuf.capacity) events=r cmd=\(c.lastCommandID < 0 ? "NULL" : table.specs[c.lastCommandID].fullName) user=default redir=-1 resp=\(c.proto)"
     }
 
     /// `__clientlist [TYPE t | ID id...]`: this worker's clients.
