@@ -131,7 +131,11 @@ final class ParserTests: XCTestCase {
 
     func testExpectedDollar() {
         assertError(parse("*1\r\n:5\r\n").0, "expected '$', got ':'")
-        assertError(parse("*2\r\n$3\r\nGET\r\nx").0, "expected '$', got 'x'")
+        assertError(parse("*2\r\n$3\r\nGET\r\nx\r\n").0, "expected '$', got 'x'")
+        // Like Redis, the line end is looked for before the '$' is checked.
+        guard case .incomplete = parse("*2\r\n$3\r\nGET\r\nx").0 else {
+            return XCTFail("a bulk header without its line end must wait for more bytes")
+        }
     }
 
     func testInvalidBulkLength() {
