@@ -165,11 +165,8 @@ public final class CommandSpec: @unchecked Sendable {
             }
         }
         self.acl = aclCategories(explicit: explicit, flags: flags)
-        self.subcommands = subcommands.map { sub in
-            var sub = sub
-            sub.fullName = "\(name)|\(sub.name)"
-            return sub
-        }
+        for sub in subcommands { sub.fullName = "\(name)|\(sub.name)" }
+        self.subcommands = subcommands
         self.handler = handler
     }
 
