@@ -14,13 +14,18 @@ public struct CaptureOptions: Hashable, Sendable {
     /// outgoing, once incoming); nil turns this on for a loopback interface
     /// only, where nothing is lost by it.
     public var ignoreOutgoing: Bool?
+    /// Bytes the kernel copies of each accepted frame; nil keeps whole frames.
+    /// Statistics need only the headers, and every byte not copied into the
+    /// ring is work the sender's data path does not do.
+    public var snapLength: UInt32?
 
     public init(interface: String? = nil, ring: RingConfig = RingConfig(), filter: CaptureFilter = CaptureFilter(),
-                ignoreOutgoing: Bool? = nil) {
+                ignoreOutgoing: Bool? = nil, snapLength: UInt32? = nil) {
         self.interface = interface
         self.ring = ring
         self.filter = filter
         self.ignoreOutgoing = ignoreOutgoing
+        self.snapLength = snapLength
     }
 }
 
@@ -97,8 +102,8 @@ public final class PacketRing {
         do {
             try check(cpacket_set_version_v3(fd), "setsockopt(PACKET_VERSION)")
             if ignoresOutgoing { try check(cpacket_set_ignore_outgoing(fd, 1), "setsockopt(PACKET_IGNORE_OUTGOING)") }
-            if !options.filter.isEmpty {
-                let program = options.filter.compile()
+            if !options.filter.isEmpty || options.snapLength != nil {
+                let program = options.filter.compile(snapLength: options.snapLength ?? CaptureFilter.defaultSnapLength)
                 let code = program.instructions.map { cpacket_bpf_insn($0.code, $0.jt, $0.jf, $0.k) }
                 filterInKernel = code.withUnsafeBufferPointer {
                     cpacket_attach_filter(fd, $0.baseAddress, UInt16($0.count)) == 0

@@ -31,7 +31,9 @@ final class CaptureControl: Sendable {
             ring.blockSize = config.captureBlockSize
             ring.blockCount = config.captureBlockCount
             ring.frameSize = config.captureFrameSize
-            let options = CaptureOptions(interface: iface == "all" ? nil : iface, ring: ring)
+            // Headers are all INFO capture reads: 128 bytes covers Ethernet,
+            // VLAN tags, IPv6 and TCP with options.
+            let options = CaptureOptions(interface: iface == "all" ? nil : iface, ring: ring, snapLength: 128)
             let service = CaptureService(options: options, watchedPort: UInt16(truncatingIfNeeded: port))
             do {
                 try service.start()
