@@ -63,6 +63,8 @@ public func runServer(config: ConfigStore) -> Int32 {
     logger.warning("oO0OoO0OoO0Oo RingKV is starting oO0OoO0OoO0Oo")
     logger.warning("RingKV version=\(ringkvVersion) (Redis \(redisCompatVersion) compatible), bits=64, pid=\(getpid()), just started")
 
+    adjustOpenFilesLimit(maxclients: config.maxclients, logger: logger)
+
     // Pick the backend: io_uring when it works, else epoll with the reason.
     var useUring = false
     var detail = ""
@@ -158,7 +160,6 @@ public func runServer(config: ConfigStore) -> Int32 {
             state.stopping.store(1)
         }
     }
-    logger.warning("User requested shutdown...")
     for t in threads { pthread_join(t, nil) }
     state.capture.stop()
     logger.warning("RingKV is now ready to exit, bye bye...")
@@ -173,4 +174,22 @@ private func runWorker<B: IOBackend>(_ w: Worker<B>, _ listeners: [Int32], _ rea
     }
     ready.add(1)
     w.run()
+}
+
+/// Like Redis: raise RLIMIT_NOFILE so maxclients connections fit, and say so
+/// when the hard limit does not allow it.
+private func adjustOpenFilesLimit(maxclients: Int, logger: Logger) {
+    let needed = rlim_t(maxclients + 32)
+    var lim = rlimit()
+    if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &lim) != 0 || lim.rlim_cur >= needed { return }
+    var want = lim
+    want.rlim_cur = min(needed, lim.rlim_max)
+    if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &want) != 0 {
+        want.rlim_cur = lim.rlim_cur
+    }
+    if want.rlim_cur < needed {
+        logger.warning("You requested maxclients of \(maxclients) requiring at least \(needed) max file descriptors; the hard limit allows \(want.rlim_cur). Connections past that will be refused.")
+    } else {
+        logger.notice("Increased maximum number of open files to \(needed) (it was originally set to \(lim.rlim_cur)).")
+    }
 }
