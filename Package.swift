@@ -36,7 +36,7 @@ let package = Package(
         // "canonical integer" for the wire and for int-encoded values.
         .target(name: "Storage", dependencies: ["RESP"], swiftSettings: hot),
         // redis.conf-style configuration: parsing, directive table, defaults.
-        .target(name: "Config", swiftSettings: hot),
+        .target(name: "Config", dependencies: ["RESP"], swiftSettings: hot),
         // Command table and one file per command family.
         .target(name: "Commands", dependencies: ["RESP", "Storage", "Config"], swiftSettings: hot),
         // Workers, io_uring and epoll backends, connections, shard messaging.

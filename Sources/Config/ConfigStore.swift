@@ -1,6 +1,7 @@
 // ConfigStore: the loaded configuration, CONFIG GET/SET/REWRITE, and typed,
 // thread-safe accessors for the rest of the server.
 
+import RESP
 import Glibc
 import Synchronization
 

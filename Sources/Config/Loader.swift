@@ -1,5 +1,6 @@
 // redis.conf loading (Redis 7.0's loadServerConfig / loadServerConfigFromString).
 
+import RESP
 import Glibc
 
 let fatalHeader = "*** FATAL CONFIG FILE ERROR (RingKV, Redis 7.0.15 compatible) ***"

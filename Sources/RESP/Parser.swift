@@ -116,66 +116,6 @@ func parseInline(_ p: UnsafePointer<UInt8>, _ n: Int, into args: ArgVector, limi
     var lineEnd = nl
     if lineEnd > 0 && p[lineEnd - 1] == 13 { lineEnd -= 1 }
     let consumed = nl + 1
-    let scratch = args.scratch
-    scratch.clear()
-    scratch.reserve(lineEnd)
-    // Offsets into scratch; pointers are made once scratch stops growing.
-    var spans: [(Int, Int)] = []
-    var i = 0
-    @inline(__always) func at(_ k: Int) -> UInt8 { k < lineEnd ? p[k] : 0 }
-    outer: while true {
-        while i < lineEnd && isSpace(p[i]) { i += 1 }
-        if at(i) == 0 { break }
-        let start = scratch.count
-        var inq = false, insq = false, done = false
-        while !done {
-            let c = at(i)
-            if inq {
-                if c == 92 && at(i + 1) == 120, let h = hexValue(at(i + 2)), let l = hexValue(at(i + 3)) {
-                    scratch.append(h << 4 | l); i += 3
-                } else if c == 92 && at(i + 1) != 0 {
-                    i += 1
-                    switch at(i) {
-                    case 110: scratch.append(10)
-                    case 114: scratch.append(13)
-                    case 116: scratch.append(9)
-                    case 98: scratch.append(8)
-                    case 97: scratch.append(7)
-                    default: scratch.append(at(i))
-                    }
-                } else if c == 34 {
-                    if at(i + 1) != 0 && !isSpace(at(i + 1)) { return .error("unbalanced quotes in request") }
-                    done = true
-                } else if c == 0 {
-                    return .error("unbalanced quotes in request")
-                } else {
-                    scratch.append(c)
-                }
-            } else if insq {
-                if c == 92 && at(i + 1) == 39 {
-                    i += 1; scratch.append(39)
-                } else if c == 39 {
-                    if at(i + 1) != 0 && !isSpace(at(i + 1)) { return .error("unbalanced quotes in request") }
-                    done = true
-                } else if c == 0 {
-                    return .error("unbalanced quotes in request")
-                } else {
-                    scratch.append(c)
-                }
-            } else {
-                switch c {
-                case 32, 10, 13, 9, 0: done = true
-                case 34: inq = true
-                case 39: insq = true
-                default: scratch.append(c)
-                }
-            }
-            if at(i) != 0 { i += 1 }
-        }
-        spans.append((start, scratch.count - start))
-        if i >= lineEnd { break outer }
-    }
-    if spans.isEmpty { return .skip(consumed: consumed) }
-    for (s, l) in spans { args.push(Arg(UnsafePointer(scratch.base + s), l)) }
-    return .command(consumed: consumed)
+    guard splitArgs(p, lineEnd, into: args) else { return .error("unbalanced quotes in request") }
+    return args.count == 0 ? .skip(consumed: consumed) : .command(consumed: consumed)
 }

@@ -1,6 +1,7 @@
 import XCTest
 import Foundation
 @testable import Config
+import RESP
 
 private func gm(_ p: String, _ s: String, nocase: Bool = false) -> Bool {
     globMatch(p, s, nocase: nocase)
