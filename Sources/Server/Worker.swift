@@ -22,6 +22,9 @@ final class Worker<B: IOBackend>: IOEvents {
     /// Commands of forwarded batches; separate from `args` because a batch
     /// for this very shard runs while a client command is still being handled.
     let batchArgs = ArgVector(capacity: 64)
+    /// Scratch for prefetchKeys: a pre-pass over a pipelined batch.
+    let prefetchArgs = ArgVector(capacity: 16)
+    var prefetchHashes = [UInt64](repeating: 0, count: 32)
     /// A third vector for commands unwrapped from a forwarding envelope.
     let innerArgs = ArgVector(capacity: 64)
     var limits = ProtocolLimits()
