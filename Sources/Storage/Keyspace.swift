@@ -148,9 +148,10 @@ public final class Keyspace {
     public func averageTTL(now: Int64) -> Int {
         if expiringCount == 0 { return 0 }
         let n = min(expiringCount, 100)
-        var sum: Int64 = 0
-        for i in 0..<n { sum += max(0, Entry(expiring[i]!).expireAt - now) }
-        return Int(sum / Int64(n))
+        // Double: a few expiries near the Int64 limit must not overflow the sum.
+        var sum = 0.0
+        for i in 0..<n { sum += Double(max(0, Entry(expiring[i]!).expireAt &- now)) }
+        return Int(min(sum / Double(n), Double(Int64.max / 2)))
     }
 
     public func removeAll() {

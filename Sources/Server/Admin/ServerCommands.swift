@@ -107,7 +107,9 @@ extension Worker {
         let sub = args[1]
         if sub.equalsLower("sleep") && args.count == 3 {
             let secs = Double(args[2].lossyString) ?? 0
-            usleep(UInt32(max(0, secs) * 1_000_000))
+            // Clamped: usleep takes a 32-bit count, and a huge or NaN value must not trap.
+            let us = secs.isFinite ? min(max(0, secs) * 1_000_000, 4_000_000_000) : 0
+            usleep(UInt32(us))
             r.ok()
         } else if sub.equalsLower("help") {
             r.array(3)
