@@ -93,8 +93,8 @@ extension KeyCommands {
         let at = x.keyspace.entry(at: s).expireAt
         if at < 0 { return x.reply.int(-1) }
         let v = max(0, absolute ? at : at - x.now)
-        // Wrapping, as C does for expiry times near the Int64 limit.
-        x.reply.int(Int(ms ? v : (v &+ 500) / 1000))
+        // Unsigned, so expiry times near the Int64 limit round as Redis's do.
+        x.reply.int(ms ? Int(v) : Int((UInt64(v) + 500) / 1000))
     }
 
     static func persist(_ x: inout Exec) {
