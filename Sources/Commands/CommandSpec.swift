@@ -38,8 +38,7 @@ public enum FanoutMerge: Sendable {
 /// Commands that need connection or server state rather than shard data.
 public enum ServerOp: Sendable {
     case ping, echo, quit, select, hello, auth, client, reset, info, config, command, time, shutdown,
-         debug, slowlog, latency, swapdb, flushall, flushdb, dbsize, multi, exec, discard, watch, unwatch,
-         lastsave, memory, object
+         debug, slowlog, latency, swapdb, flushall, flushdb, dbsize, lastsave
 }
 
 public struct CommandFlags: OptionSet, Sendable {

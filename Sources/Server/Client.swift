@@ -46,7 +46,6 @@ final class Client {
     var recvArmed = false
     var recvPaused = false
     var closing = false
-    var closeAfterReply = false
     var shutdownDone = false
     var closed = false
     var softLimitSince: Int64 = 0

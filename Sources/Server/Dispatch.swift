@@ -53,6 +53,8 @@ extension Worker {
         while off < n && k < prefetchHashes.count {
             guard case .command(let used) = parseCommand(p + off, n - off, into: prefetchArgs, limits: limits) else { break }
             off += used
+            // A lone command gains nothing from prefetching; skip its extra hash.
+            if k == 0 && off >= n { return }
             if prefetchArgs.count < 2 { continue }
             let a = prefetchArgs[1]
             if shardCount > 1 && shardOf(a.ptr, a.count, shards: shardCount) != id { continue }
@@ -156,6 +158,7 @@ extension Worker {
                      shard: id, shardCount: shardCount)
         x.importMode = importMode
         x.imported = imported
+        let before = out.count
         h(&x)
         let us = (monotonicNanos() - t0) / 1000
         // The parts of a split command are one call, counted by its coordinator.
@@ -164,7 +167,7 @@ extension Worker {
         cmdMicros[spec.id] += us
         if x.failed {
             cmdFailed[spec.id] += 1
-            countErrorFromReply(out)
+            countError(in: out, at: before)
         }
         if us >= slowlog.threshold && slowlog.threshold >= 0 { slowlog.add(a, micros: us, now: now) }
     }
@@ -173,13 +176,16 @@ extension Worker {
         errorCounts[prefix, default: 0] += 1
     }
 
-    /// errorstats wants the first word of the error line just written.
-    func countErrorFromReply(_ out: ByteBuf) {
-        var i = out.count - 3
-        while i > 0 && out.base[i] != 45 /* - */ { i -= 1 }
-        var j = i + 1
+    /// errorstats counts the first word of an error reply that starts at
+    /// `start` in `out` (the reply a command just wrote). Returns whether the
+    /// reply was an error.
+    @discardableResult
+    func countError(in out: ByteBuf, at start: Int) -> Bool {
+        guard start < out.count, out.base[start] == 45 /* - */ else { return false }
+        var j = start + 1
         while j < out.count && out.base[j] != 32 && out.base[j] != 13 { j += 1 }
-        if j > i + 1 { countError(String(decoding: UnsafeBufferPointer(start: out.base + i + 1, count: j - i - 1), as: UTF8.self)) }
+        countError(String(decoding: UnsafeBufferPointer(start: out.base + start + 1, count: j - start - 1), as: UTF8.self))
+        return true
     }
 
     // MARK: forwarding

@@ -134,7 +134,7 @@ extension Worker {
             }
         case .pair:
             if completePair(s, c) { return }
-        case .info, .clientList, .firstReply, .scanRoute:
+        case .info, .clientList, .firstReply:
             mergeServerFanout(s, c, r)
         }
         s.ready = true

@@ -97,5 +97,5 @@ final class Slot {
 
 /// How the parts of a fan-out are merged into one reply.
 enum FanoutKind {
-    case sum, ok, perKey, concatArrays, randomKey, setIfNoneExist, pair, info, clientList, firstReply, scanRoute
+    case sum, ok, perKey, concatArrays, randomKey, setIfNoneExist, pair, info, clientList, firstReply
 }

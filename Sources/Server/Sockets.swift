@@ -16,28 +16,22 @@ func openListener(address: String, port: Int, backlog: Int, reusePort: Bool = tr
     var one: Int32 = 1
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, 4)
     if reusePort { setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, 4) }
-    var r: Int32
+    let r: Int32?
     if v6 {
         setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, 4)
         var sa = sockaddr_in6()
         sa.sin6_family = sa_family_t(AF_INET6)
         sa.sin6_port = UInt16(port).bigEndian
-        let host = address == "::*" ? "::" : address
-        if inet_pton(AF_INET6, host, &sa.sin6_addr) != 1 {
-            close(fd)
-            throw ListenError(description: "Invalid bind address '\(address)'")
-        }
-        r = withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
+        r = inet_pton(AF_INET6, address == "::*" ? "::" : address, &sa.sin6_addr) == 1 ? bindTo(fd, &sa) : nil
     } else {
         var sa = sockaddr_in()
         sa.sin_family = sa_family_t(AF_INET)
         sa.sin_port = UInt16(port).bigEndian
-        let host = address == "*" ? "0.0.0.0" : address
-        if inet_pton(AF_INET, host, &sa.sin_addr) != 1 {
-            close(fd)
-            throw ListenError(description: "Invalid bind address '\(address)'")
-        }
-        r = withUnsafePointer(to: &sa) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        r = inet_pton(AF_INET, address == "*" ? "0.0.0.0" : address, &sa.sin_addr) == 1 ? bindTo(fd, &sa) : nil
+    }
+    guard let r else {
+        close(fd)
+        throw ListenError(description: "Invalid bind address '\(address)'")
     }
     if r != 0 || listen(fd, Int32(backlog)) != 0 {
         let e = String(cString: strerror(errno))
@@ -45,6 +39,13 @@ func openListener(address: String, port: Int, backlog: Int, reusePort: Bool = tr
         throw ListenError(description: "Could not create server TCP listening socket \(address):\(port): \(e)")
     }
     return fd
+}
+
+/// bind(2) for either address family.
+private func bindTo<T>(_ fd: Int32, _ sa: inout T) -> Int32 {
+    withUnsafePointer(to: &sa) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<T>.size)) }
+    }
 }
 
 /// "ip:port" of the peer or local side, as CLIENT LIST prints it.

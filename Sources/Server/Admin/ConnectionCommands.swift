@@ -48,16 +48,11 @@ extension Worker {
         case .debug: debugCommand(c, r)
         case .slowlog: slowlogCommand(c, r)
         case .latency: latencyCommand(c, r)
-        case .object, .memory, .multi, .exec, .discard, .watch, .unwatch:
-            r.error(string: "ERR unknown command '\(spec.name)'")
         }
         let us = (monotonicNanos() - t0) / 1000
         cmdCalls[spec.id] += 1
         cmdMicros[spec.id] += us
-        if out.count > before && out.base[before] == 45 {
-            cmdFailed[spec.id] += 1
-            countErrorFromReply(out)
-        }
+        if countError(in: out, at: before) { cmdFailed[spec.id] += 1 }
     }
 
     func select(_ c: Client, _ r: Reply) {
