@@ -43,11 +43,13 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "CLiburing", "RESP", "Storage", "Commands", "Config", "PacketCapture",
+                "CLiburing", "CMalloc", "RESP", "Storage", "Commands", "Config", "PacketCapture",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: hot
         ),
+        // glibc mallinfo2 for INFO's used_memory.
+        .target(name: "CMalloc"),
         // AF_PACKET / TPACKET_V3 capture: C shim for linux/if_packet.h, then Swift.
         .target(name: "CPacket"),
         .target(name: "PacketCapture", dependencies: ["CPacket"], swiftSettings: hot),

@@ -84,6 +84,10 @@ static inline struct io_uring_buf_ring *rk_setup_buf_ring(struct io_uring *ring,
     return br;
 }
 
+static inline void rk_free_buf_ring(struct io_uring_buf_ring *br, unsigned entries) {
+    munmap(br, entries * sizeof(struct io_uring_buf));
+}
+
 static inline void rk_buf_ring_add(struct io_uring_buf_ring *br, void *addr, unsigned len,
                                    unsigned short bid, unsigned mask, int offset) {
     io_uring_buf_ring_add(br, addr, len, bid, (int)mask, offset);

@@ -859,6 +859,17 @@ extension CommandDocs {
         t["lastsave"] = CommandMeta(
             complexity: "O(1)",
             tips: ["nondeterministic_output"])
+        // ROLE
+        t["role"] = CommandMeta(
+            complexity: "O(1)")
+        // WAIT
+        t["wait"] = CommandMeta(
+            complexity: "O(1)",
+            tips: ["request_policy:all_shards", "response_policy:agg_min"],
+            arguments: [
+                A("numreplicas", .integer),
+                A("timeout", .integer),
+            ])
         return t
     }
 }

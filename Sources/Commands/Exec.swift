@@ -5,7 +5,6 @@ import Storage
 public final class ShardStats: @unchecked Sendable {
     public var keyspaceHits = 0
     public var keyspaceMisses = 0
-    public var expiredKeys = 0
     public init() {}
 }
 

@@ -99,11 +99,10 @@ extension KeyCommands {
             }
             x.reply.int(idleSeconds(e.lru, now: x.lru))
         case .freq:
-            if !lfuPolicy.load(ordering: .relaxed) {
-                return x.error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
-            }
-            // No LFU counters are kept yet: report Redis's initial counter.
-            x.reply.int(5)
+            // No LFU counters are kept, and the LFU policies are refused by
+            // the config (Config/Unsupported.swift): Redis's answer for a
+            // non-LFU policy is the only honest one.
+            x.error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
         }
     }
 

@@ -1,3 +1,7 @@
+import RESP
+import Storage
+import Synchronization
+
 /// Connection and server commands. Their work needs connection or server
 /// state, so the Server module runs them; this table gives them arity, flags
 /// and docs like every other command.
@@ -48,10 +52,101 @@ public enum ServerCommandSpecs {
                     summary: "Remove all keys from the current database", acl: ["@keyspace", "@dangerous"]),
         CommandSpec("dbsize", arity: 1, flags: [.readonly, .fast], route: .server(.dbsize), group: "server",
                     summary: "Return the number of keys in the selected database", acl: ["@keyspace"]),
+        // SAVE and BGSAVE take SHUTDOWN's route: all three answer a refusal
+        // while there is no persistence (Server/Admin/ServerCommands.swift).
+        CommandSpec("save", arity: 1, flags: [.admin, .noscript, .noAsyncLoading, .noMulti], route: .server(.shutdown),
+                    group: "server", summary: "Synchronously save the dataset to disk"),
+        CommandSpec("bgsave", arity: -1, flags: [.admin, .noscript, .noAsyncLoading], route: .server(.shutdown),
+                    group: "server", summary: "Asynchronously save the dataset to disk"),
         CommandSpec("lastsave", arity: 1, flags: [.loading, .stale, .fast], route: .server(.lastsave), group: "server",
                     summary: "Get the UNIX time stamp of the last successful save to disk",
                     acl: ["@admin", "@dangerous"]),
+        // A master without replicas: neither needs connection or shard state.
+        CommandSpec("role", arity: 1, flags: [.noscript, .loading, .stale, .fast], route: .local, group: "server",
+                    summary: "Return the role of the instance in the context of replication", since: "2.8.12",
+                    acl: ["@admin", "@dangerous"], handler: role),
+        CommandSpec("wait", arity: 3, flags: [.noscript], route: .local, group: "generic",
+                    summary: "Wait for the synchronous replication of all the write commands sent in the context of the current connection",
+                    since: "3.0.0", acl: ["@connection"], handler: wait),
+        // DEBUG OBJECT's shard-side half: DEBUG is a server command, but the
+        // entry it describes lives on its key's shard.
+        CommandSpec("__debugobject", arity: 2, flags: [.readonly], keys: (1, 1, 1), route: .key, group: "server",
+                    summary: "Internal: DEBUG OBJECT on the key's shard", handler: debugObject),
     ]
+
+    static func role(_ x: inout Exec) {
+        x.reply.array(3)
+        x.reply.bulk(static: "master")
+        x.reply.int(0)
+        x.reply.array(0)
+    }
+
+    /// No replica can ever acknowledge, so the count is 0 at once. Redis
+    /// would block for `timeout` first when numreplicas > 0 (forever for 0);
+    /// answering now is the same count without the stall.
+    static func wait(_ x: inout Exec) {
+        // Redis checks the timeout before numreplicas.
+        guard let timeout = parseStrictInt(x[2].ptr, x[2].count) else {
+            return x.error("ERR timeout is not an integer or out of range")
+        }
+        if timeout < 0 { return x.error("ERR timeout is negative") }
+        guard parseStrictInt(x[1].ptr, x[1].count) != nil else { return x.error(Err.notInteger) }
+        x.reply.int(0)
+    }
+
+    /// `__debugobject <key>`: Redis's DEBUG OBJECT line for a string key.
+    static func debugObject(_ x: inout Exec) {
+        // Redis looks up with LOOKUP_NOTOUCH, as OBJECT does.
+        let s = KeyCommands.readSlot(&x, 1, touch: false)
+        if s < 0 { return x.error(Err.noSuchKey) }
+        let e = x.keyspace.entry(at: s)
+        let shared = e.payload == .int && !e.isUnsharedInt && e.intValue >= 0 && e.intValue < 10000
+            && !KeyCommands.noSharedIntegers.load(ordering: .relaxed)
+        let addr = String(UInt(bitPattern: e.raw), radix: 16)
+        let line = "Value at:0x\(addr) refcount:\(shared ? Int(Int32.max) : 1) encoding:\(KeyCommands.encodingName(e)) serializedlength:\(serializedLength(e)) lru:\(e.lru) lru_seconds_idle:\(KeyCommands.idleSeconds(e.lru, now: x.lru))"
+        x.reply.simple(string: line)
+    }
+
+    /// Bytes the value would take in an RDB file (rdbSavedObjectLen) for
+    /// strings. Redis LZF-compresses strings over 20 bytes when that saves
+    /// space; no compressor is ported yet, so for compressible strings this is
+    /// the uncompressed size, larger than Redis's figure.
+    static func serializedLength(_ e: Entry) -> Int {
+        switch e.payload {
+        case .int:
+            return rdbIntLength(e.intValue) ?? rdbStringLength(decimalDigits(e.intValue))
+        case .bytes:
+            let b = e.bytes
+            if b.count <= 11, let v = parseStrictInt(b.baseAddress ?? UnsafePointer(bitPattern: 1)!, b.count),
+               let n = rdbIntLength(v) {
+                return n
+            }
+            return rdbStringLength(b.count)
+        case .object:
+            return 0
+        }
+    }
+
+    /// rdbEncodeInteger: a type byte and 1, 2 or 4 bytes, for 32-bit values.
+    static func rdbIntLength(_ v: Int) -> Int? {
+        if v >= -(1 << 7) && v <= (1 << 7) - 1 { return 2 }
+        if v >= -(1 << 15) && v <= (1 << 15) - 1 { return 3 }
+        if v >= -(1 << 31) && v <= (1 << 31) - 1 { return 5 }
+        return nil
+    }
+
+    /// rdbSaveLen's prefix plus the bytes.
+    static func rdbStringLength(_ n: Int) -> Int {
+        let prefix = n < 64 ? 1 : n < 16384 ? 2 : n <= Int(UInt32.max) ? 5 : 9
+        return prefix + n
+    }
+
+    static func decimalDigits(_ v: Int) -> Int {
+        var n = v < 0 ? 2 : 1
+        var m = v.magnitude
+        while m >= 10 { m /= 10; n += 1 }
+        return n
+    }
 
     // Subcommands we implement, with Redis 7.0's arity and flags. They run
     // through their container's route; COMMAND INFO/DOCS list them as
@@ -130,6 +225,11 @@ public enum ServerCommandSpecs {
                     group: "server", summary: "Reset latency data for one or more events.", since: "2.8.13"),
         CommandSpec("doctor", arity: 2, flags: [.admin, .noscript, .loading, .stale], route: .server(.latency),
                     group: "server", summary: "Return a human readable latency analysis report.", since: "2.8.13"),
+        CommandSpec("graph", arity: 3, flags: [.admin, .noscript, .loading, .stale], route: .server(.latency),
+                    group: "server", summary: "Return a latency graph for the event.", since: "2.8.13"),
+        CommandSpec("histogram", arity: -2, flags: [.admin, .noscript, .loading, .stale], route: .server(.latency),
+                    group: "server", summary: "Return the cumulative distribution of latencies of a subset of commands or all commands.",
+                    since: "7.0.0"),
         CommandSpec("help", arity: 2, flags: [.loading, .stale], route: .server(.latency), group: "server",
                     summary: "Show helpful text about the different subcommands.", since: "2.8.13"),
     ]

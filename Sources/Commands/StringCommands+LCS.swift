@@ -67,9 +67,11 @@ extension StringCommands {
             if alen >= Int(UInt32.max) - 1 || blen >= Int(UInt32.max) - 1 {
                 return x.error("ERR String too long for LCS")
             }
-            let cells = (alen + 1) * (blen + 1)
-            let (bytes, o) = cells.multipliedReportingOverflow(by: 4)
-            if o { return x.error("ERR Insufficient memory, failed allocating transient memory for LCS") }
+            // Both lengths fit 32 bits, so their product can still pass Int.max
+            // when proto-max-bulk-len is raised: check it instead of trapping.
+            let (cells, o1) = (alen + 1).multipliedReportingOverflow(by: blen + 1)
+            let (bytes, o2) = cells.multipliedReportingOverflow(by: 4)
+            if o1 || o2 { return x.error("ERR Insufficient memory, failed allocating transient memory for LCS") }
             if bytes > protoMaxBulkLen.load(ordering: .relaxed) {
                 return x.error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")
             }

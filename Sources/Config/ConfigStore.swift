@@ -46,6 +46,7 @@ public struct ConfigSettings: Sendable {
     public var shards: Int = 1
     public var ioBackend: IOBackendChoice = .auto
     public var uringEntries: Int = 4096
+    public var shardQueueCapacity: Int = 4096
     public var recvBufferSize: Int = 16384
     public var recvBufferCount: Int = 1024
     public var captureInterface: String = "none"
@@ -58,7 +59,7 @@ public struct ConfigSettings: Sendable {
     public var pidfile: String = ""
     public var save: String = defaultSave
     /// `save` as (seconds, changes) pairs.
-    public var saveParams: [(seconds: Int, changes: Int)] = [(3600, 1), (300, 100), (60, 10000)]
+    public var saveParams: [(seconds: Int, changes: Int)] = []
     public var appendonly: Bool = false
     public var appendfilename: String = "appendonly.aof"
     public var dbfilename: String = "dump.rdb"
@@ -340,6 +341,7 @@ public final class ConfigStore: @unchecked Sendable {
     public var shards: Int { read { $0.shards } }
     public var ioBackend: IOBackendChoice { read { $0.ioBackend } }
     public var uringEntries: Int { read { $0.uringEntries } }
+    public var shardQueueCapacity: Int { read { $0.shardQueueCapacity } }
     public var recvBufferSize: Int { read { $0.recvBufferSize } }
     public var recvBufferCount: Int { read { $0.recvBufferCount } }
     public var captureInterface: String { read { $0.captureInterface } }
@@ -390,6 +392,7 @@ public final class ConfigStore: @unchecked Sendable {
         s.shards = shards == 0 ? onlineCPUCount() : shards
         s.ioBackend = IOBackendChoice(rawValue: str("io-backend")) ?? .auto
         s.uringEntries = int("uring-entries")
+        s.shardQueueCapacity = int("shard-queue-capacity")
         s.recvBufferSize = int("recv-buffer-size")
         s.recvBufferCount = int("recv-buffer-count")
         s.captureInterface = str("capture-interface")

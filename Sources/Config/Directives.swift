@@ -67,7 +67,9 @@ private func s(_ name: String, _ def: String, immutable: Bool = false, protected
 }
 
 let defaultClientOutputBufferLimit = "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
-let defaultSave = "3600 1 300 100 60 10000"
+// Redis's default is "3600 1 300 100 60 10000"; RingKV has no persistence
+// yet, and a default it would not honour is a silent no-op.
+let defaultSave = ""
 let defaultBind = "* -::*"
 
 /// All directives, in the order CONFIG REWRITE appends them.
@@ -89,7 +91,8 @@ let directiveTable: [Directive] = [
     s("syslog-ident", "redis", immutable: true),
     i("databases", 16, 1, intMax32, immutable: true),
     b("always-show-logo", false, immutable: true),
-    b("set-proc-title", true, immutable: true),
+    // Redis's default is yes; RingKV does not set a title (see Unsupported.swift).
+    b("set-proc-title", false, immutable: true),
     b("crash-log-enabled", true),
     b("crash-memcheck-enabled", true),
     e("enable-protected-configs", "no", ["no", "yes", "local"], immutable: true),
@@ -140,7 +143,8 @@ let directiveTable: [Directive] = [
     i("slowlog-log-slower-than", 10000, -1, Int.max),
     i("slowlog-max-len", 128, 0, Int.max),
     i("latency-monitor-threshold", 0, 0, Int.max),
-    b("latency-tracking", true),
+    // Redis's default is yes; RingKV has no INFO latencystats yet.
+    b("latency-tracking", false),
     // Advanced config
     i("hash-max-listpack-entries", 512, 0, Int.max, aliases: ["hash-max-ziplist-entries"]),
     i("hash-max-listpack-value", 64, 0, Int.max, aliases: ["hash-max-ziplist-value"]),
@@ -170,6 +174,7 @@ let directiveTable: [Directive] = [
     i("uring-entries", 4096, 1, 32768, immutable: true, check: .powerOfTwo),
     i("recv-buffer-size", 16384, 1024, 16 * 1024 * 1024, immutable: true, memory: true),
     i("recv-buffer-count", 1024, 1, 32768, immutable: true, check: .powerOfTwo),
+    i("shard-queue-capacity", 4096, 2, 1 << 20, immutable: true, check: .powerOfTwo),
     s("capture-interface", "none"),
     i("capture-port", 0, 0, 65535),
     i("capture-block-size", 1048576, 4096, 1024 * 1024 * 1024, immutable: true, memory: true, check: .powerOfTwo),
@@ -294,6 +299,14 @@ struct ParseContext {
 /// Parses `args` for `d` given its current canonical value; returns the new
 /// canonical value, or Redis's error reason.
 func parseDirective(_ d: Directive, _ args: [String], current: String, context: inout ParseContext) -> Result<String, ConfigReason> {
+    let parsed = parseDirectiveValue(d, args, current: current, context: &context)
+    if case .success(let v) = parsed, let reason = unsupportedReason(d, v) {
+        return .failure(ConfigReason(reason))
+    }
+    return parsed
+}
+
+private func parseDirectiveValue(_ d: Directive, _ args: [String], current: String, context: inout ParseContext) -> Result<String, ConfigReason> {
     func one() -> String { args[0] }
     switch d.kind {
     case .bool:

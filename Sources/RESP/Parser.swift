@@ -20,12 +20,66 @@ public enum ParseResult: Sendable {
     case error(String)
 }
 
+/// How far a partial multibulk command has been checked, so the next recv
+/// resumes there instead of rescanning every header from the start: a big
+/// command trickling in would otherwise cost O(argc²), as Redis avoids with
+/// its own saved parse position.
+public struct ParseProgress: Sendable {
+    /// The command's argument count; 0 when no partial command is held.
+    public var argc = 0
+    /// Arguments whose bytes have fully arrived and been checked.
+    public var done = 0
+    /// Offset, from the command's first byte, of the next bulk header.
+    public var pos = 0
+    /// Bytes the command needs before it can advance (0: unknown).
+    public var need = 0
+    public init() {}
+    @inlinable public var active: Bool { argc > 0 }
+    @inlinable public mutating func clear() { self = ParseProgress() }
+}
+
+/// Redis's initial argv allocation cap: room for more arguments is made as
+/// they arrive, never from the count a client announced.
+public let initialArgvCap = 1024
+
 /// Parses one RESP2 multibulk or inline command from `p[0..<n]`.
 ///
-/// It is stateless: an incomplete command is parsed again from its start when
-/// more bytes arrive. Only headers are rescanned; payload bytes are never copied.
+/// When `progress` says a partial command was checked up to some offset, the
+/// headers before it are not rescanned until the whole command is present;
+/// then it is parsed once from the start to fill `args`. Payload bytes are
+/// never copied.
+@inlinable
+public func parseCommand(_ p: UnsafePointer<UInt8>, _ n: Int, into args: ArgVector, limits: ProtocolLimits,
+                         progress: inout ParseProgress) -> ParseResult {
+    if progress.active {
+        if progress.need > n { return .incomplete(need: progress.need) }
+        switch scanBulks(p, n, argc: progress.argc, from: progress.done, at: progress.pos, into: nil, limits: limits) {
+        case .complete:
+            progress.clear()
+        case .partial(let done, let pos, let need):
+            progress.done = done
+            progress.pos = pos
+            progress.need = need
+            return .incomplete(need: need)
+        case .failed(let msg):
+            progress.clear()
+            return .error(msg)
+        }
+    }
+    let r = parseCommand(p, n, into: args, limits: limits, partial: &progress)
+    return r
+}
+
+/// The stateless form: a partial command is parsed again from its start.
 @inlinable
 public func parseCommand(_ p: UnsafePointer<UInt8>, _ n: Int, into args: ArgVector, limits: ProtocolLimits) -> ParseResult {
+    var ignored = ParseProgress()
+    return parseCommand(p, n, into: args, limits: limits, partial: &ignored)
+}
+
+@inlinable
+func parseCommand(_ p: UnsafePointer<UInt8>, _ n: Int, into args: ArgVector, limits: ProtocolLimits,
+                  partial: inout ParseProgress) -> ParseResult {
     args.reset()
     if n == 0 { return .incomplete(need: 1) }
     if p[0] != 42 /* * */ { return parseInline(p, n, into: args, limits: limits) }
@@ -36,25 +90,54 @@ public func parseCommand(_ p: UnsafePointer<UInt8>, _ n: Int, into args: ArgVect
     guard let argc = count, argc <= limits.maxMultibulk else { return .error("invalid multibulk length") }
     if argc > 10 && limits.authRequired { return .error("unauthenticated multibulk length") }
     if argc <= 0 { return .skip(consumed: after) }
-    args.reserve(argc)
-    var pos = after
-    for _ in 0..<argc {
-        if pos >= n { return .incomplete(need: 0) }
+    args.reserve(min(argc, initialArgvCap))
+    switch scanBulks(p, n, argc: argc, from: 0, at: after, into: args, limits: limits) {
+    case .complete(let end):
+        return .command(consumed: end)
+    case .partial(let done, let pos, let need):
+        partial = ParseProgress()
+        partial.argc = argc
+        partial.done = done
+        partial.pos = pos
+        partial.need = need
+        return .incomplete(need: need)
+    case .failed(let msg):
+        return .error(msg)
+    }
+}
+
+public enum BulkScan: Sendable {
+    case complete(end: Int)
+    /// `done` arguments are whole; the next header starts at `pos`.
+    case partial(done: Int, pos: Int, need: Int)
+    case failed(String)
+}
+
+/// Checks bulk arguments `from..<argc` starting at offset `at`, pushing them
+/// into `args` when one is given.
+@inlinable
+public func scanBulks(_ p: UnsafePointer<UInt8>, _ n: Int, argc: Int, from: Int, at: Int, into args: ArgVector?,
+                      limits: ProtocolLimits) -> BulkScan {
+    var pos = at
+    var i = from
+    while i < argc {
+        if pos >= n { return .partial(done: i, pos: pos, need: 0) }
         // Redis looks for the line end before it looks at the '$'.
         guard let (blen, dataStart) = readLine(p, n, from: pos + 1) else {
-            return n - pos > limits.inlineMax ? .error("too big bulk count string") : .incomplete(need: 0)
+            return n - pos > limits.inlineMax ? .failed("too big bulk count string") : .partial(done: i, pos: pos, need: 0)
         }
         if p[pos] != 36 /* $ */ {
-            return .error("expected '$', got '\(Character(Unicode.Scalar(p[pos])))'")
+            return .failed("expected '$', got '\(Character(Unicode.Scalar(p[pos])))'")
         }
-        guard let len = blen, len >= 0, len <= limits.maxBulkLen else { return .error("invalid bulk length") }
-        if len > 16384 && limits.authRequired { return .error("unauthenticated bulk length") }
+        guard let len = blen, len >= 0, len <= limits.maxBulkLen else { return .failed("invalid bulk length") }
+        if len > 16384 && limits.authRequired { return .failed("unauthenticated bulk length") }
         let end = dataStart + len + 2
-        if end > n { return .incomplete(need: end) }
-        args.push(Arg(p + dataStart, len))
+        if end > n { return .partial(done: i, pos: pos, need: end) }
+        args?.push(Arg(p + dataStart, len))
         pos = end
+        i += 1
     }
-    return .command(consumed: pos)
+    return .complete(end: pos)
 }
 
 /// Finds the CRLF-terminated integer starting at `from`. Returns nil when the

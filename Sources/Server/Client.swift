@@ -26,6 +26,8 @@ final class Client {
 
     /// Bytes of a partial command carried over to the next recv.
     let inbuf = ByteBuf(capacity: 64)
+    /// How far the partial command at the front of `inbuf` has been checked.
+    var parse = ParseProgress()
     /// Replies produced this iteration; sent as one send at the end of it.
     var out = ByteBuf(capacity: 256)
     /// The buffer an in-flight send reads; never touched until it completes.
@@ -50,6 +52,13 @@ final class Client {
     var closed = false
     var softLimitSince: Int64 = 0
     var dirty = false
+    /// CLIENT LIST/INFO: argv bytes of the command running now (argv-mem);
+    /// set only around the listing itself, which is what Redis shows.
+    var argvMem = 0
+    /// Index in its container's `subcommands` of the last server command's
+    /// subcommand, valid while `lastCommandID == subcommandOf` (cmd=client|info).
+    var lastSubcommand = -1
+    var subcommandOf = -1
 
     init(id: Int, fd: Int32, index: Int, generation: UInt32, addr: String, laddr: String, now: Int64) {
         self.id = id

@@ -7,7 +7,8 @@ import Storage
 extension Worker {
     /// Runs every complete command in `p[0..<n]`; returns the bytes used.
     func process(_ c: Client, _ p: UnsafePointer<UInt8>, _ n: Int) -> Int {
-        if n >= 64 { prefetchKeys(c, p, n) }
+        // A partial command at the front was scanned already; prefetching would rescan it.
+        if n >= 64 && !c.parse.active { prefetchKeys(c, p, n) }
         var off = 0
         var count = 0
         while off < n && !c.closing && c.barrier == nil {
@@ -20,14 +21,21 @@ extension Worker {
                 backend.pauseRecv(c)
                 break
             }
-            switch parseCommand(p + off, n - off, into: args, limits: limits) {
+            if overflowCount >= maxOverflow {
+                // Other shards' inboxes are full: read nothing more until they drain.
+                c.recvPaused = true
+                backend.pauseRecv(c)
+                overflowPaused.append(c)
+                break
+            }
+            switch parseCommand(p + off, n - off, into: args, limits: limits, progress: &c.parse) {
             case .command(let used):
                 execute(c, raw: p + off, rawCount: used)
                 off += used
             case .skip(let used):
                 off += used
-            case .incomplete(let need):
-                if need > 0 && c.inbuf.isEmpty { c.inbuf.reserve(need) }
+            case .incomplete:
+                // No reserve by the announced length: the buffer grows as bytes arrive.
                 return off
             case .error(let msg):
                 let out = replyBuffer(c)
@@ -169,7 +177,7 @@ extension Worker {
             cmdFailed[spec.id] += 1
             countError(in: out, at: before)
         }
-        if us >= slowlog.threshold && slowlog.threshold >= 0 { slowlog.add(a, micros: us, now: now) }
+        if us >= slowlog.threshold && slowlog.threshold >= 0 { slowlogAdd(a, micros: us, out: out) }
     }
 
     func countError(_ prefix: String) {
@@ -258,15 +266,29 @@ extension Worker {
 
     /// Pushes this iteration's messages to their workers and wakes the sleepers.
     func flushOutgoing() {
-        if !overflow.isEmpty {
-            let pending = overflow
-            overflow.removeAll(keepingCapacity: true)
-            for m in pending { deliver(m) }
-        }
+        if overflowCount > 0 { retryOverflow() }
         for t in 0..<outgoing.count where !outgoing[t].isEmpty {
             let list = outgoing[t]
             outgoing[t].removeAll(keepingCapacity: true)
             for m in list { deliver(m) }
+        }
+    }
+
+    /// Oldest first per target, stopping at the first that still does not fit.
+    func retryOverflow() {
+        for t in 0..<overflow.count where !overflow[t].isEmpty {
+            let h = state.handles[t]
+            var k = 0
+            while k < overflow[t].count && h.inbox.push(overflow[t][k]) { k += 1 }
+            if k == 0 { continue }
+            overflow[t].removeFirst(k)
+            overflowCount -= k
+            if h.sleeping.exchange(0) == 1 { backend.wake(h.wakeFD) }
+        }
+        if overflowCount < maxOverflow / 2 && !overflowPaused.isEmpty {
+            let paused = overflowPaused
+            overflowPaused.removeAll(keepingCapacity: true)
+            for c in paused where !c.closed { maybeResume(c) }
         }
     }
 
@@ -277,8 +299,9 @@ extension Worker {
             return
         }
         let h = state.handles[t]
-        if !h.inbox.push(m) {
-            overflow.append(m)
+        if !overflow[t].isEmpty || !h.inbox.push(m) {
+            overflow[t].append(m)
+            overflowCount += 1
             return
         }
         if h.sleeping.exchange(0) == 1 { backend.wake(h.wakeFD) }
@@ -341,7 +364,7 @@ extension Worker {
     /// A paused client reads again once its replies have mostly drained.
     func maybeResume(_ c: Client) {
         if c.recvPaused && !c.closing && c.remoteOutstanding <= maxRemoteOutstanding / 2
-            && c.outputBytes < outputPauseBytes / 2 {
+            && c.outputBytes < outputPauseBytes / 2 && overflowCount < maxOverflow / 2 {
             resumeReading(c)
         }
     }
@@ -367,6 +390,7 @@ extension Worker {
             case .fanout:
                 if !s.discard { c.out.append(s.buf) }
                 for part in s.parts { recycle(part) }
+                c.remoteOutstanding -= 1
             }
             c.slotHead += 1
             recycle(s)

@@ -9,6 +9,9 @@ extension Worker {
         s.merge = kind
         s.discard = c.replyMode != .on
         c.slots.append(s)
+        // A fan-out holds messages and merge state like a forwarded command:
+        // it counts toward the cap that pauses a pipelining client.
+        c.remoteOutstanding += 1
         return s
     }
 

@@ -89,7 +89,7 @@ public func runServer(config: ConfigStore) -> Int32 {
 
     let state = ServerState(config: config, backendName: useUring ? "uring" : "epoll", backendDetail: detail, logger: logger)
     let n = state.shardCount
-    state.handles = (0..<n).map { _ in WorkerHandle(queueCapacity: 4096) }
+    state.handles = (0..<n).map { _ in WorkerHandle(queueCapacity: state.queueCapacity) }
 
     // Listeners: one per bind address per worker (SO_REUSEPORT).
     var listenerSets: [[Int32]] = Array(repeating: [], count: n)

@@ -36,6 +36,7 @@ final class WorkerHandle: @unchecked Sendable {
 final class ServerState: @unchecked Sendable {
     let config: ConfigStore
     let shardCount: Int
+    let queueCapacity: Int
     var handles: [WorkerHandle] = []
     let stopping = AtomicCounter(0)
     let shutdownExitCode = AtomicCounter(0)
@@ -51,10 +52,16 @@ final class ServerState: @unchecked Sendable {
     let port: Int
     var lastSave: Int64
     let capture: CaptureControl
+    /// SLOWLOG ids come from one counter so entries of different shards
+    /// never share an id and merge newest-first by id.
+    let slowlogIDs = AtomicCounter(0)
+    /// DEBUG SET-ACTIVE-EXPIRE: 0 stops every worker's active expiry cycle.
+    let activeExpire = AtomicCounter(1)
 
     init(config: ConfigStore, backendName: String, backendDetail: String, logger: Logger) {
         self.config = config
         shardCount = max(1, config.shards)
+        queueCapacity = config.shardQueueCapacity
         startMillis = wallMillis()
         self.backendName = backendName
         self.backendDetail = backendDetail

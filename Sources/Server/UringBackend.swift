@@ -19,17 +19,22 @@ final class UringBackend: IOBackend {
     let wakeFD: Int32
     let flagsUsed: String
 
+    /// The kernel's IORING_MAX_CQ_ENTRIES: a bigger CQ request is EINVAL,
+    /// which would read as "old kernel" and send `auto` to epoll for no reason.
+    static let maxCQEntries = 65536
+
     init(entries: Int, bufSize: Int, bufCount: Int) throws {
+        let cq = UInt32(min(entries * 4, UringBackend.maxCQEntries))
         var params = io_uring_params()
         params.flags = RK_SETUP_SINGLE_ISSUER | RK_SETUP_DEFER_TASKRUN | RK_SETUP_SUBMIT_ALL
-        params.cq_entries = UInt32(entries * 4)
+        params.cq_entries = cq
         params.flags |= UInt32(IORING_SETUP_CQSIZE)
         var r = io_uring_queue_init_params(UInt32(entries), &ring, &params)
         var used = "SINGLE_ISSUER|DEFER_TASKRUN"
         if r == -EINVAL {
             // Older kernels: fall back to a plain ring with the same behaviour.
             params = io_uring_params()
-            params.cq_entries = UInt32(entries * 4)
+            params.cq_entries = cq
             params.flags = UInt32(IORING_SETUP_CQSIZE)
             r = io_uring_queue_init_params(UInt32(entries), &ring, &params)
             used = "plain"
@@ -40,28 +45,28 @@ final class UringBackend: IOBackend {
         self.bufSize = bufSize
         var n = 1
         while n < bufCount { n <<= 1 }
-        self.bufCount = min(n, 32768)
-        bufMask = UInt32(bufCount - 1)
+        let count = min(n, 32768)
+        self.bufCount = count
+        bufMask = UInt32(count - 1)
         var err: Int32 = 0
-        guard let br = rk_setup_buf_ring(&ring, UInt32(bufCount), UringBackend.bufferGroup, &err) else {
+        guard let br = rk_setup_buf_ring(&ring, UInt32(count), UringBackend.bufferGroup, &err) else {
             io_uring_queue_exit(&ring)
             throw IOSetupError(errno: -err, what: "provided buffer ring")
         }
         bufRing = br
-        buffers = .allocate(capacity: bufSize * bufCount)
-        for i in 0..<bufCount {
+        buffers = .allocate(capacity: bufSize * count)
+        for i in 0..<count {
             rk_buf_ring_add(bufRing, buffers + i * bufSize, UInt32(bufSize), UInt16(i), bufMask, Int32(i))
         }
-        rk_buf_ring_advance(bufRing, Int32(bufCount))
+        rk_buf_ring_advance(bufRing, Int32(count))
     }
 
-    /// Probes whether io_uring works at all here, for `io-backend auto`.
-    static func probe() -> IOSetupError? {
-        var r = io_uring()
-        let ret = io_uring_queue_init(8, &r, 0)
-        if ret < 0 { return IOSetupError(errno: -ret, what: "io_uring_setup") }
-        io_uring_queue_exit(&r)
-        return nil
+    /// The start-up probe is a full backend that is dropped at once; without
+    /// this it kept its ring fd and its receive buffers for the process's life.
+    deinit {
+        io_uring_queue_exit(&ring)
+        rk_free_buf_ring(bufRing, UInt32(bufCount))
+        buffers.deallocate()
     }
 
     private func sqe() -> UnsafeMutablePointer<io_uring_sqe> {

@@ -44,8 +44,17 @@ final class Worker<B: IOBackend>: IOEvents {
 
     /// Messages to push to each worker at the end of the iteration, in order.
     var outgoing: [[ShardMessage]]
-    /// Messages that did not fit a full inbox; retried next iteration.
-    var overflow: [ShardMessage] = []
+    /// Messages that did not fit a full inbox, per target and in creation
+    /// order: once one waits here, later ones for that target queue behind it,
+    /// or a connection's later command could overtake an earlier one.
+    var overflow: [[ShardMessage]]
+    var overflowCount = 0
+    /// Past this many waiting messages no client is read (back-pressure), so
+    /// a full inbox cannot grow this worker's memory without bound.
+    let maxOverflow: Int
+    /// Clients paused by that bound; read again when the overflow drains.
+    var overflowPaused: [Client] = []
+    var dirtyFlushing: [Client] = []
     var messagePool: [ShardMessage] = []
     var slotPool: [Slot] = []
     /// Reply sink for CLIENT REPLY OFF/SKIP.
@@ -90,6 +99,8 @@ final class Worker<B: IOBackend>: IOEvents {
         self.handle = handle
         store = ShardStore(databases: state.config.databases)
         outgoing = Array(repeating: [], count: state.shardCount)
+        overflow = Array(repeating: [], count: state.shardCount)
+        maxOverflow = max(64, state.queueCapacity * 4)
         let n = CommandTable.shared.specs.count
         cmdCalls = Array(repeating: 0, count: n)
         cmdMicros = Array(repeating: 0, count: n)
@@ -132,7 +143,7 @@ final class Worker<B: IOBackend>: IOEvents {
         while true {
             if state.isStopping { break }
             var timeout = 1000 / hz
-            if !overflow.isEmpty || handle.inbox.hasItems {
+            if overflowCount > 0 || handle.inbox.hasItems || !dirty.isEmpty {
                 timeout = 0
             } else {
                 handle.sleeping.store(1)
@@ -173,10 +184,11 @@ final class Worker<B: IOBackend>: IOEvents {
     func cron() {
         lastCron = now
         refreshConfig()
+        sampleOps()
         // Redis's active expiry: a slice of the cycle per tick per db.
         let budget = 25_000_000 / hz
-        for ks in store.dbs where ks.expiringCount > 0 {
-            stats.expiredKeys += ks.activeExpireCycle(now: now, budgetNanos: budget, clock: monotonicNanos)
+        for ks in store.dbs where ks.expiringCount > 0 && state.activeExpire.value != 0 {
+            _ = ks.activeExpireCycle(now: now, budgetNanos: budget, clock: monotonicNanos)
         }
         if idleTimeout > 0 {
             for case let c? in clients where !c.closing && now - c.lastInteraction > Int64(idleTimeout) * 1000 {
@@ -296,15 +308,22 @@ final class Worker<B: IOBackend>: IOEvents {
         }
     }
 
+    /// A send that completes at once (epoll) can resume a paused client whose
+    /// commands mark clients dirty again while this walks the list: they go
+    /// to a fresh list, taken in the next pass, never dropped.
     func flushClients() {
-        if dirty.isEmpty { return }
-        for c in dirty {
-            c.dirty = false
-            if c.closed { continue }
-            if !c.sendInFlight && !c.out.isEmpty { startSend(c) }
-            if c.closing && drained(c) { finishClose(c) }
+        var passes = 0
+        while !dirty.isEmpty && passes < 4 {
+            passes += 1
+            swap(&dirty, &dirtyFlushing)
+            for c in dirtyFlushing {
+                c.dirty = false
+                if c.closed { continue }
+                if !c.sendInFlight && !c.out.isEmpty { startSend(c) }
+                if c.closing && drained(c) { finishClose(c) }
+            }
+            dirtyFlushing.removeAll(keepingCapacity: true)
         }
-        dirty.removeAll(keepingCapacity: true)
     }
 
     func startSend(_ c: Client) {

@@ -35,7 +35,13 @@ if argv.first == "--ping" {
 }
 do {
     let config = try ConfigStore.load(arguments: argv)
-    exit(runServer(config: config))
+    if var warning = config.writePidFile() {
+        warning += "\n"
+        warning.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+    }
+    let status = runServer(config: config)
+    config.removePidFile()
+    exit(status)
 } catch {
     var msg = "\(error)\n"
     msg.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }

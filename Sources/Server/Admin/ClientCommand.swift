@@ -28,7 +28,9 @@ extension Worker {
             if let n = c.name { r.bulk(n) } else { r.null() }
         } else if sub.equalsLower("info") {
             guard arity(2) else { return }
+            c.argvMem = argvBytes()
             r.verbatim(clientLine(c) + "\n")
+            c.argvMem = 0
         } else if sub.equalsLower("list") {
             if args.count != 2 && args.count < 4 {
                 if args.count == 3 { return r.error(Err.syntax) }
@@ -47,6 +49,9 @@ extension Worker {
                     return r.error(string: "ERR Invalid client ID")
                 }
             }
+            // This worker's part runs inside fanoutInternal, while argv-mem is set.
+            c.argvMem = argvBytes()
+            defer { c.argvMem = 0 }
             _ = fanoutInternal(c, .clientList, stage: c.proto) { b in
                 b.append(42)
                 b.appendDecimal(args.count - 1)
@@ -66,16 +71,29 @@ extension Worker {
                 }
                 return
             }
-            if (args.count - 2) % 2 != 0 { return r.error(Err.syntax) }
+            // Redis's checks, in its order: each filter as it comes, so the
+            // first bad one names the error; a filter without a value is a syntax error.
             var i = 2
             while i < args.count {
                 let f = args[i]
-                if !(f.equalsLower("id") || f.equalsLower("addr") || f.equalsLower("laddr") || f.equalsLower("type")
-                     || f.equalsLower("user") || f.equalsLower("skipme")) {
+                guard i + 1 < args.count else { return r.error(Err.syntax) }
+                let v = args[i + 1]
+                if f.equalsLower("id") {
+                    if (parseStrictInt(v.ptr, v.count) ?? 0) <= 0 {
+                        return r.error("ERR client-id should be greater than 0")
+                    }
+                } else if f.equalsLower("type") {
+                    if clientType(v) == nil {
+                        return r.error(bytes: Array("ERR Unknown client type '".utf8) + cPrefix(v) + [39])
+                    }
+                } else if f.equalsLower("user") {
+                    if !v.equals(Arg("default", 7)) {
+                        return r.error(bytes: Array("ERR No such user '".utf8) + cPrefix(v) + [39])
+                    }
+                } else if f.equalsLower("skipme") {
+                    if !(v.equalsLower("yes") || v.equalsLower("no")) { return r.error(Err.syntax) }
+                } else if !(f.equalsLower("addr") || f.equalsLower("laddr")) {
                     return r.error(Err.syntax)
-                }
-                if f.equalsLower("id") && (parseStrictInt(args[i + 1].ptr, args[i + 1].count) ?? 0) <= 0 {
-                    return r.error("ERR client-id should be greater than 0")
                 }
                 i += 2
             }
@@ -91,8 +109,10 @@ extension Worker {
             guard arity(3) else { return }
             let m = args[2]
             if m.equalsLower("on") {
+                // `r` may be the discard sink (OFF, or this command skipped):
+                // ON's own +OK is sent whatever the mode was, as in Redis.
                 c.replyMode = .on
-                r.ok()
+                Reply(replyBuffer(c), proto: c.proto).ok()
             } else if m.equalsLower("off") {
                 c.replyMode = .off
             } else if m.equalsLower("skip") {
@@ -133,14 +153,62 @@ extension Worker {
         }
     }
 
-    /// One CLIENT LIST line, with Redis 7.0's fields.
+    /// One CLIENT LIST line: Redis 7.0's fields in its order. Buffers map to
+    /// Redis's as follows: qbuf/qbuf-free are the partial-command buffer
+    /// (complete commands are parsed in place in the recv buffer, so an idle
+    /// or running client usually shows 0); rbs is the reply buffer's size,
+    /// and rbp the most it holds now, as no peak is tracked; obl is the
+    /// reply buffer's bytes, oll the replies waiting on other shards or
+    /// behind them, omem all output not yet sent, tot-mem every buffer the
+    /// connection holds plus argv-mem.
     func clientLine(_ c: Client) -> String {
         let age = (now - c.createdAt) / 1000
         let idle = (now - c.lastInteraction) / 1000
         let name = c.name.map { String(decoding: $0, as: UTF8.self) } ?? ""
         let qbuf = c.inbuf.count
-        let omem = c.outputBytes
-        return "id=\(c.id) addr=\(c.addr) laddr=\(c.laddr) fd=\(c.fd) name=\(name) age=\(age) idle=\(idle) flags=N db=\(c.db) sub=0 psub=0 ssub=0 multi=-1 qbuf=\(qbuf) qbuf-free=\(c.inbuf.capacity - qbuf) argv-mem=0 multi-mem=0 rbs=\(c.out.capacity) rbp=0 obl=\(c.out.count) oll=0 omem=\(omem) tot-mem=\(c.out.capacity + c.sending.capacity + c.inbuf.capacity) events=r cmd=\(c.lastCommandID < 0 ? "NULL" : table.specs[c.lastCommandID].fullName) user=default redir=-1 resp=\(c.proto)"
+        var slotMem = 0
+        for i in c.slotHead..<c.slots.count { slotMem += c.slots[i].buf.capacity }
+        let totMem = c.inbuf.capacity + c.out.capacity + c.sending.capacity + slotMem + c.argvMem
+        var events = ""
+        if c.recvArmed && !c.recvPaused && !c.closing { events += "r" }
+        if c.sendInFlight { events += "w" }
+        var s = "id=\(c.id) addr=\(c.addr) laddr=\(c.laddr) fd=\(c.fd) name=\(name) age=\(age) idle=\(idle) flags=N"
+        s += " db=\(c.db) sub=0 psub=0 ssub=0 multi=-1 qbuf=\(qbuf) qbuf-free=\(c.inbuf.capacity - qbuf)"
+        s += " argv-mem=\(c.argvMem) multi-mem=0 rbs=\(c.out.capacity) rbp=\(max(c.out.count, c.sending.count))"
+        s += " obl=\(c.out.count) oll=\(c.slots.count - c.slotHead) omem=\(c.outputBytes) tot-mem=\(totMem)"
+        s += " events=\(events) cmd=\(commandName(c)) user=default redir=-1 resp=\(c.proto)"
+        return s
+    }
+
+    /// `get`, or `client|info` for a container's subcommand, as Redis prints cmd.
+    func commandName(_ c: Client) -> String {
+        if c.lastCommandID < 0 { return "NULL" }
+        let spec = table.specs[c.lastCommandID]
+        if c.subcommandOf == spec.id && c.lastSubcommand >= 0 && c.lastSubcommand < spec.subcommands.count {
+            return spec.subcommands[c.lastSubcommand].fullName
+        }
+        return spec.fullName
+    }
+
+    /// Sum of the running command's argument lengths (Redis's argv_len_sum).
+    func argvBytes() -> Int {
+        var n = 0
+        for i in 0..<args.count { n += args[i].count }
+        return n
+    }
+
+    /// getClientTypeByName: which CLIENT LIST/KILL TYPE a name means.
+    func clientType(_ a: Arg) -> String? {
+        if a.equalsLower("normal") { return "normal" }
+        if a.equalsLower("slave") || a.equalsLower("replica") { return "replica" }
+        if a.equalsLower("pubsub") { return "pubsub" }
+        if a.equalsLower("master") { return "master" }
+        return nil
+    }
+
+    /// An argument as Redis's %s prints it: up to its first NUL.
+    func cPrefix(_ a: Arg) -> [UInt8] {
+        Array(a.buffer.prefix { $0 != 0 })
     }
 
     /// `__clientlist [TYPE t | ID id...]`: this worker's clients.
@@ -172,21 +240,26 @@ extension Worker {
             return 0
         }
         let caller = parseStrictInt(a[a.count - 1].ptr, a[a.count - 1].count) ?? 0
+        // Redis keeps one value per filter: a repeated filter's last value wins.
+        var id: Int? = nil, addr: String? = nil, laddr: String? = nil, type: String? = nil
+        var skipMe = true
+        var i = 1
+        while i + 1 < a.count - 1 {
+            let f = a[i], v = a[i + 1]
+            if f.equalsLower("id") { id = parseStrictInt(v.ptr, v.count) }
+            else if f.equalsLower("addr") { addr = v.lossyString }
+            else if f.equalsLower("laddr") { laddr = v.lossyString }
+            else if f.equalsLower("type") { type = clientType(v) }
+            else if f.equalsLower("skipme") { skipMe = !v.equalsLower("no") }
+            i += 2
+        }
         var killed = 0
         for case let c? in clients where !c.closing {
             var match = true
-            var skipMe = true
-            var i = 1
-            while i + 1 < a.count - 0 && i < a.count - 1 {
-                let f = a[i], v = a[i + 1].lossyString
-                if f.equalsLower("id") { match = match && String(c.id) == v }
-                else if f.equalsLower("addr") { match = match && c.addr == v }
-                else if f.equalsLower("laddr") { match = match && c.laddr == v }
-                else if f.equalsLower("type") { match = match && v.lowercased() == "normal" }
-                else if f.equalsLower("user") { match = match && v == "default" }
-                else if f.equalsLower("skipme") { skipMe = v.lowercased() != "no" }
-                i += 2
-            }
+            if let id { match = match && c.id == id }
+            if let addr { match = match && c.addr == addr }
+            if let laddr { match = match && c.laddr == laddr }
+            if let type { match = match && type == "normal" }
             if skipMe && c.id == caller { match = false }
             if match {
                 killed += 1

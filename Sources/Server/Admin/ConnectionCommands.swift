@@ -11,6 +11,7 @@ extension Worker {
         let out = replyBuffer(c)
         let before = out.count
         let r = Reply(out, proto: c.proto)
+        if !spec.subcommands.isEmpty && args.count >= 2 { noteSubcommand(spec, c) }
         switch op {
         case .ping:
             if args.count > 2 { r.error(string: wrongArityError("ping")) }
@@ -52,7 +53,27 @@ extension Worker {
         let us = (monotonicNanos() - t0) / 1000
         cmdCalls[spec.id] += 1
         cmdMicros[spec.id] += us
+        // DEBUG ERROR's reply is data the caller asked for: Redis counts it
+        // neither as an error nor as a failed call.
+        if op == .debug && args.count == 3 && args[1].equalsLower("error") { return }
         if countError(in: out, at: before) { cmdFailed[spec.id] += 1 }
+    }
+
+    /// Remembers which subcommand of a container ran, for CLIENT LIST's cmd.
+    func noteSubcommand(_ spec: CommandSpec, _ c: Client) {
+        let a = args[1]
+        c.lastSubcommand = -1
+        c.subcommandOf = spec.id
+        for (i, sub) in spec.subcommands.enumerated() where sub.name.utf8.count == a.count {
+            var same = true
+            var j = 0
+            for ch in sub.name.utf8 {
+                let x = a[j]
+                if ((x >= 65 && x <= 90) ? x | 0x20 : x) != ch { same = false; break }
+                j += 1
+            }
+            if same { c.lastSubcommand = i; return }
+        }
     }
 
     func select(_ c: Client, _ r: Reply) {

@@ -25,6 +25,17 @@ extension Worker {
         s += "total_commands_processed:\(totalCommands)\n"
         s += "total_net_input_bytes:\(netInputBytes)\n"
         s += "total_net_output_bytes:\(netOutputBytes)\n"
+        let rates = instantaneousRates
+        s += "instantaneous_ops_per_sec:\(rates.ops)\n"
+        s += "instantaneous_input_bps:\(rates.input)\n"
+        s += "instantaneous_output_bps:\(rates.output)\n"
+        // Redis's rdb_changes_since_last_save counts modified keys (server.dirty);
+        // the closest figure kept here is successful write commands.
+        var writes = 0
+        for spec in table.specs where spec.flags.contains(.write) {
+            writes += cmdCalls[spec.id] - cmdFailed[spec.id]
+        }
+        s += "write_commands:\(writes)\n"
         s += "keyspace_misses:\(stats.keyspaceMisses)\n"
         var expired = 0
         var keys = 0
@@ -96,7 +107,9 @@ extension Worker {
         if words.isEmpty || words == ["default"] {
             want = defaults
         } else if words.contains("all") || words.contains("everything") {
-            want = defaults + ["commandstats", "ringkv", "capture"]
+            // Redis's order for all/everything: commandstats sits before errorstats.
+            want = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules",
+                    "commandstats", "errorstats", "cluster", "keyspace", "ringkv", "capture"]
         } else {
             want = words
         }
@@ -110,6 +123,8 @@ extension Worker {
             for l in lines { out += l + "\r\n" }
         }
         let rss = residentBytes()
+        let used = max(1, usedMemory())
+        let peak = max(used, usedMemoryPeak.load(ordering: .relaxed))
         for w in want {
             switch w {
             case "server":
@@ -135,37 +150,54 @@ extension Worker {
                     "blocked_clients:0", "tracking_clients:0", "clients_in_timeout_table:0",
                 ])
             case "memory":
+                // used_memory is what malloc has handed out (mallinfo2), not the RSS.
                 section("Memory", [
-                    "used_memory:\(rss)", "used_memory_human:\(humanBytes(rss))", "used_memory_rss:\(rss)",
-                    "used_memory_rss_human:\(humanBytes(rss))", "used_memory_peak:\(rss)",
-                    "used_memory_peak_human:\(humanBytes(rss))", "maxmemory:\(cfg.maxmemory)",
-                    "maxmemory_human:\(humanBytes(cfg.maxmemory))",
+                    "used_memory:\(used)", "used_memory_human:\(humanBytes(used))", "used_memory_rss:\(rss)",
+                    "used_memory_rss_human:\(humanBytes(rss))", "used_memory_peak:\(peak)",
+                    "used_memory_peak_human:\(humanBytes(peak))",
+                    "used_memory_peak_perc:\(fmt2(Double(used) * 100 / Double(peak)))%",
+                    "maxmemory:\(cfg.maxmemory)", "maxmemory_human:\(humanBytes(cfg.maxmemory))",
                     "maxmemory_policy:\(cfg.get("maxmemory-policy") ?? "noeviction")",
-                    "mem_fragmentation_ratio:1.00", "mem_allocator:libc", "lazyfree_pending_objects:0",
+                    "mem_fragmentation_ratio:\(fmt2(Double(rss) / Double(used)))",
+                    "mem_fragmentation_bytes:\(rss - used)",
+                    "mem_allocator:libc", "lazyfree_pending_objects:0", "lazyfreed_objects:0",
                 ])
             case "persistence":
+                // No persistence yet (the config refuses it): nothing is ever
+                // loaded or saved, every write since start is unsaved, and the
+                // last save time is the start time, as Redis reports it then.
                 section("Persistence", [
                     "loading:0", "async_loading:0", "current_cow_peak:0", "current_cow_size:0",
-                    "rdb_changes_since_last_save:0", "rdb_bgsave_in_progress:0",
-                    "rdb_last_save_time:\(state.lastSave)", "rdb_last_bgsave_status:ok", "aof_enabled:0",
-                    "aof_rewrite_in_progress:0", "aof_last_bgrewrite_status:ok", "aof_last_write_status:ok",
+                    "current_cow_size_age:0", "current_fork_perc:0.00", "current_save_keys_processed:0",
+                    "current_save_keys_total:0",
+                    "rdb_changes_since_last_save:\(v("write_commands"))", "rdb_bgsave_in_progress:0",
+                    "rdb_last_save_time:\(state.lastSave)", "rdb_last_bgsave_status:ok",
+                    "rdb_last_bgsave_time_sec:-1", "rdb_current_bgsave_time_sec:-1", "rdb_saves:0",
+                    "rdb_last_cow_size:0", "rdb_last_load_keys_expired:0", "rdb_last_load_keys_loaded:0",
+                    "aof_enabled:0", "aof_rewrite_in_progress:0", "aof_rewrite_scheduled:0",
+                    "aof_last_rewrite_time_sec:-1", "aof_current_rewrite_time_sec:-1",
+                    "aof_last_bgrewrite_status:ok", "aof_rewrites:0", "aof_rewrites_consecutive_failures:0",
+                    "aof_last_write_status:ok", "aof_last_cow_size:0", "module_fork_in_progress:0",
+                    "module_fork_last_cow_size:0",
                 ])
             case "stats":
                 section("Stats", [
                     "total_connections_received:\(state.totalConnections.value)",
                     "total_commands_processed:\(v("total_commands_processed"))",
-                    "instantaneous_ops_per_sec:0",
+                    "instantaneous_ops_per_sec:\(v("instantaneous_ops_per_sec"))",
                     "total_net_input_bytes:\(v("total_net_input_bytes"))",
                     "total_net_output_bytes:\(v("total_net_output_bytes"))",
+                    "instantaneous_input_kbps:\(fmt2(Double(v("instantaneous_input_bps")) / 1024))",
+                    "instantaneous_output_kbps:\(fmt2(Double(v("instantaneous_output_bps")) / 1024))",
                     "rejected_connections:\(state.rejectedConnections.value)",
+                    // No eviction: maxmemory and the eviction policies are refused.
                     "expired_keys:\(v("expired_keys"))", "evicted_keys:0",
                     "keyspace_hits:\(v("keyspace_hits"))", "keyspace_misses:\(v("keyspace_misses"))",
                     "pubsub_channels:0", "pubsub_patterns:0",
                     "total_error_replies:\(order.filter { $0.hasPrefix("errorstat_") }.reduce(0) { $0 + (totals[$1]?.first?.1 ?? 0) })",
                 ])
             case "replication":
-                section("Replication", ["role:master", "connected_slaves:0", "master_replid:\(state.runID)",
-                                        "master_repl_offset:0"])
+                section("Replication", replicationInfoLines())
             case "cpu":
                 var ru = rusage()
                 getrusage(RUSAGE_SELF.rawValue, &ru)

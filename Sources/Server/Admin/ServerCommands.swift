@@ -6,7 +6,9 @@ import Storage
 import Glibc
 #endif
 
-/// CONFIG, SHUTDOWN, DEBUG, SLOWLOG, LATENCY and the merges of server fan-outs.
+let persistenceUnsupported: StaticString = "ERR persistence is not supported yet"
+
+/// CONFIG, SHUTDOWN, SAVE, BGSAVE, DEBUG, SLOWLOG, LATENCY and the merges of server fan-outs.
 extension Worker {
     func mergeServerFanout(_ s: Slot, _ c: Client?, _ r: Reply) {
         switch s.merge {
@@ -14,6 +16,7 @@ extension Worker {
             let sections = String(decoding: s.saved.bytes, as: UTF8.self)
             r.verbatim(buildInfo(s.parts, sections: sections))
         case .clientList:
+            if s.stage == slowlogMergeStage { return mergeSlowlog(s, r) }
             var text: [UInt8] = []
             for m in s.parts.sorted(by: { $0.target < $1.target }) {
                 let rr = ReplyReader(m)
@@ -87,17 +90,35 @@ extension Worker {
         }
     }
 
+    /// SHUTDOWN, and SAVE and BGSAVE (routed here: they share its route so
+    /// that they need no dispatch case of their own). There is no persistence
+    /// yet (the config refuses save points and appendonly), so every request
+    /// to save is refused rather than answered +OK with nothing written.
     func shutdownCommand(_ c: Client, _ r: Reply) {
+        if args[0].equalsLower("save") || args[0].equalsLower("bgsave") {
+            if args.count == 2 && !(args[0].equalsLower("bgsave") && args[1].equalsLower("schedule")) {
+                return r.error(Err.syntax)
+            }
+            return r.error(persistenceUnsupported)
+        }
+        var save = false, nosave = false, abort = false, other = false
         var i = 1
         while i < args.count {
             let a = args[i]
-            if !(a.equalsLower("nosave") || a.equalsLower("save") || a.equalsLower("now") || a.equalsLower("force")
-                 || a.equalsLower("abort")) {
-                return r.error(Err.syntax)
-            }
-            if a.equalsLower("abort") { return r.error("ERR No shutdown in progress.") }
+            if a.equalsLower("nosave") { nosave = true }
+            else if a.equalsLower("save") { save = true }
+            else if a.equalsLower("now") || a.equalsLower("force") { other = true }
+            else if a.equalsLower("abort") { abort = true }
+            else { return r.error(Err.syntax) }
             i += 1
         }
+        // Redis's checks and their order (shutdownCommand in server.c).
+        if (abort && (save || nosave || other)) || (save && nosave) { return r.error(Err.syntax) }
+        if abort { return r.error("ERR No shutdown in progress.") }
+        if save {
+            return r.error("ERR persistence is not supported yet, nothing can be saved: use SHUTDOWN NOSAVE")
+        }
+        // Plain SHUTDOWN saves only when save points are set, and none can be.
         state.logger.warning("User requested shutdown...")
         state.stopping.store(1)
         closeClient(c)
@@ -105,20 +126,57 @@ extension Worker {
 
     func debugCommand(_ c: Client, _ r: Reply) {
         let sub = args[1]
-        if sub.equalsLower("sleep") && args.count == 3 {
+        if sub.equalsLower("error") && args.count == 3 {
+            // Sent as given, without "ERR"; Redis also bypasses errorstats here.
+            r.error(bytes: [UInt8](args[2].buffer))
+        } else if sub.equalsLower("set-active-expire") && args.count == 3 {
+            // atoi, as Redis: anything without leading digits is 0 (off).
+            state.activeExpire.store(atoiPrefix(args[2]) != 0 ? 1 : 0)
+            r.ok()
+        } else if sub.equalsLower("object") && args.count == 3 {
+            // The entry lives on its key's shard: send `__debugobject key` there.
+            let k = args[2]
+            let cmd = ByteBuf(capacity: k.count + 40)
+            header(cmd, 2, "__debugobject")
+            appendBulkArg(cmd, k.ptr, k.count)
+            forward(c, to: shardOf(k.ptr, k.count, shards: shardCount), raw: UnsafePointer(cmd.base), rawCount: cmd.count)
+        } else if sub.equalsLower("sleep") && args.count == 3 {
             let secs = Double(args[2].lossyString) ?? 0
             // Clamped: usleep takes a 32-bit count, and a huge or NaN value must not trap.
             let us = secs.isFinite ? min(max(0, secs) * 1_000_000, 4_000_000_000) : 0
             usleep(UInt32(us))
             r.ok()
         } else if sub.equalsLower("help") {
-            r.array(3)
-            r.simple("DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
-            r.simple("SLEEP <seconds>")
-            r.simple("    Stop the server for <seconds>. Decimals allowed.")
+            r.helpLines([
+                "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "ERROR <string>",
+                "    Return a Redis protocol error with <string> as message. Useful for clients",
+                "    unit tests to simulate Redis errors.",
+                "OBJECT <key>",
+                "    Show low level info about `key` and associated value.",
+                "SET-ACTIVE-EXPIRE <0|1>",
+                "    Setting it to 0 disables expiring keys in background when they are not",
+                "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+                "    default.",
+                "SLEEP <seconds>",
+                "    Stop the server for <seconds>. Decimals allowed.",
+                "HELP",
+                "    Prints this help.",
+            ])
         } else {
-            r.error(string: "ERR unknown subcommand '\(sub.lossyString)'. Try DEBUG HELP.")
+            r.error(string: "ERR unknown subcommand or wrong number of arguments for '\(sub.lossyString)'. Try DEBUG HELP.")
         }
+    }
+
+    /// C's atoi on an argument: optional sign, leading digits, rest ignored.
+    func atoiPrefix(_ a: Arg) -> Int {
+        var i = 0
+        while i < a.count && (a[i] == 32 || (a[i] >= 9 && a[i] <= 13)) { i += 1 }
+        var neg = false
+        if i < a.count && (a[i] == 43 || a[i] == 45) { neg = a[i] == 45; i += 1 }
+        var v = 0
+        while i < a.count && a[i] >= 48 && a[i] <= 57 && v < Int.max / 10 - 10 { v = v * 10 + Int(a[i] - 48); i += 1 }
+        return neg ? -v : v
     }
 
     func slowlogCommand(_ c: Client, _ r: Reply) {
@@ -133,7 +191,8 @@ extension Worker {
             } else if args.count > 3 {
                 return r.error("ERR wrong number of arguments for 'slowlog|get' command")
             }
-            _ = fanoutInternal(c, .concatArrays) { b in
+            // Each shard sends its newest n; the merge keeps the newest n by id.
+            _ = fanoutInternal(c, .clientList, saved: Array(String(n).utf8), stage: slowlogMergeStage) { b in
                 header(b, 3, "__slowlog")
                 appendBulkArg(b, "get")
                 appendBulkArg(b, String(n))
@@ -172,21 +231,26 @@ extension Worker {
                 r.int(item.micros)
                 r.array(item.args.count)
                 for x in item.args { r.bulk(x) }
-                r.bulk(static: "")
-                r.bulk(static: "")
+                r.bulk(string: item.addr)
+                r.bulk(item.name)
             }
         }
     }
 
-    /// latency-monitor-threshold is 0 by default, which disables sampling in
-    /// Redis too: there are no events to report.
+    /// The latency monitor does not record, so the config refuses a nonzero
+    /// latency-monitor-threshold and latency-tracking yes: these are Redis's
+    /// answers with both off, not answers pretending that nothing was slow.
     func latencyCommand(_ c: Client, _ r: Reply) {
         let sub = args[1]
         if sub.equalsLower("latest") && args.count == 2 { r.array(0) }
         else if sub.equalsLower("history") && args.count == 3 { r.array(0) }
         else if sub.equalsLower("reset") { r.int(0) }
-        else if sub.equalsLower("doctor") && args.count == 2 {
-            r.verbatim("Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sleep better. You're the best! I'm really happy with that, Dave.\n")
+        else if sub.equalsLower("graph") && args.count == 3 {
+            r.error(string: "ERR No samples available for event '\(args[2].lossyString)'")
+        } else if sub.equalsLower("histogram") {
+            r.map(0)
+        } else if sub.equalsLower("doctor") && args.count == 2 {
+            r.verbatim("I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n")
         } else if sub.equalsLower("help") {
             let lines = [
                 "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -196,7 +260,10 @@ extension Worker {
                 "LATEST", "    Return the latest latency samples for all events.",
                 "RESET [<event> ...]", "    Reset latency data of one or more <event> classes.",
                 "    (default: reset all data for all event classes)",
-                "HELP", "    Print this help.",
+                "HISTOGRAM [COMMAND ...]",
+                "    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
+                "    If no commands are specified then all histograms are replied.",
+                "HELP", "    Prints this help.",
             ]
             r.helpLines(lines)
         } else {

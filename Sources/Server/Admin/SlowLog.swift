@@ -8,13 +8,16 @@ struct SlowLog {
         let time: Int64
         let micros: Int
         let args: [[UInt8]]
+        /// The client's ip:port and name as Redis's entries carry them.
+        let addr: String
+        let name: [UInt8]
     }
     var items: [Item] = []
-    var nextID = 0
     var threshold = 10000
     var maxLen = 128
 
-    mutating func add(_ a: ArgVector, micros: Int, now: Int64) {
+    /// `id` comes from ServerState.slowlogIDs: ids are unique server-wide.
+    mutating func add(_ a: ArgVector, micros: Int, now: Int64, id: Int, addr: String, name: [UInt8]?) {
         if maxLen <= 0 { return }
         var argv: [[UInt8]] = []
         // Redis keeps at most 32 arguments and 128 bytes of each.
@@ -28,8 +31,61 @@ struct SlowLog {
                 argv.append(a[i].bytes)
             }
         }
-        items.insert(Item(id: nextID, time: now / 1000, micros: micros, args: argv), at: 0)
-        nextID += 1
+        items.insert(Item(id: id, time: now / 1000, micros: micros, args: argv, addr: addr, name: name ?? []),
+                     at: 0)
         if items.count > maxLen { items.removeLast(items.count - maxLen) }
+    }
+}
+
+/// SLOWLOG GET's fan-out reuses the `.clientList` merge kind (FanoutKind has
+/// no slowlog case); this stage value tells mergeServerFanout it is one.
+let slowlogMergeStage = -7
+
+extension Worker {
+    /// Records a command that ran at least slowlog-log-slower-than. `addr` and
+    /// `name` are the issuing client's; when they are not given, a command
+    /// parsed from a local connection (`args`) finds its client by the buffer
+    /// its reply went to. Forwarded commands need the origin carried on their
+    /// message: until it is, they are recorded with an empty address.
+    func slowlogAdd(_ a: ArgVector, micros: Int, out: ByteBuf, addr: String? = nil, name: [UInt8]? = nil) {
+        var addr = addr
+        var name = name
+        if addr == nil, a === args, let c = clientOwning(out) {
+            addr = c.addr
+            name = c.name
+        }
+        slowlog.add(a, micros: micros, now: now, id: state.slowlogIDs.add(1) - 1, addr: addr ?? "", name: name)
+    }
+
+    /// The local client whose reply buffer is `out`: a command run on its own
+    /// shard writes to the connection's output or to its newest local slot.
+    /// Walks this worker's clients, which only a slow command pays for.
+    func clientOwning(_ out: ByteBuf) -> Client? {
+        for case let c? in clients where !c.closed {
+            if c.out === out { return c }
+            if let s = c.lastSlot, s.kind == .local, s.buf === out { return c }
+        }
+        return nil
+    }
+
+    /// Every shard's newest `n` entries, merged newest first by id.
+    func mergeSlowlog(_ s: Slot, _ r: Reply) {
+        let n = parseStrictInt(s.saved.base, s.saved.count) ?? 10
+        var entries: [(id: Int, p: UnsafePointer<UInt8>, len: Int)] = []
+        for m in s.parts {
+            var rr = ReplyReader(m)
+            let (count, after) = rr.lineInt(at: 0)
+            rr.pos = after
+            for _ in 0..<max(0, count) {
+                let (a, b) = rr.next()
+                // An entry is *6 then :id.
+                let idAt = rr.lineInt(at: a).1
+                entries.append((rr.lineInt(at: idAt).0, rr.p + a, b - a))
+            }
+        }
+        entries.sort { $0.id > $1.id }
+        let k = min(n, entries.count)
+        r.array(k)
+        for e in entries.prefix(k) { r.buf.append(e.p, e.len) }
     }
 }

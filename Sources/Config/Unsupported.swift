@@ -1,0 +1,52 @@
+// Values RingKV accepts only where it honours them. A directive a user sets
+// believes it changes something; if the server would then ignore it (no
+// persistence, no eviction, no latency monitor yet), start-up and CONFIG SET
+// must refuse the value instead, naming the directive. Values that only tune
+// a feature which is itself refused here (dbfilename, appendfsync,
+// maxmemory-samples, ...) stay accepted: they promise nothing on their own.
+
+/// Why `value` (canonical) of `d` is refused, or nil when it is honoured.
+func unsupportedReason(_ d: Directive, _ value: String) -> String? {
+    func no(_ what: String, hint: String) -> String {
+        "\(d.name) \(value.isEmpty ? "\"\"" : value): \(what) is not supported yet (\(hint))"
+    }
+    switch d.name {
+    case "appendonly":
+        return value == "yes" ? no("persistence", hint: "only appendonly no is accepted") : nil
+    case "save":
+        return value.isEmpty ? nil : no("persistence", hint: "only save \"\" is accepted")
+    case "maxmemory":
+        // Enforcing a limit honestly needs the OOM check on every write
+        // command; until it exists a limit would be a promise not kept.
+        return value == "0" ? nil : no("a memory limit", hint: "only maxmemory 0 is accepted")
+    case "maxmemory-policy":
+        return value == "noeviction" ? nil : no("eviction", hint: "only noeviction is accepted")
+    case "latency-monitor-threshold":
+        return value == "0" ? nil : no("the latency monitor", hint: "only 0 is accepted")
+    case "latency-tracking":
+        return value == "yes" ? no("per-command latency tracking", hint: "only no is accepted") : nil
+    case "daemonize":
+        return value == "yes" ? no("daemonizing", hint: "run ringkv-server in the foreground under a supervisor") : nil
+    case "supervised":
+        return value == "no" ? nil : no("notifying a supervisor", hint: "only supervised no is accepted")
+    case "syslog-enabled":
+        return value == "yes" ? no("logging to syslog", hint: "use logfile, or stdout") : nil
+    case "always-show-logo":
+        return value == "yes" ? no("the ASCII logo", hint: "only no is accepted") : nil
+    case "set-proc-title":
+        return value == "yes" ? no("setting the process title", hint: "only no is accepted") : nil
+    case "enable-module-command":
+        return value == "no" ? nil : no("the MODULE command", hint: "only no is accepted")
+    case "lazyfree-lazy-expire", "lazyfree-lazy-server-del", "lazyfree-lazy-user-del", "lazyfree-lazy-user-flush":
+        // Values are always freed on the worker that deletes them.
+        return value == "yes" ? no("freeing in a background thread", hint: "only no is accepted") : nil
+    case "io-threads":
+        return value == "1" ? nil : no("io-threads", hint: "use shards: every shard is its own I/O thread")
+    case "io-threads-do-reads":
+        return value == "yes" ? no("io-threads", hint: "use shards: every shard is its own I/O thread") : nil
+    case "active-expire-effort":
+        return value == "1" ? nil : no("tuning the active expire cycle", hint: "only 1 is accepted")
+    default:
+        return nil
+    }
+}
