@@ -127,7 +127,7 @@ public func scanBulks(_ p: UnsafePointer<UInt8>, _ n: Int, argc: Int, from: Int,
             return n - pos > limits.inlineMax ? .failed("too big bulk count string") : .partial(done: i, pos: pos, need: 0)
         }
         if p[pos] != 36 /* $ */ {
-            return .failed("expected '$', got '\(Character(Unicode.Scalar(p[pos])))'")
+            return .failed("expected '$', got '\(errorChar(p[pos]))'")
         }
         guard let len = blen, len >= 0, len <= limits.maxBulkLen else { return .failed("invalid bulk length") }
         if len > 16384 && limits.authRequired { return .failed("unauthenticated bulk length") }
@@ -138,6 +138,14 @@ public func scanBulks(_ p: UnsafePointer<UInt8>, _ n: Int, argc: Int, from: Int,
         i += 1
     }
     return .complete(end: pos)
+}
+
+/// The offending byte as Redis prints it in an error: CR and LF become spaces
+/// (an error line cannot hold them); any other byte is itself, carried as the
+/// Latin-1 scalar of the same value so the reply writer can emit the raw byte.
+@inlinable
+func errorChar(_ b: UInt8) -> Character {
+    b == 13 || b == 10 ? " " : Character(Unicode.Scalar(b))
 }
 
 /// Finds the CRLF-terminated integer starting at `from`. Returns nil when the

@@ -39,7 +39,10 @@ extension Worker {
                 return off
             case .error(let msg):
                 let out = replyBuffer(c)
-                out.append(string: "-ERR Protocol error: \(msg)\r\n")
+                out.append(string: "-ERR Protocol error: ")
+                // Latin-1: a quoted byte of the input goes back as that raw byte.
+                for u in msg.unicodeScalars { out.append(UInt8(truncatingIfNeeded: u.value)) }
+                out.append(string: "\r\n")
                 state.logger.debug("Protocol error (\(msg)) from client: id=\(c.id) addr=\(c.addr)")
                 closeClient(c, flush: true)
                 return n

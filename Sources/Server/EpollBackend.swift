@@ -37,23 +37,26 @@ final class EpollBackend: IOBackend {
         epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev)
     }
 
-    private func update(_ c: Client, registered: Bool) {
+    /// A connection is registered from its first arm until it is closed;
+    /// MOD first, ADD when it was not registered yet.
+    private func update(_ c: Client) {
         var ev = epoll_event()
         ev.events = (c.recvPaused ? 0 : RK_EPOLLIN | RK_EPOLLRDHUP) | (c.sendInFlight ? RK_EPOLLOUT : 0)
         ev.data.u64 = userData(.recv, c)
-        epoll_ctl(epfd, registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c.fd, &ev)
+        if epoll_ctl(epfd, EPOLL_CTL_MOD, c.fd, &ev) < 0 && errno == ENOENT {
+            epoll_ctl(epfd, EPOLL_CTL_ADD, c.fd, &ev)
+        }
     }
 
     func armRecv(_ c: Client) {
         if c.closing { return }
-        let was = c.recvArmed
         c.recvArmed = true
         c.recvPaused = false
-        update(c, registered: was)
+        update(c)
     }
 
     func pauseRecv(_ c: Client) {
-        if c.recvArmed { update(c, registered: true) }
+        if c.recvArmed { update(c) }
     }
 
     func startSend<S: IOEvents>(_ c: Client, sink: S) {
@@ -63,7 +66,7 @@ final class EpollBackend: IOBackend {
             sink.onSendComplete(c, w)
         } else if w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
             // Wait for room; EPOLLOUT resumes the send.
-            update(c, registered: c.recvArmed)
+            update(c)
             c.recvArmed = true
         } else {
             sink.onSendComplete(c, w < 0 ? -Int(errno) : -Int(EPIPE))
@@ -104,7 +107,7 @@ final class EpollBackend: IOBackend {
                 if ev & RK_EPOLLOUT != 0 {
                     if c.sendInFlight { startSend(c, sink: sink) }
                     // Level-triggered: drop EPOLLOUT once nothing waits, or epoll spins.
-                    if !c.sendInFlight && !c.closed { update(c, registered: true) }
+                    if !c.sendInFlight && !c.closed { update(c) }
                 }
                 if ev & (RK_EPOLLIN | RK_EPOLLRDHUP | UInt32(EPOLLHUP.rawValue) | UInt32(EPOLLERR.rawValue)) != 0 && !c.recvPaused && !c.closed {
                     readAll(c, sink: sink)
@@ -122,9 +125,17 @@ final class EpollBackend: IOBackend {
             if r > 0 {
                 sink.onData(c, scratch, r)
                 if c.closing || c.recvPaused || r < scratchSize { return }
-            } else if r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            } else if r == 0 {
+                // Level-triggered EOF would fire on every wait while the last
+                // replies drain: stop asking for input.
+                c.recvPaused = true
+                update(c)
                 c.recvArmed = false
-                sink.onRecvEnd(c)
+                sink.onRecvEnd(c, eof: true)
+                return
+            } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
+                c.recvArmed = false
+                sink.onRecvEnd(c, eof: false)
                 return
             } else {
                 return

@@ -8,8 +8,9 @@ protocol IOEvents: AnyObject {
     func client(at index: Int, generation: UInt32) -> Client?
     func onAccept(fd: Int32)
     func onData(_ c: Client, _ p: UnsafePointer<UInt8>, _ n: Int)
-    /// The peer closed or the socket failed; no more data will come.
-    func onRecvEnd(_ c: Client)
+    /// The peer closed (`eof`: an orderly shutdown of its sending side) or
+    /// the socket failed; no more data will come.
+    func onRecvEnd(_ c: Client, eof: Bool)
     /// `res` bytes of the in-flight send left (possibly fewer than asked), or -errno.
     func onSendComplete(_ c: Client, _ res: Int)
 }

@@ -172,7 +172,7 @@ final class UringBackend: IOBackend {
             if flags & RK_CQE_F_MORE == 0 {
                 c.recvArmed = false
                 if res == 0 || (res < 0 && res != -ENOBUFS && res != -ECANCELED) || c.closing {
-                    sink.onRecvEnd(c)
+                    sink.onRecvEnd(c, eof: res == 0)
                 } else if !c.recvPaused {
                     // Multishot ends on ENOBUFS, on cancel (pause) or by itself; re-arm unless paused.
                     armRecv(c)

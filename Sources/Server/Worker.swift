@@ -266,12 +266,15 @@ final class Worker<B: IOBackend>: IOEvents {
         if c.inbuf.isEmpty && c.inbuf.capacity > 1 << 16 { c.inbuf.shrink(to: 64) }
     }
 
-    func onRecvEnd(_ c: Client) {
+    /// After an orderly EOF the replies already owed still go out, as Redis
+    /// sends them (`printf 'PING\r\n' | nc -N` gets its PONG); after an
+    /// error the peer is gone and they are dropped.
+    func onRecvEnd(_ c: Client, eof: Bool) {
         c.recvArmed = false
         if c.closing {
             if drained(c) { finishClose(c) }
         } else {
-            closeClient(c)
+            closeClient(c, flush: eof)
         }
     }
 
