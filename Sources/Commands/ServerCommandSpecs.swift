@@ -85,19 +85,18 @@ public enum ServerCommandSpecs {
     /// would block for `timeout` first when numreplicas > 0 (forever for 0);
     /// answering now is the same count without the stall.
     static func wait(_ x: inout Exec) {
-        // Redis checks the timeout before numreplicas.
+        guard parseStrictInt(x[1].ptr, x[1].count) != nil else { return x.error(Err.notInteger) }
         guard let timeout = parseStrictInt(x[2].ptr, x[2].count) else {
             return x.error("ERR timeout is not an integer or out of range")
         }
         if timeout < 0 { return x.error("ERR timeout is negative") }
-        guard parseStrictInt(x[1].ptr, x[1].count) != nil else { return x.error(Err.notInteger) }
         x.reply.int(0)
     }
 
     /// `__debugobject <key>`: Redis's DEBUG OBJECT line for a string key.
     static func debugObject(_ x: inout Exec) {
         // Redis looks up with LOOKUP_NOTOUCH, as OBJECT does.
-        let s = KeyCommands.readSlot(&x, 1, touch: false)
+        let s = x.readSlot(1, touch: false)
         if s < 0 { return x.error(Err.noSuchKey) }
         let e = x.keyspace.entry(at: s)
         let shared = e.payload == .int && !e.isUnsharedInt && e.intValue >= 0 && e.intValue < 10000

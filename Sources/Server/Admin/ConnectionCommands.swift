@@ -53,6 +53,10 @@ extension Worker {
         let us = (monotonicNanos() - t0) / 1000
         cmdCalls[spec.id] += 1
         cmdMicros[spec.id] += us
+        // AUTH and HELLO would log a password: Redis redacts it, these are simply left out.
+        if us >= slowlog.threshold && slowlog.threshold >= 0 && op != .auth && op != .hello {
+            slowlogAdd(args, micros: us, out: out, addr: c.addr, name: c.name)
+        }
         // DEBUG ERROR's reply is data the caller asked for: Redis counts it
         // neither as an error nor as a failed call.
         if op == .debug && args.count == 3 && args[1].equalsLower("error") { return }
