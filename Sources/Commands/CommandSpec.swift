@@ -7,11 +7,11 @@ public enum Route: Sendable {
     /// One key (at `firstKey`): runs on the key's owner shard.
     case key
     /// Several keys: split by shard, run per shard, merged in key order.
-    case keys(MultiKeyMerge)
+    case keys(FanoutKind)
     /// Two keys that may live on different shards (RENAME, COPY, ...).
     case keyPair
     /// Every shard's part of the keyspace, merged.
-    case allShards(FanoutMerge)
+    case allShards(FanoutKind)
     /// SCAN: the cursor names the shard.
     case scan
     /// No keys and no server state: runs where the connection lives.
@@ -20,19 +20,22 @@ public enum Route: Sendable {
     case server(ServerOp)
 }
 
-public enum MultiKeyMerge: Sendable {
+/// How the parts of a split or fanned-out command become one reply: the
+/// one list for the command table and for the Server's internal fan-outs.
+public enum FanoutKind: Sendable {
+    /// DEL, EXISTS, TOUCH, UNLINK, DBSIZE: sum of integers.
+    case sum
+    /// MSET, FLUSHALL: +OK once every shard is done.
+    case ok
     /// MGET: one reply per key, in key order.
     case perKey
-    /// DEL, EXISTS, TOUCH, UNLINK: sum of integers.
-    case sum
-    /// MSET: +OK once every shard is done.
-    case ok
+    /// KEYS: the shards' arrays joined.
+    case concatArrays
+    case randomKey
     /// MSETNX: sets nothing unless no key exists anywhere.
     case setIfNoneExist
-}
-
-public enum FanoutMerge: Sendable {
-    case sum, concatArrays, ok, randomKey
+    /// Internal to the Server: pair commands across shards, INFO, CLIENT LIST.
+    case pair, info, clientList, firstReply
 }
 
 /// Commands that need connection or server state rather than shard data.

@@ -56,7 +56,8 @@ public struct Exec {
         reply.error(string: msg)
     }
 
-    /// The live slot of key argument `i` in the current db, or -1 (counts hits/misses).
+    /// The live slot of key argument `i` in the current db, or -1. Counts no
+    /// hits or misses and leaves the LRU clock alone: see readSlot/writeSlot.
     @inlinable public func lookup(_ i: Int) -> Int {
         let a = args[i]
         let s = keyspace.find(a.ptr, a.count, hash: hashBytes(a.ptr, a.count), now: now)
@@ -66,6 +67,55 @@ public struct Exec {
     @inlinable public func hash(_ i: Int) -> UInt64 {
         let a = args[i]
         return hashBytes(a.ptr, a.count)
+    }
+}
+
+extension Exec {
+    /// Redis's lookupKeyRead: the live slot of key argument `i` or -1. Counts
+    /// a keyspace hit or miss (whatever the type) and touches the LRU clock
+    /// unless `touch` is false (OBJECT, TYPE-like peeks).
+    @inline(__always)
+    public func readSlot(_ i: Int, hash h: UInt64, touch: Bool = true) -> Int {
+        let a = args[i]
+        let s = keyspace.find(a.ptr, a.count, hash: h, now: now)
+        if s < 0 {
+            stats.keyspaceMisses += 1
+        } else {
+            stats.keyspaceHits += 1
+            if touch { keyspace.entry(at: s).lru = lru }
+        }
+        return s
+    }
+
+    @inline(__always)
+    public func readSlot(_ i: Int, touch: Bool = true) -> Int { readSlot(i, hash: hash(i), touch: touch) }
+
+    /// Redis's lookupKeyWrite: no hit/miss stats, touches the LRU clock.
+    @inline(__always)
+    public func writeSlot(_ i: Int, hash h: UInt64) -> Int {
+        let a = args[i]
+        let s = keyspace.find(a.ptr, a.count, hash: h, now: now)
+        if s >= 0 { keyspace.entry(at: s).lru = lru }
+        return s
+    }
+
+    @inline(__always)
+    public func writeSlot(_ i: Int) -> Int { writeSlot(i, hash: hash(i)) }
+
+    /// The entry for key argument `i` of a pair command (RENAME, COPY, LCS).
+    /// In import mode argument 1 lives on another shard and arrives as
+    /// `imported` (nil: missing); it may have expired in flight.
+    public func pairEntry(_ i: Int, read: Bool) -> Entry? {
+        if importMode && i == 1 {
+            guard let e = imported, !(e.hasExpire && e.expireAt <= now) else {
+                if read { stats.keyspaceMisses += 1 }
+                return nil
+            }
+            if read { stats.keyspaceHits += 1 }
+            return e
+        }
+        let s = read ? readSlot(i) : writeSlot(i)
+        return s < 0 ? nil : keyspace.entry(at: s)
     }
 }
 

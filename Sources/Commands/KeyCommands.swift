@@ -45,27 +45,6 @@ public enum KeyCommands {
 
     // MARK: lookups with Redis's side effects
 
-    /// lookupKeyRead: lazily expires, counts a keyspace hit or miss and, unless
-    /// `touch` is false (Redis's LOOKUP_NOTOUCH), refreshes the LRU clock.
-    static func readSlot(_ x: inout Exec, _ i: Int, touch: Bool = true) -> Int {
-        let s = x.lookup(i)
-        if s < 0 {
-            x.stats.keyspaceMisses += 1
-            return -1
-        }
-        x.stats.keyspaceHits += 1
-        if touch { x.keyspace.entry(at: s).lru = x.lru }
-        return s
-    }
-
-    /// lookupKeyWrite: lazily expires and refreshes the LRU clock; write
-    /// lookups do not count as hits or misses in Redis.
-    static func writeSlot(_ x: inout Exec, _ i: Int) -> Int {
-        let s = x.lookup(i)
-        if s >= 0 { x.keyspace.entry(at: s).lru = x.lru }
-        return s
-    }
-
     /// Error whose text includes client bytes (an option name, a subcommand).
     static func errorBytes(_ x: inout Exec, _ parts: [UInt8]...) {
         x.failed = true
@@ -113,18 +92,18 @@ public enum KeyCommands {
     /// Counts every argument, so a repeated key counts twice, as in Redis.
     static func exists(_ x: inout Exec) {
         var n = 0
-        for i in 1..<x.argc where readSlot(&x, i, touch: false) >= 0 { n += 1 }
+        for i in 1..<x.argc where x.readSlot(i, touch: false) >= 0 { n += 1 }
         x.reply.int(n)
     }
 
     static func touch(_ x: inout Exec) {
         var n = 0
-        for i in 1..<x.argc where readSlot(&x, i) >= 0 { n += 1 }
+        for i in 1..<x.argc where x.readSlot(i) >= 0 { n += 1 }
         x.reply.int(n)
     }
 
     static func type(_ x: inout Exec) {
-        let s = readSlot(&x, 1, touch: false)
+        let s = x.readSlot(1, touch: false)
         if s < 0 { return x.reply.simple("none") }
         x.reply.simple(x.keyspace.entry(at: s).type.name)
     }

@@ -63,7 +63,7 @@ extension KeyCommands {
             when = s
         }
 
-        let s = writeSlot(&x, 1)
+        let s = x.writeSlot(1)
         if s < 0 { return x.reply.int(0) }
         let ks = x.keyspace
         let current = ks.entry(at: s).expireAt   // -1 = none, i.e. infinite
@@ -88,7 +88,7 @@ extension KeyCommands {
     /// -2 when missing, -1 without expiry; seconds are rounded to nearest as
     /// Redis does ((ms + 500) / 1000).
     static func ttlGeneric(_ x: inout Exec, ms: Bool, absolute: Bool) {
-        let s = readSlot(&x, 1, touch: false)
+        let s = x.readSlot(1, touch: false)
         if s < 0 { return x.reply.int(-2) }
         let at = x.keyspace.entry(at: s).expireAt
         if at < 0 { return x.reply.int(-1) }
@@ -98,7 +98,7 @@ extension KeyCommands {
     }
 
     static func persist(_ x: inout Exec) {
-        let s = writeSlot(&x, 1)
+        let s = x.writeSlot(1)
         if s < 0 || !x.keyspace.entry(at: s).hasExpire { return x.reply.int(0) }
         x.keyspace.setExpire(at: s, -1)
         x.reply.int(1)

@@ -83,7 +83,7 @@ extension KeyCommands {
         }
 
         // Redis looks up with LOOKUP_NOTOUCH: inspecting a key is no access.
-        let s = readSlot(&x, 2, touch: false)
+        let s = x.readSlot(2, touch: false)
         if s < 0 { return x.reply.null() }
         let e = x.keyspace.entry(at: s)
         switch sub {

@@ -22,23 +22,6 @@ extension KeyCommands {
 
     static let sameObject: StaticString = "ERR source and destination objects are the same"
 
-    /// The source key's (argument 1) entry of a pair command: the imported
-    /// one in import mode, else a local lookup in the current db. The entry
-    /// stays valid until the source key itself is removed.
-    static func sourceEntry(_ x: inout Exec, read: Bool) -> Entry? {
-        if x.importMode {
-            // The blob was exported a moment ago; it may have expired in flight.
-            guard let e = x.imported, !(e.hasExpire && e.expireAt <= x.now) else {
-                if read { x.stats.keyspaceMisses += 1 }
-                return nil
-            }
-            if read { x.stats.keyspaceHits += 1 }
-            return e
-        }
-        let s = read ? readSlot(&x, 1) : writeSlot(&x, 1)
-        return s < 0 ? nil : x.keyspace.entry(at: s)
-    }
-
     /// A new entry for key argument `k` holding `src`'s value and expiry.
     /// `dup` deep-copies an object value (COPY); otherwise it is shared, which
     /// is right for RENAME (the source goes away) and for imported objects
@@ -53,7 +36,7 @@ extension KeyCommands {
 
     static func renameGeneric(_ x: inout Exec, nx: Bool) {
         let same = !x.importMode && x[1].equals(x[2])
-        guard let src = sourceEntry(&x, read: false) else { return x.error(Err.noSuchKey) }
+        guard let src = x.pairEntry(1, read: false) else { return x.error(Err.noSuchKey) }
         if same { return nx ? x.reply.int(0) : x.reply.ok() }
         let ks = x.keyspace
         let dst = x[2]
@@ -89,7 +72,7 @@ extension KeyCommands {
             j += 1
         }
         if dstDB == x.db && !x.importMode && x[1].equals(x[2]) { return x.error(sameObject) }
-        guard let src = sourceEntry(&x, read: true) else { return x.reply.int(0) }
+        guard let src = x.pairEntry(1, read: true) else { return x.reply.int(0) }
         let dks = x.store.dbs[dstDB]
         let dst = x[2]
         let h2 = x.hash(2)
@@ -109,7 +92,7 @@ extension KeyCommands {
     static func move(_ x: inout Exec) {
         guard let dstDB = parseDB(&x, 2) else { return }
         if dstDB == x.db { return x.error(sameObject) }
-        let s = writeSlot(&x, 1)
+        let s = x.writeSlot(1)
         if s < 0 { return x.reply.int(0) }
         let dks = x.store.dbs[dstDB]
         let k = x[1]

@@ -25,7 +25,7 @@ extension StringCommands {
     @inline(__always)
     static func incrDecr(_ x: inout Exec, _ by: Int) {
         let h = x.hash(1)
-        let slot = writeSlot(&x, 1, hash: h)
+        let slot = x.writeSlot(1, hash: h)
         if slot < 0 {
             let k = x[1]
             let e = Entry.makeInt(key: k.ptr, keyLen: k.count, value: by, expireAt: -1, lru: x.lru)
@@ -57,7 +57,7 @@ extension StringCommands {
     /// string and the key keeps its TTL.
     static func incrbyfloat(_ x: inout Exec) {
         let h = x.hash(1)
-        let slot = writeSlot(&x, 1, hash: h)
+        let slot = x.writeSlot(1, hash: h)
         var value: Float80 = 0
         var expireAt: Int64 = -1
         if slot >= 0 {

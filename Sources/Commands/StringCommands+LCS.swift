@@ -3,29 +3,13 @@ import Storage
 
 /// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]
 extension StringCommands {
-    /// The entry for key argument `i` of a pair command, read as Redis's
-    /// lookupKeyRead (hit/miss counted). In import mode argument 1 lives on
-    /// another shard and arrives as `x.imported` (nil = missing).
-    static func pairEntry(_ x: inout Exec, _ i: Int) -> Entry? {
-        if x.importMode && i == 1 {
-            if let e = x.imported, !(e.hasExpire && e.expireAt <= x.now) {
-                x.stats.keyspaceHits += 1
-                return e
-            }
-            x.stats.keyspaceMisses += 1
-            return nil
-        }
-        let s = readSlot(&x, i, hash: x.hash(i))
-        return s < 0 ? nil : x.keyspace.entry(at: s)
-    }
-
     struct LCSMatch {
         var aStart: Int, aEnd: Int, bStart: Int, bEnd: Int
     }
 
     static func lcs(_ x: inout Exec) {
-        let ea = pairEntry(&x, 1)
-        let eb = pairEntry(&x, 2)
+        let ea = x.pairEntry(1, read: true)
+        let eb = x.pairEntry(2, read: true)
         if let a = ea, a.type != .string { return x.error("ERR The specified keys must contain string values") }
         if let b = eb, b.type != .string { return x.error("ERR The specified keys must contain string values") }
 

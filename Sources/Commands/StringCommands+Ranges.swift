@@ -46,7 +46,7 @@ extension StringCommands {
 
     static func append(_ x: inout Exec) {
         let h = x.hash(1)
-        let slot = writeSlot(&x, 1, hash: h)
+        let slot = x.writeSlot(1, hash: h)
         let add = x[2]
         if slot < 0 {
             // A new key takes the argument as SET would (int-encoded if canonical).
@@ -64,7 +64,7 @@ extension StringCommands {
     }
 
     static func strlen(_ x: inout Exec) {
-        let s = readSlot(&x, 1, hash: x.hash(1))
+        let s = x.readSlot(1, hash: x.hash(1))
         if s < 0 { return x.reply.int(0) }
         let e = x.keyspace.entry(at: s)
         guard e.type == .string else { return x.error(Err.wrongType) }
@@ -76,7 +76,7 @@ extension StringCommands {
         let a2 = x[2], a3 = x[3]
         guard var start = parseStrictInt(a2.ptr, a2.count) else { return x.error(Err.notInteger) }
         guard var end = parseStrictInt(a3.ptr, a3.count) else { return x.error(Err.notInteger) }
-        let s = readSlot(&x, 1, hash: x.hash(1))
+        let s = x.readSlot(1, hash: x.hash(1))
         if s < 0 { return x.reply.bulk(static: "") }
         let e = x.keyspace.entry(at: s)
         guard e.type == .string else { return x.error(Err.wrongType) }
@@ -102,7 +102,7 @@ extension StringCommands {
         if offset < 0 { return x.error("ERR offset is out of range") }
         let v = x[3]
         let h = x.hash(1)
-        let slot = writeSlot(&x, 1, hash: h)
+        let slot = x.writeSlot(1, hash: h)
         if slot < 0 {
             if v.count == 0 { return x.reply.int(0) }
             guard lengthOK(&x, offset, v.count) else { return }

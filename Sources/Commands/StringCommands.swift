@@ -76,30 +76,6 @@ public enum StringCommands {
 
     // MARK: lookups
 
-    /// Redis's lookupKeyRead: the live slot of key argument `i` or -1. Counts
-    /// a keyspace hit or miss (whatever the type) and touches the LRU clock.
-    @inline(__always)
-    static func readSlot(_ x: inout Exec, _ i: Int, hash h: UInt64) -> Int {
-        let a = x[i]
-        let s = x.keyspace.find(a.ptr, a.count, hash: h, now: x.now)
-        if s < 0 {
-            x.stats.keyspaceMisses += 1
-        } else {
-            x.stats.keyspaceHits += 1
-            x.keyspace.entry(at: s).lru = x.lru
-        }
-        return s
-    }
-
-    /// Redis's lookupKeyWrite: no hit/miss stats, touches the LRU clock.
-    @inline(__always)
-    static func writeSlot(_ x: inout Exec, _ i: Int, hash h: UInt64) -> Int {
-        let a = x[i]
-        let s = x.keyspace.find(a.ptr, a.count, hash: h, now: x.now)
-        if s >= 0 { x.keyspace.entry(at: s).lru = x.lru }
-        return s
-    }
-
     /// Stores argument `v` as the string value of key argument `k` in `slot`
     /// (-1 inserts), int-encoding it when it is a canonical integer.
     @inline(__always)
@@ -116,7 +92,7 @@ public enum StringCommands {
     // MARK: GET / SET family
 
     static func get(_ x: inout Exec) {
-        let s = readSlot(&x, 1, hash: x.hash(1))
+        let s = x.readSlot(1, hash: x.hash(1))
         if s < 0 { return x.reply.null() }
         let e = x.keyspace.entry(at: s)
         guard e.type == .string else { return x.error(Err.wrongType) }
@@ -136,7 +112,7 @@ public enum StringCommands {
         let h = x.hash(1)
         let slot: Int
         if o.has(.get) {
-            slot = readSlot(&x, 1, hash: h)
+            slot = x.readSlot(1, hash: h)
             if slot >= 0 {
                 let old = x.keyspace.entry(at: slot)
                 guard old.type == .string else { return x.error(Err.wrongType) }
@@ -145,7 +121,7 @@ public enum StringCommands {
                 x.reply.null()
             }
         } else {
-            slot = writeSlot(&x, 1, hash: h)
+            slot = x.writeSlot(1, hash: h)
         }
         if (o.has(.nx) && slot >= 0) || (o.has(.xx) && slot < 0) {
             if !o.has(.get) { x.reply.null() }
@@ -158,7 +134,7 @@ public enum StringCommands {
 
     static func setnx(_ x: inout Exec) {
         let h = x.hash(1)
-        let slot = writeSlot(&x, 1, hash: h)
+        let slot = x.writeSlot(1, hash: h)
         if slot >= 0 { return x.reply.int(0) }
         store(&x, key: 1, value: 2, slot: -1, hash: h, expireAt: -1)
         x.reply.int(1)
@@ -174,14 +150,14 @@ public enum StringCommands {
         case .error(let m): return x.error(string: m)
         }
         let h = x.hash(1)
-        let slot = writeSlot(&x, 1, hash: h)
+        let slot = x.writeSlot(1, hash: h)
         store(&x, key: 1, value: 3, slot: slot, hash: h, expireAt: at)
         x.reply.ok()
     }
 
     static func getset(_ x: inout Exec) {
         let h = x.hash(1)
-        let slot = readSlot(&x, 1, hash: h)
+        let slot = x.readSlot(1, hash: h)
         if slot >= 0 {
             let old = x.keyspace.entry(at: slot)
             guard old.type == .string else { return x.error(Err.wrongType) }
@@ -194,7 +170,7 @@ public enum StringCommands {
     }
 
     static func getdel(_ x: inout Exec) {
-        let slot = readSlot(&x, 1, hash: x.hash(1))
+        let slot = x.readSlot(1, hash: x.hash(1))
         if slot < 0 { return x.reply.null() }
         let e = x.keyspace.entry(at: slot)
         guard e.type == .string else { return x.error(Err.wrongType) }
@@ -205,7 +181,7 @@ public enum StringCommands {
     /// GETEX key [EX s|PX ms|EXAT ts|PXAT ts|PERSIST]
     static func getex(_ x: inout Exec) {
         guard let o = parseExtendedOptions(&x, from: 2, forSet: false) else { return }
-        let slot = readSlot(&x, 1, hash: x.hash(1))
+        let slot = x.readSlot(1, hash: x.hash(1))
         if slot < 0 { return x.reply.null() }
         let e = x.keyspace.entry(at: slot)
         guard e.type == .string else { return x.error(Err.wrongType) }
@@ -235,7 +211,7 @@ public enum StringCommands {
         x.reply.array(x.argc - 1)
         var i = 1
         while i < x.argc {
-            let s = readSlot(&x, i, hash: x.hash(i))
+            let s = x.readSlot(i, hash: x.hash(i))
             if s < 0 {
                 x.reply.null()
             } else {
@@ -257,7 +233,7 @@ public enum StringCommands {
         if x.argc % 2 == 0 { return x.error(string: wrongArityError("msetnx")) }
         var i = 1
         while i < x.argc {
-            if writeSlot(&x, i, hash: x.hash(i)) >= 0 { return x.reply.int(0) }
+            if x.writeSlot(i, hash: x.hash(i)) >= 0 { return x.reply.int(0) }
             i += 2
         }
         msetAll(&x)
@@ -268,7 +244,7 @@ public enum StringCommands {
         var i = 1
         while i < x.argc {
             let h = x.hash(i)
-            let slot = writeSlot(&x, i, hash: h)
+            let slot = x.writeSlot(i, hash: h)
             store(&x, key: i, value: i + 1, slot: slot, hash: h, expireAt: -1)
             i += 2
         }

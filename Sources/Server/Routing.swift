@@ -31,7 +31,7 @@ extension Worker {
         }
     }
 
-    func routeMultiKey(_ spec: CommandSpec, _ merge: MultiKeyMerge, _ c: Client, raw: UnsafePointer<UInt8>, rawCount: Int) {
+    func routeMultiKey(_ spec: CommandSpec, _ merge: FanoutKind, _ c: Client, raw: UnsafePointer<UInt8>, rawCount: Int) {
         let step = max(spec.keyStep, 1)
         if step == 2 && (args.count - 1) % 2 != 0 {
             countError("ERR")
@@ -50,14 +50,7 @@ extension Worker {
             return
         }
         cmdCalls[spec.id] += 1
-        let kind: FanoutKind
-        switch merge {
-        case .perKey: kind = .perKey
-        case .sum: kind = .sum
-        case .ok: kind = .ok
-        case .setIfNoneExist: kind = .setIfNoneExist
-        }
-        let s = beginFanout(c, kind)
+        let s = beginFanout(c, merge)
         var counts = [Int](repeating: 0, count: shardCount)
         i = 1
         while i < args.count {
@@ -115,16 +108,9 @@ extension Worker {
     }
 
     /// The same command to every shard (KEYS, RANDOMKEY, ...).
-    func fanoutAll(_ spec: CommandSpec, _ c: Client, merge: FanoutMerge) {
+    func fanoutAll(_ spec: CommandSpec, _ c: Client, merge: FanoutKind) {
         cmdCalls[spec.id] += 1
-        let kind: FanoutKind
-        switch merge {
-        case .sum: kind = .sum
-        case .concatArrays: kind = .concatArrays
-        case .ok: kind = .ok
-        case .randomKey: kind = .randomKey
-        }
-        let s = beginFanout(c, kind)
+        let s = beginFanout(c, merge)
         var parts: [ShardMessage] = []
         for sh in 0..<shardCount {
             let m = addPart(s, c, shard: sh)

@@ -94,8 +94,3 @@ final class Slot {
         if buf.capacity > 1 << 20 { buf.shrink(to: 128) }
     }
 }
-
-/// How the parts of a fan-out are merged into one reply.
-enum FanoutKind {
-    case sum, ok, perKey, concatArrays, randomKey, setIfNoneExist, pair, info, clientList, firstReply
-}
