@@ -139,7 +139,10 @@ final class LoadTests: XCTestCase {
         XCTAssertEqual(c.get("bind"), "* -::*")
         XCTAssertEqual(c.get("port"), "6379")
         XCTAssertEqual(c.get("protected-mode"), "yes")
-        XCTAssertEqual(c.get("save"), "3600 1 300 100 60 10000")
+        // Redis's defaults here would be silent no-ops: no save points, no latency histograms, no title.
+        XCTAssertEqual(c.get("save"), "")
+        XCTAssertEqual(c.get("latency-tracking"), "no")
+        XCTAssertEqual(c.get("set-proc-title"), "no")
         XCTAssertEqual(c.get("proto-max-bulk-len"), "536870912")
         XCTAssertEqual(c.get("client-query-buffer-limit"), "1073741824")
         XCTAssertEqual(c.get("client-output-buffer-limit"),
@@ -159,7 +162,7 @@ final class LoadTests: XCTestCase {
         XCTAssertEqual(c.uringEntries, 4096)
         XCTAssertEqual(c.recvBufferCount, 1024)
         XCTAssertEqual(c.clientOutputBufferLimitNormal.hard, 0)
-        XCTAssertEqual(c.saveParams.count, 3)
+        XCTAssertEqual(c.saveParams.count, 0)
         XCTAssertNil(c.configFile)
     }
 
@@ -175,15 +178,14 @@ final class LoadTests: XCTestCase {
 
     func testFileWithIncludeAndCommandLineOverride() throws {
         let t = TempDir(); defer { t.cleanup() }
-        t.write("extra.conf", "maxmemory 100mb\nhz 20\n")
+        t.write("extra.conf", "client-query-buffer-limit 100mb\nhz 20\n")
         t.write("main.conf", """
             # a comment
             PORT 7000
 
                include extra.conf
             requirepass "sec ret"
-            save 900 1
-            save 300 10
+            save ""
             client-output-buffer-limit pubsub 64mb 16mb 90
             io-backend EPOLL
             loglevel warning
@@ -194,9 +196,9 @@ final class LoadTests: XCTestCase {
         XCTAssertEqual(c.configFile, FileManager.default.currentDirectoryPath + "/main.conf")
         XCTAssertEqual(c.port, 7001)
         XCTAssertEqual(c.hz, 30)
-        XCTAssertEqual(c.maxmemory, 100 * 1024 * 1024)
+        XCTAssertEqual(c.clientQueryBufferLimit, 100 * 1024 * 1024)
         XCTAssertEqual(c.requirepass, "sec ret")
-        XCTAssertEqual(c.get("save"), "900 1 300 10")
+        XCTAssertEqual(c.get("save"), "")
         XCTAssertEqual(c.get("client-output-buffer-limit"),
                        "normal 0 0 0 slave 268435456 67108864 60 pubsub 67108864 16777216 90")
         XCTAssertEqual(c.clientOutputBufferLimitPubsub.seconds, 90)
@@ -305,8 +307,9 @@ final class LoadTests: XCTestCase {
         c = try ConfigStore.load(arguments: ["--port 7003", "--save"])
         XCTAssertEqual(c.port, 7003)
         XCTAssertEqual(c.get("save"), "")
-        c = try ConfigStore.load(arguments: ["--save", "60 1 30 2"])
-        XCTAssertEqual(c.get("save"), "60 1 30 2")
+        XCTAssertThrowsError(try ConfigStore.load(arguments: ["--save", "60 1 30 2"])) { e in
+            XCTAssertTrue("\(e)".hasSuffix(">>> 'save \"60 1 30 2\"'\nsave 60 1 30 2: persistence is not supported yet (only save \"\" is accepted)"), "\(e)")
+        }
         c = try ConfigStore.load(arguments: ["--requirepass", "has \"quotes\" and spaces"])
         XCTAssertEqual(c.requirepass, "has \"quotes\" and spaces")
         c = try ConfigStore.load(arguments: ["--bind", "127.0.0.1", "::1", "--loglevel", "debug"])
@@ -329,12 +332,12 @@ final class LoadTests: XCTestCase {
         XCTAssertNil(parseMemory(" 5"))
         XCTAssertNil(parseMemory("5tb"))
         XCTAssertNil(parseMemory("99999999999999999999gb"))
-        let c = try ConfigStore.load(arguments: ["--maxmemory", "1gb", "--proto-max-bulk-len", "2mb", "--recv-buffer-size", "32kb"])
-        XCTAssertEqual(c.get("maxmemory"), "1073741824")
+        let c = try ConfigStore.load(arguments: ["--client-query-buffer-limit", "1gb", "--proto-max-bulk-len", "2mb", "--recv-buffer-size", "32kb"])
+        XCTAssertEqual(c.get("client-query-buffer-limit"), "1073741824")
         XCTAssertEqual(c.protoMaxBulkLen, 2 << 20)
         XCTAssertEqual(c.recvBufferSize, 32768)
-        XCTAssertNil(c.set([("maxmemory", "100K")]))
-        XCTAssertEqual(c.get("maxmemory"), "100000")
+        XCTAssertNil(c.set([("proto-max-bulk-len", "2000K")]))
+        XCTAssertEqual(c.get("proto-max-bulk-len"), "2000000")
         XCTAssertEqual(formatMemory(1 << 30), "1gb")
         XCTAssertEqual(formatMemory(3 << 20), "3mb")
         XCTAssertEqual(formatMemory(2048), "2kb")
@@ -399,18 +402,23 @@ final class SetTests: XCTestCase {
 
     func testAtomicMultiSet() {
         let c = ConfigStore()
-        XCTAssertEqual(c.set([("port", "7000"), ("maxmemory", "1gb"), ("hz", "x")]),
+        XCTAssertEqual(c.set([("port", "7000"), ("client-query-buffer-limit", "1gb"), ("hz", "x")]),
                        "CONFIG SET failed (possibly related to argument 'hz') - argument couldn't be parsed into an integer")
         XCTAssertEqual(c.port, 6379)
-        XCTAssertEqual(c.maxmemory, 0)
+        XCTAssertEqual(c.clientQueryBufferLimit, 1 << 30)
         XCTAssertEqual(c.generation, 0)
-        XCTAssertNil(c.set([("port", "7000"), ("maxmemory", "1gb"), ("hz", "600"), ("appendonly", "YES"),
+        // A refused value rejects the whole call, like any bad value.
+        XCTAssertEqual(c.set([("port", "7000"), ("appendonly", "YES")]),
+                       "CONFIG SET failed (possibly related to argument 'appendonly') - appendonly yes: persistence is not supported yet (only appendonly no is accepted)")
+        XCTAssertEqual(c.port, 6379)
+        XCTAssertEqual(c.generation, 0)
+        XCTAssertNil(c.set([("port", "7000"), ("client-query-buffer-limit", "2gb"), ("hz", "600"), ("protected-mode", "NO"),
                             ("loglevel", "WARNING"), ("requirepass", "pw")]))
         XCTAssertEqual(c.port, 7000)
-        XCTAssertEqual(c.maxmemory, 1 << 30)
-        XCTAssertEqual(c.get("maxmemory"), "1073741824")
+        XCTAssertEqual(c.clientQueryBufferLimit, 2 << 30)
+        XCTAssertEqual(c.get("client-query-buffer-limit"), "2147483648")
         XCTAssertEqual(c.hz, 500)  // clamped like Redis
-        XCTAssertEqual(c.get("appendonly"), "yes")
+        XCTAssertEqual(c.get("protected-mode"), "no")
         XCTAssertEqual(c.loglevel, "warning")
         XCTAssertEqual(c.requirepass, "pw")
         XCTAssertEqual(c.generation, 1)
@@ -423,8 +431,9 @@ final class SetTests: XCTestCase {
 
     func testMultiArgValues() {
         let c = ConfigStore()
-        XCTAssertNil(c.set([("save", "3600 1 300 100")]))
-        XCTAssertEqual(c.get("save"), "3600 1 300 100")
+        XCTAssertEqual(c.set([("save", "3600 1 300 100")]),
+                       "CONFIG SET failed (possibly related to argument 'save') - save 3600 1 300 100: persistence is not supported yet (only save \"\" is accepted)")
+        XCTAssertEqual(c.get("save"), "")
         XCTAssertNil(c.set([("save", "")]))
         XCTAssertEqual(c.get("save"), "")
         XCTAssertNil(c.set([("client-output-buffer-limit", "normal 1mb 2k 3")]))
@@ -484,9 +493,9 @@ final class RewriteTests: XCTestCase {
             port 7000
 
             # memory
-            maxmemory 100mb
-            save 900 1
-            save 300 10
+            client-query-buffer-limit 100mb
+            save ""
+            save ""
             hash-max-ziplist-entries 64
             logfile ""
             timeout 10
@@ -495,20 +504,20 @@ final class RewriteTests: XCTestCase {
         let path = t.path + "/r.conf"
         let c = try ConfigStore.load(arguments: [path, "--hz", "20"])
         XCTAssertEqual(c.timeout, 20)
-        XCTAssertNil(c.set([("port", "7001"), ("maxmemory", "1gb"), ("requirepass", "p w"),
-                            ("client-output-buffer-limit", "pubsub 64mb 16mb 90"), ("save", "60 5")]))
+        XCTAssertNil(c.set([("port", "7001"), ("client-query-buffer-limit", "1gb"), ("requirepass", "p w"),
+                            ("client-output-buffer-limit", "pubsub 64mb 16mb 90"), ("save", "")]))
         XCTAssertNil(c.rewrite())
         let text = t.read("r.conf")
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         // Replaced in place; the second old save line is blanked, as Redis does.
         XCTAssertEqual(Array(lines.prefix(8)), [
-            "# RingKV test config", "port 7001", "", "# memory", "maxmemory 1gb", "save 60 5", "",
+            "# RingKV test config", "port 7001", "", "# memory", "client-query-buffer-limit 1gb", "save \"\"", "",
             "hash-max-listpack-entries 64",
         ], text)
         XCTAssertTrue(lines.contains("logfile \"\""), text)
         XCTAssertTrue(lines.contains("timeout 20"), text)
         XCTAssertFalse(lines.contains("timeout 10"), text)
-        XCTAssertEqual(lines.filter { $0.hasPrefix("save") }, ["save 60 5"], text)
+        XCTAssertEqual(lines.filter { $0.hasPrefix("save") }, ["save \"\""], text)
         XCTAssertTrue(lines.contains("# Generated by CONFIG REWRITE"), text)
         XCTAssertTrue(lines.contains("requirepass \"p w\""), text)
         XCTAssertTrue(lines.contains("hz 20"), text)
@@ -526,5 +535,43 @@ final class RewriteTests: XCTestCase {
         XCTAssertNil(again.rewrite())
         let second = t.read("r.conf")
         XCTAssertEqual(second, text)
+    }
+}
+
+final class UnsupportedTests: XCTestCase {
+    /// Values the server would ignore are refused, at start-up and by CONFIG SET.
+    func testUnsupportedValuesRefused() {
+        let t = TempDir(); defer { t.cleanup() }
+        let cases: [(String, String)] = [
+            ("appendonly yes", "appendonly yes: persistence is not supported yet (only appendonly no is accepted)"),
+            ("save 900 1", "save 900 1: persistence is not supported yet (only save \"\" is accepted)"),
+            ("maxmemory 1gb", "maxmemory 1073741824: a memory limit is not supported yet (only maxmemory 0 is accepted)"),
+            ("maxmemory-policy allkeys-lru", "maxmemory-policy allkeys-lru: eviction is not supported yet (only noeviction is accepted)"),
+            ("latency-monitor-threshold 10", "latency-monitor-threshold 10: the latency monitor is not supported yet (only 0 is accepted)"),
+            ("latency-tracking yes", "latency-tracking yes: per-command latency tracking is not supported yet (only no is accepted)"),
+            ("daemonize yes", "daemonize yes: daemonizing is not supported yet (run ringkv-server in the foreground under a supervisor)"),
+            ("io-threads 4", "io-threads 4: io-threads is not supported yet (use shards: every shard is its own I/O thread)"),
+            ("lazyfree-lazy-user-del yes", "lazyfree-lazy-user-del yes: freeing in a background thread is not supported yet (only no is accepted)"),
+        ]
+        for (line, reason) in cases {
+            t.write("u.conf", "port 7000\n" + line + "\n")
+            XCTAssertThrowsError(try ConfigStore.load(arguments: [t.path + "/u.conf"]), line) { e in
+                XCTAssertTrue("\(e)".contains("'\(t.path)/u.conf', at line 2\n"), "\(e)")
+                XCTAssertTrue("\(e)".hasSuffix("\n>>> '\(line)'\n\(reason)"), "\(line): \(e)")
+            }
+            let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+            let c = ConfigStore()
+            let before = c.get(parts[0])
+            if let err = c.set([(parts[0], parts[1])]) {
+                // Immutable ones (daemonize) are refused as such before their value is read.
+                XCTAssertTrue(err.hasPrefix("CONFIG SET failed (possibly related to argument '\(parts[0])') - "), err)
+            } else {
+                XCTFail("CONFIG SET \(line) was accepted")
+            }
+            XCTAssertEqual(c.get(parts[0]), before)
+        }
+        // The honoured values stay valid.
+        XCTAssertNoThrow(try ConfigStore.load(arguments: ["--appendonly", "no", "--save", "", "--maxmemory", "0",
+                                                          "--maxmemory-policy", "noeviction", "--latency-monitor-threshold", "0"]))
     }
 }

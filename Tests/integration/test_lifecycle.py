@@ -113,7 +113,7 @@ def test_config_syntax_quotes_multiargs_include(tmp_path):
         "# comment line\n"
         f'include "{tmp_path / "extra.conf"}"\n'
         "maxclients 123\n"
-        "save 900 1 300 10\n"
+        "client-output-buffer-limit normal 1mb 2k 3\n"
         'requirepass "pa ss"\n'
         "port 1\n"  # overridden below: command-line flags win over the file
     )
@@ -122,10 +122,12 @@ def test_config_syntax_quotes_multiargs_include(tmp_path):
         server.start()
         r = server.client()
         got = {}
-        for name in ("maxclients", "timeout", "save", "requirepass"):
+        for name in ("maxclients", "timeout", "client-output-buffer-limit", "requirepass"):
             got.update({k if isinstance(k, str) else k.decode(): v if isinstance(v, str) else v.decode()
                         for k, v in r.config_get(name).items()})
-        assert got == {"maxclients": "123", "timeout": "77", "save": "900 1 300 10", "requirepass": "pa ss"}
+        assert got == {"maxclients": "123", "timeout": "77", "requirepass": "pa ss",
+                       "client-output-buffer-limit": "normal 1048576 2000 3 slave 268435456 67108864 60 "
+                                                     "pubsub 33554432 8388608 60"}
         assert r.info("server")["tcp_port"] == server.port
     finally:
         rc = server.stop()
