@@ -9,7 +9,7 @@ public enum Route: Sendable {
     /// Several keys: split by shard, run per shard, merged in key order.
     case keys(FanoutKind)
     /// Two keys that may live on different shards (RENAME, COPY, ...).
-    case keyPair
+    case keyPair(PairSource)
     /// Every shard's part of the keyspace, merged.
     case allShards(FanoutKind)
     /// SCAN: the cursor names the shard.
@@ -18,6 +18,17 @@ public enum Route: Sendable {
     case local
     /// Connection or server state: handled by the Server module.
     case server(ServerOp)
+}
+
+/// What a pair command does to its source key, which decides whether a
+/// cross-shard run needs a last stage that deletes it.
+public enum PairSource: Sendable {
+    /// COPY, LCS: read only.
+    case kept
+    /// RENAME: moved when the reply is +OK.
+    case movedOnOK
+    /// RENAMENX: moved when the reply is :1.
+    case movedOnOne
 }
 
 /// How the parts of a split or fanned-out command become one reply: the
@@ -35,7 +46,7 @@ public enum FanoutKind: Sendable {
     /// MSETNX: sets nothing unless no key exists anywhere.
     case setIfNoneExist
     /// Internal to the Server: pair commands across shards, INFO, CLIENT LIST.
-    case pair, info, clientList, firstReply
+    case pair, info, clientList, firstReply, slowlog
 }
 
 /// Commands that need connection or server state rather than shard data.

@@ -5,19 +5,14 @@ import Storage
 /// source entry between shards (see the flow at the top of KeyCommands.swift).
 extension KeyCommands {
     static let pairSpecs: [CommandSpec] = [
-        CommandSpec("rename", arity: 3, flags: [.write], keys: (1, 2, 1), route: .keyPair, group: "generic",
+        CommandSpec("rename", arity: 3, flags: [.write], keys: (1, 2, 1), route: .keyPair(.movedOnOK), group: "generic",
                     summary: "Rename a key", handler: rename),
-        CommandSpec("renamenx", arity: 3, flags: [.write, .fast], keys: (1, 2, 1), route: .keyPair, group: "generic",
+        CommandSpec("renamenx", arity: 3, flags: [.write, .fast], keys: (1, 2, 1), route: .keyPair(.movedOnOne), group: "generic",
                     summary: "Rename a key, only if the new key does not exist", handler: renamenx),
-        CommandSpec("copy", arity: -3, flags: [.write, .denyoom], keys: (1, 2, 1), route: .keyPair, group: "generic",
+        CommandSpec("copy", arity: -3, flags: [.write, .denyoom], keys: (1, 2, 1), route: .keyPair(.kept), group: "generic",
                     summary: "Copy a key", since: "6.2.0", handler: copy),
         CommandSpec("move", arity: 3, flags: [.write, .fast], keys: (1, 1, 1), route: .key, group: "generic",
                     summary: "Move a key to another database", handler: move),
-        CommandSpec("__export", arity: 3, flags: [.write], keys: (1, 1, 1), route: .key, group: "generic",
-                    summary: "Internal: serialise a key's entry for a cross-shard pair command",
-                    handler: exportKey),
-        CommandSpec("__delexported", arity: -2, flags: [.write], keys: (1, 1, 1), route: .key, group: "generic",
-                    summary: "Internal: delete a key consumed by a cross-shard RENAME", handler: deleteExported),
     ]
 
     static let sameObject: StaticString = "ERR source and destination objects are the same"
@@ -103,29 +98,24 @@ extension KeyCommands {
         x.reply.int(1)
     }
 
-    /// __export key db: the key's entry as an `exportEntry` blob, or null.
-    static func exportKey(_ x: inout Exec) {
-        guard let db = parseDB(&x, 2) else { return }
-        let ks = x.store.dbs[db]
-        let k = x[1]
-        let s = ks.find(k.ptr, k.count, hash: x.hash(1), now: x.now)
+    /// Pair stage 0 (a typed shard step, key at argument 0): the key's
+    /// entry as an `exportEntry` blob, or null.
+    public static func exportKey(_ x: inout Exec) {
+        let ks = x.keyspace
+        let k = x[0]
+        let s = ks.find(k.ptr, k.count, hash: x.hash(0), now: x.now)
         if s < 0 { return x.reply.null() }
         let e = ks.entry(at: s)
         e.lru = x.lru   // the pair command's write lookup of its source
         x.reply.bulk(exportEntry(e))
     }
 
-    /// __delexported key [db]: deletes the source a cross-shard RENAME
-    /// consumed; replies the number deleted.
-    static func deleteExported(_ x: inout Exec) {
-        var db = x.db
-        if x.argc > 2 {
-            guard let d = parseDB(&x, 2) else { return }
-            db = d
-        }
-        let ks = x.store.dbs[db]
-        let k = x[1]
-        let s = ks.find(k.ptr, k.count, hash: x.hash(1), now: x.now)
+    /// Pair stage 2 (key at argument 0): deletes the source a cross-shard
+    /// RENAME consumed; replies the number deleted.
+    public static func deleteExported(_ x: inout Exec) {
+        let ks = x.keyspace
+        let k = x[0]
+        let s = ks.find(k.ptr, k.count, hash: x.hash(0), now: x.now)
         if s >= 0 { ks.remove(at: s) }
         x.reply.int(s >= 0 ? 1 : 0)
     }

@@ -68,10 +68,6 @@ public enum ServerCommandSpecs {
         CommandSpec("wait", arity: 3, flags: [.noscript], route: .local, group: "generic",
                     summary: "Wait for the synchronous replication of all the write commands sent in the context of the current connection",
                     since: "3.0.0", acl: ["@connection"], handler: wait),
-        // DEBUG OBJECT's shard-side half: DEBUG is a server command, but the
-        // entry it describes lives on its key's shard.
-        CommandSpec("__debugobject", arity: 2, flags: [.readonly], keys: (1, 1, 1), route: .key, group: "server",
-                    summary: "Internal: DEBUG OBJECT on the key's shard", handler: debugObject),
     ]
 
     static func role(_ x: inout Exec) {
@@ -93,10 +89,11 @@ public enum ServerCommandSpecs {
         x.reply.int(0)
     }
 
-    /// `__debugobject <key>`: Redis's DEBUG OBJECT line for a string key.
-    static func debugObject(_ x: inout Exec) {
+    /// DEBUG OBJECT's shard step (key at argument 0): Redis's line for a
+    /// string key. DEBUG is a server command; the entry lives on its key's shard.
+    public static func debugObject(_ x: inout Exec) {
         // Redis looks up with LOOKUP_NOTOUCH, as OBJECT does.
-        let s = x.readSlot(1, touch: false)
+        let s = x.readSlot(0, touch: false)
         if s < 0 { return x.error(Err.noSuchKey) }
         let e = x.keyspace.entry(at: s)
         let shared = e.payload == .int && !e.isUnsharedInt && e.intValue >= 0 && e.intValue < 10000

@@ -70,7 +70,7 @@ public enum StringCommands {
                     since: "2.2.0", handler: setrange),
         CommandSpec("substr", arity: 4, flags: [.readonly], keys: (1, 1, 1), route: .key,
                     group: "string", summary: "Get a substring of the string stored at a key", handler: getrange),
-        CommandSpec("lcs", arity: -3, flags: [.readonly], keys: (1, 2, 1), route: .keyPair,
+        CommandSpec("lcs", arity: -3, flags: [.readonly], keys: (1, 2, 1), route: .keyPair(.kept),
                     group: "string", summary: "Find longest common substring", since: "7.0.0", handler: lcs),
     ]
 

@@ -35,15 +35,15 @@ final class Client {
     var sendOffset = 0
     var sendInFlight = false
 
-    /// Outstanding reply slots, in request order.
-    var slots: [Slot] = []
+    /// Outstanding reply tickets, in request order.
+    var tickets: [ReplyTicket] = []
     /// A multi-stage command (cross-shard MSETNX, RENAME, COPY, LCS) whose
     /// later stages are still running: nothing after it may start before it
     /// ends, or a later command could overtake one of its stages.
-    var barrier: Slot?
+    var barrier: ReplyTicket?
     /// Commands sent to other shards whose replies have not been released yet.
     var remoteOutstanding = 0
-    var slotHead = 0
+    var ticketHead = 0
 
     var recvArmed = false
     var recvPaused = false
@@ -71,13 +71,13 @@ final class Client {
         lastInteraction = now
     }
 
-    var hasPendingSlots: Bool { slotHead < slots.count }
-    var lastSlot: Slot? { slotHead < slots.count ? slots[slots.count - 1] : nil }
+    var hasPendingTickets: Bool { ticketHead < tickets.count }
+    var lastTicket: ReplyTicket? { ticketHead < tickets.count ? tickets[tickets.count - 1] : nil }
 
     /// Bytes queued for this client and not yet sent.
     var outputBytes: Int {
         var n = out.count + (sending.count - sendOffset)
-        for i in slotHead..<slots.count { n += slots[i].buf.count }
+        for i in ticketHead..<tickets.count { n += tickets[i].buf.count }
         return n
     }
 }

@@ -13,7 +13,7 @@ extension Worker {
         var count = 0
         while off < n && !c.closing && c.barrier == nil {
             limits.authRequired = !c.authenticated
-            // outputBytes walks the pending slots, so it is sampled, not run per command.
+            // outputBytes walks the pending tickets, so it is sampled, not run per command.
             count &+= 1
             if c.remoteOutstanding >= maxRemoteOutstanding || (count & 63 == 0 && c.outputBytes > outputPauseBytes) {
                 // The client is not reading its replies: stop reading its requests.
@@ -85,20 +85,20 @@ extension Worker {
     }
 
     /// Where the next reply of `c` goes: straight to its output when nothing
-    /// is outstanding, else into a local slot that waits its turn.
+    /// is outstanding, else into a local ticket that waits its turn.
     func replyBuffer(_ c: Client) -> ByteBuf {
         if c.replyMode == .off || c.replyMode == .skipThis {
             discard.clear()
             return discard
         }
-        if !c.hasPendingSlots {
+        if !c.hasPendingTickets {
             markDirty(c)
             return c.out
         }
-        if let s = c.lastSlot, s.kind == .local { return s.buf }
-        let s = newSlot(.local)
+        if let s = c.lastTicket, s.kind == .local { return s.buf }
+        let s = newTicket(.local)
         s.ready = true
-        c.slots.append(s)
+        c.tickets.append(s)
         return s.buf
     }
 
@@ -107,7 +107,7 @@ extension Worker {
         if c.replyMode == .skipNext { c.replyMode = .skipThis }
         defer { if c.replyMode == .skipThis { c.replyMode = .on } }
         let name = args[0]
-        guard let spec = lookupUserCommand(name) else {
+        guard let spec = table.lookup(name) else {
             let r = Reply(replyBuffer(c), proto: c.proto)
             r.error(bytes: unknownCommandError(args))
             countError("ERR")
@@ -146,23 +146,21 @@ extension Worker {
         }
     }
 
-    /// Internal commands (`__name`) exist only between workers.
-    func lookupUserCommand(_ a: Arg) -> CommandSpec? {
-        if a.count >= 2 && a[0] == 95 && a[1] == 95 { return nil }
-        return table.lookup(a)
-    }
 
     /// Runs a data command on this worker's own shard.
     @inline(__always)
     func runLocal(_ spec: CommandSpec, _ c: Client) {
         let out = replyBuffer(c)
-        runHandler(spec, args, out: out, proto: c.proto, db: c.db)
+        runHandler(spec, args, out: out, proto: c.proto, db: c.db, client: c)
     }
 
     /// The one place handlers run, locally or for a forwarded message.
+    /// The issuing client, or the message that carries its address and name,
+    /// is passed only for SLOWLOG: objects, so the hot path copies no string.
     @inline(__always)
-    func runHandler(_ spec: CommandSpec, _ a: ArgVector, out: ByteBuf, proto: Int, db: Int,
-                    imported: Entry? = nil, importMode: Bool = false, countStats: Bool = true) {
+    func runHandler(_ spec: CommandSpec, _ a: ArgVector, out: ByteBuf, proto: Int, db: Int, client: Client? = nil,
+                    message: ShardMessage? = nil, imported: Entry? = nil, importMode: Bool = false,
+                    countStats: Bool = true) {
         guard let h = spec.handler else { return }
         let t0 = monotonicNanos()
         var x = Exec(args: a, reply: Reply(out, proto: proto), store: store, stats: stats, db: db, now: now,
@@ -171,16 +169,28 @@ extension Worker {
         x.imported = imported
         let before = out.count
         h(&x)
-        let us = (monotonicNanos() - t0) / 1000
         // The parts of a split command are one call, counted by its coordinator.
-        if !countStats { return }
+        if countStats {
+            recordCall(spec, since: t0, failed: x.failed, out: out, at: before, a, client: client, message: message)
+        }
+    }
+
+    /// INFO commandstats and errorstats, and SLOWLOG, for one finished call:
+    /// the one place handler commands and server commands are counted.
+    func recordCall(_ spec: CommandSpec, since t0: Int, failed: Bool, out: ByteBuf, at before: Int, _ a: ArgVector,
+                    client: Client?, message: ShardMessage?, slowlogged: Bool = true) {
+        let us = (monotonicNanos() - t0) / 1000
         cmdCalls[spec.id] += 1
         cmdMicros[spec.id] += us
-        if x.failed {
+        if failed {
             cmdFailed[spec.id] += 1
             countError(in: out, at: before)
         }
-        if us >= slowlog.threshold && slowlog.threshold >= 0 { slowlogAdd(a, micros: us, out: out) }
+        if slowlogged && us >= slowlog.threshold && slowlog.threshold >= 0 {
+            let addr = client?.addr ?? message?.originAddr ?? ""
+            let name = client != nil ? client?.name : message?.originName
+            slowlog.add(a, micros: us, now: now, id: state.slowlogIDs.add(1) - 1, addr: addr, name: name)
+        }
     }
 
     func countError(_ prefix: String) {
@@ -201,8 +211,8 @@ extension Worker {
 
     // MARK: forwarding
 
-    func newSlot(_ kind: Slot.Kind) -> Slot {
-        let s = slotPool.popLast() ?? Slot()
+    func newTicket(_ kind: ReplyTicket.Kind) -> ReplyTicket {
+        let s = ticketPool.popLast() ?? ReplyTicket()
         s.kind = kind
         return s
     }
@@ -215,6 +225,8 @@ extension Worker {
         if let c = c {
             m.db = c.db
             m.proto = c.proto
+            m.originAddr = c.addr
+            m.originName = c.name
         }
         return m
     }
@@ -224,35 +236,53 @@ extension Worker {
         if messagePool.count < 1024 { messagePool.append(m) }
     }
 
-    func recycle(_ s: Slot) {
+    func recycle(_ s: ReplyTicket) {
         s.reset()
-        if slotPool.count < 1024 { slotPool.append(s) }
+        if ticketPool.count < 1024 { ticketPool.append(s) }
     }
 
     /// Sends a command to its owner shard, riding along with the previous
     /// command when that went to the same shard from the same connection.
     func forward(_ c: Client, to shard: Int, raw: UnsafePointer<UInt8>, rawCount: Int) {
         var m: ShardMessage
-        if let last = outgoing[shard].last, last.client === c, last.slot == nil, last.db == c.db, last.proto == c.proto,
-           last.kind == .request {
+        if let last = outgoing[shard].last, last.client === c, last.ticket == nil, last.db == c.db, last.proto == c.proto,
+           last.kind == .request, last.carriesCommands {
             m = last
         } else {
             m = newMessage(for: c, target: shard)
             outgoing[shard].append(m)
         }
         appendCommand(m, raw: raw, rawCount: rawCount)
+        takeRemoteTicket(c, m)
+    }
+
+    /// A typed step for one key's shard whose reply takes its place in the
+    /// connection's reply order like a forwarded command's (DEBUG OBJECT).
+    func forwardStep(_ c: Client, to shard: Int, _ op: ShardOp, key: Arg) {
+        let m = newMessage(for: c, target: shard)
+        m.op = op
+        arrayHeader(m.requests, 1)
+        appendBulkArg(m.requests, key.ptr, key.count)
+        m.commandCount = 1
+        outgoing[shard].append(m)
+        takeRemoteTicket(c, m)
+    }
+
+    /// The reply ticket of the message's last command, merged into the
+    /// previous ticket when that reads the same message.
+    func takeRemoteTicket(_ c: Client, _ m: ShardMessage) {
         c.remoteOutstanding += 1
         let idx = m.commandCount - 1
-        if c.replyMode == .on, let s = c.lastSlot, s.kind == .remote, s.msg === m, s.last == idx - 1, !s.discard {
+        if c.replyMode == .on, let s = c.lastTicket, s.kind == .remote, s.msg === m, s.last == idx - 1, !s.discard {
             s.last = idx
         } else {
-            let s = newSlot(.remote)
+            let s = newTicket(.remote)
             s.msg = m
             s.first = idx
             s.last = idx
             s.discard = c.replyMode != .on
             m.refs += 1
-            c.slots.append(s)
+            c.tickets.append(s)
         }
     }
 
@@ -321,13 +351,24 @@ extension Worker {
 
     /// Target side: run a batch against this shard and send the replies back.
     func runRequests(_ m: ShardMessage) {
-        let p = UnsafePointer(m.requests.base)
-        let n = m.requests.count
-        var off = 0
-        while off < n {
-            guard case .command(let used) = parseCommand(p + off, n - off, into: batchArgs, limits: trustedLimits) else { break }
-            off += used
-            runForwarded(batchArgs, m)
+        if case .commands = m.op {
+            let p = UnsafePointer(m.requests.base)
+            let n = m.requests.count
+            var off = 0
+            while off < n {
+                guard case .command(let used) = parseCommand(p + off, n - off, into: batchArgs, limits: trustedLimits) else { break }
+                off += used
+                if let spec = table.lookup(batchArgs[0]) {
+                    // The parts of a split command are one call, counted by its coordinator.
+                    runHandler(spec, batchArgs, out: m.replies, proto: m.proto, db: m.db, message: m,
+                               countStats: m.ticket == nil)
+                } else {
+                    Reply(m.replies, proto: m.proto).error(bytes: unknownCommandError(batchArgs))
+                }
+                m.replyEnds.append(m.replies.count)
+            }
+        } else {
+            runInternal(m)
             m.replyEnds.append(m.replies.count)
         }
         m.kind = .response
@@ -341,7 +382,7 @@ extension Worker {
     /// Source side: a batch came back; release replies that are now in order.
     func handleResponse(_ m: ShardMessage) {
         m.done = true
-        if let s = m.slot {
+        if let s = m.ticket {
             s.pending -= 1
             if s.pending == 0 { completeFanout(s, m.client) }
         }
@@ -354,7 +395,7 @@ extension Worker {
             c.barrier = nil
             resume = true
         }
-        flushSlots(c)
+        flushTickets(c)
         maybeResume(c)
         if resume {
             if !c.inbuf.isEmpty && !c.recvPaused && !c.closing {
@@ -372,10 +413,10 @@ extension Worker {
         }
     }
 
-    func flushSlots(_ c: Client) {
+    func flushTickets(_ c: Client) {
         var moved = false
-        while c.slotHead < c.slots.count {
-            let s = c.slots[c.slotHead]
+        while c.ticketHead < c.tickets.count {
+            let s = c.tickets[c.ticketHead]
             if s.kind == .remote { guard let m = s.msg, m.done else { break } }
             if s.kind == .fanout && !s.ready { break }
             switch s.kind {
@@ -395,23 +436,27 @@ extension Worker {
                 for part in s.parts { recycle(part) }
                 c.remoteOutstanding -= 1
             }
-            c.slotHead += 1
+            c.ticketHead += 1
             recycle(s)
             moved = true
         }
-        if c.slotHead == c.slots.count {
-            c.slots.removeAll(keepingCapacity: true)
-            c.slotHead = 0
+        if c.ticketHead == c.tickets.count {
+            c.tickets.removeAll(keepingCapacity: true)
+            c.ticketHead = 0
         }
         if moved { markDirty(c) }
     }
 }
 
+func arrayHeader(_ b: ByteBuf, _ count: Int) {
+    b.append(42)
+    b.appendDecimal(count)
+    b.append("\r\n")
+}
+
 /// Encodes args[from...] as a RESP multibulk command.
 func encodeCommand(_ b: ByteBuf, _ a: ArgVector, from: Int) {
-    b.append(42)
-    b.appendDecimal(a.count - from)
-    b.append("\r\n")
+    arrayHeader(b, a.count - from)
     for i in from..<a.count { appendBulkArg(b, a[i].ptr, a[i].count) }
 }
 

@@ -2,59 +2,73 @@ import Commands
 import RESP
 import Storage
 
-/// Target side of forwarded work: data commands run through the handler
-/// table; `__name` commands are the per-shard halves of server commands.
+/// Target side of typed internal hops: the shard-side halves of server
+/// commands and the stages of cross-shard pair commands.
 extension Worker {
-    func runForwarded(_ a: ArgVector, _ m: ShardMessage) {
-        let r = Reply(m.replies, proto: m.proto)
-        let name = a[0]
-        if let spec = table.lookup(name) {
-            runHandler(spec, a, out: m.replies, proto: m.proto, db: m.db, countStats: m.slot == nil || spec.name.hasPrefix("__"))
-            return
+    func runInternal(_ m: ShardMessage) {
+        let a = batchArgs
+        a.reset()
+        if m.requests.count > 0 {
+            _ = parseCommand(UnsafePointer(m.requests.base), m.requests.count, into: a, limits: trustedLimits)
         }
-        switch name.lossyString {
-        case "__withimport": runWithImport(a, m)
-        case "__dbsize": r.int(store.dbs[intArg(a, 1)].count)
-        case "__flushdb":
-            store.dbs[intArg(a, 1)].removeAll()
+        let r = Reply(m.replies, proto: m.proto)
+        switch m.op {
+        case .commands:
+            preconditionFailure("client commands run through runRequests")
+        case .dbsize:
+            r.int(store.dbs[m.db].count)
+        case .flushdb:
+            store.dbs[m.db].removeAll()
             r.ok()
-        case "__flushall":
+        case .flushall:
             for ks in store.dbs { ks.removeAll() }
             r.ok()
-        case "__swapdb":
-            store.swap(intArg(a, 1), intArg(a, 2))
+        case .swapdb(let x, let y):
+            store.swap(x, y)
             r.ok()
-        case "__stats": r.bulk(string: shardStatsText())
-        case "__clientlist": r.bulk(string: clientListText(a))
-        case "__clientkill": r.int(clientKill(a))
-        case "__resetstat":
+        case .stats: r.bulk(string: shardStatsText())
+        case .resetStats:
             resetStats()
             r.ok()
-        case "__slowlog": slowlogShard(a, r)
-        default:
-            r.error(string: "ERR unknown internal command '\(name.lossyString)'")
+        case .clientList: r.bulk(string: clientListText(a))
+        case .clientKill(let caller): r.int(clientKill(a, caller: caller))
+        case .clientKillAddr: r.int(clientKillAddr(a[0]))
+        case .slowlogGet(let n): slowlogShard(count: n, r)
+        case .slowlogLen: r.int(slowlog.items.count)
+        case .slowlogReset:
+            slowlog.items.removeAll()
+            r.ok()
+        case .debugObject: runKeyStep(ServerCommandSpecs.debugObject, a, m)
+        case .export: runKeyStep(KeyCommands.exportKey, a, m)
+        case .deleteExported: runKeyStep(KeyCommands.deleteExported, a, m)
+        case .withImport(let exists): runWithImport(a, m, exists: exists)
         }
     }
 
-    func intArg(_ a: ArgVector, _ i: Int) -> Int {
-        parseStrictInt(a[i].ptr, a[i].count) ?? 0
+    /// A shard step written as a command handler, with its key at argument 0.
+    func runKeyStep(_ h: Handler, _ a: ArgVector, _ m: ShardMessage) {
+        var x = Exec(args: a, reply: Reply(m.replies, proto: m.proto), store: store, stats: stats, db: m.db, now: now,
+                     shard: id, shardCount: shardCount)
+        h(&x)
     }
 
-    /// `__withimport <blob> <0|1> <command...>`: the source key of a pair
-    /// command lives on another shard; its exported entry rides along.
-    func runWithImport(_ a: ArgVector, _ m: ShardMessage) {
+    /// The destination's stage of a pair command whose source key lives on
+    /// another shard: the exported entry rides along as argument 0.
+    func runWithImport(_ a: ArgVector, _ m: ShardMessage, exists: Bool) {
         innerArgs.reset()
-        for i in 3..<a.count { innerArgs.push(a[i]) }
+        for i in 1..<a.count { innerArgs.push(a[i]) }
         guard let spec = table.lookup(innerArgs[0]) else {
             Reply(m.replies, proto: m.proto).error("ERR unknown command")
             return
         }
         var imported: Entry? = nil
-        if a[2].count == 1 && a[2][0] == 49 {
+        if exists {
             let key = innerArgs[1]
-            imported = importEntry(a[1].buffer, key: key.ptr, keyLen: key.count)
+            imported = importEntry(a[0].buffer, key: key.ptr, keyLen: key.count)
         }
-        runHandler(spec, innerArgs, out: m.replies, proto: m.proto, db: m.db, imported: imported, importMode: true)
+        // The coordinator counts the call (routePair).
+        runHandler(spec, innerArgs, out: m.replies, proto: m.proto, db: m.db, message: m,
+                   imported: imported, importMode: true, countStats: false)
         imported?.free()
     }
 

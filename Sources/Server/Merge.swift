@@ -60,7 +60,7 @@ struct ReplyReader {
 
 extension Worker {
     /// All parts of a fan-out are back: build the one reply.
-    func completeFanout(_ s: Slot, _ c: Client?) {
+    func completeFanout(_ s: ReplyTicket, _ c: Client?) {
         let out = s.buf
         let r = Reply(out, proto: c?.proto ?? 2)
         // The first error any shard returned wins, as a single shard would have said it first.
@@ -134,14 +134,14 @@ extension Worker {
             }
         case .pair:
             if completePair(s, c) { return }
-        case .info, .clientList, .firstReply:
+        case .info, .clientList, .firstReply, .slowlog:
             mergeServerFanout(s, c, r)
         }
         s.ready = true
     }
 
     /// Stages of a cross-shard pair command; returns true while more is pending.
-    func completePair(_ s: Slot, _ c: Client?) -> Bool {
+    func completePair(_ s: ReplyTicket, _ c: Client?) -> Bool {
         let last = s.parts[s.parts.count - 1]
         switch s.stage {
         case 0:
@@ -160,12 +160,12 @@ extension Worker {
                 blobStart = after
                 blobLen = len
             }
-            // __withimport <blob> <0|1> <original args...>
+            // args: <blob> <original args...>
             let saved = UnsafePointer(s.saved.base)
             let (argc, body) = ReplyReader(p: saved, n: s.saved.count, pos: 0).lineInt(at: 0)
-            header(m.requests, argc + 3, "__withimport")
+            m.op = .withImport(exists: exists)
+            arrayHeader(m.requests, argc + 1)
             appendBulkArg(m.requests, UnsafePointer(last.replies.base + blobStart), blobLen)
-            appendBulkArg(m.requests, exists ? "1" : "0")
             m.requests.append(saved + body, s.saved.count - body)
             m.commandCount = 1
             launch(s, [m])
@@ -173,12 +173,10 @@ extension Worker {
         case 1:
             let rr = ReplyReader(last)
             let consumed: Bool
-            if let spec = s.pairSpec, spec.name == "rename" {
-                consumed = rr.type == 43
-            } else if let spec = s.pairSpec, spec.name == "renamenx" {
-                consumed = rr.type == 58 && rr.lineInt(at: 0).0 == 1
-            } else {
-                consumed = false
+            switch s.pairSpec?.route {
+            case .keyPair(.movedOnOK): consumed = rr.type == 43
+            case .keyPair(.movedOnOne): consumed = rr.type == 58 && rr.lineInt(at: 0).0 == 1
+            default: consumed = false
             }
             s.buf.append(last.replies)
             if consumed {
@@ -189,7 +187,8 @@ extension Worker {
                 sr.pos = sr.lineInt(at: 0).1
                 _ = sr.next()
                 let (a, b) = sr.next()
-                header(m.requests, 2, "__delexported")
+                m.op = .deleteExported
+                arrayHeader(m.requests, 1)
                 m.requests.append(saved + a, b - a)
                 m.commandCount = 1
                 launch(s, [m])

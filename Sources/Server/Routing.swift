@@ -4,27 +4,27 @@ import Storage
 
 /// Commands whose keys span shards: split, send, and merge back in order.
 extension Worker {
-    func beginFanout(_ c: Client, _ kind: FanoutKind) -> Slot {
-        let s = newSlot(.fanout)
+    func beginFanout(_ c: Client, _ kind: FanoutKind) -> ReplyTicket {
+        let s = newTicket(.fanout)
         s.merge = kind
         s.discard = c.replyMode != .on
-        c.slots.append(s)
+        c.tickets.append(s)
         // A fan-out holds messages and merge state like a forwarded command:
         // it counts toward the cap that pauses a pipelining client.
         c.remoteOutstanding += 1
         return s
     }
 
-    func addPart(_ s: Slot, _ c: Client?, shard: Int) -> ShardMessage {
+    func addPart(_ s: ReplyTicket, _ c: Client?, shard: Int) -> ShardMessage {
         let m = newMessage(for: c, target: shard)
-        m.slot = s
+        m.ticket = s
         s.parts.append(m)
         return m
     }
 
-    /// Sends the slot's parts. The part for this shard runs at once, so it
+    /// Sends the ticket's parts. The part for this shard runs at once, so it
     /// sees exactly the commands that came before it on this connection.
-    func launch(_ s: Slot, _ parts: [ShardMessage]) {
+    func launch(_ s: ReplyTicket, _ parts: [ShardMessage]) {
         s.pending = parts.count
         for m in parts {
             if m.target == id { runRequests(m) } else { outgoing[m.target].append(m) }
@@ -66,7 +66,7 @@ extension Worker {
             if merge == .setIfNoneExist {
                 header(m.requests, counts[sh] + 1, "exists")
                 let m2 = newMessage(for: c, target: sh)
-                m2.slot = s
+                m2.ticket = s
                 header(m2.requests, counts[sh] * 2 + 1, "mset")
                 m2.commandCount = 1
                 second[sh] = m2
@@ -101,9 +101,7 @@ extension Worker {
     }
 
     func header(_ b: ByteBuf, _ argc: Int, _ name: String) {
-        b.append(42)
-        b.appendDecimal(argc)
-        b.append("\r\n")
+        arrayHeader(b, argc)
         appendBulkArg(b, name)
     }
 
@@ -121,9 +119,10 @@ extension Worker {
         launch(s, parts)
     }
 
-    /// An internal command to every shard, merged by `kind`.
-    func fanoutInternal(_ c: Client, _ kind: FanoutKind, saved: [UInt8] = [], stage: Int = 0,
-                        _ build: (ByteBuf) -> Void) -> Slot {
+    /// A typed step on every shard, merged by `kind`. `args` writes the
+    /// step's arguments, when it has any, after an array header for `argc`.
+    func fanoutInternal(_ c: Client, _ kind: FanoutKind, _ op: ShardOp, saved: [UInt8] = [], stage: Int = 0,
+                        argc: Int = 0, args build: (ByteBuf) -> Void = { _ in }) -> ReplyTicket {
         let s = beginFanout(c, kind)
         // Set before launch: with one shard the merge runs before this returns.
         s.saved.append(saved)
@@ -131,7 +130,11 @@ extension Worker {
         var parts: [ShardMessage] = []
         for sh in 0..<shardCount {
             let m = addPart(s, c, shard: sh)
-            build(m.requests)
+            m.op = op
+            if argc > 0 {
+                arrayHeader(m.requests, argc)
+                build(m.requests)
+            }
             m.commandCount = 1
             parts.append(m)
         }
@@ -169,9 +172,9 @@ extension Worker {
         c.barrier = s
         encodeCommand(s.saved, args, from: 0)
         let m = addPart(s, c, shard: src)
-        header(m.requests, 3, "__export")
+        m.op = .export
+        arrayHeader(m.requests, 1)
         appendBulkArg(m.requests, args[1].ptr, args[1].count)
-        appendBulkArg(m.requests, String(c.db))
         m.commandCount = 1
         launch(s, [m])
     }

@@ -12,19 +12,26 @@ final class ShardMessage: @unchecked Sendable {
     enum Kind { case request, response }
 
     var kind = Kind.request
+    /// What the target is asked to do. Only `.commands` goes through the
+    /// command table; the rest are the shard-side steps of server commands
+    /// and multi-stage commands, chosen by this tag, never by a name.
+    var op = ShardOp.commands
     var source = 0
     var target = 0
     /// Only the source worker reads these.
     var client: Client?
-    var slot: Slot?
+    var ticket: ReplyTicket?
     var db = 0
     var proto = 2
+    /// The issuing client's address and name, for the target's SLOWLOG.
+    var originAddr = ""
+    var originName: [UInt8]? = nil
     let requests = ByteBuf(capacity: 1024)
     var commandCount = 0
     let replies = ByteBuf(capacity: 1024)
     /// End offset in `replies` of each command's reply.
     var replyEnds: [Int] = []
-    /// Slots that still read replies from this message.
+    /// Tickets that still read replies from this message.
     var refs = 0
     var done = false
 
@@ -32,8 +39,10 @@ final class ShardMessage: @unchecked Sendable {
 
     func reset() {
         kind = .request
+        op = .commands
         client = nil
-        slot = nil
+        originName = nil
+        ticket = nil
         requests.clear()
         replies.clear()
         replyEnds.removeAll(keepingCapacity: true)
@@ -44,6 +53,11 @@ final class ShardMessage: @unchecked Sendable {
         if replies.capacity > 1 << 20 { replies.shrink(to: 1024) }
     }
 
+    var carriesCommands: Bool {
+        if case .commands = op { return true }
+        return false
+    }
+
     /// Replies of commands first...last.
     func replyRange(_ first: Int, _ last: Int) -> (Int, Int) {
         (first == 0 ? 0 : replyEnds[first - 1], replyEnds[last])
@@ -51,14 +65,14 @@ final class ShardMessage: @unchecked Sendable {
 }
 
 /// A place in a connection's reply order. Replies leave strictly in request
-/// order, so a reply that is ready waits behind slots that are not.
-final class Slot {
+/// order, so a reply that is ready waits behind tickets that are not.
+final class ReplyTicket {
     enum Kind { case local, remote, fanout }
     var kind = Kind.local
     var ready = false
     /// CLIENT REPLY OFF/SKIP was in force: the reply is dropped, not sent.
     var discard = false
-    /// Local replies produced while earlier slots were outstanding, or a merged fan-out reply.
+    /// Local replies produced while earlier tickets were outstanding, or a merged fan-out reply.
     let buf = ByteBuf(capacity: 128)
     // remote
     var msg: ShardMessage?
@@ -93,4 +107,30 @@ final class Slot {
         saved.clear()
         if buf.capacity > 1 << 20 { buf.shrink(to: 128) }
     }
+}
+
+/// The typed hops between workers. Arguments that are not plain integers
+/// ride in `requests` as one RESP array (keys, filters, an exported entry).
+enum ShardOp {
+    /// Client commands, as RESP, run through the command table in order.
+    case commands
+    case dbsize, flushdb, flushall, swapdb(Int, Int)
+    /// This shard's INFO counters; RESETSTAT's reset.
+    case stats, resetStats
+    /// CLIENT LIST's clients of this worker; args: nothing, `ID id...` or `TYPE t`.
+    case clientList
+    /// CLIENT KILL; args: filter/value pairs.
+    case clientKill(caller: Int)
+    /// CLIENT KILL addr:port (the old form); args: [addr].
+    case clientKillAddr
+    case slowlogGet(count: Int), slowlogLen, slowlogReset
+    /// DEBUG OBJECT on the key's shard; args: [key].
+    case debugObject
+    /// Pair command stage 0: the source entry, serialised; args: [key].
+    case export
+    /// Stage 1: the command where the destination lives, with the source
+    /// entry handed in; args: [blob, command...].
+    case withImport(exists: Bool)
+    /// Stage 2: delete the source a RENAME consumed; args: [key].
+    case deleteExported
 }

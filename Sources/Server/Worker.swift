@@ -56,7 +56,7 @@ final class Worker<B: IOBackend>: IOEvents {
     var overflowPaused: [Client] = []
     var dirtyFlushing: [Client] = []
     var messagePool: [ShardMessage] = []
-    var slotPool: [Slot] = []
+    var ticketPool: [ReplyTicket] = []
     /// Reply sink for CLIENT REPLY OFF/SKIP.
     let discard = ByteBuf(capacity: 256)
 
@@ -172,7 +172,7 @@ final class Worker<B: IOBackend>: IOEvents {
             flushOutgoing()
             flushClients()
             var busy = false
-            for case let c? in clients where !c.closed && (c.sendInFlight || !c.out.isEmpty || c.hasPendingSlots) {
+            for case let c? in clients where !c.closed && (c.sendInFlight || !c.out.isEmpty || c.hasPendingTickets) {
                 busy = true
             }
             if !busy { break }
@@ -373,15 +373,15 @@ final class Worker<B: IOBackend>: IOEvents {
         c.closing = true
         if !flush {
             c.out.clear()
-            c.slots.removeAll()
-            c.slotHead = 0
+            c.tickets.removeAll()
+            c.ticketHead = 0
         }
         markDirty(c)
     }
 
     /// Whether a closing client has nothing left to send.
     func drained(_ c: Client) -> Bool {
-        !c.sendInFlight && c.out.isEmpty && !c.hasPendingSlots
+        !c.sendInFlight && c.out.isEmpty && !c.hasPendingTickets
     }
 
     func finishClose(_ c: Client) {

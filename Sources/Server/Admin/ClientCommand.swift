@@ -52,22 +52,15 @@ extension Worker {
             // This worker's part runs inside fanoutInternal, while argv-mem is set.
             c.argvMem = argvBytes()
             defer { c.argvMem = 0 }
-            _ = fanoutInternal(c, .clientList, stage: c.proto) { b in
-                b.append(42)
-                b.appendDecimal(args.count - 1)
-                b.append("\r\n")
-                appendBulkArg(b, "__clientlist")
+            _ = fanoutInternal(c, .clientList, .clientList, stage: c.proto, argc: args.count - 2) { b in
                 for i in 2..<args.count { appendBulkArg(b, args[i].ptr, args[i].count) }
             }
         } else if sub.equalsLower("kill") {
             guard arity(3, exact: false) else { return }
             if args.count == 3 {
                 // Old form: CLIENT KILL addr:port
-                _ = fanoutInternal(c, .firstReply) { b in
-                    header(b, 4, "__clientkill")
-                    appendBulkArg(b, "addr")
+                _ = fanoutInternal(c, .firstReply, .clientKillAddr, argc: 1) { b in
                     appendBulkArg(b, args[2].ptr, args[2].count)
-                    appendBulkArg(b, "old")
                 }
                 return
             }
@@ -97,13 +90,8 @@ extension Worker {
                 }
                 i += 2
             }
-            _ = fanoutInternal(c, .sum) { b in
-                b.append(42)
-                b.appendDecimal(args.count)
-                b.append("\r\n")
-                appendBulkArg(b, "__clientkill")
+            _ = fanoutInternal(c, .sum, .clientKill(caller: c.id), argc: args.count - 2) { b in
                 for i in 2..<args.count { appendBulkArg(b, args[i].ptr, args[i].count) }
-                appendBulkArg(b, String(c.id))
             }
         } else if sub.equalsLower("reply") {
             guard arity(3) else { return }
@@ -166,16 +154,16 @@ extension Worker {
         let idle = (now - c.lastInteraction) / 1000
         let name = c.name.map { String(decoding: $0, as: UTF8.self) } ?? ""
         let qbuf = c.inbuf.count
-        var slotMem = 0
-        for i in c.slotHead..<c.slots.count { slotMem += c.slots[i].buf.capacity }
-        let totMem = c.inbuf.capacity + c.out.capacity + c.sending.capacity + slotMem + c.argvMem
+        var ticketMem = 0
+        for i in c.ticketHead..<c.tickets.count { ticketMem += c.tickets[i].buf.capacity }
+        let totMem = c.inbuf.capacity + c.out.capacity + c.sending.capacity + ticketMem + c.argvMem
         var events = ""
         if c.recvArmed && !c.recvPaused && !c.closing { events += "r" }
         if c.sendInFlight { events += "w" }
         var s = "id=\(c.id) addr=\(c.addr) laddr=\(c.laddr) fd=\(c.fd) name=\(name) age=\(age) idle=\(idle) flags=N"
         s += " db=\(c.db) sub=0 psub=0 ssub=0 multi=-1 qbuf=\(qbuf) qbuf-free=\(c.inbuf.capacity - qbuf)"
         s += " argv-mem=\(c.argvMem) multi-mem=0 rbs=\(c.out.capacity) rbp=\(max(c.out.count, c.sending.count))"
-        s += " obl=\(c.out.count) oll=\(c.slots.count - c.slotHead) omem=\(c.outputBytes) tot-mem=\(totMem)"
+        s += " obl=\(c.out.count) oll=\(c.tickets.count - c.ticketHead) omem=\(c.outputBytes) tot-mem=\(totMem)"
         s += " events=\(events) cmd=\(commandName(c)) user=default redir=-1 resp=\(c.proto)"
         return s
     }
@@ -211,14 +199,14 @@ extension Worker {
         Array(a.buffer.prefix { $0 != 0 })
     }
 
-    /// `__clientlist [TYPE t | ID id...]`: this worker's clients.
+    /// This worker's clients; `a` is empty, `ID id...` or `TYPE t`.
     func clientListText(_ a: ArgVector) -> String {
         var ids: Set<Int>? = nil
         var typeFilter: String? = nil
-        if a.count >= 3 && a[1].equalsLower("id") {
-            ids = Set((2..<a.count).compactMap { parseStrictInt(a[$0].ptr, a[$0].count) })
-        } else if a.count >= 3 && a[1].equalsLower("type") {
-            typeFilter = a[2].lossyString.lowercased()
+        if a.count >= 2 && a[0].equalsLower("id") {
+            ids = Set((1..<a.count).compactMap { parseStrictInt(a[$0].ptr, a[$0].count) })
+        } else if a.count >= 2 && a[0].equalsLower("type") {
+            typeFilter = a[1].lossyString.lowercased()
         }
         var s = ""
         for case let c? in clients where !c.closing {
@@ -229,22 +217,23 @@ extension Worker {
         return s
     }
 
-    /// `__clientkill <filter value>... <caller id>`; old form `addr A old`.
-    func clientKill(_ a: ArgVector) -> Int {
-        if a.count == 4 && a[3].equalsLower("old") {
-            let want = a[2].lossyString
-            for case let c? in clients where c.addr == want && !c.closing {
-                closeClient(c, flush: c.id == -1)
-                return 1
-            }
-            return 0
+    /// CLIENT KILL addr:port, the old form: the first client at that address.
+    func clientKillAddr(_ a: Arg) -> Int {
+        let want = a.lossyString
+        for case let c? in clients where c.addr == want && !c.closing {
+            closeClient(c, flush: c.id == -1)
+            return 1
         }
-        let caller = parseStrictInt(a[a.count - 1].ptr, a[a.count - 1].count) ?? 0
+        return 0
+    }
+
+    /// CLIENT KILL with filter/value pairs in `a`, on this worker's clients.
+    func clientKill(_ a: ArgVector, caller: Int) -> Int {
         // Redis keeps one value per filter: a repeated filter's last value wins.
         var id: Int? = nil, addr: String? = nil, laddr: String? = nil, type: String? = nil
         var skipMe = true
-        var i = 1
-        while i + 1 < a.count - 1 {
+        var i = 0
+        while i + 1 < a.count {
             let f = a[i], v = a[i + 1]
             if f.equalsLower("id") { id = parseStrictInt(v.ptr, v.count) }
             else if f.equalsLower("addr") { addr = v.lossyString }

@@ -6,7 +6,7 @@ import RESP
 /// positions can never disagree with what the server does.
 extension Worker {
     func commandCommand(_ c: Client, _ r: Reply) {
-        let visible = table.specs.filter { !$0.name.hasPrefix("__") }
+        let visible = table.specs
         if args.count == 1 {
             r.array(visible.count)
             for s in visible { commandInfo(s, r) }
@@ -63,7 +63,7 @@ extension Worker {
             r.array(names.count)
             for n in names { r.bulk(string: n) }
         } else if sub.equalsLower("getkeys") && args.count >= 3 {
-            guard var s = lookupUserCommand(args[2]) else { return r.error("ERR Invalid command specified") }
+            guard var s = table.lookup(args[2]) else { return r.error("ERR Invalid command specified") }
             let argc = args.count - 2
             // Containers (OBJECT ENCODING key): the subcommand knows the keys.
             if !s.subcommands.isEmpty && argc >= 2, let sub = s.subcommand(args[3]) { s = sub }
@@ -93,8 +93,8 @@ extension Worker {
     /// COMMAND INFO and DOCS accept them.
     func lookupForCommand(_ a: Arg) -> CommandSpec? {
         let n = a.lossyString
-        guard let bar = n.firstIndex(of: "|") else { return lookupUserCommand(a) }
-        guard let parent = table.lookup(name: String(n[..<bar])), !parent.name.hasPrefix("__") else { return nil }
+        guard let bar = n.firstIndex(of: "|") else { return table.lookup(a) }
+        guard let parent = table.lookup(name: String(n[..<bar])) else { return nil }
         let sub = n[n.index(after: bar)...].lowercased()
         return parent.subcommands.first { $0.name == sub }
     }

@@ -32,14 +32,14 @@ extension Worker {
             r.bulk(string: String(us % 1_000_000))
         case .lastsave: r.int(Int(state.lastSave))
         case .dbsize:
-            _ = fanoutInternal(c, .sum) { b in header(b, 2, "__dbsize"); appendBulkArg(b, String(c.db)) }
+            _ = fanoutInternal(c, .sum, .dbsize)
         case .flushdb, .flushall:
             if args.count > 2 || (args.count == 2 && !args[1].equalsLower("async") && !args[1].equalsLower("sync")) {
                 r.error(Err.syntax)
             } else if op == .flushdb {
-                _ = fanoutInternal(c, .ok) { b in header(b, 2, "__flushdb"); appendBulkArg(b, String(c.db)) }
+                _ = fanoutInternal(c, .ok, .flushdb)
             } else {
-                _ = fanoutInternal(c, .ok) { b in header(b, 1, "__flushall") }
+                _ = fanoutInternal(c, .ok, .flushall)
             }
         case .swapdb: swapdb(c, r)
         case .info: info(c)
@@ -50,17 +50,13 @@ extension Worker {
         case .slowlog: slowlogCommand(c, r)
         case .latency: latencyCommand(c, r)
         }
-        let us = (monotonicNanos() - t0) / 1000
-        cmdCalls[spec.id] += 1
-        cmdMicros[spec.id] += us
-        // AUTH and HELLO would log a password: Redis redacts it, these are simply left out.
-        if us >= slowlog.threshold && slowlog.threshold >= 0 && op != .auth && op != .hello {
-            slowlogAdd(args, micros: us, out: out, addr: c.addr, name: c.name)
-        }
         // DEBUG ERROR's reply is data the caller asked for: Redis counts it
         // neither as an error nor as a failed call.
-        if op == .debug && args.count == 3 && args[1].equalsLower("error") { return }
-        if countError(in: out, at: before) { cmdFailed[spec.id] += 1 }
+        let debugError = op == .debug && args.count == 3 && args[1].equalsLower("error")
+        let failed = !debugError && before < out.count && out.base[before] == 45 /* - */
+        // AUTH and HELLO would log a password: Redis redacts it, these are simply left out.
+        recordCall(spec, since: t0, failed: failed, out: out, at: before, args, client: c, message: nil,
+                   slowlogged: op != .auth && op != .hello)
     }
 
     /// Remembers which subcommand of a container ran, for CLIENT LIST's cmd.
@@ -169,11 +165,7 @@ extension Worker {
         guard let a = parseStrictInt(args[1].ptr, args[1].count) else { return r.error("ERR invalid first DB index") }
         guard let b = parseStrictInt(args[2].ptr, args[2].count) else { return r.error("ERR invalid second DB index") }
         if a < 0 || a >= store.dbs.count || b < 0 || b >= store.dbs.count { return r.error(Err.dbIndex) }
-        _ = fanoutInternal(c, .ok) { buf in
-            header(buf, 3, "__swapdb")
-            appendBulkArg(buf, String(a))
-            appendBulkArg(buf, String(b))
-        }
+        _ = fanoutInternal(c, .ok, .swapdb(a, b))
     }
 }
 

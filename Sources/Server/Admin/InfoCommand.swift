@@ -15,7 +15,7 @@ extension Worker {
             sections.append(contentsOf: args[i].buffer.map { ($0 >= 65 && $0 <= 90) ? $0 | 0x20 : $0 })
             sections.append(32)
         }
-        _ = fanoutInternal(c, .info, saved: sections) { b in header(b, 1, "__stats") }
+        _ = fanoutInternal(c, .info, .stats, saved: sections)
     }
 
     /// This shard's counters as `name:value` lines; values are integers or

@@ -10,13 +10,14 @@ let persistenceUnsupported: StaticString = "ERR persistence is not supported yet
 
 /// CONFIG, SHUTDOWN, SAVE, BGSAVE, DEBUG, SLOWLOG, LATENCY and the merges of server fan-outs.
 extension Worker {
-    func mergeServerFanout(_ s: Slot, _ c: Client?, _ r: Reply) {
+    func mergeServerFanout(_ s: ReplyTicket, _ c: Client?, _ r: Reply) {
         switch s.merge {
         case .info:
             let sections = String(decoding: s.saved.bytes, as: UTF8.self)
             r.verbatim(buildInfo(s.parts, sections: sections))
+        case .slowlog:
+            mergeSlowlog(s, r)
         case .clientList:
-            if s.stage == slowlogMergeStage { return mergeSlowlog(s, r) }
             var text: [UInt8] = []
             for m in s.parts.sorted(by: { $0.target < $1.target }) {
                 let rr = ReplyReader(m)
@@ -70,7 +71,7 @@ extension Worker {
             state.totalConnections.store(0)
             state.rejectedConnections.store(0)
             state.capture.resetStats()
-            _ = fanoutInternal(c, .ok) { b in header(b, 1, "__resetstat") }
+            _ = fanoutInternal(c, .ok, .resetStats)
         } else if sub.equalsLower("rewrite") {
             if args.count != 2 { return r.error("ERR wrong number of arguments for 'config|rewrite' command") }
             if let err = cfg.rewrite() { return r.error(string: "ERR " + err) }
@@ -134,12 +135,9 @@ extension Worker {
             state.activeExpire.store(atoiPrefix(args[2]) != 0 ? 1 : 0)
             r.ok()
         } else if sub.equalsLower("object") && args.count == 3 {
-            // The entry lives on its key's shard: send `__debugobject key` there.
+            // The entry lives on its key's shard.
             let k = args[2]
-            let cmd = ByteBuf(capacity: k.count + 40)
-            header(cmd, 2, "__debugobject")
-            appendBulkArg(cmd, k.ptr, k.count)
-            forward(c, to: shardOf(k.ptr, k.count, shards: shardCount), raw: UnsafePointer(cmd.base), rawCount: cmd.count)
+            forwardStep(c, to: shardOf(k.ptr, k.count, shards: shardCount), .debugObject, key: k)
         } else if sub.equalsLower("sleep") && args.count == 3 {
             let secs = Double(args[2].lossyString) ?? 0
             // Clamped: usleep takes a 32-bit count, and a huge or NaN value must not trap.
@@ -192,15 +190,11 @@ extension Worker {
                 return r.error("ERR wrong number of arguments for 'slowlog|get' command")
             }
             // Each shard sends its newest n; the merge keeps the newest n by id.
-            _ = fanoutInternal(c, .clientList, saved: Array(String(n).utf8), stage: slowlogMergeStage) { b in
-                header(b, 3, "__slowlog")
-                appendBulkArg(b, "get")
-                appendBulkArg(b, String(n))
-            }
+            _ = fanoutInternal(c, .slowlog, .slowlogGet(count: n), saved: Array(String(n).utf8))
         } else if sub.equalsLower("len") && args.count == 2 {
-            _ = fanoutInternal(c, .sum) { b in header(b, 2, "__slowlog"); appendBulkArg(b, "len") }
+            _ = fanoutInternal(c, .sum, .slowlogLen)
         } else if sub.equalsLower("reset") && args.count == 2 {
-            _ = fanoutInternal(c, .ok) { b in header(b, 2, "__slowlog"); appendBulkArg(b, "reset") }
+            _ = fanoutInternal(c, .ok, .slowlogReset)
         } else if sub.equalsLower("help") {
             let lines = [
                 "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -215,25 +209,19 @@ extension Worker {
         }
     }
 
-    func slowlogShard(_ a: ArgVector, _ r: Reply) {
-        if a[1].equalsLower("len") {
-            r.int(slowlog.items.count)
-        } else if a[1].equalsLower("reset") {
-            slowlog.items.removeAll()
-            r.ok()
-        } else {
-            let n = min(parseStrictInt(a[2].ptr, a[2].count) ?? 10, slowlog.items.count)
-            r.array(n)
-            for item in slowlog.items.prefix(n) {
-                r.array(6)
-                r.int(item.id)
-                r.int(Int(item.time))
-                r.int(item.micros)
-                r.array(item.args.count)
-                for x in item.args { r.bulk(x) }
-                r.bulk(string: item.addr)
-                r.bulk(item.name)
-            }
+    /// This shard's newest `count` entries.
+    func slowlogShard(count: Int, _ r: Reply) {
+        let n = min(count, slowlog.items.count)
+        r.array(n)
+        for item in slowlog.items.prefix(n) {
+            r.array(6)
+            r.int(item.id)
+            r.int(Int(item.time))
+            r.int(item.micros)
+            r.array(item.args.count)
+            for x in item.args { r.bulk(x) }
+            r.bulk(string: item.addr)
+            r.bulk(item.name)
         }
     }
 

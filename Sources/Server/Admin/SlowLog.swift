@@ -37,39 +37,9 @@ struct SlowLog {
     }
 }
 
-/// SLOWLOG GET's fan-out reuses the `.clientList` merge kind (FanoutKind has
-/// no slowlog case); this stage value tells mergeServerFanout it is one.
-let slowlogMergeStage = -7
-
 extension Worker {
-    /// Records a command that ran at least slowlog-log-slower-than. `addr` and
-    /// `name` are the issuing client's; when they are not given, a command
-    /// parsed from a local connection (`args`) finds its client by the buffer
-    /// its reply went to. Forwarded commands need the origin carried on their
-    /// message: until it is, they are recorded with an empty address.
-    func slowlogAdd(_ a: ArgVector, micros: Int, out: ByteBuf, addr: String? = nil, name: [UInt8]? = nil) {
-        var addr = addr
-        var name = name
-        if addr == nil, a === args, let c = clientOwning(out) {
-            addr = c.addr
-            name = c.name
-        }
-        slowlog.add(a, micros: micros, now: now, id: state.slowlogIDs.add(1) - 1, addr: addr ?? "", name: name)
-    }
-
-    /// The local client whose reply buffer is `out`: a command run on its own
-    /// shard writes to the connection's output or to its newest local slot.
-    /// Walks this worker's clients, which only a slow command pays for.
-    func clientOwning(_ out: ByteBuf) -> Client? {
-        for case let c? in clients where !c.closed {
-            if c.out === out { return c }
-            if let s = c.lastSlot, s.kind == .local, s.buf === out { return c }
-        }
-        return nil
-    }
-
     /// Every shard's newest `n` entries, merged newest first by id.
-    func mergeSlowlog(_ s: Slot, _ r: Reply) {
+    func mergeSlowlog(_ s: ReplyTicket, _ r: Reply) {
         let n = parseStrictInt(s.saved.base, s.saved.count) ?? 10
         var entries: [(id: Int, p: UnsafePointer<UInt8>, len: Int)] = []
         for m in s.parts {
