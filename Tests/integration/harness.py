@@ -194,6 +194,11 @@ def ringkv_server(backend: str = "auto", shards: int = 1, extra: list[str] | Non
                   conf: str | None = None, password: str | None = None) -> Server:
     args = [conf] if conf else []
     args += ["--bind", "127.0.0.1", "--shards", str(shards), "--io-backend", backend]
+    # Client libraries' own suites run Redis with DEBUG enabled; the tests
+    # here compare DEBUG with such a redis-server. The default (no) is
+    # tested on its own in test_no_silent_noops.py.
+    if not conf:
+        args += ["--enable-debug-command", "yes"]
     if password:
         args += ["--requirepass", password]
     args += extra or []

@@ -287,3 +287,23 @@ def test_pidfile_written_and_removed(tmp_path):
         assert not pidfile.exists(), "pidfile not removed at exit"
     finally:
         server.cleanup()
+
+
+@pytest.mark.parametrize("mode", ["no", "local"])
+def test_enable_debug_command_is_honoured(redis_ref, mode):
+    """Redis 7.0 refuses DEBUG unless enable-debug-command allows it; it used
+    to be accepted here and ignored."""
+    ours = harness.ringkv_server("auto", 1, conf=str(harness.REPO / "configs" / "ringkv.conf"),
+                                 extra=["--enable-debug-command", mode]).start()
+    try:
+        with ours.raw() as c:
+            got = c.call("DEBUG", "ERROR", "boom")
+        with redis_ref.raw() as c:   # redis_ref runs with the default, no
+            want = c.call("DEBUG", "ERROR", "boom")
+        if mode == "no":
+            assert got == want and got[0] == "-" and b"not allowed" in got[1], (got, want)
+        else:
+            assert got == ("-", b"boom")   # loopback counts as local, as in Redis
+    finally:
+        ours.stop()
+        ours.cleanup()

@@ -126,6 +126,13 @@ extension Worker {
     }
 
     func debugCommand(_ c: Client, _ r: Reply) {
+        // enable-debug-command: Redis 7.0 refuses DEBUG unless it is yes, or
+        // local and the client came over loopback.
+        let mode = state.config.get("enable-debug-command") ?? "no"
+        let local = c.addr.hasPrefix("127.") || c.addr.hasPrefix("[::1]") || c.addr.hasPrefix("::1")
+        if mode == "no" || (mode == "local" && !local) {
+            return r.error("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.")
+        }
         let sub = args[1]
         if sub.equalsLower("error") && args.count == 3 {
             // Sent as given, without "ERR"; Redis also bypasses errorstats here.
