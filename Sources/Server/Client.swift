@@ -71,6 +71,10 @@ final class Client {
         lastInteraction = now
     }
 
+    /// Redis's islocalClient: a loopback peer, for the `local` settings of
+    /// enable-debug-command and enable-protected-configs.
+    var isLocal: Bool { addr.hasPrefix("127.") || addr.hasPrefix("[::1]") || addr.hasPrefix("::1") }
+
     var hasPendingTickets: Bool { ticketHead < tickets.count }
     var lastTicket: ReplyTicket? { ticketHead < tickets.count ? tickets[tickets.count - 1] : nil }
 

@@ -307,3 +307,25 @@ def test_enable_debug_command_is_honoured(redis_ref, mode):
     finally:
         ours.stop()
         ours.cleanup()
+
+
+@pytest.mark.parametrize("mode", ["no", "local", "yes"])
+def test_enable_protected_configs_is_honoured(redis_ref, mode, tmp_path):
+    """CONFIG SET dir is refused unless enable-protected-configs allows it;
+    `local` used to act as `no` because the client's locality was never
+    passed."""
+    ours = harness.ringkv_server("auto", 1, extra=["--enable-protected-configs", mode]).start()
+    try:
+        with ours.raw() as c:
+            got = c.call("CONFIG", "SET", "dir", str(tmp_path))
+        if mode == "no":
+            with redis_ref.raw() as c:   # redis_ref runs with the default, no
+                want = c.call("CONFIG", "SET", "dir", str(tmp_path))
+            assert got == want and b"protected config" in got[1], (got, want)
+        else:
+            assert got == ("+", b"OK")   # loopback counts as local, as in Redis
+            with ours.raw() as c:
+                assert harness.plain(c.call("CONFIG", "GET", "dir"))[1] == str(tmp_path).encode()
+    finally:
+        ours.stop()
+        ours.cleanup()

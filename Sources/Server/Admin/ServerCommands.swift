@@ -62,7 +62,7 @@ extension Worker {
                 pairs.append((args[i].lossyString, args[i + 1].lossyString))
                 i += 2
             }
-            if let err = cfg.set(pairs) { return r.error(string: "ERR " + err) }
+            if let err = cfg.set(pairs, fromLocalClient: c.isLocal) { return r.error(string: "ERR " + err) }
             refreshConfig()
             state.capture.apply(cfg)
             r.ok()
@@ -129,8 +129,7 @@ extension Worker {
         // enable-debug-command: Redis 7.0 refuses DEBUG unless it is yes, or
         // local and the client came over loopback.
         let mode = state.config.get("enable-debug-command") ?? "no"
-        let local = c.addr.hasPrefix("127.") || c.addr.hasPrefix("[::1]") || c.addr.hasPrefix("::1")
-        if mode == "no" || (mode == "local" && !local) {
+        if mode == "no" || (mode == "local" && !c.isLocal) {
             return r.error("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.")
         }
         let sub = args[1]
