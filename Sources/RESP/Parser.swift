@@ -66,8 +66,7 @@ public func parseCommand(_ p: UnsafePointer<UInt8>, _ n: Int, into args: ArgVect
             return .error(msg)
         }
     }
-    let r = parseCommand(p, n, into: args, limits: limits, partial: &progress)
-    return r
+    return parseCommand(p, n, into: args, limits: limits, partial: &progress)
 }
 
 /// The stateless form: a partial command is parsed again from its start.

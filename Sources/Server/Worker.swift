@@ -91,6 +91,7 @@ final class Worker<B: IOBackend>: IOEvents {
     var netInputBytes = 0
     var netOutputBytes = 0
     var slowlog = SlowLog()
+    let opsSampler = OpsSampler()
 
     init(id: Int, state: ServerState, backend: B, handle: WorkerHandle) {
         self.id = id

@@ -22,8 +22,9 @@ struct InstantaneousMetric {
     var mean: Int { ring.reduce(0, +) / InstantaneousMetric.samples }
 }
 
-/// One worker's samplers. A worker's counters are plain Ints that only its
-/// thread touches, so each worker samples its own and INFO sums the rates.
+/// One worker's samplers (`Worker.opsSampler`). A worker's counters are plain
+/// Ints that only its thread touches, so each worker samples its own and INFO
+/// sums the rates.
 final class OpsSampler {
     var commands = InstantaneousMetric()
     var inputBytes = InstantaneousMetric()
@@ -31,25 +32,6 @@ final class OpsSampler {
     var lastMillis: Int64 = 0
     var lastPeakCheck: Int64 = 0
 }
-
-/// Per-worker samplers, indexed by worker id. Each slot is created and used
-/// by its own worker only; the table itself never changes size.
-final class OpsSamplerTable: @unchecked Sendable {
-    static let capacity = 1025  // `shards` is at most 1024
-    private let slots: UnsafeMutablePointer<OpsSampler?>
-    init() {
-        slots = .allocate(capacity: OpsSamplerTable.capacity)
-        slots.initialize(repeating: nil, count: OpsSamplerTable.capacity)
-    }
-    func sampler(_ worker: Int) -> OpsSampler {
-        if let s = slots[worker] { return s }
-        let s = OpsSampler()
-        slots[worker] = s
-        return s
-    }
-}
-
-let opsSamplers = OpsSamplerTable()
 
 /// Highest used_memory seen, by INFO or by worker 0's once-a-second check.
 let usedMemoryPeak = Atomic<Int>(0)
@@ -67,7 +49,7 @@ extension Worker {
     /// Called from `cron`: takes a sample at most every 100 ms, as Redis's
     /// serverCron does with run_with_period(100).
     func sampleOps() {
-        let s = opsSamplers.sampler(id)
+        let s = opsSampler
         if s.lastMillis == 0 {
             s.lastMillis = now
             s.commands.lastValue = totalCommands
@@ -89,7 +71,7 @@ extension Worker {
 
     /// This worker's rates: commands/s and bytes/s in and out.
     var instantaneousRates: (ops: Int, input: Int, output: Int) {
-        let s = opsSamplers.sampler(id)
+        let s = opsSampler
         return (s.commands.mean, s.inputBytes.mean, s.outputBytes.mean)
     }
 }
