@@ -852,6 +852,18 @@ extension CommandDocs {
                 ]),
             ])
         // DBSIZE
+        t["multi"] = CommandMeta(complexity: "O(1)")
+        t["exec"] = CommandMeta(complexity: "Depends on commands in the transaction")
+        t["discard"] = CommandMeta(complexity: "O(N), when N is the number of queued commands")
+        t["unwatch"] = CommandMeta(complexity: "O(1)")
+        t["watch"] = CommandMeta(
+            complexity: "O(1) for every key.",
+            keySpecs: [
+                KeySpec(flags: ["RO"], begin: .index(1), find: .range(lastKey: -1, step: 1, limit: 0)),
+            ],
+            arguments: [
+                A("key", .key, keySpec: 0, flags: [.multiple]),
+            ])
         t["dbsize"] = CommandMeta(
             complexity: "O(1)",
             tips: ["request_policy:all_shards", "response_policy:agg_sum"])

@@ -47,12 +47,15 @@ public enum FanoutKind: Sendable {
     case setIfNoneExist
     /// Internal to the Server: pair commands across shards, INFO, CLIENT LIST.
     case pair, info, clientList, firstReply, slowlog
+    /// EXEC across shards: hold them, run the block, release them.
+    case exec
 }
 
 /// Commands that need connection or server state rather than shard data.
 public enum ServerOp: Sendable {
     case ping, echo, quit, select, hello, auth, client, reset, info, config, command, time, shutdown,
-         debug, slowlog, latency, swapdb, flushall, flushdb, dbsize, lastsave
+         debug, slowlog, latency, swapdb, flushall, flushdb, dbsize, lastsave,
+         multi, exec, discard, watch, unwatch
 }
 
 public struct CommandFlags: OptionSet, Sendable {

@@ -38,6 +38,7 @@ extension StringCommands {
             let (n, o) = e.intValue.addingReportingOverflow(by)
             if o { return x.error(Err.overflow) }
             e.setIntValue(n)
+            x.keyspace.mutations &+= 1
             return x.reply.int(n)
         }
         let b = e.bytes

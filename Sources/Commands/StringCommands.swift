@@ -82,6 +82,7 @@ public enum StringCommands {
     static func store(_ x: inout Exec, key k: Int, value v: Int, slot: Int, hash h: UInt64, expireAt: Int64) {
         let key = x[k], val = x[v]
         if slot >= 0 && expireAt < 0 && x.keyspace.entry(at: slot).overwriteString(val.ptr, val.count, lru: x.lru) {
+            x.keyspace.mutations &+= 1
             return
         }
         let e = Entry.makeString(key: key.ptr, keyLen: key.count, value: val.ptr, valueLen: val.count,

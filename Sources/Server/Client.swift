@@ -44,6 +44,17 @@ final class Client {
     /// Commands sent to other shards whose replies have not been released yet.
     var remoteOutstanding = 0
     var ticketHead = 0
+    /// The command at the front of the input could not start yet: its keys
+    /// are locked (`parkItem`) or a transaction waits for earlier replies
+    /// (`stallForDrain`). It stays in `inbuf` and runs when that is over.
+    var stalled = false
+    var stallForDrain = false
+    /// The queue entry that held this connection's place; the command it
+    /// stopped at runs past the locks, then the entry is released.
+    var parkItem: TxItem?
+    /// Between MULTI and EXEC/DISCARD.
+    var multi: MultiState?
+    var watch: ClientWatch?
 
     var recvArmed = false
     var recvPaused = false

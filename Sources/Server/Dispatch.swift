@@ -7,11 +7,13 @@ import Storage
 extension Worker {
     /// Runs every complete command in `p[0..<n]`; returns the bytes used.
     func process(_ c: Client, _ p: UnsafePointer<UInt8>, _ n: Int) -> Int {
+        // Transaction parts pushed before these bytes were sent come first.
+        drainLaneIfNeeded()
         // A partial command at the front was scanned already; prefetching would rescan it.
-        if n >= 64 && !c.parse.active { prefetchKeys(c, p, n) }
+        if n >= 64 && !c.parse.active && locks.wholeExclusive == 0 { prefetchKeys(c, p, n) }
         var off = 0
         var count = 0
-        while off < n && !c.closing && c.barrier == nil {
+        while off < n && !c.closing && c.barrier == nil && !c.stalled {
             limits.authRequired = !c.authenticated
             // outputBytes walks the pending tickets, so it is sampled, not run per command.
             count &+= 1
@@ -31,6 +33,8 @@ extension Worker {
             switch parseCommand(p + off, n - off, into: args, limits: limits, progress: &c.parse) {
             case .command(let used):
                 execute(c, raw: p + off, rawCount: used)
+                // Not started: it stays in the input and runs again later.
+                if c.stalled { return off }
                 off += used
             case .skip(let used):
                 off += used
@@ -111,10 +115,12 @@ extension Worker {
             let r = Reply(replyBuffer(c), proto: c.proto)
             r.error(bytes: unknownCommandError(args))
             countError("ERR")
+            c.multi?.aborted = true
             return
         }
         c.lastCommandID = spec.id
         if !spec.arityOK(args.count) {
+            c.multi?.aborted = true
             cmdRejected[spec.id] += 1
             countError("ERR")
             Reply(replyBuffer(c), proto: c.proto).error(string: wrongArityError(spec.name))
@@ -126,11 +132,11 @@ extension Worker {
             Reply(replyBuffer(c), proto: c.proto).error(Err.noAuth)
             return
         }
+        if c.multi != nil && queueInMulti(spec, c, raw: raw, rawCount: rawCount) { return }
         switch spec.route {
         case .key:
             let k = args[spec.routeKey]
-            let shard = shardOf(k.ptr, k.count, shards: shardCount)
-            if shard == id { runLocal(spec, c) } else { forward(c, to: shard, raw: raw, rawCount: rawCount) }
+            runOn(shardOf(k.ptr, k.count, shards: shardCount), spec, c, raw: raw, rawCount: rawCount)
         case .local:
             runLocal(spec, c)
         case .keys(let merge):
@@ -142,6 +148,15 @@ extension Worker {
         case .scan:
             routeScan(spec, c, raw: raw, rawCount: rawCount)
         case .server(let op):
+            if txNeeded {
+                switch op {
+                case .dbsize, .flushdb, .flushall, .swapdb:
+                    if mustWaitForEarlier(c) { return }
+                case .exec:
+                    if c.multi != nil && mustWaitForEarlier(c) { return }
+                default: break
+                }
+            }
             runServerCommand(op, spec, c, raw: raw, rawCount: rawCount)
         }
     }
@@ -150,8 +165,34 @@ extension Worker {
     /// Runs a data command on this worker's own shard.
     @inline(__always)
     func runLocal(_ spec: CommandSpec, _ c: Client) {
+        if locks.holds != 0 && lentDepth == 0 {
+            if let item = c.parkItem {
+                // Its turn came: it runs past the locks, then gives up its place.
+                c.parkItem = nil
+                runHandler(spec, args, out: replyBuffer(c), proto: c.proto, db: c.db, client: c)
+                finish(item)
+                return
+            }
+            if conflicts(spec, args, db: c.db) {
+                parkClient(c, commandLocks(spec, args, db: c.db))
+                return
+            }
+        }
         let out = replyBuffer(c)
         runHandler(spec, args, out: out, proto: c.proto, db: c.db, client: c)
+    }
+
+    /// Runs a command on the shard that owns its keys: here, on a shard an
+    /// EXEC holds, or by forwarding it.
+    @inline(__always)
+    func runOn(_ shard: Int, _ spec: CommandSpec, _ c: Client, raw: UnsafePointer<UInt8>, rawCount: Int) {
+        if shard == id && lentDepth == 0 {
+            runLocal(spec, c)
+        } else if lentDepth > 0 {
+            withLentShard(shard) { runLocal(spec, c) }
+        } else {
+            forward(c, to: shard, raw: raw, rawCount: rawCount)
+        }
     }
 
     /// The one place handlers run, locally or for a forwarded message.
@@ -164,11 +205,15 @@ extension Worker {
         guard let h = spec.handler else { return }
         let t0 = monotonicNanos()
         var x = Exec(args: a, reply: Reply(out, proto: proto), store: store, stats: stats, db: db, now: now,
-                     shard: id, shardCount: shardCount)
+                     shard: execShard, shardCount: shardCount)
         x.importMode = importMode
         x.imported = imported
         let before = out.count
+        let watched = !watches.isEmpty
+        let mutations = watched ? store.dbs[db].mutations : 0
         h(&x)
+        // A change (or a lazy expiry) signals the keys to WATCHers, as Redis's signalModifiedKey.
+        if watched && store.dbs[db].mutations != mutations { touchWatched(spec, a, db: db) }
         // The parts of a split command are one call, counted by its coordinator.
         if countStats {
             recordCall(spec, since: t0, failed: x.failed, out: out, at: before, a, client: client, message: message)
@@ -328,7 +373,7 @@ extension Worker {
     func deliver(_ m: ShardMessage) {
         let t = m.kind == .request ? m.target : m.source
         if t == id {
-            if m.kind == .request { runRequests(m) } else { handleResponse(m) }
+            if m.kind == .request { receive(m) } else { handleResponse(m) }
             return
         }
         let h = state.handles[t]
@@ -341,35 +386,72 @@ extension Worker {
     }
 
     func drainInbox() {
+        drainLaneIfNeeded()
         var n = 0
         while let m = handle.inbox.pop() {
-            if m.kind == .request { runRequests(m) } else { handleResponse(m) }
+            if m.kind == .request { receive(m) } else { handleResponse(m) }
             n += 1
             if n >= 4096 { break }
         }
     }
 
+    /// A request from the inbox: a transaction's later stage, or a batch.
+    @inline(__always) func receive(_ m: ShardMessage) {
+        if m.txid != 0 { txStage(m) } else { runRequests(m) }
+    }
+
     /// Target side: run a batch against this shard and send the replies back.
     func runRequests(_ m: ShardMessage) {
+        if m.txid == 0 && m.parkItem == nil {
+            // A transaction part pushed before this batch was sent comes first.
+            drainLaneIfNeeded()
+            // A batch never overtakes an earlier one of its connection that waits here.
+            if locks.holds != 0 && lentDepth == 0 && parkedBatchAhead(m) {
+                parkBatch(m, at: m.resumeAt, LockSet())
+                return
+            }
+        }
         if case .commands = m.op {
             let p = UnsafePointer(m.requests.base)
             let n = m.requests.count
-            var off = 0
+            var off = m.resumeAt
             while off < n {
                 guard case .command(let used) = parseCommand(p + off, n - off, into: batchArgs, limits: trustedLimits) else { break }
-                off += used
                 if let spec = table.lookup(batchArgs[0]) {
+                    if m.txid == 0 && locks.holds != 0 && lentDepth == 0 && m.parkItem == nil
+                        && conflicts(spec, batchArgs, db: m.db) {
+                        parkBatch(m, at: off, commandLocks(spec, batchArgs, db: m.db))
+                        return
+                    }
+                    off += used
                     // The parts of a split command are one call, counted by its coordinator.
                     runHandler(spec, batchArgs, out: m.replies, proto: m.proto, db: m.db, message: m,
                                countStats: m.ticket == nil)
+                    m.replyEnds.append(m.replies.count)
+                    if let item = m.parkItem {
+                        m.parkItem = nil
+                        finish(item)
+                    }
                 } else {
+                    off += used
                     Reply(m.replies, proto: m.proto).error(bytes: unknownCommandError(batchArgs))
+                    m.replyEnds.append(m.replies.count)
                 }
-                m.replyEnds.append(m.replies.count)
             }
         } else {
+            if m.txid == 0 && m.parkItem == nil && locks.wholeExclusive > 0 && lentDepth == 0 {
+                // A shard step reads the store, which an EXEC holds.
+                var set = LockSet()
+                set.whole = .shared
+                parkBatch(m, at: 0, set)
+                return
+            }
             runInternal(m)
             m.replyEnds.append(m.replies.count)
+            if let item = m.parkItem {
+                m.parkItem = nil
+                finish(item)
+            }
         }
         m.kind = .response
         if m.source == id {
@@ -396,13 +478,14 @@ extension Worker {
             resume = true
         }
         flushTickets(c)
-        maybeResume(c)
-        if resume {
-            if !c.inbuf.isEmpty && !c.recvPaused && !c.closing {
-                let used = process(c, UnsafePointer(c.inbuf.base), c.inbuf.count)
-                c.inbuf.consumeFront(used)
-            }
+        if c.stallForDrain && c.remoteOutstanding == 0 {
+            c.stallForDrain = false
+            c.stalled = false
+            resume = true
         }
+        maybeResume(c)
+        // From the loop: this can run inside a shard's transaction machinery.
+        if resume { resumeLater(c) }
     }
 
     /// A paused client reads again once its replies have mostly drained.

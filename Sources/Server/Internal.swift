@@ -18,12 +18,15 @@ extension Worker {
         case .dbsize:
             r.int(store.dbs[m.db].count)
         case .flushdb:
+            touchWatchedExisting(dbs: [m.db])
             store.dbs[m.db].removeAll()
             r.ok()
         case .flushall:
+            touchWatchedExisting(dbs: nil)
             for ks in store.dbs { ks.removeAll() }
             r.ok()
         case .swapdb(let x, let y):
+            touchWatchedSwap(x, y)
             store.swap(x, y)
             r.ok()
         case .stats: r.bulk(string: shardStatsText())
@@ -42,6 +45,8 @@ extension Worker {
         case .export: runKeyStep(KeyCommands.exportKey, a, m)
         case .deleteExported: runKeyStep(KeyCommands.deleteExported, a, m)
         case .withImport(let exists): runWithImport(a, m, exists: exists)
+        case .txHold, .txRelease: break
+        case .watch: watchHere(a, m)
         }
     }
 

@@ -64,7 +64,7 @@ extension Worker {
         let out = s.buf
         let r = Reply(out, proto: c?.proto ?? 2)
         // The first error any shard returned wins, as a single shard would have said it first.
-        if s.merge != .pair && s.merge != .setIfNoneExist {
+        if s.merge != .pair && s.merge != .setIfNoneExist && s.merge != .exec {
             for m in s.parts {
                 let rr = ReplyReader(m)
                 if rr.isError {
@@ -117,7 +117,19 @@ extension Worker {
                 }
                 var total = 0
                 for m in s.parts { total += ReplyReader(m).lineInt(at: 0).0 }
-                if total > 0 {
+                if total > 0 && s.txid != 0 {
+                    // Called off: the shards' locks are released, then it answers.
+                    s.stage = 2
+                    let next = s.nextParts
+                    s.nextParts.removeAll()
+                    for m in next {
+                        m.requests.clear()
+                        m.op = .txRelease
+                    }
+                    s.parts.append(contentsOf: next)
+                    launch(s, next)
+                    return
+                } else if total > 0 {
                     r.int(0)
                     for m in s.nextParts { recycle(m) }
                     s.nextParts.removeAll()
@@ -130,25 +142,29 @@ extension Worker {
                     return
                 }
             } else {
-                r.int(1)
+                r.int(s.stage == 2 ? 0 : 1)
             }
         case .pair:
             if completePair(s, c) { return }
         case .info, .clientList, .firstReply, .slowlog:
             mergeServerFanout(s, c, r)
+        case .exec:
+            if completeExec(s, c) { return }
         }
         s.ready = true
     }
 
     /// Stages of a cross-shard pair command; returns true while more is pending.
     func completePair(_ s: ReplyTicket, _ c: Client?) -> Bool {
-        let last = s.parts[s.parts.count - 1]
+        var last = s.parts[s.parts.count - 1]
         switch s.stage {
         case 0:
+            // As a transaction, stage 0 also held the destination (`.txHold`).
+            if let e = s.parts.first(where: { if case .export = $0.op { return true } else { return false } }) { last = e }
             let rr = ReplyReader(last)
             if rr.isError {
                 s.buf.append(last.replies)
-                return false
+                return releasePair(s, c, shards: [s.pairSource, s.pairTarget])
             }
             // Stage 1: run the command where the destination lives, with the entry.
             s.stage = 1
@@ -168,6 +184,7 @@ extension Worker {
             appendBulkArg(m.requests, UnsafePointer(last.replies.base + blobStart), blobLen)
             m.requests.append(saved + body, s.saved.count - body)
             m.commandCount = 1
+            m.txFinal = true
             launch(s, [m])
             return true
         case 1:
@@ -191,13 +208,30 @@ extension Worker {
                 arrayHeader(m.requests, 1)
                 m.requests.append(saved + a, b - a)
                 m.commandCount = 1
+                m.txFinal = true
                 launch(s, [m])
                 return true
             }
-            return false
+            return releasePair(s, c, shards: [s.pairSource])
         default:
             return false
         }
+    }
+
+    /// A pair transaction that ends early releases the shards it still holds.
+    func releasePair(_ s: ReplyTicket, _ c: Client?, shards: [Int]) -> Bool {
+        if s.txid == 0 { return false }
+        s.stage = 3
+        var list: [ShardMessage] = []
+        for sh in shards {
+            let m = addPart(s, c, shard: sh)
+            m.op = .txRelease
+            m.commandCount = 1
+            m.txFinal = true
+            list.append(m)
+        }
+        launch(s, list)
+        return true
     }
 }
 

@@ -24,11 +24,26 @@ extension Worker {
 
     /// Sends the ticket's parts. The part for this shard runs at once, so it
     /// sees exactly the commands that came before it on this connection.
+    /// Inside an EXEC that holds the shards, parts that read or write a
+    /// shard's data run here, on that shard's store, before this returns.
     func launch(_ s: ReplyTicket, _ parts: [ShardMessage]) {
         s.pending = parts.count
         for m in parts {
-            if m.target == id { runRequests(m) } else { outgoing[m.target].append(m) }
+            m.txid = s.txid
+            if lentDepth > 0 && m.op.touchesStore {
+                withLentShard(m.target) { runRequests(m) }
+            } else if m.target == id {
+                receive(m)
+            } else {
+                outgoing[m.target].append(m)
+            }
         }
+    }
+
+    /// The first parts of a multi-shard command: a transaction, or inside an
+    /// EXEC (or with one shard) plain parts.
+    func start(_ s: ReplyTicket, _ parts: [ShardMessage]) {
+        if txNeeded { scheduleTx(s, parts) } else { launch(s, parts) }
     }
 
     func routeMultiKey(_ spec: CommandSpec, _ merge: FanoutKind, _ c: Client, raw: UnsafePointer<UInt8>, rawCount: Int) {
@@ -46,9 +61,10 @@ extension Worker {
             i += step
         }
         if same {
-            if first == id { runLocal(spec, c) } else { forward(c, to: first, raw: raw, rawCount: rawCount) }
+            runOn(first, spec, c, raw: raw, rawCount: rawCount)
             return
         }
+        if txNeeded && mustWaitForEarlier(c) { return }
         cmdCalls[spec.id] += 1
         let s = beginFanout(c, merge)
         var counts = [Int](repeating: 0, count: shardCount)
@@ -92,8 +108,25 @@ extension Worker {
             k += 1
         }
         for m in second { if let m = m { s.nextParts.append(m) } }
-        if merge == .setIfNoneExist { c.barrier = s }
-        launch(s, parts.compactMap { $0 })
+        if merge == .setIfNoneExist && lentDepth == 0 { c.barrier = s }
+        let list = parts.compactMap { $0 }
+        if txNeeded {
+            // Each part locks its shard's keys; MSETNX keeps them from its
+            // check to its write, the others release them when they are done.
+            var sets = [LockSet](repeating: LockSet(), count: shardCount)
+            let x = spec.flags.contains(.write)
+            i = 1
+            while i < args.count {
+                sets[shardOfArg(i)].add(LockKey(db: c.db, args[i]), exclusive: x)
+                i += step
+            }
+            for m in list {
+                m.locks = sets[m.target]
+                m.txFinal = merge != .setIfNoneExist
+            }
+            for m in s.nextParts { m.txFinal = true }
+        }
+        start(s, list)
     }
 
     @inline(__always) func shardOfArg(_ i: Int) -> Int {
@@ -107,6 +140,7 @@ extension Worker {
 
     /// The same command to every shard (KEYS, RANDOMKEY, ...).
     func fanoutAll(_ spec: CommandSpec, _ c: Client, merge: FanoutKind) {
+        if txNeeded && mustWaitForEarlier(c) { return }
         cmdCalls[spec.id] += 1
         let s = beginFanout(c, merge)
         var parts: [ShardMessage] = []
@@ -114,14 +148,20 @@ extension Worker {
             let m = addPart(s, c, shard: sh)
             encodeCommand(m.requests, args, from: 0)
             m.commandCount = 1
+            m.locks.whole = spec.flags.contains(.write) ? .exclusive : .shared
+            m.txFinal = true
             parts.append(m)
         }
-        launch(s, parts)
+        start(s, parts)
     }
 
     /// A typed step on every shard, merged by `kind`. `args` writes the
     /// step's arguments, when it has any, after an array header for `argc`.
+    /// With a `lock`, the step is a transaction over every shard, ordered
+    /// against the others (DBSIZE, FLUSHALL, SWAPDB); the caller has made
+    /// sure the connection has nothing in flight (`mustWaitForEarlier`).
     func fanoutInternal(_ c: Client, _ kind: FanoutKind, _ op: ShardOp, saved: [UInt8] = [], stage: Int = 0,
+                        lock: WholeLock = .none,
                         argc: Int = 0, args build: (ByteBuf) -> Void = { _ in }) -> ReplyTicket {
         let s = beginFanout(c, kind)
         // Set before launch: with one shard the merge runs before this returns.
@@ -136,9 +176,11 @@ extension Worker {
                 build(m.requests)
             }
             m.commandCount = 1
+            m.locks.whole = lock
+            m.txFinal = true
             parts.append(m)
         }
-        launch(s, parts)
+        if lock != .none { start(s, parts) } else { launch(s, parts) }
         return s
     }
 
@@ -149,34 +191,57 @@ extension Worker {
             Reply(replyBuffer(c), proto: c.proto).error("ERR invalid cursor")
             return
         }
-        let shard = KeyCommands.scanShard(cur, shardCount: shardCount)
-        if shard == id { runLocal(spec, c) } else { forward(c, to: shard, raw: raw, rawCount: rawCount) }
+        runOn(KeyCommands.scanShard(cur, shardCount: shardCount), spec, c, raw: raw, rawCount: rawCount)
     }
 
     /// RENAME, COPY, LCS, ...: when the two keys live on different shards the
     /// source entry is exported from its shard, the command runs on the
     /// destination's shard with the entry handed in, and a consumed source is
-    /// deleted afterwards. Not atomic across shards; VLL transactions will be.
+    /// deleted afterwards. As a transaction both keys stay locked from the
+    /// export to the last stage, so no one sees the key in both places or in none.
     func routePair(_ spec: CommandSpec, _ c: Client, raw: UnsafePointer<UInt8>, rawCount: Int) {
         let src = shardOfArg(1)
         let dst = shardOfArg(2)
         if src == dst {
-            if src == id { runLocal(spec, c) } else { forward(c, to: src, raw: raw, rawCount: rawCount) }
+            runOn(src, spec, c, raw: raw, rawCount: rawCount)
             return
         }
+        if txNeeded && mustWaitForEarlier(c) { return }
         cmdCalls[spec.id] += 1
         let s = beginFanout(c, .pair)
         s.pairSpec = spec
         s.pairSource = src
         s.pairTarget = dst
-        c.barrier = s
+        if lentDepth == 0 { c.barrier = s }
         encodeCommand(s.saved, args, from: 0)
         let m = addPart(s, c, shard: src)
         m.op = .export
         arrayHeader(m.requests, 1)
         appendBulkArg(m.requests, args[1].ptr, args[1].count)
         m.commandCount = 1
-        launch(s, [m])
+        guard txNeeded else {
+            launch(s, [m])
+            return
+        }
+        // The source is written when the command moves it, read otherwise.
+        let moves: Bool
+        if case .keyPair(.kept) = spec.route { moves = false } else { moves = true }
+        m.locks.add(LockKey(db: c.db, args[1]), exclusive: moves)
+        let hold = addPart(s, c, shard: dst)
+        hold.op = .txHold
+        hold.commandCount = 1
+        hold.locks.add(LockKey(db: c.db, args[2]), exclusive: spec.flags.contains(.write))
+        // COPY ... DB n writes the key in another database.
+        if spec.flags.contains(.write) {
+            var i = 3
+            while i + 1 < args.count {
+                if args[i].equalsLower("db"), let n = Int(args[i + 1].lossyString) {
+                    hold.locks.add(LockKey(db: n, args[2]), exclusive: true)
+                }
+                i += 1
+            }
+        }
+        start(s, [m, hold])
     }
 }
 

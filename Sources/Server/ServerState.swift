@@ -28,6 +28,11 @@ final class WorkerHandle: @unchecked Sendable {
     /// it back to 0 owes the worker a wake-up.
     let sleeping = AtomicCounter(0)
     var wakeFD: Int32 = -1
+    /// Transaction parts, in id order.
+    let lane = TxLane()
+    /// Read by another worker only while this shard is locked for its EXEC.
+    var store: ShardStore?
+    var watches: WatchTable?
     init(queueCapacity: Int) { inbox = MPSCQueue(capacity: queueCapacity) }
 }
 
@@ -38,6 +43,7 @@ final class ServerState: @unchecked Sendable {
     let shardCount: Int
     let queueCapacity: Int
     var handles: [WorkerHandle] = []
+    let sequencer = TxSequencer()
     let stopping = AtomicCounter(0)
     let shutdownExitCode = AtomicCounter(0)
     let nextClientID = AtomicCounter(1)

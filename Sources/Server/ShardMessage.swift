@@ -6,8 +6,8 @@ import Commands
 /// one shard share a message, so a pipeline costs one hop per shard, not one
 /// per command. Messages are pooled by the worker that sends them.
 ///
-/// This is also where VLL-style transactions will attach: a message can carry
-/// a transaction id and intent locks, and a shard can queue messages by id.
+/// A message with a `txid` is a transaction's part or stage: its first part
+/// for a shard comes by that shard's `TxLane` with the `locks` it takes.
 final class ShardMessage: @unchecked Sendable {
     enum Kind { case request, response }
 
@@ -34,6 +34,16 @@ final class ShardMessage: @unchecked Sendable {
     /// Tickets that still read replies from this message.
     var refs = 0
     var done = false
+    /// Transaction id (0: none), the part's intent locks, and whether this
+    /// stage is the part's last on its shard (its locks go after it).
+    var txid: UInt64 = 0
+    var locks = LockSet()
+    var txFinal = false
+    /// A batch that waited for a locked key resumes here, and its waiting
+    /// entry is released after the command it stopped at.
+    var resumeAt = 0
+    var parkItem: TxItem?
+    var token: WatchToken?
 
     init() { replyEnds.reserveCapacity(32) }
 
@@ -49,6 +59,12 @@ final class ShardMessage: @unchecked Sendable {
         commandCount = 0
         refs = 0
         done = false
+        txid = 0
+        locks = LockSet()
+        txFinal = false
+        resumeAt = 0
+        parkItem = nil
+        token = nil
         if requests.capacity > 1 << 20 { requests.shrink(to: 1024) }
         if replies.capacity > 1 << 20 { replies.shrink(to: 1024) }
     }
@@ -91,6 +107,10 @@ final class ReplyTicket {
     let saved = ByteBuf(capacity: 64)
     var pairSource = 0
     var pairTarget = 0
+    /// The transaction whose parts this ticket merges (0: none).
+    var txid: UInt64 = 0
+    /// EXEC: the queued block, run once its shards are held.
+    var block: MultiState?
 
     func reset() {
         kind = .local
@@ -104,6 +124,8 @@ final class ReplyTicket {
         pending = 0
         stage = 0
         pairSpec = nil
+        txid = 0
+        block = nil
         saved.clear()
         if buf.capacity > 1 << 20 { buf.shrink(to: 128) }
     }
@@ -133,4 +155,26 @@ enum ShardOp {
     case withImport(exists: Bool)
     /// Stage 2: delete the source a RENAME consumed; args: [key].
     case deleteExported
+    /// A transaction part with no work of its own yet: it takes its locks
+    /// and answers once it holds them (a pair command's destination, a shard
+    /// EXEC borrows).
+    case txHold
+    /// The last stage of a part whose work is done or was called off.
+    case txRelease
+    /// WATCH of this shard's keys, for the token in the message; args: keys.
+    case watch
+}
+
+extension ShardOp {
+    /// Steps that read or write a shard's data: inside an EXEC they run on
+    /// the shard it holds; the rest read worker state and still travel.
+    var touchesStore: Bool {
+        switch self {
+        case .commands, .dbsize, .flushdb, .flushall, .swapdb, .debugObject, .export, .withImport, .deleteExported,
+             .txHold, .txRelease, .watch:
+            return true
+        case .stats, .resetStats, .clientList, .clientKill, .clientKillAddr, .slowlogGet, .slowlogLen, .slowlogReset:
+            return false
+        }
+    }
 }

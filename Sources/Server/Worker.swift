@@ -15,7 +15,20 @@ final class Worker<B: IOBackend>: IOEvents {
     let state: ServerState
     let backend: B
     let handle: WorkerHandle
-    let store: ShardStore
+    /// This shard's data; inside an EXEC, briefly a shard locked for it.
+    var store: ShardStore
+    /// The shard `store` belongs to (`id` except inside an EXEC).
+    var execShard: Int
+    /// Intent locks and the transaction queue (Server/Tx).
+    let locks = LockTable()
+    let txq = TxQueue()
+    var watches = WatchTable()
+    var laneDraining = false
+    var promoting = false
+    var promoteAgain = false
+    /// >0 while an EXEC runs on shards locked for it.
+    var lentDepth = 0
+    var resumeQueue: [Client] = []
     let stats = ShardStats()
     let table = CommandTable.shared
     let args = ArgVector(capacity: 64)
@@ -99,6 +112,9 @@ final class Worker<B: IOBackend>: IOEvents {
         self.backend = backend
         self.handle = handle
         store = ShardStore(databases: state.config.databases)
+        execShard = id
+        handle.store = store
+        handle.watches = watches
         outgoing = Array(repeating: [], count: state.shardCount)
         overflow = Array(repeating: [], count: state.shardCount)
         maxOverflow = max(64, state.queueCapacity * 4)
@@ -144,11 +160,12 @@ final class Worker<B: IOBackend>: IOEvents {
         while true {
             if state.isStopping { break }
             var timeout = 1000 / hz
-            if overflowCount > 0 || handle.inbox.hasItems || !dirty.isEmpty {
+            if overflowCount > 0 || handle.inbox.hasItems || handle.lane.hasItems || !dirty.isEmpty
+                || !resumeQueue.isEmpty {
                 timeout = 0
             } else {
                 handle.sleeping.store(1)
-                if handle.inbox.hasItems {
+                if handle.inbox.hasItems || handle.lane.hasItems {
                     handle.sleeping.store(0)
                     timeout = 0
                 }
@@ -157,6 +174,7 @@ final class Worker<B: IOBackend>: IOEvents {
             handle.sleeping.store(0)
             now = wallMillis()
             drainInbox()
+            resumeDeferred()
             flushOutgoing()
             flushClients()
             if now - lastCron >= Int64(1000 / hz) { cron() }
@@ -188,9 +206,15 @@ final class Worker<B: IOBackend>: IOEvents {
         sampleOps()
         // Redis's active expiry: a slice of the cycle per tick per db.
         let budget = 25_000_000 / hz
-        for ks in store.dbs where ks.expiringCount > 0 && state.activeExpire.value != 0 {
-            _ = ks.activeExpireCycle(now: now, budgetNanos: budget, clock: monotonicNanos)
+        // A shard locked whole for an EXEC is being read by its coordinator.
+        if locks.wholeExclusive == 0 {
+            for (i, ks) in store.dbs.enumerated() where ks.expiringCount > 0 && state.activeExpire.value != 0 {
+                let before = ks.mutations
+                _ = ks.activeExpireCycle(now: now, budgetNanos: budget, clock: monotonicNanos)
+                if ks.mutations != before && !watches.isEmpty { touchMissingWatched(db: i) }
+            }
         }
+        if !watches.isEmpty { watches.purge() }
         if idleTimeout > 0 {
             for case let c? in clients where !c.closing && now - c.lastInteraction > Int64(idleTimeout) * 1000 {
                 closeClient(c)
@@ -372,6 +396,7 @@ final class Worker<B: IOBackend>: IOEvents {
     func closeClient(_ c: Client, flush: Bool = false) {
         if c.closed { return }
         c.closing = true
+        endTransactionState(c)
         if !flush {
             c.out.clear()
             c.tickets.removeAll()

@@ -13,6 +13,9 @@ public final class Keyspace {
     public private(set) var expiringCount = 0
     /// Keys removed by lazy or active expiry (INFO stats expired_keys).
     public var expiredKeys = 0
+    /// Bumped by every change to an entry: WATCH compares it around a write
+    /// command to tell a real modification from a no-op (SET NX on a key that exists).
+    public var mutations = 0
 
     public init() {
         expiring = .allocate(capacity: 16)
@@ -48,6 +51,7 @@ public final class Keyspace {
     /// Frees the entry it replaces. Returns the slot.
     @discardableResult
     public func put(_ e: Entry, at i: Int, hash: UInt64) -> Int {
+        mutations &+= 1
         if i >= 0 {
             let old = table.entry(at: i)
             if old.hasExpire { unlistExpiring(old) }
@@ -63,6 +67,7 @@ public final class Keyspace {
 
     /// Deletes and frees the entry in slot `i`.
     public func remove(at i: Int) {
+        mutations &+= 1
         let e = table.entry(at: i)
         if e.hasExpire { unlistExpiring(e) }
         table.remove(at: i)
@@ -71,6 +76,7 @@ public final class Keyspace {
 
     /// Takes the entry out of slot `i` without freeing it (MOVE, RENAME).
     public func detach(at i: Int) -> Entry {
+        mutations &+= 1
         let e = table.entry(at: i)
         if e.hasExpire { unlistExpiring(e) }
         table.remove(at: i)
@@ -80,6 +86,7 @@ public final class Keyspace {
     /// Sets or clears (`at` < 0) the expiry of the entry in slot `i`.
     public func setExpire(at i: Int, _ at: Int64) {
         let e = table.entry(at: i)
+        mutations &+= 1
         if e.hasExpire && at >= 0 {
             e.expireAt = at
             return
@@ -155,6 +162,7 @@ public final class Keyspace {
     }
 
     public func removeAll() {
+        mutations &+= 1
         table.removeAll()
         expiringCount = 0
     }

@@ -160,8 +160,8 @@ extension Worker {
         var events = ""
         if c.recvArmed && !c.recvPaused && !c.closing { events += "r" }
         if c.sendInFlight { events += "w" }
-        var s = "id=\(c.id) addr=\(c.addr) laddr=\(c.laddr) fd=\(c.fd) name=\(name) age=\(age) idle=\(idle) flags=N"
-        s += " db=\(c.db) sub=0 psub=0 ssub=0 multi=-1 qbuf=\(qbuf) qbuf-free=\(c.inbuf.capacity - qbuf)"
+        var s = "id=\(c.id) addr=\(c.addr) laddr=\(c.laddr) fd=\(c.fd) name=\(name) age=\(age) idle=\(idle) flags=\(clientFlags(c))"
+        s += " db=\(c.db) sub=0 psub=0 ssub=0 multi=\(c.multi?.count ?? -1) qbuf=\(qbuf) qbuf-free=\(c.inbuf.capacity - qbuf)"
         s += " argv-mem=\(c.argvMem) multi-mem=0 rbs=\(c.out.capacity) rbp=\(max(c.out.count, c.sending.count))"
         s += " obl=\(c.out.count) oll=\(c.tickets.count - c.ticketHead) omem=\(c.outputBytes) tot-mem=\(totMem)"
         s += " events=\(events) cmd=\(commandName(c)) user=default redir=-1 resp=\(c.proto)"
@@ -261,5 +261,15 @@ extension Worker {
             }
         }
         return killed
+    }
+}
+
+extension Worker {
+    /// CLIENT LIST's flags: x in MULTI, d when a WATCHed key changed, N for none.
+    func clientFlags(_ c: Client) -> String {
+        var f = ""
+        if c.multi != nil { f += "x" }
+        if let w = c.watch, w.token.dirty.value != 0 { f += "d" }
+        return f.isEmpty ? "N" : f
     }
 }

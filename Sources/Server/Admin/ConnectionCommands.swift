@@ -32,16 +32,23 @@ extension Worker {
             r.bulk(string: String(us % 1_000_000))
         case .lastsave: r.int(Int(state.lastSave))
         case .dbsize:
-            _ = fanoutInternal(c, .sum, .dbsize)
+            _ = fanoutInternal(c, .sum, .dbsize, lock: .shared)
         case .flushdb, .flushall:
             if args.count > 2 || (args.count == 2 && !args[1].equalsLower("async") && !args[1].equalsLower("sync")) {
                 r.error(Err.syntax)
             } else if op == .flushdb {
-                _ = fanoutInternal(c, .ok, .flushdb)
+                _ = fanoutInternal(c, .ok, .flushdb, lock: .exclusive)
             } else {
-                _ = fanoutInternal(c, .ok, .flushall)
+                _ = fanoutInternal(c, .ok, .flushall, lock: .exclusive)
             }
         case .swapdb: swapdb(c, r)
+        case .multi: multi(c, r)
+        case .exec: exec(c, r)
+        case .discard: discard(c, r)
+        case .watch: watch(c, r)
+        case .unwatch:
+            endWatch(c)
+            r.ok()
         case .info: info(c)
         case .config: configCommand(c, r)
         case .command: commandCommand(c, r)
@@ -158,6 +165,7 @@ extension Worker {
         c.replyMode = .on
         c.noEvict = false
         c.authenticated = requirePass == nil
+        endTransactionState(c)
         Reply(r.buf, proto: 2).simple("RESET")
     }
 
@@ -165,7 +173,7 @@ extension Worker {
         guard let a = parseStrictInt(args[1].ptr, args[1].count) else { return r.error("ERR invalid first DB index") }
         guard let b = parseStrictInt(args[2].ptr, args[2].count) else { return r.error("ERR invalid second DB index") }
         if a < 0 || a >= store.dbs.count || b < 0 || b >= store.dbs.count { return r.error(Err.dbIndex) }
-        _ = fanoutInternal(c, .ok, .swapdb(a, b))
+        _ = fanoutInternal(c, .ok, .swapdb(a, b), lock: .exclusive)
     }
 }
 

@@ -1,0 +1,112 @@
+import RESP
+
+/// A key in one database, as intent locks and WATCH name it. Bytes, never a
+/// String: Redis keys compare bytewise.
+struct LockKey: Hashable {
+    let db: Int
+    let bytes: [UInt8]
+    init(db: Int, _ a: Arg) {
+        self.db = db
+        bytes = Array(a.buffer)
+    }
+    init(db: Int, bytes: [UInt8]) {
+        self.db = db
+        self.bytes = bytes
+    }
+}
+
+enum WholeLock { case none, shared, exclusive }
+
+/// The intent locks one transaction part takes on one shard: keys with their
+/// mode, and optionally the whole shard (KEYS and DBSIZE share it; FLUSHALL,
+/// SWAPDB and an EXEC that borrows the shard take it exclusively).
+struct LockSet {
+    private(set) var keys: [LockKey] = []
+    private(set) var exclusive: [Bool] = []
+    var whole = WholeLock.none
+    private var index: [LockKey: Int]? = nil
+
+    var isEmpty: Bool { keys.isEmpty && whole == .none }
+
+    /// A key named twice is locked once, in the stronger mode, or a part
+    /// would wait for itself.
+    mutating func add(_ k: LockKey, exclusive x: Bool) {
+        if keys.count >= 16 && index == nil {
+            var d: [LockKey: Int] = [:]
+            for (i, k) in keys.enumerated() { d[k] = i }
+            index = d
+        }
+        let found: Int?
+        if index != nil { found = index![k] } else { found = keys.firstIndex(of: k) }
+        if let i = found {
+            if x { exclusive[i] = true }
+            return
+        }
+        if index != nil { index![k] = keys.count }
+        keys.append(k)
+        exclusive.append(x)
+    }
+}
+
+/// A shard's intent locks (VLL): per key, how many queued or running parts
+/// hold it shared and exclusively. Counts, not owners: a part that finds
+/// every count compatible when it arrives may run at once; any other waits
+/// until it heads the shard's `TxQueue`.
+final class LockTable {
+    private var held: [LockKey: (shared: Int, exclusive: Int)] = [:]
+    private(set) var wholeShared = 0
+    private(set) var wholeExclusive = 0
+    /// Exclusive key holds, for a whole-shard shared lock's check.
+    private var keyExclusive = 0
+    /// Every hold of any kind. The single-shard fast path reads only this.
+    private(set) var holds = 0
+
+    func conflicts(_ k: LockKey, exclusive x: Bool) -> Bool {
+        if wholeExclusive > 0 || (x && wholeShared > 0) { return true }
+        guard let h = held[k] else { return false }
+        return h.exclusive > 0 || (x && h.shared > 0)
+    }
+
+    func conflicts(_ s: LockSet) -> Bool {
+        switch s.whole {
+        case .exclusive: if holds > 0 { return true }
+        case .shared: if wholeExclusive > 0 || keyExclusive > 0 { return true }
+        case .none: break
+        }
+        for (i, k) in s.keys.enumerated() where conflicts(k, exclusive: s.exclusive[i]) { return true }
+        return false
+    }
+
+    /// Adds the set's holds; returns whether they were all free before.
+    func acquire(_ s: LockSet) -> Bool {
+        let free = !conflicts(s)
+        switch s.whole {
+        case .exclusive: wholeExclusive += 1; holds += 1
+        case .shared: wholeShared += 1; holds += 1
+        case .none: break
+        }
+        for (i, k) in s.keys.enumerated() {
+            let x = s.exclusive[i]
+            var h = held[k] ?? (0, 0)
+            if x { h.exclusive += 1; keyExclusive += 1 } else { h.shared += 1 }
+            held[k] = h
+            holds += 1
+        }
+        return free
+    }
+
+    func release(_ s: LockSet) {
+        switch s.whole {
+        case .exclusive: wholeExclusive -= 1; holds -= 1
+        case .shared: wholeShared -= 1; holds -= 1
+        case .none: break
+        }
+        for (i, k) in s.keys.enumerated() {
+            let x = s.exclusive[i]
+            guard var h = held[k] else { continue }
+            if x { h.exclusive -= 1; keyExclusive -= 1 } else { h.shared -= 1 }
+            held[k] = h.shared == 0 && h.exclusive == 0 ? nil : h
+            holds -= 1
+        }
+    }
+}

@@ -1,0 +1,288 @@
+import Commands
+import RESP
+import Storage
+
+/// MULTI's queue: the commands as RESP, run by EXEC.
+final class MultiState {
+    let queue = ByteBuf(capacity: 256)
+    var count = 0
+    /// A command was refused while queueing: EXEC answers EXECABORT.
+    var aborted = false
+}
+
+/// A connection's WATCHed keys and the token their shards mark.
+final class ClientWatch {
+    let token = WatchToken()
+    var keys: [(key: LockKey, shard: Int)] = []
+}
+
+/// MULTI, EXEC, DISCARD, WATCH, UNWATCH. EXEC runs its block in one step:
+/// on this shard at once when every key it names (and every watched key)
+/// lives here and nothing here is locked; otherwise as a transaction that
+/// locks each shard it needs whole, runs the block here against those
+/// shards' stores while their owners wait, and releases them.
+extension Worker {
+    /// Between MULTI and EXEC commands are queued, not run; returns whether it was.
+    func queueInMulti(_ spec: CommandSpec, _ c: Client, raw: UnsafePointer<UInt8>, rawCount: Int) -> Bool {
+        if case .server(let op) = spec.route {
+            switch op {
+            case .exec, .discard, .multi, .watch, .quit, .reset: return false
+            default: break
+            }
+        }
+        guard let ms = c.multi else { return false }
+        let out = replyBuffer(c)
+        if spec.flags.contains(.noMulti) {
+            ms.aborted = true
+            cmdRejected[spec.id] += 1
+            countError("ERR")
+            Reply(out, proto: c.proto).error("ERR Command not allowed inside a transaction")
+            return true
+        }
+        if raw[0] == 42 { ms.queue.append(raw, rawCount) } else { encodeCommand(ms.queue, args, from: 0) }
+        ms.count += 1
+        Reply(out, proto: c.proto).simple("QUEUED")
+        return true
+    }
+
+    func multi(_ c: Client, _ r: Reply) {
+        if c.multi != nil { return r.error("ERR MULTI calls can not be nested") }
+        c.multi = MultiState()
+        r.ok()
+    }
+
+    func discard(_ c: Client, _ r: Reply) {
+        if c.multi == nil { return r.error("ERR DISCARD without MULTI") }
+        endTransactionState(c)
+        r.ok()
+    }
+
+    func endWatch(_ c: Client) {
+        c.watch?.token.cancelled.store(1)
+        c.watch = nil
+    }
+
+    func endTransactionState(_ c: Client) {
+        c.multi = nil
+        endWatch(c)
+    }
+
+    func watch(_ c: Client, _ r: Reply) {
+        if c.multi != nil { return r.error("ERR WATCH inside MULTI is not allowed") }
+        let w = c.watch ?? ClientWatch()
+        c.watch = w
+        var perShard = [[Int]](repeating: [], count: shardCount)
+        for i in 1..<args.count {
+            let k = LockKey(db: c.db, args[i])
+            if w.keys.contains(where: { $0.key == k }) { continue }
+            let sh = shardOfArg(i)
+            w.keys.append((k, sh))
+            perShard[sh].append(i)
+        }
+        for i in perShard[id] { watchKey(LockKey(db: c.db, args[i]), w.token) }
+        let remote = (0..<shardCount).filter { $0 != id && !perShard[$0].isEmpty }
+        if remote.isEmpty { return r.ok() }
+        // The reply waits until every shard has the keys: a change after +OK is seen.
+        let s = beginFanout(c, .ok)
+        var parts: [ShardMessage] = []
+        for sh in remote {
+            let m = addPart(s, c, shard: sh)
+            m.op = .watch
+            m.token = w.token
+            arrayHeader(m.requests, perShard[sh].count)
+            for i in perShard[sh] { appendBulkArg(m.requests, args[i].ptr, args[i].count) }
+            m.commandCount = 1
+            parts.append(m)
+        }
+        launch(s, parts)
+    }
+
+    /// Shard side of WATCH.
+    func watchHere(_ a: ArgVector, _ m: ShardMessage) {
+        guard let t = m.token else { return }
+        for i in 0..<a.count { watchKey(LockKey(db: m.db, a[i]), t) }
+        Reply(m.replies, proto: m.proto).ok()
+    }
+
+    func watchKey(_ k: LockKey, _ t: WatchToken) {
+        let (present, expired) = keyState(k)
+        watches.add(k, t, expired: expired, live: present && !expired)
+    }
+
+    /// Whether `k` is in the table, and whether it is there but past its expiry.
+    func keyState(_ k: LockKey) -> (present: Bool, expired: Bool) {
+        let ks = store.dbs[k.db]
+        return k.bytes.withUnsafeBufferPointer { b -> (Bool, Bool) in
+            let p = b.baseAddress ?? UnsafePointer(bitPattern: 1)!
+            let i = ks.table.find(p, b.count, hash: hashBytes(p, b.count))
+            if i < 0 { return (false, false) }
+            let e = ks.entry(at: i)
+            return (true, e.hasExpire && e.expireAt <= now)
+        }
+    }
+
+    func isLive(_ k: LockKey) -> Bool {
+        let (p, e) = keyState(k)
+        return p && !e
+    }
+
+    /// A write (or lazy expiry) changed `db`: its keys' watchers are dirty.
+    func touchWatched(_ spec: CommandSpec, _ a: ArgVector, db: Int) {
+        guard spec.firstKey > 0 else { return }
+        let last = spec.lastKey < 0 ? a.count + spec.lastKey : spec.lastKey
+        let step = max(spec.keyStep, 1)
+        var i = spec.firstKey
+        while i <= last && i < a.count {
+            watches.touch(LockKey(db: db, a[i]))
+            i += step
+        }
+    }
+
+    /// After active expiry: watched keys that were live and are gone.
+    func touchMissingWatched(db: Int) {
+        watches.touchAll { k, list in
+            k.db == db && list.contains { $0.liveAtWatch } && !keyState(k).present
+        }
+    }
+
+    /// FLUSHDB/FLUSHALL: watched keys that exist (not stale ones) are changed.
+    func touchWatchedExisting(dbs: [Int]?) {
+        if watches.isEmpty { return }
+        watches.touchAll { k, _ in (dbs == nil || dbs!.contains(k.db)) && isLive(k) }
+    }
+
+    /// SWAPDB: a watched key of either database that exists in either.
+    func touchWatchedSwap(_ x: Int, _ y: Int) {
+        if watches.isEmpty { return }
+        watches.touchAll { k, _ in
+            guard k.db == x || k.db == y else { return false }
+            return isLive(LockKey(db: x, bytes: k.bytes)) || isLive(LockKey(db: y, bytes: k.bytes))
+        }
+    }
+
+    // MARK: EXEC
+
+    func exec(_ c: Client, _ r: Reply) {
+        guard let ms = c.multi else { return r.error("ERR EXEC without MULTI") }
+        c.multi = nil
+        if ms.aborted {
+            endWatch(c)
+            return r.error("EXECABORT Transaction discarded because of previous errors.")
+        }
+        let needed = shardsNeeded(c, ms)
+        if shardCount == 1 || (locks.holds == 0 && needed.allSatisfy { $0 == id }) {
+            runBlock(c, ms, head: r.buf)
+            return
+        }
+        let s = beginFanout(c, .exec)
+        s.block = ms
+        c.barrier = s
+        var parts: [ShardMessage] = []
+        for sh in needed {
+            let m = addPart(s, c, shard: sh)
+            m.op = .txHold
+            m.commandCount = 1
+            m.locks.whole = .exclusive
+            parts.append(m)
+        }
+        scheduleTx(s, parts)
+    }
+
+    /// Every shard the block's commands and the watched keys live on.
+    func shardsNeeded(_ c: Client, _ ms: MultiState) -> [Int] {
+        var need = [Bool](repeating: false, count: shardCount)
+        for w in c.watch?.keys ?? [] { need[w.shard] = true }
+        let p = UnsafePointer(ms.queue.base)
+        let n = ms.queue.count
+        var off = 0
+        let a = prefetchArgs
+        while off < n {
+            guard case .command(let used) = parseCommand(p + off, n - off, into: a, limits: trustedLimits) else { break }
+            off += used
+            guard let spec = table.lookup(a[0]) else { continue }
+            func key(_ i: Int) { if i < a.count { need[shardOf(a[i].ptr, a[i].count, shards: shardCount)] = true } }
+            switch spec.route {
+            case .key: key(spec.routeKey)
+            case .keys:
+                var i = 1
+                while i < a.count { key(i); i += max(spec.keyStep, 1) }
+            case .keyPair:
+                key(1)
+                key(2)
+            case .scan:
+                if let cur = KeyCommands.parseScanCursor(a[1]) {
+                    need[KeyCommands.scanShard(cur, shardCount: shardCount)] = true
+                }
+            case .allShards: need = need.map { _ in true }
+            case .server(let op):
+                switch op {
+                case .dbsize, .flushdb, .flushall, .swapdb, .debug: need = need.map { _ in true }
+                default: break
+                }
+            case .local: break
+            }
+        }
+        return (0..<shardCount).filter { need[$0] }
+    }
+
+    /// All the shards EXEC asked for are held: run the block, then release them.
+    func completeExec(_ s: ReplyTicket, _ c: Client?) -> Bool {
+        if s.stage == 0 {
+            let held = s.parts.map { $0.target }
+            if let c = c, !c.closed, !c.closing, let ms = s.block {
+                lentDepth += 1
+                runBlock(c, ms, head: s.buf)
+                lentDepth -= 1
+            }
+            s.block = nil
+            s.stage = 1
+            var list: [ShardMessage] = []
+            for sh in held {
+                let m = addPart(s, c, shard: sh)
+                m.op = .txRelease
+                m.commandCount = 1
+                m.txFinal = true
+                list.append(m)
+            }
+            launch(s, list)
+            return true
+        }
+        return false
+    }
+
+    /// The block, in order, with its array header in `head`; or a null
+    /// array when a watched key changed.
+    func runBlock(_ c: Client, _ ms: MultiState, head: ByteBuf) {
+        let r = Reply(head, proto: c.proto)
+        if watchFailed(c) {
+            endWatch(c)
+            r.nullArray()
+            return
+        }
+        endWatch(c)
+        r.array(ms.count)
+        lentDepth += 1
+        let p = UnsafePointer(ms.queue.base)
+        let n = ms.queue.count
+        var off = 0
+        while off < n {
+            guard case .command(let used) = parseCommand(p + off, n - off, into: args, limits: trustedLimits) else { break }
+            execute(c, raw: p + off, rawCount: used)
+            off += used
+        }
+        lentDepth -= 1
+    }
+
+    /// A watched key was changed, or has expired since WATCH.
+    func watchFailed(_ c: Client) -> Bool {
+        guard let w = c.watch else { return false }
+        if w.token.dirty.value != 0 { return true }
+        var failed = false
+        for (k, sh) in w.keys where !failed {
+            withLentShard(sh) {
+                if let rec = watches.record(k, w.token), !rec.expiredAtWatch, keyState(k).expired { failed = true }
+            }
+        }
+        return failed
+    }
+}
