@@ -70,6 +70,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "RESP"]),
     ],
     swiftLanguageModes: [.v6]
 )

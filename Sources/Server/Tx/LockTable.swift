@@ -1,8 +1,9 @@
 import RESP
+import Storage
 
-/// A key in one database, as intent locks and WATCH name it. Bytes, never a
-/// String: Redis keys compare bytewise.
-struct LockKey: Hashable {
+/// A key in one database, as WATCH names it. Bytes, never a String:
+/// Redis keys compare bytewise.
+struct DBKey: Hashable {
     let db: Int
     let bytes: [UInt8]
     init(db: Int, _ a: Arg) {
@@ -15,6 +16,20 @@ struct LockKey: Hashable {
     }
 }
 
+/// What an intent lock is taken on: the key's 64-bit hash mixed with its
+/// database. Two keys that collide share a lock, which can only make a part
+/// wait longer, never run early; in exchange a lock costs no allocation and
+/// no byte comparison, which matters for a 400k-key EXISTS.
+struct LockKey: Hashable {
+    let h: UInt64
+    init(db: Int, _ a: Arg) { h = hashBytes(a.ptr, a.count) &+ UInt64(db) &* 0x9E37_79B9_7F4A_7C15 }
+    init(db: Int, bytes: [UInt8]) {
+        h = bytes.withUnsafeBufferPointer { b in
+            hashBytes(b.baseAddress ?? UnsafePointer(bitPattern: 1)!, b.count)
+        } &+ UInt64(db) &* 0x9E37_79B9_7F4A_7C15
+    }
+}
+
 enum WholeLock { case none, shared, exclusive }
 
 /// The intent locks one transaction part takes on one shard: keys with their
@@ -24,25 +39,12 @@ struct LockSet {
     private(set) var keys: [LockKey] = []
     private(set) var exclusive: [Bool] = []
     var whole = WholeLock.none
-    private var index: [LockKey: Int]? = nil
 
     var isEmpty: Bool { keys.isEmpty && whole == .none }
 
-    /// A key named twice is locked once, in the stronger mode, or a part
-    /// would wait for itself.
+    /// A key named twice is held twice: `acquire` checks every key before
+    /// it counts any, so a part never waits for itself.
     mutating func add(_ k: LockKey, exclusive x: Bool) {
-        if keys.count >= 16 && index == nil {
-            var d: [LockKey: Int] = [:]
-            for (i, k) in keys.enumerated() { d[k] = i }
-            index = d
-        }
-        let found: Int?
-        if index != nil { found = index![k] } else { found = keys.firstIndex(of: k) }
-        if let i = found {
-            if x { exclusive[i] = true }
-            return
-        }
-        if index != nil { index![k] = keys.count }
         keys.append(k)
         exclusive.append(x)
     }

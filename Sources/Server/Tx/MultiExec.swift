@@ -13,7 +13,7 @@ final class MultiState {
 /// A connection's WATCHed keys and the token their shards mark.
 final class ClientWatch {
     let token = WatchToken()
-    var keys: [(key: LockKey, shard: Int)] = []
+    var keys: [(key: DBKey, shard: Int)] = []
 }
 
 /// MULTI, EXEC, DISCARD, WATCH, UNWATCH. EXEC runs its block in one step:
@@ -73,13 +73,13 @@ extension Worker {
         c.watch = w
         var perShard = [[Int]](repeating: [], count: shardCount)
         for i in 1..<args.count {
-            let k = LockKey(db: c.db, args[i])
+            let k = DBKey(db: c.db, args[i])
             if w.keys.contains(where: { $0.key == k }) { continue }
             let sh = shardOfArg(i)
             w.keys.append((k, sh))
             perShard[sh].append(i)
         }
-        for i in perShard[id] { watchKey(LockKey(db: c.db, args[i]), w.token) }
+        for i in perShard[id] { watchKey(DBKey(db: c.db, args[i]), w.token) }
         let remote = (0..<shardCount).filter { $0 != id && !perShard[$0].isEmpty }
         if remote.isEmpty { return r.ok() }
         // The reply waits until every shard has the keys: a change after +OK is seen.
@@ -100,17 +100,17 @@ extension Worker {
     /// Shard side of WATCH.
     func watchHere(_ a: ArgVector, _ m: ShardMessage) {
         guard let t = m.token else { return }
-        for i in 0..<a.count { watchKey(LockKey(db: m.db, a[i]), t) }
+        for i in 0..<a.count { watchKey(DBKey(db: m.db, a[i]), t) }
         Reply(m.replies, proto: m.proto).ok()
     }
 
-    func watchKey(_ k: LockKey, _ t: WatchToken) {
+    func watchKey(_ k: DBKey, _ t: WatchToken) {
         let (present, expired) = keyState(k)
         watches.add(k, t, expired: expired, live: present && !expired)
     }
 
     /// Whether `k` is in the table, and whether it is there but past its expiry.
-    func keyState(_ k: LockKey) -> (present: Bool, expired: Bool) {
+    func keyState(_ k: DBKey) -> (present: Bool, expired: Bool) {
         let ks = store.dbs[k.db]
         return k.bytes.withUnsafeBufferPointer { b -> (Bool, Bool) in
             let p = b.baseAddress ?? UnsafePointer(bitPattern: 1)!
@@ -121,7 +121,7 @@ extension Worker {
         }
     }
 
-    func isLive(_ k: LockKey) -> Bool {
+    func isLive(_ k: DBKey) -> Bool {
         let (p, e) = keyState(k)
         return p && !e
     }
@@ -133,7 +133,7 @@ extension Worker {
         let step = max(spec.keyStep, 1)
         var i = spec.firstKey
         while i <= last && i < a.count {
-            watches.touch(LockKey(db: db, a[i]))
+            watches.touch(DBKey(db: db, a[i]))
             i += step
         }
     }
@@ -156,7 +156,7 @@ extension Worker {
         if watches.isEmpty { return }
         watches.touchAll { k, _ in
             guard k.db == x || k.db == y else { return false }
-            return isLive(LockKey(db: x, bytes: k.bytes)) || isLive(LockKey(db: y, bytes: k.bytes))
+            return isLive(DBKey(db: x, bytes: k.bytes)) || isLive(DBKey(db: y, bytes: k.bytes))
         }
     }
 

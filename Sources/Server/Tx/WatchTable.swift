@@ -16,28 +16,28 @@ final class WatchTable {
         /// The key was live at WATCH, so an active expiry that removes it is a change.
         let liveAtWatch: Bool
     }
-    private(set) var byKey: [LockKey: [Record]] = [:]
+    private(set) var byKey: [DBKey: [Record]] = [:]
 
     var isEmpty: Bool { byKey.isEmpty }
 
-    func add(_ k: LockKey, _ t: WatchToken, expired: Bool, live: Bool) {
+    func add(_ k: DBKey, _ t: WatchToken, expired: Bool, live: Bool) {
         var list = byKey[k] ?? []
         list.removeAll { $0.token.cancelled.value != 0 }
         list.append(Record(token: t, expiredAtWatch: expired, liveAtWatch: live))
         byKey[k] = list
     }
 
-    func touch(_ k: LockKey) {
+    func touch(_ k: DBKey) {
         guard let list = byKey.removeValue(forKey: k) else { return }
         for r in list where r.token.cancelled.value == 0 { r.token.dirty.store(1) }
     }
 
-    func record(_ k: LockKey, _ t: WatchToken) -> Record? {
+    func record(_ k: DBKey, _ t: WatchToken) -> Record? {
         byKey[k]?.first { $0.token === t }
     }
 
     /// The watched keys for which `affected` holds (FLUSHDB, SWAPDB, active expiry).
-    func touchAll(where affected: (LockKey, [Record]) -> Bool) {
+    func touchAll(where affected: (DBKey, [Record]) -> Bool) {
         for (k, list) in byKey where affected(k, list) { touch(k) }
     }
 
