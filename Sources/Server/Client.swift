@@ -48,6 +48,8 @@ final class Client {
     /// are locked (`parkItem`) or a transaction waits for earlier replies
     /// (`stallForDrain`). It stays in `inbuf` and runs when that is over.
     var stalled = false
+    /// The peer half-closed while commands still waited in `inbuf`.
+    var peerClosed = false
     var stallForDrain = false
     /// The queue entry that held this connection's place; the command it
     /// stopped at runs past the locks, then the entry is released.

@@ -298,8 +298,18 @@ final class Worker<B: IOBackend>: IOEvents {
         c.recvArmed = false
         if c.closing {
             if drained(c) { finishClose(c) }
+        } else if eof && !c.inbuf.isEmpty && (c.stalled || c.barrier != nil) {
+            // Commands it sent still wait their turn: run them, then close (closeIfPeerGone).
+            c.peerClosed = true
         } else {
             closeClient(c, flush: eof)
+        }
+    }
+
+    /// A half-closed peer whose last commands had to wait: once they ran, close.
+    func closeIfPeerGone(_ c: Client) {
+        if c.peerClosed && !c.closing && !c.stalled && c.barrier == nil {
+            closeClient(c, flush: true)
         }
     }
 
@@ -386,6 +396,10 @@ final class Worker<B: IOBackend>: IOEvents {
         if !c.inbuf.isEmpty {
             let used = process(c, UnsafePointer(c.inbuf.base), c.inbuf.count)
             c.inbuf.consumeFront(used)
+        }
+        if c.peerClosed {
+            closeIfPeerGone(c)
+            return
         }
         if !c.recvPaused { backend.armRecv(c) }
     }

@@ -213,11 +213,14 @@ extension Worker {
                     if let it = c.parkItem { c.parkItem = nil; finish(it) }
                     continue
                 }
-                if c.stalled || c.recvPaused || c.barrier != nil { continue }
+                if c.stalled || c.barrier != nil { continue }
+                // A paused reader resumes through resumeReading; a half-closed one reads no more.
+                if c.recvPaused && !c.peerClosed { continue }
                 if !c.inbuf.isEmpty {
                     let used = process(c, UnsafePointer(c.inbuf.base), c.inbuf.count)
                     c.inbuf.consumeFront(used)
                 }
+                closeIfPeerGone(c)
             }
         }
     }
