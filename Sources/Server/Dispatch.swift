@@ -152,8 +152,6 @@ extension Worker {
                 switch op {
                 case .dbsize, .flushdb, .flushall, .swapdb:
                     if mustWaitForEarlier(c) { return }
-                case .exec:
-                    if c.multi != nil && mustWaitForEarlier(c) { return }
                 default: break
                 }
             }
@@ -439,10 +437,8 @@ extension Worker {
                 }
             }
         } else {
-            if m.txid == 0 && m.parkItem == nil && locks.wholeExclusive > 0 && lentDepth == 0 {
-                // A shard step reads the store, which an EXEC holds.
-                var set = LockSet()
-                set.whole = .shared
+            if m.txid == 0 && m.parkItem == nil && locks.holds != 0 && lentDepth == 0, let set = stepLocks(m),
+               locks.conflicts(set) {
                 parkBatch(m, at: 0, set)
                 return
             }

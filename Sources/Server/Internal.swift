@@ -47,6 +47,7 @@ extension Worker {
         case .withImport(let exists): runWithImport(a, m, exists: exists)
         case .txHold, .txRelease: break
         case .watch: watchHere(a, m)
+        case .execBlock: runExecBlock(m)
         }
     }
 

@@ -163,6 +163,9 @@ enum ShardOp {
     case txRelease
     /// WATCH of this shard's keys, for the token in the message; args: keys.
     case watch
+    /// EXEC of a block whose keys all live on this shard: the queued
+    /// commands as RESP, run in one step; the reply is EXEC's whole reply.
+    case execBlock
 }
 
 extension ShardOp {
@@ -171,7 +174,7 @@ extension ShardOp {
     var touchesStore: Bool {
         switch self {
         case .commands, .dbsize, .flushdb, .flushall, .swapdb, .debugObject, .export, .withImport, .deleteExported,
-             .txHold, .txRelease, .watch:
+             .txHold, .txRelease, .watch, .execBlock:
             return true
         case .stats, .resetStats, .clientList, .clientKill, .clientKillAddr, .slowlogGet, .slowlogLen, .slowlogReset:
             return false

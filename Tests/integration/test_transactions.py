@@ -22,6 +22,7 @@ SCENARIOS = {
         (0, ("MGET", "a", "b", "c", "d")), (0, ("EXEC",)),
     ],
     "empty": [(0, ("MULTI",)), (0, ("EXEC",))],
+    "keyless_block": [(0, ("MULTI",)), (0, ("PING",)), (0, ("ECHO", "x")), (0, ("EXEC",))],
     "exec_without_multi": [(0, ("EXEC",)), (0, ("DISCARD",))],
     "nested_multi": [
         (0, ("MULTI",)), (0, ("MULTI",)), (0, ("SET", "a", "1")), (0, ("EXEC",)), (0, ("GET", "a")),
@@ -135,6 +136,12 @@ SCENARIOS = {
     ],
     "reset_ends_multi": [
         (0, ("MULTI",)), (0, ("SET", "a", "1")), (0, ("RESET",)), (0, ("EXEC",)), (0, ("EXISTS", "a")),
+    ],
+    "tagged_block_on_one_shard": [
+        (0, ("SET", "{t}a", "1")), (0, ("WATCH", "{t}a")), (1, ("SET", "{t}a", "2")), (0, ("MULTI",)),
+        (0, ("INCR", "{t}a")), (0, ("GET", "{t}b")), (0, ("EXEC",)), (0, ("WATCH", "{t}a", "{t}b")),
+        (0, ("MULTI",)), (0, ("INCR", "{t}a")), (0, ("SET", "{t}b", "x")), (0, ("MGET", "{t}a", "{t}b")),
+        (0, ("INCR", "{t}b")), (0, ("EXEC",)), (0, ("MGET", "{t}a", "{t}b")),
     ],
     "resp3_exec": [
         (0, ("HELLO", "3")), (0, ("MULTI",)), (0, ("SET", "a", "1")), (0, ("GET", "a")), (0, ("EXEC",)),

@@ -57,6 +57,8 @@ extension Worker {
         case .slowlog: slowlogCommand(c, r)
         case .latency: latencyCommand(c, r)
         }
+        // Not started (EXEC waits for earlier replies): it runs, and is counted, later.
+        if c.stalled { return }
         // DEBUG ERROR's reply is data the caller asked for: Redis counts it
         // neither as an error nor as a failed call.
         let debugError = op == .debug && args.count == 3 && args[1].equalsLower("error")

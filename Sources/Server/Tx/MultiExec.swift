@@ -164,16 +164,33 @@ extension Worker {
 
     func exec(_ c: Client, _ r: Reply) {
         guard let ms = c.multi else { return r.error("ERR EXEC without MULTI") }
-        c.multi = nil
         if ms.aborted {
-            endWatch(c)
+            endTransactionState(c)
             return r.error("EXECABORT Transaction discarded because of previous errors.")
         }
-        let needed = shardsNeeded(c, ms)
-        if shardCount == 1 || (locks.holds == 0 && needed.allSatisfy { $0 == id }) {
+        let (needed, onlyData) = shardsNeeded(c, ms)
+        // A block that touches no shard's data (MULTI PING EXEC) needs no locks either.
+        if shardCount == 1 || needed.isEmpty || (locks.holds == 0 && needed == [id]) {
+            c.multi = nil
             runBlock(c, ms, head: r.buf)
             return
         }
+        if needed.count == 1 && needed[0] != id && onlyData {
+            // One other shard: the block travels like a command and runs there in one step.
+            c.multi = nil
+            let m = newMessage(for: c, target: needed[0])
+            m.op = .execBlock
+            m.requests.append(ms.queue)
+            m.commandCount = 1
+            m.token = c.watch?.token
+            // The shard reads the token, then ends the WATCH.
+            c.watch = nil
+            outgoing[needed[0]].append(m)
+            takeRemoteTicket(c, m)
+            return
+        }
+        if mustWaitForEarlier(c) { return }
+        c.multi = nil
         let s = beginFanout(c, .exec)
         s.block = ms
         c.barrier = s
@@ -188,8 +205,10 @@ extension Worker {
         scheduleTx(s, parts)
     }
 
-    /// Every shard the block's commands and the watched keys live on.
-    func shardsNeeded(_ c: Client, _ ms: MultiState) -> [Int] {
+    /// Every shard the block's commands and the watched keys live on, and
+    /// whether every command is a data command a shard can run by itself.
+    func shardsNeeded(_ c: Client, _ ms: MultiState) -> ([Int], Bool) {
+        var onlyData = true
         var need = [Bool](repeating: false, count: shardCount)
         for w in c.watch?.keys ?? [] { need[w.shard] = true }
         let p = UnsafePointer(ms.queue.base)
@@ -200,6 +219,7 @@ extension Worker {
             guard case .command(let used) = parseCommand(p + off, n - off, into: a, limits: trustedLimits) else { break }
             off += used
             guard let spec = table.lookup(a[0]) else { continue }
+            if spec.handler == nil { onlyData = false }
             func key(_ i: Int) { if i < a.count { need[shardOf(a[i].ptr, a[i].count, shards: shardCount)] = true } }
             switch spec.route {
             case .key: key(spec.routeKey)
@@ -219,10 +239,67 @@ extension Worker {
                 case .dbsize, .flushdb, .flushall, .swapdb, .debug: need = need.map { _ in true }
                 default: break
                 }
-            case .local: break
+            case .local: onlyData = false
             }
+            if case .allShards = spec.route { onlyData = false }
         }
-        return (0..<shardCount).filter { need[$0] }
+        return ((0..<shardCount).filter { need[$0] }, onlyData)
+    }
+
+    /// The locks a shard step would need, when it must wait for them: an
+    /// EXEC block's keys; for other steps only a borrowed shard (whole
+    /// exclusive) is in the way, so they ask for the shard shared.
+    func stepLocks(_ m: ShardMessage) -> LockSet? {
+        guard case .execBlock = m.op else {
+            if locks.wholeExclusive == 0 { return nil }
+            var set = LockSet()
+            set.whole = .shared
+            return set
+        }
+        var set = LockSet()
+        let p = UnsafePointer(m.requests.base)
+        let n = m.requests.count
+        var off = 0
+        let a = prefetchArgs
+        while off < n {
+            guard case .command(let used) = parseCommand(p + off, n - off, into: a, limits: trustedLimits) else { break }
+            off += used
+            guard let spec = table.lookup(a[0]) else { continue }
+            let cl = commandLocks(spec, a, db: m.db)
+            for (i, k) in cl.keys.enumerated() { set.add(k, exclusive: cl.exclusive[i]) }
+            if cl.whole != .none && set.whole == .none { set.whole = cl.whole }
+        }
+        return set
+    }
+
+    /// The shard side of a one-shard EXEC: check the WATCH, run the block.
+    func runExecBlock(_ m: ShardMessage) {
+        let r = Reply(m.replies, proto: m.proto)
+        if let t = m.token {
+            t.cancelled.store(1)
+            var failed = t.dirty.value != 0
+            if !failed {
+                for (k, list) in watches.byKey where list.contains(where: { $0.token === t && !$0.expiredAtWatch }) {
+                    if keyState(k).expired { failed = true; break }
+                }
+            }
+            if failed { return r.nullArray() }
+        }
+        let p = UnsafePointer(m.requests.base)
+        let n = m.requests.count
+        var count = 0
+        var off = 0
+        while off < n, case .command(let used) = parseCommand(p + off, n - off, into: batchArgs, limits: trustedLimits) {
+            off += used
+            count += 1
+        }
+        r.array(count)
+        off = 0
+        while off < n, case .command(let used) = parseCommand(p + off, n - off, into: batchArgs, limits: trustedLimits) {
+            off += used
+            guard let spec = table.lookup(batchArgs[0]) else { continue }
+            runHandler(spec, batchArgs, out: m.replies, proto: m.proto, db: m.db, message: m)
+        }
     }
 
     /// All the shards EXEC asked for are held: run the block, then release them.
