@@ -43,6 +43,9 @@ final class Client {
     var barrier: ReplyTicket?
     /// Commands sent to other shards whose replies have not been released yet.
     var remoteOutstanding = 0
+    /// Of those, the ones that travel by the inboxes rather than the
+    /// transaction lanes: a transaction waits for these only.
+    var plainInFlight = 0
     var ticketHead = 0
     /// The command at the front of the input could not start yet: its keys
     /// are locked (`parkItem`) or a transaction waits for earlier replies

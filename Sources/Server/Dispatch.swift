@@ -315,6 +315,7 @@ extension Worker {
     /// previous ticket when that reads the same message.
     func takeRemoteTicket(_ c: Client, _ m: ShardMessage) {
         c.remoteOutstanding += 1
+        c.plainInFlight += 1
         let idx = m.commandCount - 1
         if c.replyMode == .on, let s = c.lastTicket, s.kind == .remote, s.msg === m, s.last == idx - 1, !s.discard {
             s.last = idx
@@ -474,7 +475,7 @@ extension Worker {
             resume = true
         }
         flushTickets(c)
-        if c.stallForDrain && c.remoteOutstanding == 0 {
+        if c.stallForDrain && c.plainInFlight == 0 {
             c.stallForDrain = false
             c.stalled = false
             resume = true
@@ -509,11 +510,13 @@ extension Worker {
                 }
                 m.refs -= 1
                 c.remoteOutstanding -= s.last - s.first + 1
+                c.plainInFlight -= s.last - s.first + 1
                 if m.refs == 0 { recycle(m) }
             case .fanout:
                 if !s.discard { c.out.append(s.buf) }
                 for part in s.parts { recycle(part) }
                 c.remoteOutstanding -= 1
+                if s.plain { c.plainInFlight -= 1 }
             }
             c.ticketHead += 1
             recycle(s)

@@ -35,6 +35,10 @@ extension Worker {
             } else if m.target == id {
                 receive(m)
             } else {
+                if s.txid == 0 && !s.plain, let c = m.client {
+                    s.plain = true
+                    c.plainInFlight += 1
+                }
                 outgoing[m.target].append(m)
             }
         }

@@ -111,6 +111,8 @@ final class ReplyTicket {
     var txid: UInt64 = 0
     /// EXEC: the queued block, run once its shards are held.
     var block: MultiState?
+    /// Some part went by an inbox outside a transaction (counted in `plainInFlight`).
+    var plain = false
 
     func reset() {
         kind = .local
@@ -126,6 +128,7 @@ final class ReplyTicket {
         pairSpec = nil
         txid = 0
         block = nil
+        plain = false
         saved.clear()
         if buf.capacity > 1 << 20 { buf.shrink(to: 128) }
     }

@@ -34,10 +34,11 @@ extension Worker {
 
     /// A transaction's parts go by the lane, the connection's plain commands
     /// by the inboxes: an earlier plain command could arrive after a later
-    /// part. So a transaction starts only once the connection has nothing in
-    /// flight; until then the command waits in the input buffer.
+    /// part. So a transaction starts only once none of those is in flight
+    /// (earlier transactions are fine: the lanes keep their order); until
+    /// then the command waits in the input buffer.
     func mustWaitForEarlier(_ c: Client) -> Bool {
-        if c.remoteOutstanding == 0 { return false }
+        if c.plainInFlight == 0 { return false }
         c.stalled = true
         c.stallForDrain = true
         return true
