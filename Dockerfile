@@ -19,6 +19,7 @@ FROM ${SWIFT_IMAGE} AS build
 RUN export DEBIAN_FRONTEND=noninteractive \
  && apt-get update -q \
  && apt-get install -y -q --no-install-recommends liburing-dev \
+      liblua5.1-0-dev lua-cjson-dev lua-bitop-dev libmd-dev \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /build
@@ -61,13 +62,15 @@ RUN export DEBIAN_FRONTEND=noninteractive \
 FROM ${RUNTIME_IMAGE}
 
 # A fixed uid/gid (999, as in the redis image) so volume ownership is stable
-# across rebuilds. liburing2 and libstdc++6 are what the binaries link.
+# across rebuilds. liburing2, libstdc++6, and Lua 5.1 with cjson, bit and
+# libmd (scripting) are what the binaries link.
 RUN export DEBIAN_FRONTEND=noninteractive \
  && groupadd --system --gid 999 ringkv \
  && useradd --system --uid 999 --gid ringkv --home-dir /data --no-create-home \
       --shell /usr/sbin/nologin ringkv \
  && apt-get update -q \
  && apt-get install -y -q --no-install-recommends liburing2 libstdc++6 \
+      liblua5.1-0 lua-cjson lua-bitop libmd0 \
  && apt-get clean \
  && rm -rf /var/lib/apt/lists/* \
  && mkdir -p /data /etc/ringkv \

@@ -8,7 +8,7 @@ SHELL := /bin/bash
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
-APT_DEPS := liburing-dev redis-server redis-tools tshark iproute2
+APT_DEPS := liburing-dev redis-server redis-tools tshark iproute2 liblua5.1-0-dev lua-cjson-dev lua-bitop-dev libmd-dev
 PY_DEPS := 'pytest' 'redis>=5'
 # Debian's system Python refuses pip installs (PEP 668), hence a project venv
 # whenever the python3 on PATH lacks pytest or redis-py.

@@ -29,6 +29,11 @@ let package = Package(
             pkgConfig: "liburing",
             providers: [.apt(["liburing-dev"])]
         ),
+        // Lua 5.1 with cjson and bit (Debian), and SHA1 from libmd, for scripting.
+        .systemLibrary(
+            name: "CLua",
+            providers: [.apt(["liblua5.1-0-dev", "lua-cjson-dev", "lua-bitop-dev", "libmd-dev"])]
+        ),
         // Wire format: incremental RESP parser and RESP2/RESP3 reply encoder.
         .target(name: "RESP", swiftSettings: hot),
         // Per-shard keyspace: byte keys, compact entries, hash table, expiry.
@@ -43,7 +48,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "CLiburing", "CMalloc", "RESP", "Storage", "Commands", "Config", "PacketCapture",
+                "CLiburing", "CLua", "CMalloc", "RESP", "Storage", "Commands", "Config", "PacketCapture",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: hot

@@ -49,13 +49,15 @@ public enum FanoutKind: Sendable {
     case pair, info, clientList, firstReply, slowlog
     /// EXEC across shards: hold them, run the block, release them.
     case exec
+    /// EVAL on shards it locked.
+    case script
 }
 
 /// Commands that need connection or server state rather than shard data.
 public enum ServerOp: Sendable {
     case ping, echo, quit, select, hello, auth, client, reset, info, config, command, time, shutdown,
          debug, slowlog, latency, swapdb, flushall, flushdb, dbsize, lastsave,
-         multi, exec, discard, watch, unwatch
+         multi, exec, discard, watch, unwatch, eval, evalsha, evalRO, evalshaRO, script
 }
 
 public struct CommandFlags: OptionSet, Sendable {

@@ -68,6 +68,23 @@ public enum ServerCommandSpecs {
         CommandSpec("unwatch", arity: 1, flags: [.noscript, .loading, .stale, .fast, .allowBusy],
                     route: .server(.unwatch), group: "transactions", summary: "Forget about all watched keys",
                     since: "2.2.0", acl: ["@transaction"]),
+        CommandSpec("eval", arity: -3, flags: [.noscript, .stale, .skipMonitor, .noMandatoryKeys, .movableKeys],
+                    route: .server(.eval), group: "scripting", summary: "Execute a Lua script server side",
+                    since: "2.6.0", acl: ["@scripting"]),
+        CommandSpec("evalsha", arity: -3, flags: [.noscript, .stale, .skipMonitor, .noMandatoryKeys, .movableKeys],
+                    route: .server(.evalsha), group: "scripting", summary: "Execute a Lua script server side",
+                    since: "2.6.0", acl: ["@scripting"]),
+        CommandSpec("eval_ro", arity: -3,
+                    flags: [.readonly, .noscript, .stale, .skipMonitor, .noMandatoryKeys, .movableKeys],
+                    route: .server(.evalRO), group: "scripting", summary: "Execute a read-only Lua script server side",
+                    since: "7.0.0", acl: ["@scripting"]),
+        CommandSpec("evalsha_ro", arity: -3,
+                    flags: [.readonly, .noscript, .stale, .skipMonitor, .noMandatoryKeys, .movableKeys],
+                    route: .server(.evalshaRO), group: "scripting",
+                    summary: "Execute a read-only Lua script server side", since: "7.0.0", acl: ["@scripting"]),
+        CommandSpec("script", arity: -2, flags: [], route: .server(.script), group: "scripting",
+                    summary: "A container for Lua scripts management commands", since: "2.6.0",
+                    subcommands: scriptSubcommands),
         // SAVE and BGSAVE take SHUTDOWN's route: all three answer a refusal
         // while there is no persistence (Server/Admin/ServerCommands.swift).
         CommandSpec("save", arity: 1, flags: [.admin, .noscript, .noAsyncLoading, .noMulti], route: .server(.shutdown),
@@ -215,6 +232,22 @@ public enum ServerCommandSpecs {
                     since: "2.8.13", acl: ["@connection"]),
         CommandSpec("list", arity: -2, flags: [.loading, .stale], route: .server(.command), group: "server",
                     summary: "Get an array of Redis command names", since: "7.0.0", acl: ["@connection"]),
+    ]
+
+    static let scriptSubcommands: [CommandSpec] = [
+        CommandSpec("debug", arity: 3, flags: [.noscript], route: .server(.script), group: "scripting",
+                    summary: "Set the debug mode for executed scripts", since: "3.2.0", acl: ["@scripting"]),
+        CommandSpec("exists", arity: -3, flags: [.noscript], route: .server(.script), group: "scripting",
+                    summary: "Check existence of scripts in the script cache", since: "2.6.0", acl: ["@scripting"]),
+        CommandSpec("flush", arity: -2, flags: [.noscript], route: .server(.script), group: "scripting",
+                    summary: "Remove all the scripts from the script cache", since: "2.6.0", acl: ["@scripting"]),
+        CommandSpec("help", arity: 2, flags: [.loading, .stale], route: .server(.script), group: "scripting",
+                    summary: "Show helpful text about the different subcommands", since: "5.0.0", acl: ["@scripting"]),
+        CommandSpec("kill", arity: 2, flags: [.noscript, .allowBusy], route: .server(.script), group: "scripting",
+                    summary: "Kill the script currently in execution", since: "2.6.0", acl: ["@scripting"]),
+        CommandSpec("load", arity: 3, flags: [.noscript, .stale], route: .server(.script), group: "scripting",
+                    summary: "Load the specified Lua script into the script cache", since: "2.6.0",
+                    acl: ["@scripting"]),
     ]
 
     static let slowlogSubcommands: [CommandSpec] = [

@@ -64,7 +64,7 @@ extension Worker {
         let out = s.buf
         let r = Reply(out, proto: c?.proto ?? 2)
         // The first error any shard returned wins, as a single shard would have said it first.
-        if s.merge != .pair && s.merge != .setIfNoneExist && s.merge != .exec {
+        if s.merge != .pair && s.merge != .setIfNoneExist && s.merge != .exec && s.merge != .script {
             for m in s.parts {
                 let rr = ReplyReader(m)
                 if rr.isError {
@@ -150,6 +150,8 @@ extension Worker {
             mergeServerFanout(s, c, r)
         case .exec:
             if completeExec(s, c) { return }
+        case .script:
+            if completeScript(s, c) { return }
         }
         s.ready = true
     }

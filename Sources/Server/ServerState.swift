@@ -19,6 +19,7 @@ final class AtomicCounter: @unchecked Sendable {
     var value: Int { rk_atomic_load_seqcst(p) }
     func store(_ v: Int) { rk_atomic_store_seqcst(p, v) }
     func exchange(_ v: Int) -> Int { rk_atomic_exchange(p, v) }
+    func compareExchange(_ old: Int, _ new: Int) -> Bool { rk_atomic_cas(p, old, new) != 0 }
 }
 
 /// What other workers may touch of a worker: its inbox and its wake-up.
@@ -44,6 +45,8 @@ final class ServerState: @unchecked Sendable {
     let queueCapacity: Int
     var handles: [WorkerHandle] = []
     let sequencer = TxSequencer()
+    let scripts = ScriptStore()
+    let scriptRandom = ScriptRandom()
     let stopping = AtomicCounter(0)
     let shutdownExitCode = AtomicCounter(0)
     let nextClientID = AtomicCounter(1)

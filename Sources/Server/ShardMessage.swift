@@ -113,6 +113,9 @@ final class ReplyTicket {
     var block: MultiState?
     /// Some part went by an inbox outside a transaction (counted in `plainInFlight`).
     var plain = false
+    /// EVAL: the script waiting for its shards, and its connection.
+    var script: ScriptJob?
+    var scriptClient: Client?
 
     func reset() {
         kind = .local
@@ -129,6 +132,8 @@ final class ReplyTicket {
         txid = 0
         block = nil
         plain = false
+        script = nil
+        scriptClient = nil
         saved.clear()
         if buf.capacity > 1 << 20 { buf.shrink(to: 128) }
     }

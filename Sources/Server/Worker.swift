@@ -29,6 +29,10 @@ final class Worker<B: IOBackend>: IOEvents {
     /// >0 while an EXEC runs on shards locked for it.
     var lentDepth = 0
     var resumeQueue: [Client] = []
+    /// Scripting (Server/Scripting), made on first use.
+    var luaEngine: LuaEngine?
+    var luaGeneration = 0
+    var scriptClient: Client?
     let stats = ShardStats()
     let table = CommandTable.shared
     let args = ArgVector(capacity: 64)

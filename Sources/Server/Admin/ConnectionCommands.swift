@@ -46,6 +46,11 @@ extension Worker {
         case .exec: exec(c, r)
         case .discard: discard(c, r)
         case .watch: watch(c, r)
+        case .eval: eval(c, r, readOnly: false, bySha: false)
+        case .evalsha: eval(c, r, readOnly: false, bySha: true)
+        case .evalRO: eval(c, r, readOnly: true, bySha: false)
+        case .evalshaRO: eval(c, r, readOnly: true, bySha: true)
+        case .script: scriptCommand(c, r)
         case .unwatch:
             endWatch(c)
             r.ok()

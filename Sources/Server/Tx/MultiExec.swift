@@ -220,30 +220,37 @@ extension Worker {
             off += used
             guard let spec = table.lookup(a[0]) else { continue }
             if spec.handler == nil { onlyData = false }
-            func key(_ i: Int) { if i < a.count { need[shardOf(a[i].ptr, a[i].count, shards: shardCount)] = true } }
-            switch spec.route {
-            case .key: key(spec.routeKey)
-            case .keys:
-                var i = 1
-                while i < a.count { key(i); i += max(spec.keyStep, 1) }
-            case .keyPair:
-                key(1)
-                key(2)
-            case .scan:
-                if let cur = KeyCommands.parseScanCursor(a[1]) {
-                    need[KeyCommands.scanShard(cur, shardCount: shardCount)] = true
-                }
-            case .allShards: need = need.map { _ in true }
-            case .server(let op):
-                switch op {
-                case .dbsize, .flushdb, .flushall, .swapdb, .debug: need = need.map { _ in true }
-                default: break
-                }
-            case .local: onlyData = false
-            }
             if case .allShards = spec.route { onlyData = false }
+            commandShards(spec, a, into: &need)
         }
         return ((0..<shardCount).filter { need[$0] }, onlyData)
+    }
+
+    /// Marks the shards whose data `spec` with arguments `a` reads or writes.
+    func commandShards(_ spec: CommandSpec, _ a: ArgVector, into need: inout [Bool]) {
+        func key(_ i: Int) { if i < a.count { need[shardOf(a[i].ptr, a[i].count, shards: shardCount)] = true } }
+        switch spec.route {
+        case .key: key(spec.routeKey)
+        case .keys:
+            var i = 1
+            while i < a.count { key(i); i += max(spec.keyStep, 1) }
+        case .keyPair:
+            key(1)
+            key(2)
+        case .scan:
+            if a.count > 1, let cur = KeyCommands.parseScanCursor(a[1]) {
+                need[KeyCommands.scanShard(cur, shardCount: shardCount)] = true
+            }
+        case .allShards: need = need.map { _ in true }
+        case .server(let op):
+            switch op {
+            // Scripts may touch any key: an EXEC that runs one holds every shard.
+            case .dbsize, .flushdb, .flushall, .swapdb, .debug, .eval, .evalsha, .evalRO, .evalshaRO:
+                need = need.map { _ in true }
+            default: break
+            }
+        case .local: break
+        }
     }
 
     /// The locks a shard step would need, when it must wait for them: an

@@ -1,0 +1,446 @@
+import CLua
+import RESP
+
+/// What a script's `redis.call` asks of its worker.
+protocol ScriptHost: AnyObject {
+    /// Runs the command in `args` for the running script and returns its
+    /// RESP reply, or nil when the script must stop (see `ScriptRun`).
+    func scriptCommand(_ args: ArgVector, _ run: ScriptRun) -> ByteBuf?
+    var scriptRandom: ScriptRandom { get }
+    func scriptLog(level: Int, _ message: String)
+}
+
+/// One EVAL in progress.
+final class ScriptRun {
+    let sha: String
+    /// EVAL_RO, or a `no-writes` shebang.
+    let readOnly: Bool
+    /// Shards whose data this run may touch: its own, or those locked for it.
+    let held: [Bool]
+    var didWrite = false
+    /// It touched a shard it does not hold before writing anything: stop,
+    /// and run again with every shard locked.
+    var wantsAllShards = false
+    /// redis.setresp
+    var resp = 2
+    /// The caller's database; SELECT inside the script changes only this.
+    var db: Int
+
+    init(sha: String, readOnly: Bool, held: [Bool], db: Int) {
+        self.sha = sha
+        self.readOnly = readOnly
+        self.held = held
+        self.db = db
+    }
+}
+
+/// A worker's Lua 5.1 state. Scripts never cross threads: each worker has
+/// one, and compiles the shared bodies (`ScriptStore`) into it on first use.
+/// Scripts see the real globals through an empty read-only proxy, so reading
+/// an unknown global or assigning any global fails as in Redis 7.0.
+final class LuaEngine {
+    let L: OpaquePointer
+    unowned(unsafe) let host: ScriptHost
+    private var functions: [String: Int32] = [:]
+    private var generation = 0
+    private var envRef: Int32 = 0
+    private var handlerRef: Int32 = 0
+    var run: ScriptRun?
+    /// Argument bytes of the redis.call being made.
+    private let argBytes = ByteBuf(capacity: 256)
+    let callArgs = ArgVector(capacity: 16)
+
+    init(host: ScriptHost) {
+        self.host = host
+        L = luaL_newstate()
+        rk_lua_install(L)
+        lua_pushlightuserdata(L, Unmanaged.passUnretained(self).toOpaque())
+        lua_setfield(L, rk_lua_registry(), "rk_engine")
+        let parts = redisCompatVersion.split(separator: ".").compactMap { Int($0) }
+        let num = (parts[0] << 16) | (parts[1] << 8) | parts[2]
+        let prelude = """
+        local G, dbg, rawget, error, tostring, type, setmetatable = _G, debug, rawget, error, tostring, type, setmetatable
+        redis.REDIS_VERSION = '\(redisCompatVersion)'
+        redis.REDIS_VERSION_NUM = \(num)
+        redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
+        redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL = 0, 1, 2, 2, 3
+        local env = setmetatable({}, {
+          __index = function(_, k)
+            local v = rawget(G, k)
+            if v == nil then error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end
+            return v
+          end,
+          __newindex = function() error('Attempt to modify a readonly table', 2) end,
+          __metatable = false,
+        })
+        local function handler(err)
+          if type(err) ~= 'table' then err = {err = 'ERR ' .. tostring(err)} end
+          for level = 2, 20 do
+            local i = dbg.getinfo(level, 'Sl')
+            if not i then break end
+            if i.source and i.source:sub(1, 6) == '@user_' then
+              err.source, err.line = i.source, i.currentline
+              break
+            end
+          end
+          return err
+        end
+        return env, handler
+        """
+        var p = prelude
+        p.withUTF8 { b in
+            _ = luaL_loadbuffer(L, UnsafeRawPointer(b.baseAddress!).assumingMemoryBound(to: CChar.self), b.count, "=prelude")
+        }
+        lua_call(L, 0, 2)
+        handlerRef = luaL_ref(L, rk_lua_registry())
+        envRef = luaL_ref(L, rk_lua_registry())
+    }
+
+    deinit { lua_close(L) }
+
+    static func from(_ L: OpaquePointer?) -> LuaEngine {
+        lua_getfield(L, rk_lua_registry(), "rk_engine")
+        let p = lua_touserdata(L, -1)
+        rk_lua_pop(L, 1)
+        return Unmanaged<LuaEngine>.fromOpaque(p!).takeUnretainedValue()
+    }
+
+    /// Compiles `body` as the function for `sha` unless it is compiled;
+    /// returns the compile error otherwise.
+    func load(_ sha: String, _ body: UnsafeBufferPointer<UInt8>, flushGeneration: Int) -> String? {
+        if flushGeneration != generation {
+            for (_, ref) in functions { luaL_unref(L, rk_lua_registry(), ref) }
+            functions.removeAll()
+            generation = flushGeneration
+        }
+        if functions[sha] != nil { return nil }
+        let base = body.baseAddress.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(bitPattern: 1)!
+        let rc = luaL_loadbuffer(L, base.assumingMemoryBound(to: CChar.self), body.count, "@user_script")
+        if rc != 0 {
+            let msg = string(at: -1) ?? "unknown error"
+            rk_lua_pop(L, 1)
+            return msg
+        }
+        lua_rawgeti(L, rk_lua_registry(), envRef)
+        _ = lua_setfenv(L, -2)
+        functions[sha] = luaL_ref(L, rk_lua_registry())
+        return nil
+    }
+
+    func isLoaded(_ sha: String) -> Bool { functions[sha] != nil }
+
+    /// Runs the compiled script with KEYS and ARGV and writes its reply.
+    func call(_ sha: String, keys: [Arg], argv: [Arg], run: ScriptRun, reply r: Reply) {
+        self.run = run
+        defer {
+            self.run = nil
+            lua_settop(L, 0)
+        }
+        setArray("KEYS", keys)
+        setArray("ARGV", argv)
+        lua_rawgeti(L, rk_lua_registry(), handlerRef)
+        lua_rawgeti(L, rk_lua_registry(), functions[sha]!)
+        let rc = lua_pcall(L, 0, 1, 1)
+        if run.wantsAllShards { return }
+        if rc != 0 {
+            writeError(at: -1, sha: sha, r)
+            return
+        }
+        write(at: -1, r, depth: 0)
+    }
+
+    private func setArray(_ name: String, _ items: [Arg]) {
+        lua_createtable(L, Int32(items.count), 0)
+        for (i, a) in items.enumerated() {
+            rk_lua_pushbytes(L, a.ptr, a.count)
+            lua_rawseti(L, -2, Int32(i + 1))
+        }
+        rk_lua_setglobal(L, name)
+    }
+
+    // MARK: Lua -> RESP
+
+    func string(at i: Int32) -> String? {
+        var n = 0
+        guard let p = lua_tolstring(L, i, &n) else { return nil }
+        return String(decoding: UnsafeRawBufferPointer(start: p, count: n), as: UTF8.self)
+    }
+
+    /// A field of the table at `i` without metamethods (never raises).
+    private func rawField(_ i: Int32, _ name: String) -> Int32 {
+        let t = i < 0 ? lua_gettop(L) + i + 1 : i
+        lua_pushstring(L, name)
+        lua_rawget(L, t)
+        return lua_type(L, -1)
+    }
+
+    /// A script error: `{err=..., source=..., line=...}` from the handler.
+    private func writeError(at i: Int32, sha: String, _ r: Reply) {
+        guard lua_type(L, i) == LUA_TTABLE else {
+            r.error(string: sanitize("ERR Error running script: " + (string(at: i) ?? "execution failure")))
+            return
+        }
+        let t = lua_gettop(L)
+        var msg = "ERR unknown error"
+        if rawField(t, "err") == LUA_TSTRING { msg = string(at: -1) ?? msg }
+        rk_lua_pop(L, 1)
+        var source: String?
+        var line: String?
+        if rawField(t, "source") == LUA_TSTRING { source = string(at: -1) }
+        rk_lua_pop(L, 1)
+        if rawField(t, "line") == LUA_TNUMBER { line = String(Int(lua_tonumber(L, -1))) }
+        rk_lua_pop(L, 1)
+        if let s = source, let l = line { msg += " script: \(sha), on \(s):\(l)." }
+        r.error(string: sanitize(msg))
+    }
+
+    private func sanitize(_ s: String) -> String {
+        String(s.map { $0 == "\r" || $0 == "\n" ? " " : $0 })
+    }
+
+    /// Redis's Lua-to-RESP conversion, for the client's protocol.
+    func write(at i: Int32, _ r: Reply, depth: Int) {
+        let t = i < 0 ? lua_gettop(L) + i + 1 : i
+        switch lua_type(L, t) {
+        case LUA_TNUMBER:
+            r.int(Int(lua_tonumber(L, t)))
+        case LUA_TSTRING:
+            var n = 0
+            let p = lua_tolstring(L, t, &n)!
+            r.bulk(UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self), n)
+        case LUA_TBOOLEAN:
+            if r.proto == 3 { r.bool(lua_toboolean(L, t) != 0) } else if lua_toboolean(L, t) != 0 { r.int(1) } else { r.null() }
+        case LUA_TTABLE where depth < 64:
+            writeTable(t, r, depth: depth)
+        default:
+            r.null()
+        }
+    }
+
+    private func writeTable(_ t: Int32, _ r: Reply, depth: Int) {
+        if rawField(t, "err") == LUA_TSTRING {
+            r.error(string: sanitize(string(at: -1) ?? ""))
+            rk_lua_pop(L, 1)
+            return
+        }
+        rk_lua_pop(L, 1)
+        if rawField(t, "ok") == LUA_TSTRING {
+            r.simple(string: sanitize(string(at: -1) ?? ""))
+            rk_lua_pop(L, 1)
+            return
+        }
+        rk_lua_pop(L, 1)
+        if rawField(t, "double") == LUA_TNUMBER {
+            r.double(formatted: formatDouble(lua_tonumber(L, -1)))
+            rk_lua_pop(L, 1)
+            return
+        }
+        rk_lua_pop(L, 1)
+        if rawField(t, "map") == LUA_TTABLE {
+            writePairs(lua_gettop(L), r, depth: depth, map: true)
+            rk_lua_pop(L, 1)
+            return
+        }
+        rk_lua_pop(L, 1)
+        if rawField(t, "set") == LUA_TTABLE {
+            writePairs(lua_gettop(L), r, depth: depth, map: false)
+            rk_lua_pop(L, 1)
+            return
+        }
+        rk_lua_pop(L, 1)
+        // An array: elements 1, 2, ... up to the first nil.
+        var n: Int32 = 0
+        while true {
+            lua_rawgeti(L, t, n + 1)
+            let isNil = rk_lua_isnil(L, -1) != 0
+            rk_lua_pop(L, 1)
+            if isNil { break }
+            n += 1
+        }
+        r.array(Int(n))
+        for k in 0..<n {
+            lua_rawgeti(L, t, k + 1)
+            write(at: -1, r, depth: depth + 1)
+            rk_lua_pop(L, 1)
+        }
+    }
+
+    private func writePairs(_ t: Int32, _ r: Reply, depth: Int, map: Bool) {
+        var count = 0
+        lua_pushnil(L)
+        while lua_next(L, t) != 0 {
+            count += 1
+            rk_lua_pop(L, 1)
+        }
+        if map { r.map(count) } else { r.set(count) }
+        lua_pushnil(L)
+        while lua_next(L, t) != 0 {
+            write(at: -2, r, depth: depth + 1)
+            if map { write(at: -1, r, depth: depth + 1) }
+            rk_lua_pop(L, 1)
+        }
+    }
+
+    // MARK: RESP -> Lua
+
+    /// Pushes the Lua value of the RESP reply at `pos`; returns the end.
+    /// Error replies become `{err=...}`.
+    @discardableResult
+    func push(_ p: UnsafePointer<UInt8>, _ n: Int, at pos: Int) -> Int {
+        let rr = ReplyReader(p: p, n: n, pos: pos)
+        // Only length- and count-prefixed types carry an integer on their line.
+        let counted: Set<UInt8> = [58, 36, 42, 126, 37, 61]
+        let (v, after) = counted.contains(p[pos]) ? rr.lineInt(at: pos) : (0, pos)
+        switch p[pos] {
+        case 58: // :
+            lua_pushnumber(L, Double(v))
+            return after
+        case 36: // $
+            if v < 0 {
+                lua_pushboolean(L, 0)
+                return after
+            }
+            rk_lua_pushbytes(L, p + after, v)
+            return after + v + 2
+        case 43, 45: // + -
+            let e = lineEnd(p, n, pos)
+            lua_createtable(L, 0, 1)
+            rk_lua_pushbytes(L, p + pos + 1, e - pos - 1)
+            lua_setfield(L, -2, p[pos] == 43 ? "ok" : "err")
+            return e + 2
+        case 42, 126: // * ~
+            if v < 0 {
+                lua_pushboolean(L, 0)
+                return after
+            }
+            var j = after
+            if p[pos] == 126 {
+                lua_createtable(L, 0, 1)
+                lua_createtable(L, 0, Int32(v))
+                for _ in 0..<v {
+                    j = push(p, n, at: j)
+                    lua_pushboolean(L, 1)
+                    lua_settable(L, -3)
+                }
+                lua_setfield(L, -2, "set")
+                return j
+            }
+            lua_createtable(L, Int32(v), 0)
+            for k in 0..<v {
+                j = push(p, n, at: j)
+                lua_rawseti(L, -2, Int32(k + 1))
+            }
+            return j
+        case 37: // % map
+            var j = after
+            lua_createtable(L, 0, 1)
+            lua_createtable(L, 0, Int32(v))
+            for _ in 0..<v {
+                j = push(p, n, at: j)
+                j = push(p, n, at: j)
+                lua_settable(L, -3)
+            }
+            lua_setfield(L, -2, "map")
+            return j
+        case 95: // _ null
+            lua_pushnil(L)
+            return lineEnd(p, n, pos) + 2
+        case 35: // # boolean
+            lua_pushboolean(L, p[pos + 1] == 116 ? 1 : 0)
+            return lineEnd(p, n, pos) + 2
+        case 44: // , double
+            let e = lineEnd(p, n, pos)
+            lua_createtable(L, 0, 1)
+            lua_pushnumber(L, Double(String(decoding: UnsafeBufferPointer(start: p + pos + 1, count: e - pos - 1),
+                                            as: UTF8.self)) ?? 0)
+            lua_setfield(L, -2, "double")
+            return e + 2
+        case 40: // ( big number
+            let e = lineEnd(p, n, pos)
+            lua_createtable(L, 0, 1)
+            rk_lua_pushbytes(L, p + pos + 1, e - pos - 1)
+            lua_setfield(L, -2, "big_number")
+            return e + 2
+        case 61: // = verbatim
+            lua_createtable(L, 0, 1)
+            lua_createtable(L, 0, 2)
+            rk_lua_pushbytes(L, p + after, min(3, v))
+            lua_setfield(L, -2, "format")
+            rk_lua_pushbytes(L, p + after + 4, max(0, v - 4))
+            lua_setfield(L, -2, "string")
+            lua_setfield(L, -2, "verbatim_string")
+            return after + v + 2
+        default:
+            lua_pushboolean(L, 0)
+            return n
+        }
+    }
+
+    private func lineEnd(_ p: UnsafePointer<UInt8>, _ n: Int, _ pos: Int) -> Int {
+        var e = pos
+        while e < n && p[e] != 13 { e += 1 }
+        return e
+    }
+
+    // MARK: redis.* called from scripts
+
+    /// Pushes `{err=msg}` and reports a Lua error to the trampoline.
+    func raise(_ msg: String) -> Int32 {
+        lua_createtable(L, 0, 1)
+        lua_pushstring(L, msg)
+        lua_setfield(L, -2, "err")
+        return -1
+    }
+
+    func redisCall(protected: Bool) -> Int32 {
+        guard let run = run else { return raise("ERR redis.call is only available inside a script") }
+        let argc = lua_gettop(L)
+        if argc == 0 { return raise("ERR Please specify at least one argument for this redis lib call") }
+        if run.wantsAllShards { return raise("ERR script is restarting") }
+        argBytes.clear()
+        var lens: [Int] = []
+        lens.reserveCapacity(Int(argc))
+        for i in 1...argc {
+            let t = lua_type(L, i)
+            guard t == LUA_TSTRING || t == LUA_TNUMBER else {
+                return raise("ERR Lua redis lib command arguments must be strings or integers")
+            }
+            var n = 0
+            let p = lua_tolstring(L, i, &n)!
+            argBytes.append(UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self), n)
+            lens.append(n)
+        }
+        callArgs.reset()
+        var off = 0
+        for n in lens {
+            callArgs.push(Arg(UnsafePointer(argBytes.base + off), n))
+            off += n
+        }
+        guard let out = host.scriptCommand(callArgs, run) else {
+            return raise("ERR script is restarting")
+        }
+        let p = UnsafePointer(out.base)
+        if out.count == 0 {
+            lua_pushboolean(L, 0)
+            return 1
+        }
+        if p[0] == 45 && !protected {
+            // An error reply raises; its text is the reply without the '-'.
+            let e = lineEnd(p, out.count, 0)
+            lua_createtable(L, 0, 1)
+            rk_lua_pushbytes(L, p + 1, e - 1)
+            lua_setfield(L, -2, "err")
+            return -1
+        }
+        push(p, out.count, at: 0)
+        return 1
+    }
+}
+
+/// Formats a double as Redis's RESP3 double (%.17g, with inf and nan).
+func formatDouble(_ d: Double) -> String {
+    if d.isNaN { return "nan" }
+    if d.isInfinite { return d < 0 ? "-inf" : "inf" }
+    if d == d.rounded() && abs(d) < 1e17 { return String(Int64(d)) }
+    return "\(d)"
+}

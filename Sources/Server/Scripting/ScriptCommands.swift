@@ -1,0 +1,324 @@
+import Commands
+import RESP
+import Storage
+
+/// An EVAL waiting for the shards it locked, kept on its ticket.
+final class ScriptJob {
+    let sha: String
+    let readOnly: Bool
+    let numkeys: Int
+    var held: [Bool]
+    /// The shards locked in the current round, released after it.
+    var locked: [Int] = []
+    let db: Int
+    init(sha: String, readOnly: Bool, numkeys: Int, held: [Bool], db: Int) {
+        self.sha = sha
+        self.readOnly = readOnly
+        self.numkeys = numkeys
+        self.held = held
+        self.db = db
+    }
+}
+
+/// EVAL, EVALSHA, their _RO forms, and SCRIPT. A script runs on the
+/// worker of its connection, against this shard at once when every key it
+/// declares lives here and nothing here is locked; otherwise it locks (VLL,
+/// whole) the shards of its declared keys, runs against them, and releases
+/// them. A script that touches a key on a shard it does not hold, before it
+/// has written anything, is stopped and run again with every shard locked,
+/// and from then on always runs that way (INFO: scripts_all_shards_runs).
+extension Worker: ScriptHost {
+    var scriptRandom: ScriptRandom { state.scriptRandom }
+
+    func scriptLog(level: Int, _ message: String) {
+        switch level {
+        case 0: state.logger.debug("\(message)")
+        case 1, 2: state.logger.notice("\(message)")
+        default: state.logger.warning("\(message)")
+        }
+    }
+
+    var lua: LuaEngine {
+        if let e = luaEngine { return e }
+        let e = LuaEngine(host: self)
+        luaEngine = e
+        return e
+    }
+
+    /// The connection scripts' commands run on: never read from or sent to.
+    var scriptConnection: Client {
+        if let c = scriptClient { return c }
+        let c = Client(id: 0, fd: -1, index: -1, generation: 0, addr: "", laddr: "", now: now)
+        c.authenticated = true
+        c.closed = true
+        scriptClient = c
+        return c
+    }
+
+    func eval(_ c: Client, _ r: Reply, readOnly ro: Bool, bySha: Bool) {
+        guard let numkeys = parseStrictInt(args[2].ptr, args[2].count) else { return r.error(Err.notInteger) }
+        if numkeys < 0 { return r.error("ERR Number of keys can't be negative") }
+        if numkeys > args.count - 3 { return r.error("ERR Number of keys can't be greater than number of args") }
+        let sha: String
+        var body: [UInt8]
+        if bySha {
+            sha = args[1].count == 40 ? args[1].lossyString.lowercased() : ""
+            guard let b = state.scripts.body(sha) else { return r.error("NOSCRIPT No matching script. Please use EVAL.") }
+            body = b
+        } else {
+            body = Array(args[1].buffer)
+            sha = sha1Hex(args[1].ptr, args[1].count)
+        }
+        let flags: ScriptFlags
+        switch parseShebang(&body) {
+        case .failure(let e): return r.error(string: e.message)
+        case .success(let f): flags = f
+        }
+        if ro && flags.declared && !flags.noWrites {
+            return r.error("ERR Can not execute a script with write flag using *_ro command.")
+        }
+        if let err = compile(sha, body) { return r.error(string: err) }
+        let readOnly = ro || flags.noWrites
+        // Inside EXEC, or with one shard, everything it may touch is held already.
+        if shardCount == 1 || lentDepth > 0 {
+            runScript(c, sha: sha, readOnly: readOnly, numkeys: numkeys, keysFrom: args,
+                      held: [Bool](repeating: true, count: shardCount), db: c.db, out: r)
+            return
+        }
+        var held = [Bool](repeating: false, count: shardCount)
+        held[id] = true
+        for i in 3..<(3 + numkeys) { held[shardOfArg(i)] = true }
+        let global = state.scripts.isGlobal(sha)
+        if global { held = held.map { _ in true } }
+        if !global && locks.holds == 0 && held.filter({ $0 }).count == 1 {
+            if runScript(c, sha: sha, readOnly: readOnly, numkeys: numkeys, keysFrom: args, held: held, db: c.db, out: r) {
+                return
+            }
+            held = held.map { _ in true }
+        }
+        lockAndRun(c, ScriptJob(sha: sha, readOnly: readOnly, numkeys: numkeys, held: held, db: c.db))
+    }
+
+    /// Locks the job's shards whole, then runs it (completeScript).
+    func lockAndRun(_ c: Client, _ job: ScriptJob) {
+        if mustWaitForEarlier(c) { return }
+        if job.held.allSatisfy({ $0 }) { state.scripts.allShardRuns.add(1) }
+        let s = beginFanout(c, .script)
+        s.script = job
+        s.scriptClient = c
+        c.barrier = s
+        encodeCommand(s.saved, args, from: 0)
+        lockShards(s, job)
+    }
+
+    /// Runs a compiled script; false when it must run again with every shard.
+    @discardableResult
+    func runScript(_ c: Client, sha: String, readOnly: Bool, numkeys: Int, keysFrom a: ArgVector, held: [Bool],
+                   db: Int, out r: Reply) -> Bool {
+        var keys: [Arg] = []
+        var argv: [Arg] = []
+        for i in 3..<a.count { if i < 3 + numkeys { keys.append(a[i]) } else { argv.append(a[i]) } }
+        let run = ScriptRun(sha: sha, readOnly: readOnly, held: held, db: db)
+        lentDepth += 1
+        lua.call(sha, keys: keys, argv: argv, run: run, reply: r)
+        lentDepth -= 1
+        if run.wantsAllShards {
+            state.scripts.markGlobal(sha)
+            return false
+        }
+        return true
+    }
+
+    /// The shards an EVAL locked are held: run it, release them; or, when
+    /// it reached past them, release and lock every shard.
+    func completeScript(_ s: ReplyTicket, _ c: Client?) -> Bool {
+        guard let job = s.script else { return false }
+        switch s.stage {
+        case 0:
+            var ok = true
+            if let c = c, !c.closed, !c.closing {
+                let a = innerArgs
+                _ = parseCommand(UnsafePointer(s.saved.base), s.saved.count, into: a, limits: trustedLimits)
+                ok = runScript(c, sha: job.sha, readOnly: job.readOnly, numkeys: job.numkeys, keysFrom: a,
+                               held: job.held, db: job.db, out: Reply(s.buf, proto: c.proto))
+            }
+            s.stage = ok ? 2 : 1
+            var list: [ShardMessage] = []
+            for sh in job.locked {
+                let rel = addPart(s, c, shard: sh)
+                rel.op = .txRelease
+                rel.commandCount = 1
+                rel.txFinal = true
+                list.append(rel)
+            }
+            launch(s, list)
+            return true
+        case 1:
+            // Released; now every shard.
+            state.scripts.allShardRuns.add(1)
+            job.held = [Bool](repeating: true, count: shardCount)
+            lockShards(s, job)
+            return true
+        default:
+            s.script = nil
+            return false
+        }
+    }
+
+    func lockShards(_ s: ReplyTicket, _ job: ScriptJob) {
+        s.stage = 0
+        job.locked = (0..<shardCount).filter { job.held[$0] }
+        var parts: [ShardMessage] = []
+        for sh in job.locked {
+            let m = addPart(s, s.scriptClient, shard: sh)
+            m.op = .txHold
+            m.commandCount = 1
+            m.locks.whole = .exclusive
+            parts.append(m)
+        }
+        scheduleTx(s, parts)
+    }
+
+    /// Compiles into this worker's state (and records the body for EVALSHA).
+    func compile(_ sha: String, _ body: [UInt8]) -> String? {
+        let gen = state.scripts.generation.value
+        if lua.isLoaded(sha) && gen == luaGeneration { return nil }
+        luaGeneration = gen
+        let err = body.withUnsafeBufferPointer { lua.load(sha, $0, flushGeneration: gen) }
+        if let err = err { return "ERR Error compiling script (new function): " + err }
+        if !state.scripts.exists(sha) { state.scripts.add(sha, body) }
+        return nil
+    }
+
+    /// A command a script runs, against a shard the script holds.
+    func scriptCommand(_ a: ArgVector, _ run: ScriptRun) -> ByteBuf? {
+        let sc = scriptConnection
+        sc.out.clear()
+        let r = Reply(sc.out, proto: run.resp)
+        guard let spec = table.lookup(a[0]) else {
+            r.error("ERR Unknown Redis command called from script")
+            return sc.out
+        }
+        if !spec.arityOK(a.count) {
+            r.error("ERR Wrong number of args calling Redis command from script")
+            return sc.out
+        }
+        if spec.flags.contains(.noscript) {
+            r.error("ERR This Redis command is not allowed from script")
+            return sc.out
+        }
+        let write = spec.flags.contains(.write)
+        if write && run.readOnly {
+            r.error("ERR Write commands are not allowed from read-only scripts.")
+            return sc.out
+        }
+        var need = [Bool](repeating: false, count: shardCount)
+        commandShards(spec, a, into: &need)
+        for sh in 0..<shardCount where need[sh] && !run.held[sh] {
+            if !run.didWrite {
+                run.wantsAllShards = true
+                return nil
+            }
+            r.error("ERR the script wrote, then touched a key on a shard it had not locked; declare its keys in KEYS (it now locks every shard)")
+            state.scripts.markGlobal(run.sha)
+            return sc.out
+        }
+        if write { run.didWrite = true }
+        sc.db = run.db
+        sc.proto = run.resp
+        args.reset()
+        for i in 0..<a.count { args.push(a[i]) }
+        execute(sc, raw: a[0].ptr, rawCount: 0)
+        run.db = sc.db
+        if sc.hasPendingTickets {
+            sc.tickets.removeAll()
+            sc.ticketHead = 0
+            sc.out.clear()
+            Reply(sc.out, proto: run.resp).error("ERR this command is not supported inside scripts")
+        }
+        return sc.out
+    }
+
+    func scriptCommand(_ c: Client, _ r: Reply) {
+        let sub = args[1]
+        if sub.equalsLower("load") && args.count == 3 {
+            var body = Array(args[2].buffer)
+            if case .failure(let e) = parseShebang(&body) { return r.error(string: e.message) }
+            let sha = sha1Hex(args[2].ptr, args[2].count)
+            if let err = compile(sha, body) { return r.error(string: err) }
+            state.scripts.add(sha, Array(args[2].buffer))
+            r.bulk(string: sha)
+        } else if sub.equalsLower("exists") && args.count >= 3 {
+            r.array(args.count - 2)
+            for i in 2..<args.count { r.int(state.scripts.exists(args[i].lossyString.lowercased()) ? 1 : 0) }
+        } else if sub.equalsLower("flush") && args.count <= 3 {
+            if args.count == 3 && !args[2].equalsLower("sync") && !args[2].equalsLower("async") {
+                return r.error("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
+            }
+            state.scripts.flush()
+            r.ok()
+        } else if sub.equalsLower("kill") && args.count == 2 {
+            // Scripts run to completion on their worker; none is ever
+            // running while another command is served.
+            r.error("NOTBUSY No scripts in execution right now.")
+        } else if sub.equalsLower("help") && args.count == 2 {
+            r.helpLines([
+                "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "DEBUG (YES|SYNC|NO)", "    Set the debug mode for subsequent scripts executed.",
+                "EXISTS <sha1> [<sha1> ...]",
+                "    Return information about the existence of the scripts in the script cache.",
+                "FLUSH [ASYNC|SYNC]",
+                "    Flush the Lua scripts cache. Very dangerous on replicas.",
+                "    When called without the optional mode argument, the behavior is determined by the",
+                "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+                "    * ASYNC: Asynchronously flush the scripts cache.",
+                "    * SYNC: Synchronously flush the scripts cache.",
+                "KILL", "    Kill the currently executing Lua script.",
+                "LOAD <script>", "    Load a script into the scripts cache without executing it.",
+                "HELP", "    Print this help.",
+            ])
+        } else if sub.equalsLower("debug") {
+            r.error("ERR SCRIPT DEBUG is not supported by RingKV (no Lua debugger)")
+        } else {
+            r.error(string: "ERR unknown subcommand or wrong number of arguments for '\(sub.lossyString)'. Try SCRIPT HELP.")
+        }
+    }
+}
+
+struct ScriptFlags {
+    var declared = false
+    var noWrites = false
+}
+
+/// `#!lua flags=...`: Redis 7.0's shebang. The line is blanked so that line
+/// numbers in errors stay those of the script.
+func parseShebang(_ body: inout [UInt8]) -> Result<ScriptFlags, ShebangError> {
+    var f = ScriptFlags()
+    guard body.count >= 2, body[0] == 35, body[1] == 33 else { return .success(f) }
+    let end = body.firstIndex(of: 10) ?? body.count
+    let line = String(decoding: body[0..<end], as: UTF8.self)
+    let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+    guard parts.first == "#!lua" else {
+        return .failure(ShebangError("ERR Unexpected engine in script shebang: \(parts.first ?? "")"))
+    }
+    f.declared = true
+    for p in parts.dropFirst() {
+        guard p.hasPrefix("flags=") else {
+            return .failure(ShebangError("ERR Unknown lua shebang option: \(p)"))
+        }
+        for flag in p.dropFirst(6).split(separator: ",") {
+            switch flag {
+            case "no-writes": f.noWrites = true
+            case "allow-oom", "allow-stale", "no-cluster", "allow-cross-slot-keys": break
+            default: return .failure(ShebangError("ERR Unexpected flag in script shebang: \(flag)"))
+            }
+        }
+    }
+    for i in 0..<end { body[i] = 32 }
+    return .success(f)
+}
+
+struct ShebangError: Error {
+    let message: String
+    init(_ m: String) { message = m }
+}
