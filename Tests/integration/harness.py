@@ -352,3 +352,26 @@ def info_dict(text: str | bytes) -> dict[str, str]:
             k, _, v = line.partition(":")
             out[k] = v
     return out
+
+
+def play(server: Server, steps) -> list:
+    """Runs (connection, command) steps on two fresh connections of `server`
+    after a FLUSHALL; ("SLEEP", s) pauses. Returns (who, command, reply) per
+    step, with HELLO's reply (which names the server) left out."""
+    import time as _time
+    conns = [RespConn(server.port), RespConn(server.port)]
+    out = []
+    try:
+        conns[0].call("FLUSHALL")
+        for who, cmd in steps:
+            if cmd[0] == "SLEEP":
+                _time.sleep(cmd[1])
+                continue
+            reply = conns[who].call(*cmd)
+            if cmd[0] == "HELLO":
+                reply = ("hello", None)
+            out.append((who, cmd, reply))
+    finally:
+        for c in conns:
+            c.close()
+    return out

@@ -160,30 +160,11 @@ def redis_dbg():
     server.cleanup()
 
 
-def _play(server: harness.Server, steps):
-    conns = [harness.RespConn(server.port), harness.RespConn(server.port)]
-    out = []
-    try:
-        conns[0].call("FLUSHALL")
-        for who, cmd in steps:
-            if cmd[0] == "SLEEP":
-                time.sleep(cmd[1])
-                continue
-            reply = conns[who].call(*cmd)
-            if cmd[0] == "HELLO":
-                reply = ("hello", None)
-            out.append((who, cmd, reply))
-    finally:
-        for c in conns:
-            c.close()
-    return out
-
-
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_multi_exec_matches_redis(ringkv, redis_dbg, name):
     steps = SCENARIOS[name]
-    mine = _play(ringkv, steps)
-    ref = _play(redis_dbg, steps)
+    mine = harness.play(ringkv, steps)
+    ref = harness.play(redis_dbg, steps)
     for a, b in zip(mine, ref):
         assert a == b, f"{name}: after {a[1]} ringkv said {a[2]!r}, redis said {b[2]!r}"
     assert len(mine) == len(ref)

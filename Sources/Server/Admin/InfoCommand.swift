@@ -161,6 +161,7 @@ extension Worker {
                     "mem_fragmentation_ratio:\(fmt2(Double(rss) / Double(used)))",
                     "mem_fragmentation_bytes:\(rss - used)",
                     "mem_allocator:libc", "lazyfree_pending_objects:0", "lazyfreed_objects:0",
+                    "number_of_cached_scripts:\(state.scripts.count)",
                 ])
             case "persistence":
                 // No persistence yet (the config refuses it): nothing is ever
@@ -194,6 +195,8 @@ extension Worker {
                     "expired_keys:\(v("expired_keys"))", "evicted_keys:0",
                     "keyspace_hits:\(v("keyspace_hits"))", "keyspace_misses:\(v("keyspace_misses"))",
                     "pubsub_channels:0", "pubsub_patterns:0",
+                    // Scripts that ran with every shard locked (keys they had not declared).
+                    "scripts_all_shards_runs:\(state.scripts.allShardRuns.value)",
                     "total_error_replies:\(order.filter { $0.hasPrefix("errorstat_") }.reduce(0) { $0 + (totals[$1]?.first?.1 ?? 0) })",
                 ])
             case "replication":

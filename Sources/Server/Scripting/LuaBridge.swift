@@ -49,14 +49,14 @@ func rkLuaDispatch(_ L: OpaquePointer?, _ op: Int32) -> Int32 {
             lua_pushnumber(L, r)
         case 1:
             let u = lua_tonumber(L, 1)
-            if u < 1 { return fail("bad argument #1 to 'random' (interval is empty)") }
+            if u < 1 { return fail(e.whereCalled() + "bad argument #1 to 'random' (interval is empty)") }
             lua_pushnumber(L, (r * u).rounded(.down) + 1)
         case 2:
             let l = lua_tonumber(L, 1), u = lua_tonumber(L, 2)
-            if l > u { return fail("bad argument #2 to 'random' (interval is empty)") }
+            if l > u { return fail(e.whereCalled() + "bad argument #2 to 'random' (interval is empty)") }
             lua_pushnumber(L, (r * (u - l + 1)).rounded(.down) + l)
         default:
-            return fail("wrong number of arguments")
+            return fail(e.whereCalled() + "wrong number of arguments")
         }
         return 1
     case RK_OP_RANDOMSEED:

@@ -17,6 +17,10 @@ final class ScriptRun {
     let readOnly: Bool
     /// Shards whose data this run may touch: its own, or those locked for it.
     let held: [Bool]
+    /// The shards of its declared keys, and this worker's.
+    let declared: [Bool]
+    /// It touched a shard outside `declared`.
+    var reachedOutside = false
     var didWrite = false
     /// It touched a shard it does not hold before writing anything: stop,
     /// and run again with every shard locked.
@@ -26,10 +30,11 @@ final class ScriptRun {
     /// The caller's database; SELECT inside the script changes only this.
     var db: Int
 
-    init(sha: String, readOnly: Bool, held: [Bool], db: Int) {
+    init(sha: String, readOnly: Bool, held: [Bool], declared: [Bool], db: Int) {
         self.sha = sha
         self.readOnly = readOnly
         self.held = held
+        self.declared = declared
         self.db = db
     }
 }
@@ -64,6 +69,15 @@ final class LuaEngine {
         redis.REDIS_VERSION_NUM = \(num)
         redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
         redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL = 0, 1, 2, 2, 3
+        -- As in Redis 7.0, pcall hands a script the text of a redis.call error, not its table.
+        local pcall_orig = pcall
+        local function unwrap(ok, ...)
+          if ok then return ok, ... end
+          local e = ...
+          if type(e) == 'table' and type(rawget(e, 'err')) == 'string' then return false, rawget(e, 'err') end
+          return false, e
+        end
+        pcall = function(...) return unwrap(pcall_orig(...)) end
         local env = setmetatable({}, {
           __index = function(_, k)
             local v = rawget(G, k)
@@ -146,7 +160,7 @@ final class LuaEngine {
             writeError(at: -1, sha: sha, r)
             return
         }
-        write(at: -1, r, depth: 0)
+        write(at: -1, r, depth: 0, scriptResp: run.resp)
     }
 
     private func setArray(_ name: String, _ items: [Arg]) {
@@ -199,7 +213,8 @@ final class LuaEngine {
     }
 
     /// Redis's Lua-to-RESP conversion, for the client's protocol.
-    func write(at i: Int32, _ r: Reply, depth: Int) {
+    /// Booleans follow the protocol the script chose (redis.setresp), as in Redis.
+    func write(at i: Int32, _ r: Reply, depth: Int, scriptResp: Int) {
         let t = i < 0 ? lua_gettop(L) + i + 1 : i
         switch lua_type(L, t) {
         case LUA_TNUMBER:
@@ -209,15 +224,15 @@ final class LuaEngine {
             let p = lua_tolstring(L, t, &n)!
             r.bulk(UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self), n)
         case LUA_TBOOLEAN:
-            if r.proto == 3 { r.bool(lua_toboolean(L, t) != 0) } else if lua_toboolean(L, t) != 0 { r.int(1) } else { r.null() }
+            if scriptResp == 3 { r.bool(lua_toboolean(L, t) != 0) } else if lua_toboolean(L, t) != 0 { r.int(1) } else { r.null() }
         case LUA_TTABLE where depth < 64:
-            writeTable(t, r, depth: depth)
+            writeTable(t, r, depth: depth, scriptResp: scriptResp)
         default:
             r.null()
         }
     }
 
-    private func writeTable(_ t: Int32, _ r: Reply, depth: Int) {
+    private func writeTable(_ t: Int32, _ r: Reply, depth: Int, scriptResp: Int) {
         if rawField(t, "err") == LUA_TSTRING {
             r.error(string: sanitize(string(at: -1) ?? ""))
             rk_lua_pop(L, 1)
@@ -237,13 +252,13 @@ final class LuaEngine {
         }
         rk_lua_pop(L, 1)
         if rawField(t, "map") == LUA_TTABLE {
-            writePairs(lua_gettop(L), r, depth: depth, map: true)
+            writePairs(lua_gettop(L), r, depth: depth, map: true, scriptResp: scriptResp)
             rk_lua_pop(L, 1)
             return
         }
         rk_lua_pop(L, 1)
         if rawField(t, "set") == LUA_TTABLE {
-            writePairs(lua_gettop(L), r, depth: depth, map: false)
+            writePairs(lua_gettop(L), r, depth: depth, map: false, scriptResp: scriptResp)
             rk_lua_pop(L, 1)
             return
         }
@@ -260,12 +275,12 @@ final class LuaEngine {
         r.array(Int(n))
         for k in 0..<n {
             lua_rawgeti(L, t, k + 1)
-            write(at: -1, r, depth: depth + 1)
+            write(at: -1, r, depth: depth + 1, scriptResp: scriptResp)
             rk_lua_pop(L, 1)
         }
     }
 
-    private func writePairs(_ t: Int32, _ r: Reply, depth: Int, map: Bool) {
+    private func writePairs(_ t: Int32, _ r: Reply, depth: Int, map: Bool, scriptResp: Int) {
         var count = 0
         lua_pushnil(L)
         while lua_next(L, t) != 0 {
@@ -275,8 +290,8 @@ final class LuaEngine {
         if map { r.map(count) } else { r.set(count) }
         lua_pushnil(L)
         while lua_next(L, t) != 0 {
-            write(at: -2, r, depth: depth + 1)
-            if map { write(at: -1, r, depth: depth + 1) }
+            write(at: -2, r, depth: depth + 1, scriptResp: scriptResp)
+            if map { write(at: -1, r, depth: depth + 1, scriptResp: scriptResp) }
             rk_lua_pop(L, 1)
         }
     }
@@ -383,6 +398,16 @@ final class LuaEngine {
     }
 
     // MARK: redis.* called from scripts
+
+    /// "user_script:N: ", the position of the Lua line that called the
+    /// running C function, as luaL_error prefixes its messages.
+    func whereCalled() -> String {
+        var ar = lua_Debug()
+        guard lua_getstack(L, 1, &ar) != 0, lua_getinfo(L, "Sl", &ar) != 0, ar.currentline > 0,
+              let src = ar.source else { return "" }
+        let s = String(cString: src)
+        return (s.hasPrefix("@") ? String(s.dropFirst()) : s) + ":\(ar.currentline): "
+    }
 
     /// Pushes `{err=msg}` and reports a Lua error to the trampoline.
     func raise(_ msg: String) -> Int32 {

@@ -8,10 +8,12 @@ final class ScriptJob {
     let readOnly: Bool
     let numkeys: Int
     var held: [Bool]
+    let declared: [Bool]
     /// The shards locked in the current round, released after it.
     var locked: [Int] = []
     let db: Int
-    init(sha: String, readOnly: Bool, numkeys: Int, held: [Bool], db: Int) {
+    init(sha: String, readOnly: Bool, numkeys: Int, held: [Bool], declared: [Bool], db: Int) {
+        self.declared = declared
         self.sha = sha
         self.readOnly = readOnly
         self.numkeys = numkeys
@@ -81,22 +83,28 @@ extension Worker: ScriptHost {
         let readOnly = ro || flags.noWrites
         // Inside EXEC, or with one shard, everything it may touch is held already.
         if shardCount == 1 || lentDepth > 0 {
-            runScript(c, sha: sha, readOnly: readOnly, numkeys: numkeys, keysFrom: args,
-                      held: [Bool](repeating: true, count: shardCount), db: c.db, out: r)
+            let all = [Bool](repeating: true, count: shardCount)
+            runScript(c, sha: sha, readOnly: readOnly, numkeys: numkeys, keysFrom: args, held: all, declared: all,
+                      db: c.db, out: r)
             return
         }
-        var held = [Bool](repeating: false, count: shardCount)
-        held[id] = true
-        for i in 3..<(3 + numkeys) { held[shardOfArg(i)] = true }
-        let global = state.scripts.isGlobal(sha)
-        if global { held = held.map { _ in true } }
-        if !global && locks.holds == 0 && held.filter({ $0 }).count == 1 {
-            if runScript(c, sha: sha, readOnly: readOnly, numkeys: numkeys, keysFrom: args, held: held, db: c.db, out: r) {
+        var declared = [Bool](repeating: false, count: shardCount)
+        declared[id] = true
+        for i in 3..<(3 + numkeys) { declared[shardOfArg(i)] = true }
+        // A script not yet seen staying on its declared keys' shards runs
+        // with every shard locked; what it touches decides its later runs.
+        let all = [Bool](repeating: true, count: shardCount)
+        let known = state.scripts.isLocal(sha)
+        let held = known ? declared : all
+        if known && locks.holds == 0 && declared.filter({ $0 }).count == 1 {
+            if runScript(c, sha: sha, readOnly: readOnly, numkeys: numkeys, keysFrom: args, held: held,
+                         declared: declared, db: c.db, out: r) {
                 return
             }
-            held = held.map { _ in true }
+            lockAndRun(c, ScriptJob(sha: sha, readOnly: readOnly, numkeys: numkeys, held: all, declared: declared, db: c.db))
+            return
         }
-        lockAndRun(c, ScriptJob(sha: sha, readOnly: readOnly, numkeys: numkeys, held: held, db: c.db))
+        lockAndRun(c, ScriptJob(sha: sha, readOnly: readOnly, numkeys: numkeys, held: held, declared: declared, db: c.db))
     }
 
     /// Locks the job's shards whole, then runs it (completeScript).
@@ -114,19 +122,20 @@ extension Worker: ScriptHost {
     /// Runs a compiled script; false when it must run again with every shard.
     @discardableResult
     func runScript(_ c: Client, sha: String, readOnly: Bool, numkeys: Int, keysFrom a: ArgVector, held: [Bool],
-                   db: Int, out r: Reply) -> Bool {
+                   declared: [Bool], db: Int, out r: Reply) -> Bool {
         var keys: [Arg] = []
         var argv: [Arg] = []
         for i in 3..<a.count { if i < 3 + numkeys { keys.append(a[i]) } else { argv.append(a[i]) } }
-        let run = ScriptRun(sha: sha, readOnly: readOnly, held: held, db: db)
+        let run = ScriptRun(sha: sha, readOnly: readOnly, held: held, declared: declared, db: db)
         lentDepth += 1
         lua.call(sha, keys: keys, argv: argv, run: run, reply: r)
         lentDepth -= 1
-        if run.wantsAllShards {
+        if run.wantsAllShards || run.reachedOutside {
             state.scripts.markGlobal(sha)
-            return false
+        } else if shardCount > 1 && held.allSatisfy({ $0 }) {
+            state.scripts.markLocal(sha)
         }
-        return true
+        return !run.wantsAllShards
     }
 
     /// The shards an EVAL locked are held: run it, release them; or, when
@@ -140,7 +149,7 @@ extension Worker: ScriptHost {
                 let a = innerArgs
                 _ = parseCommand(UnsafePointer(s.saved.base), s.saved.count, into: a, limits: trustedLimits)
                 ok = runScript(c, sha: job.sha, readOnly: job.readOnly, numkeys: job.numkeys, keysFrom: a,
-                               held: job.held, db: job.db, out: Reply(s.buf, proto: c.proto))
+                               held: job.held, declared: job.declared, db: job.db, out: Reply(s.buf, proto: c.proto))
             }
             s.stage = ok ? 2 : 1
             var list: [ShardMessage] = []
@@ -214,6 +223,7 @@ extension Worker: ScriptHost {
         }
         var need = [Bool](repeating: false, count: shardCount)
         commandShards(spec, a, into: &need)
+        for sh in 0..<shardCount where need[sh] && !run.declared[sh] { run.reachedOutside = true }
         for sh in 0..<shardCount where need[sh] && !run.held[sh] {
             if !run.didWrite {
                 run.wantsAllShards = true
@@ -230,6 +240,8 @@ extension Worker: ScriptHost {
         for i in 0..<a.count { args.push(a[i]) }
         execute(sc, raw: a[0].ptr, rawCount: 0)
         run.db = sc.db
+        // A split command ran synchronously on the held shards: its merged reply is ready.
+        if sc.hasPendingTickets { flushTickets(sc) }
         if sc.hasPendingTickets {
             sc.tickets.removeAll()
             sc.ticketHead = 0
@@ -279,8 +291,10 @@ extension Worker: ScriptHost {
             ])
         } else if sub.equalsLower("debug") {
             r.error("ERR SCRIPT DEBUG is not supported by RingKV (no Lua debugger)")
+        } else if ["load", "exists", "flush", "kill", "help"].contains(sub.lossyString.lowercased()) {
+            r.error(string: "ERR wrong number of arguments for 'script|\(sub.lossyString.lowercased())' command")
         } else {
-            r.error(string: "ERR unknown subcommand or wrong number of arguments for '\(sub.lossyString)'. Try SCRIPT HELP.")
+            r.error(string: "ERR unknown subcommand '\(sub.lossyString)'. Try SCRIPT HELP.")
         }
     }
 }

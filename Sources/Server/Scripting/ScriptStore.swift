@@ -10,6 +10,9 @@ final class ScriptStore: @unchecked Sendable {
         /// Scripts seen touching keys on shards they had not declared: they
         /// run with every shard locked from then on.
         var global: Set<String> = []
+        /// Scripts seen (in a run with every shard locked) to stay on the
+        /// shards of their declared keys: they lock only those.
+        var local: Set<String> = []
     }
     private let state = Mutex(State())
     let generation = AtomicCounter(0)
@@ -34,6 +37,15 @@ final class ScriptStore: @unchecked Sendable {
 
     func isGlobal(_ sha: String) -> Bool {
         state.withLock { $0.global.contains(sha) }
+    }
+
+    func markLocal(_ sha: String) {
+        _ = state.withLock { $0.local.insert(sha) }
+    }
+
+    /// Known to stay on its declared keys' shards (and not since seen leaving them).
+    func isLocal(_ sha: String) -> Bool {
+        state.withLock { $0.local.contains(sha) && !$0.global.contains(sha) }
     }
 
     func flush() {

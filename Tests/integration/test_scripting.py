@@ -1,0 +1,287 @@
+"""Lua scripting (EVAL family, SCRIPT) against redis-server 7.0, on every
+matrix entry: each scenario's replies must match byte for byte, errors
+included. With 4 shards, scripts whose keys live on several shards, and
+scripts that touch keys they did not declare, must still be atomic.
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import redis
+
+import harness
+
+RATE_LIMITER = """
+local current = redis.call('INCR', KEYS[1])
+if current == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+if current > tonumber(ARGV[2]) then return {err = 'RATELIMITED try later'} end
+return {current, redis.call('PTTL', KEYS[1]) > 0}
+"""
+
+LOCK_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+TRANSFER = """
+local from = tonumber(redis.call('GET', KEYS[1]) or '0')
+local amount = tonumber(ARGV[1])
+if from < amount then return redis.error_reply('INSUFFICIENT funds') end
+redis.call('DECRBY', KEYS[1], amount)
+return redis.call('INCRBY', KEYS[2], amount)
+"""
+
+
+def ev(script, *keys_and_args, numkeys=None):
+    keys = keys_and_args if numkeys is None else keys_and_args[:numkeys]
+    n = len(keys) if numkeys is None else numkeys
+    return ("EVAL", script, str(n), *keys_and_args)
+
+
+SCENARIOS = {
+    "errors": [
+        (0, ev("x = 1")), (0, ev("return y")), (0, ev("error('boom')")), (0, ev("return 1 +")),
+        (0, ev("return redis.call()")), (0, ev("return redis.call('set', {})")),
+        (0, ev("return redis.call('nosuchcommand')")), (0, ev("return redis.call('save')")),
+        (0, ev("return redis.call('get')")), (0, ("EVAL", "return 1", "-1")), (0, ("EVAL", "return 1", "5", "a")),
+        (0, ("EVAL", "return 1", "x")), (0, ev("error({err='CUSTOM my error'})")),
+        (0, ev("local t = nil; return t.x")), (0, ev("return loadfile")), (0, ev("return os")),
+        (0, ev("redis = nil")),
+    ],
+    "call_errors_raise_pcall_returns": [
+        (0, ("SET", "s", "abc")),
+        (0, ev("return redis.call('incr', KEYS[1])", "s")),
+        (0, ev("return redis.pcall('incr', KEYS[1])", "s")),
+        (0, ev("local r = redis.pcall('incr', KEYS[1]); return type(r) .. ':' .. r.err", "s")),
+        (0, ev("local ok, e = pcall(redis.call, 'incr', KEYS[1]); return {tostring(ok), e.err}", "s")),
+    ],
+    "conversions": [
+        (0, ("SET", "k", "v")), (0, ("SET", "n", "10")),
+        (0, ev("return {1, 2, 3.7, -4.9, 'x', true, false, nil, 5}")),
+        (0, ev("return {ok='fine'}")), (0, ev("return {err='My Err'}")),
+        (0, ev("return redis.error_reply('FOO bar')")), (0, ev("return redis.status_reply('DONE')")),
+        (0, ev("return redis.call('get', KEYS[1])", "k")), (0, ev("return redis.call('get', 'missing')")),
+        (0, ev("return redis.call('get', 'missing') == false")),
+        (0, ev("return redis.call('set', KEYS[1], 'x')", "k")),
+        (0, ev("return redis.call('set', KEYS[1], 'x')['ok']", "k")),
+        (0, ev("return redis.call('incr', KEYS[1])", "n")), (0, ev("return type(redis.call('incr', KEYS[1]))", "n")),
+        (0, ev("return redis.call('mget', 'k', 'missing', 'n')")),
+        (0, ev("return {{1, {2, {'deep'}}}, {}}")), (0, ev("return 'bytes\\0with\\r\\nzero'")),
+        (0, ev("return true")), (0, ev("return false")), (0, ev("return nil")), (0, ev("return 3.99")),
+        (0, ev("return redis.call('set', 'f', 1.5) and redis.call('get', 'f')")),
+        (0, ev("return redis.call('set', 'big', 12345678901) and redis.call('get', 'big')")),
+    ],
+    "keys_and_argv": [
+        (0, ev("return {KEYS[1], KEYS[2], ARGV[1], ARGV[2], #KEYS, #ARGV}", "a", "b", "x", "y", numkeys=2)),
+        (0, ev("return {#KEYS, #ARGV}")),
+        (0, ev("return ARGV", "one", "two", numkeys=0)),
+    ],
+    "resp3": [
+        (0, ("HELLO", "3")),
+        (0, ("SET", "k", "v")),
+        (0, ev("return {true, false, nil}")), (0, ev("return true")), (0, ev("return false")),
+        (0, ev("return {double=3.5}")), (0, ev("return {map={a=1}}")), (0, ev("return {set={x=true}}")),
+        (0, ev("redis.setresp(3); local r = redis.call('get', 'missing'); return r == nil")),
+        (0, ev("redis.setresp(3); return redis.call('get', 'k')")),
+        (0, ev("redis.setresp(3); return redis.call('exists', 'k')")),
+        (0, ev("redis.setresp(4)")), (0, ev("redis.setresp()")),
+        (0, ("HELLO", "2")),
+        (0, ev("return {double=3.5}")), (0, ev("return {map={a=1}}")),
+    ],
+    "evalsha_and_script_cache": [
+        (0, ("SCRIPT", "FLUSH")),
+        (0, ("SCRIPT", "LOAD", "return 'loaded'")),
+        (0, ("EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0")),
+        (0, ("EVALSHA", "E0E1F9FABFC9D4800C877A703B823AC0578FF8DB", "0")),
+        (0, ("SCRIPT", "EXISTS", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "ffffffffffffffffffffffffffffffffffffffff")),
+        (0, ev("return 'via eval'")),
+        (1, ("EVALSHA", "1b45a6f52b84a48ec26ae4de5a4f2c6b5c0b7a10", "0")),
+        (0, ("SCRIPT", "FLUSH", "ASYNC")),
+        (0, ("EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0")),
+        (0, ("EVALSHA", "short", "0")),
+        (0, ("SCRIPT", "FLUSH", "BOGUS")),
+        (0, ("SCRIPT", "LOAD", "return +")),
+        (0, ("SCRIPT", "KILL")),
+        (0, ("SCRIPT", "NOSUCH")),
+    ],
+    "read_only_and_shebang": [
+        (0, ("EVAL_RO", "return redis.call('set', KEYS[1], 'v')", "1", "a")),
+        (0, ("EVAL_RO", "return redis.call('get', KEYS[1])", "1", "a")),
+        (0, ev("#!lua flags=no-writes\nreturn redis.call('set', KEYS[1], 'v')", "a")),
+        (0, ev("#!lua flags=no-writes\nreturn redis.call('get', KEYS[1])", "a")),
+        (0, ev("#!lua\nreturn redis.call('set', KEYS[1], 'v')", "a")),
+        (0, ("EVAL_RO", "#!lua\nreturn 1", "0")),
+        (0, ("EVAL_RO", "#!lua flags=no-writes\nreturn 2", "0")),
+        (0, ev("#!lua flags=bogus\nreturn 1")), (0, ev("#!py\nreturn 1")), (0, ev("#!lua name=x\nreturn 1")),
+        (0, ev("#!lua flags=allow-oom,allow-stale,no-cluster,allow-cross-slot-keys\nreturn 3")),
+        (0, ev("#!lua\n\nerror('line three')")),
+        (0, ("SCRIPT", "LOAD", "return 7")), (0, ("EVALSHA_RO", "1cd3cd45ec7d0bb9a1a74f3dbe3a0f9a65c3a6ec", "0")),
+    ],
+    "redis_api": [
+        (0, ev("return redis.sha1hex('')")), (0, ev("return redis.sha1hex('abc')")), (0, ev("return redis.sha1hex()")),
+        (0, ev("return {redis.REDIS_VERSION, redis.REDIS_VERSION_NUM}")),
+        (0, ev("return {redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING}")),
+        (0, ev("redis.log(redis.LOG_WARNING, 'from a test'); return 1")), (0, ev("redis.log('x', 'y')")),
+        (0, ev("redis.log(1)")), (0, ev("return redis.replicate_commands()")),
+        (0, ev("redis.set_repl(redis.REPL_ALL); return 1")), (0, ev("redis.set_repl(99)")),
+        (0, ev("return redis.breakpoint()")), (0, ev("return {redis.REPL_NONE, redis.REPL_AOF, redis.REPL_REPLICA, redis.REPL_ALL}")),
+    ],
+    "libraries": [
+        (0, ev("return cjson.encode({1, 2, 'a', {b = true}})")),
+        (0, ev("return cjson.decode('[1,2,{\"x\":\"y\"}]')[3].x")),
+        (0, ev("return {bit.band(7, 3), bit.bor(1, 6), bit.bxor(5, 3), bit.lshift(1, 4), bit.tohex(255)}")),
+        (0, ev("return {string.format('%05.1f', 3.14159), string.rep('ab', 3), table.concat({1, 2, 3}, '-')}")),
+        (0, ev("return math.floor(7.9)")),
+        (0, ev("math.randomseed(42); return {math.random(1000), math.random(5, 10), tostring(math.random())}")),
+        (0, ev("math.randomseed(42); return math.random(0)")),
+    ],
+    "select_stays_inside": [
+        (0, ev("redis.call('select', 5); redis.call('set', 'in5', 'x'); return redis.call('get', 'in5')")),
+        (0, ("GET", "in5")), (0, ("SELECT", "5")), (0, ("GET", "in5")), (0, ("FLUSHDB",)), (0, ("SELECT", "0")),
+    ],
+    "rate_limiter": [
+        (0, ev(RATE_LIMITER, "rl:user", "60000", "2", numkeys=1)),
+        (0, ev(RATE_LIMITER, "rl:user", "60000", "2", numkeys=1)),
+        (0, ev(RATE_LIMITER, "rl:user", "60000", "2", numkeys=1)),
+    ],
+    "lock_release": [
+        (0, ("SET", "lock:a", "token1", "NX", "PX", "10000")),
+        (1, ev(LOCK_RELEASE, "lock:a", "other", numkeys=1)),
+        (0, ev(LOCK_RELEASE, "lock:a", "token1", numkeys=1)),
+        (0, ("EXISTS", "lock:a")),
+    ],
+    "transfer_across_keys": [
+        (0, ("SET", "acct:1", "100")),
+        (0, ev(TRANSFER, "acct:1", "acct:2", "30", numkeys=2)),
+        (0, ev(TRANSFER, "acct:1", "acct:2", "300", numkeys=2)),
+        (0, ("MGET", "acct:1", "acct:2")),
+    ],
+    "undeclared_keys": [
+        (0, ("MSET", "u1", "1", "u2", "2", "u3", "3", "u4", "4", "u5", "5")),
+        (0, ev("local s = 0; for i = 1, 5 do s = s + redis.call('incr', 'u' .. i) end; return s")),
+        (0, ev("redis.call('set', 'w1', 'a'); for i = 2, 6 do redis.call('set', 'w' .. i, 'b') end; return redis.call('mget', 'w1', 'w6')")),
+        (0, ("MGET", "u1", "u5", "w3")),
+    ],
+    "multi_exec_with_eval": [
+        (0, ("MULTI",)), (0, ev("return redis.call('incr', KEYS[1])", "m")), (0, ("INCR", "m")),
+        (0, ev("return redis.call('incrby', 'other', 5)")), (0, ("EXEC",)),
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def redis_dbg():
+    server = harness.redis_server(extra=["--enable-debug-command", "yes"])
+    server.start()
+    yield server
+    server.cleanup()
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_scripts_match_redis(ringkv, redis_dbg, name):
+    steps = SCENARIOS[name]
+    mine = harness.play(ringkv, steps)
+    ref = harness.play(redis_dbg, steps)
+    for a, b in zip(mine, ref):
+        assert a == b, f"{name}: after {a[1]!r} ringkv said {a[2]!r}, redis said {b[2]!r}"
+    assert len(mine) == len(ref)
+
+
+def test_redis_py_register_script_and_lock(r):
+    incr_by = r.register_script("return redis.call('INCRBY', KEYS[1], ARGV[1])")
+    assert incr_by(keys=["counter"], args=[5]) == 5
+    r.script_flush()
+    assert incr_by(keys=["counter"], args=[2]) == 7  # NOSCRIPT, then EVAL, inside redis-py
+    lock = r.lock("resource", timeout=5)
+    assert lock.acquire(blocking=False)
+    assert not r.lock("resource", timeout=5).acquire(blocking=False)
+    lock.extend(5)
+    assert r.pttl("resource") > 5000
+    lock.release()
+    assert not r.exists("resource")
+    with pytest.raises(redis.exceptions.LockError):
+        lock.release()
+
+
+def test_undeclared_keys_switch_to_all_shards(server_factory):
+    s = server_factory(shards=4, backend="epoll")
+    c = redis.Redis(port=s.port)
+    script = "local n = 0; for i = 1, 16 do n = n + redis.call('incr', 'k' .. i) end; return n"
+    assert c.eval(script, 0) == 16
+    assert c.eval(script, 0) == 32
+    runs = int(c.info("stats")["scripts_all_shards_runs"])
+    assert runs >= 2, runs
+    # A script's first run locks every shard; once it has kept to its
+    # declared keys' shards, it locks only those.
+    c.eval("return redis.call('set', KEYS[1], 'x')", 1, "{t}a")
+    runs = int(c.info("stats")["scripts_all_shards_runs"])
+    for _ in range(3):
+        c.eval("return redis.call('set', KEYS[1], 'x')", 1, "{t}a")
+    assert int(c.info("stats")["scripts_all_shards_runs"]) == runs
+    c.close()
+
+
+@pytest.mark.parametrize("backend", ["uring", "epoll"])
+def test_scripts_are_atomic_across_shards(server_factory, backend):
+    """Scripts move value between 8 keys on 4 shards (declared and not);
+    readers (MGET, a read-only script) must always see the same total."""
+    s = server_factory(shards=4, backend=backend)
+    keys = [f"bal:{i}" for i in range(8)]
+    setup = redis.Redis(port=s.port)
+    setup.mset({k: 100 for k in keys})
+    move = """
+    local a = tonumber(redis.call('GET', KEYS[1]))
+    redis.call('SET', KEYS[1], a - 1)
+    redis.call('INCR', KEYS[2])
+    return 1"""
+    move_undeclared = """
+    local a = tonumber(redis.call('GET', ARGV[1]))
+    redis.call('DECR', ARGV[1])
+    redis.call('INCR', ARGV[2])
+    return a"""
+    total = "local s = 0; for i = 1, #KEYS do s = s + tonumber(redis.call('GET', KEYS[i])) end; return s"
+    stop = time.monotonic() + 2.5
+    errors: list[str] = []
+    counts = [0, 0, 0, 0]
+
+    def loop(i, fn):
+        c = redis.Redis(port=s.port)
+        n = 0
+        try:
+            while time.monotonic() < stop and not errors:
+                fn(c, n)
+                n += 1
+        except Exception as e:  # noqa: BLE001
+            errors.append(repr(e))
+        counts[i] = n
+        c.close()
+
+    def mover(c, n):
+        a, b = keys[n % 8], keys[(n * 3 + 1) % 8]
+        if a != b:
+            c.eval(move, 2, a, b)
+
+    def undeclared_mover(c, n):
+        a, b = keys[(n + 2) % 8], keys[(n * 5 + 3) % 8]
+        if a != b:
+            c.eval(move_undeclared, 0, a, b)
+
+    def mget_reader(c, n):
+        vals = [int(v) for v in c.mget(keys)]
+        assert sum(vals) == 800, vals
+
+    def script_reader(c, n):
+        assert c.eval(total, len(keys), *keys) == 800
+
+    fns = [mover, undeclared_mover, mget_reader, script_reader]
+    threads = [threading.Thread(target=loop, args=(i, f)) for i, f in enumerate(fns)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert all(n > 20 for n in counts), counts
+    assert sum(int(v) for v in setup.mget(keys)) == 800
+    setup.close()
