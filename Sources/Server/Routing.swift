@@ -239,7 +239,8 @@ extension Worker {
         if spec.flags.contains(.write) {
             var i = 3
             while i + 1 < args.count {
-                if args[i].equalsLower("db"), let n = Int(args[i + 1].lossyString) {
+                if args[i].equalsLower("db"), let n = parseStrictInt(args[i + 1].ptr, args[i + 1].count),
+                   n >= 0, n < store.dbs.count {
                     hold.locks.add(LockKey(db: n, args[2]), exclusive: true)
                 }
                 i += 1

@@ -22,11 +22,11 @@ struct DBKey: Hashable {
 /// no byte comparison, which matters for a 400k-key EXISTS.
 struct LockKey: Hashable {
     let h: UInt64
-    init(db: Int, _ a: Arg) { h = hashBytes(a.ptr, a.count) &+ UInt64(db) &* 0x9E37_79B9_7F4A_7C15 }
+    init(db: Int, _ a: Arg) { h = hashBytes(a.ptr, a.count) &+ UInt64(truncatingIfNeeded: db) &* 0x9E37_79B9_7F4A_7C15 }
     init(db: Int, bytes: [UInt8]) {
         h = bytes.withUnsafeBufferPointer { b in
             hashBytes(b.baseAddress ?? UnsafePointer(bitPattern: 1)!, b.count)
-        } &+ UInt64(db) &* 0x9E37_79B9_7F4A_7C15
+        } &+ UInt64(truncatingIfNeeded: db) &* 0x9E37_79B9_7F4A_7C15
     }
 }
 
