@@ -57,7 +57,7 @@ public enum FanoutKind: Sendable {
 public enum ServerOp: Sendable {
     case ping, echo, quit, select, hello, auth, client, reset, info, config, command, time, shutdown,
          debug, slowlog, latency, swapdb, flushall, flushdb, dbsize, lastsave,
-         multi, exec, discard, watch, unwatch, eval, evalsha, evalRO, evalshaRO, script
+         multi, exec, discard, watch, unwatch, eval, evalsha, evalRO, evalshaRO, script, function, fcall, fcallRO
 }
 
 public struct CommandFlags: OptionSet, Sendable {

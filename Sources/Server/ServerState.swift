@@ -46,6 +46,7 @@ final class ServerState: @unchecked Sendable {
     var handles: [WorkerHandle] = []
     let sequencer = TxSequencer()
     let scripts = ScriptStore()
+    let functions = FunctionStore()
     let scriptRandom = ScriptRandom()
     let stopping = AtomicCounter(0)
     let shutdownExitCode = AtomicCounter(0)

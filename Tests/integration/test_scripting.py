@@ -34,6 +34,14 @@ return redis.call('INCRBY', KEYS[2], amount)
 """
 
 
+MYLIB = """#!lua name=mylib
+local function incr(keys, args) return redis.call('INCR', keys[1]) end
+redis.register_function('myincr', incr)
+redis.register_function{function_name='echo_ro', callback=function(keys, args) return args[1] end,
+  flags={'no-writes'}, description='echoes'}
+"""
+
+
 def ev(script, *keys_and_args, numkeys=None):
     keys = keys_and_args if numkeys is None else keys_and_args[:numkeys]
     n = len(keys) if numkeys is None else numkeys
@@ -164,6 +172,45 @@ SCENARIOS = {
         (0, ev("redis.call('set', 'w1', 'a'); for i = 2, 6 do redis.call('set', 'w' .. i, 'b') end; return redis.call('mget', 'w1', 'w6')")),
         (0, ("MGET", "u1", "u5", "w3")),
     ],
+    "functions": [
+        (0, ("FUNCTION", "FLUSH")),
+        (0, ("FUNCTION", "LOAD", MYLIB)),
+        (0, ("FCALL", "myincr", "1", "fk")), (0, ("FCALL", "myincr", "1", "fk")),
+        (0, ("FCALL_RO", "echo_ro", "0", "hello")), (0, ("FCALL_RO", "myincr", "1", "fk")),
+        (0, ("FCALL", "nosuch", "0")), (0, ("FCALL", "myincr", "-1")), (0, ("FCALL", "myincr", "x")),
+        (0, ("FCALL", "myincr", "2", "a")),
+        (0, ("FUNCTION", "LOAD", MYLIB)), (0, ("FUNCTION", "LOAD", "REPLACE", MYLIB)),
+        (0, ("FUNCTION", "LIST")), (0, ("FUNCTION", "LIST", "WITHCODE", "LIBRARYNAME", "my*")),
+        (0, ("FUNCTION", "LIST", "LIBRARYNAME", "zz*")), (0, ("FUNCTION", "LIST", "BOGUS")),
+        (0, ("FUNCTION", "LIST", "LIBRARYNAME")), (0, ("FUNCTION", "STATS")),
+        (0, ("FUNCTION", "LOAD", "#!lua name=other\nredis.register_function('myincr', function() return 1 end)")),
+        (0, ("FUNCTION", "LOAD", "#!lua name=rt\nredis.register_function('fe', function(k, a) return redis.call('incr', 'zz' .. nil) end)")),
+        (0, ("FCALL", "fe", "0")),
+        (0, ("FUNCTION", "DELETE", "rt")), (0, ("FUNCTION", "DELETE", "rt")), (0, ("FCALL", "fe", "0")),
+        (1, ("FCALL", "myincr", "1", "fk")),
+        (0, ("FUNCTION", "KILL")), (0, ("FUNCTION", "FLUSH", "BOGUS")), (0, ("FUNCTION", "RESTORE", "abc")),
+        (0, ("FUNCTION", "NOSUCH")), (0, ("FUNCTION", "DELETE")),
+        (0, ("FUNCTION", "FLUSH", "SYNC")), (0, ("FCALL", "myincr", "1", "fk")), (0, ("FUNCTION", "STATS")),
+    ],
+    "function_load_errors": [
+        (0, ("FUNCTION", "LOAD", "return 1")),
+        (0, ("FUNCTION", "LOAD", "#!lua\nredis.register_function('a', function() end)")),
+        (0, ("FUNCTION", "LOAD", "#!js name=x\nx")),
+        (0, ("FUNCTION", "LOAD", "#!lua name=x foo=bar\nredis.register_function('a', function() end)")),
+        (0, ("FUNCTION", "LOAD", "#!lua name=a-b\nredis.register_function('a', function() end)")),
+        (0, ("FUNCTION", "LOAD", "#!lua name=ab\nredis.register_function('a-b', function() end)")),
+        (0, ("FUNCTION", "LOAD", "#!lua name=ab\nredis.register_function{function_name='zz', callback=function() end, flags={'bogus'}}")),
+        (0, ("FUNCTION", "LOAD", "#!lua name=ab\nredis.register_function{function_name='zz', callback=function() end, other=1}")),
+        (0, ("FUNCTION", "LOAD", "#!lua name=ab\nredis.register_function('zz')")),
+        (0, ("FUNCTION", "LOAD", "#!lua name=ab\nredis.register_function('zz', 1)")),
+        (0, ("FUNCTION", "LOAD", "#!lua name=ab\nlocal x = 1")),
+        (0, ("FUNCTION", "LOAD", "#!lua name=ab\nreturn +")),
+        (0, ("FUNCTION", "LOAD", "#!lua name=ab\nredis.call('set', 'a', 'b')")),
+        (0, ("FUNCTION", "LOAD", "#!lua name=ab\nlocal s = string")),
+        (0, ("FUNCTION", "LOAD", "#!lua name=ab\nredis.register_function('f', function() end)\nredis.register_function('f', function() end)")),
+        (0, ev("redis.register_function('x', function() end)")),
+        (0, ("FUNCTION", "LIST")),
+    ],
     "multi_exec_with_eval": [
         (0, ("MULTI",)), (0, ev("return redis.call('incr', KEYS[1])", "m")), (0, ("INCR", "m")),
         (0, ev("return redis.call('incrby', 'other', 5)")), (0, ("EXEC",)),
@@ -187,6 +234,29 @@ def test_scripts_match_redis(ringkv, redis_dbg, name):
     for a, b in zip(mine, ref):
         assert a == b, f"{name}: after {a[1]!r} ringkv said {a[2]!r}, redis said {b[2]!r}"
     assert len(mine) == len(ref)
+
+
+def test_function_dump_restores_both_ways(ringkv, redis_dbg):
+    """A FUNCTION DUMP payload from redis-server (LZF-compressed) restores into
+    ringkv, and ringkv's payload restores into redis-server."""
+    a, b = ringkv.client(), redis_dbg.client()
+    for c in (a, b):
+        c.function_flush()
+    b.function_load(MYLIB)
+    a.function_restore(b.function_dump())
+    assert a.fcall("myincr", 1, "dk") == 1
+    assert a.fcall_ro("echo_ro", 0, "x") == b"x"
+    b.function_flush()
+    b.function_restore(a.function_dump())
+    assert b.fcall("myincr", 1, "dk") == 1
+    with pytest.raises(redis.ResponseError, match="already exists"):
+        a.function_restore(b.function_dump())
+    a.function_restore(b.function_dump(), "REPLACE")
+    a.function_restore(b.function_dump(), "FLUSH")
+    assert len(a.function_list()) == 1
+    for c in (a, b):
+        c.function_flush()
+        c.close()
 
 
 def test_redis_py_register_script_and_lock(r):

@@ -51,6 +51,9 @@ extension Worker {
         case .evalRO: eval(c, r, readOnly: true, bySha: false)
         case .evalshaRO: eval(c, r, readOnly: true, bySha: true)
         case .script: scriptCommand(c, r)
+        case .function: functionCommand(c, r)
+        case .fcall: fcall(c, r, readOnly: false)
+        case .fcallRO: fcall(c, r, readOnly: true)
         case .unwatch:
             endWatch(c)
             r.ok()

@@ -83,8 +83,11 @@ func rkLuaDispatch(_ L: OpaquePointer?, _ op: Int32) -> Int32 {
         lua_pushvalue(L, 1)
         lua_setfield(L, -2, op == Int32(RK_OP_ERROR_REPLY) ? "err" : "ok")
         return 1
+    case RK_OP_REGISTER_FUNCTION:
+        let n = e.registerFunction()
+        return n
     default:
-        return fail("redis.register_function can only be called on FUNCTION LOAD command")
+        return fail("unknown redis lib call")
     }
 }
 

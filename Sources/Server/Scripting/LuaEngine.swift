@@ -50,6 +50,12 @@ final class LuaEngine {
     private var generation = 0
     private var envRef: Int32 = 0
     private var handlerRef: Int32 = 0
+    private var libEnvRef: Int32 = 0
+    /// FUNCTION: what the library being loaded registers, and the functions
+    /// of every loaded library by name.
+    var loading: [LoadedFunction]?
+    var libraryFunctions: [String: LoadedFunction] = [:]
+    var functionGeneration = -1
     var run: ScriptRun?
     /// Argument bytes of the redis.call being made.
     private let argBytes = ByteBuf(capacity: 256)
@@ -99,13 +105,46 @@ final class LuaEngine {
           end
           return err
         end
-        return env, handler
+        -- FUNCTION LOAD runs a library's code with only this API; once loaded,
+        -- the library's functions see the script globals (`switch`).
+        local function protect(t)
+          return setmetatable({}, {
+            __index = function(_, k)
+              local v = rawget(t, k)
+              if v == nil then error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end
+              return v
+            end,
+            __newindex = function() error('Attempt to modify a readonly table', 2) end,
+            __metatable = false,
+          })
+        end
+        local load_api = { redis = protect({
+          register_function = redis.register_function, log = redis.log,
+          LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
+          REDIS_VERSION = redis.REDIS_VERSION, REDIS_VERSION_NUM = redis.REDIS_VERSION_NUM,
+        }) }
+        redis.register_function = nil
+        local function lib_env()
+          local current = load_api
+          local lenv = setmetatable({}, {
+            __index = function(_, k)
+              local v = rawget(current, k)
+              if v == nil then error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end
+              return v
+            end,
+            __newindex = function() error('Attempt to modify a readonly table', 2) end,
+            __metatable = false,
+          })
+          return lenv, function() current = G end
+        end
+        return env, handler, lib_env
         """
         var p = prelude
         p.withUTF8 { b in
             _ = luaL_loadbuffer(L, UnsafeRawPointer(b.baseAddress!).assumingMemoryBound(to: CChar.self), b.count, "=prelude")
         }
-        lua_call(L, 0, 2)
+        lua_call(L, 0, 3)
+        libEnvRef = luaL_ref(L, rk_lua_registry())
         handlerRef = luaL_ref(L, rk_lua_registry())
         envRef = luaL_ref(L, rk_lua_registry())
     }
@@ -142,6 +181,154 @@ final class LuaEngine {
     }
 
     func isLoaded(_ sha: String) -> Bool { functions[sha] != nil }
+
+    /// Runs a library's code (its shebang line blanked) and returns what it
+    /// registered, or Redis's error. Nothing is kept: `install` keeps it.
+    func loadLibrary(_ code: [UInt8]) -> Result<[LoadedFunction], ShebangError> {
+        let rc = code.withUnsafeBufferPointer { b -> Int32 in
+            let base = b.baseAddress.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(bitPattern: 1)!
+            return luaL_loadbuffer(L, base.assumingMemoryBound(to: CChar.self), b.count, "@user_function")
+        }
+        if rc != 0 {
+            let msg = string(at: -1) ?? "unknown error"
+            lua_settop(L, 0)
+            return .failure(ShebangError("ERR Error compiling function: " + msg))
+        }
+        let chunk = lua_gettop(L)
+        lua_rawgeti(L, rk_lua_registry(), libEnvRef)
+        lua_call(L, 0, 2)
+        // stack: chunk, env, switch
+        lua_pushvalue(L, chunk + 1)
+        _ = lua_setfenv(L, chunk)
+        lua_rawgeti(L, rk_lua_registry(), handlerRef)
+        lua_pushvalue(L, chunk)
+        loading = []
+        let status = lua_pcall(L, 0, 0, chunk + 3)
+        let registered = loading ?? []
+        loading = nil
+        if status != 0 {
+            var msg = "ERR unknown error"
+            if lua_type(L, -1) == LUA_TTABLE {
+                if rawField(-1, "err") == LUA_TSTRING { msg = string(at: -1) ?? msg }
+                rk_lua_pop(L, 1)
+            }
+            for f in registered { luaL_unref(L, rk_lua_registry(), f.ref) }
+            lua_settop(L, 0)
+            return .failure(ShebangError("ERR Error registering functions: " + msg))
+        }
+        lua_pushvalue(L, chunk + 2)
+        lua_call(L, 0, 0)
+        lua_settop(L, 0)
+        if registered.isEmpty { return .failure(ShebangError("ERR No functions registered")) }
+        return .success(registered)
+    }
+
+    func release(_ fs: [LoadedFunction]) {
+        for f in fs { luaL_unref(L, rk_lua_registry(), f.ref) }
+    }
+
+    /// FCALL: the function with KEYS and ARGV as its two arguments.
+    func callFunction(_ f: LoadedFunction, keys: [Arg], argv: [Arg], run: ScriptRun, reply r: Reply) {
+        self.run = run
+        defer {
+            self.run = nil
+            lua_settop(L, 0)
+        }
+        lua_rawgeti(L, rk_lua_registry(), handlerRef)
+        lua_rawgeti(L, rk_lua_registry(), f.ref)
+        pushArray(keys)
+        pushArray(argv)
+        let rc = lua_pcall(L, 2, 1, 1)
+        if run.wantsAllShards { return }
+        if rc != 0 {
+            writeError(at: -1, sha: f.name, r)
+            return
+        }
+        write(at: -1, r, depth: 0, scriptResp: run.resp)
+    }
+
+    private func pushArray(_ items: [Arg]) {
+        lua_createtable(L, Int32(items.count), 0)
+        for (i, a) in items.enumerated() {
+            rk_lua_pushbytes(L, a.ptr, a.count)
+            lua_rawseti(L, -2, Int32(i + 1))
+        }
+    }
+
+    /// redis.register_function(name, callback) or ({function_name=, callback=, flags=, description=}).
+    func registerFunction() -> Int32 {
+        guard loading != nil else {
+            lua_pushstring(L, "redis.register_function can only be called on FUNCTION LOAD command")
+            return -1
+        }
+        let argc = lua_gettop(L)
+        var name: String?
+        var description: String?
+        var flags: [String] = []
+        var fnIndex: Int32 = 0
+        func fail(_ m: String) -> Int32 {
+            lua_pushstring(L, m)
+            return -1
+        }
+        if argc == 1 {
+            guard lua_type(L, 1) == LUA_TTABLE else {
+                return fail("calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).")
+            }
+            lua_pushnil(L)
+            while lua_next(L, 1) != 0 {
+                let key = lua_type(L, -2) == LUA_TSTRING ? string(at: -2) ?? "" : ""
+                switch key {
+                case "function_name":
+                    guard lua_type(L, -1) == LUA_TSTRING else { return fail("function_name argument given to redis.register_function must be a string") }
+                    name = string(at: -1)
+                case "description":
+                    guard lua_type(L, -1) == LUA_TSTRING else { return fail("description argument given to redis.register_function must be a string") }
+                    description = string(at: -1)
+                case "callback":
+                    guard lua_type(L, -1) == LUA_TFUNCTION else { return fail("callback argument given to redis.register_function must be a function") }
+                    lua_pushvalue(L, -1)
+                    lua_insert(L, 2)
+                    fnIndex = 2
+                case "flags":
+                    guard lua_type(L, -1) == LUA_TTABLE else { return fail("flags argument to redis.register_function must be a table representing function flags") }
+                    var k: Int32 = 1
+                    while true {
+                        lua_rawgeti(L, -1, k)
+                        if rk_lua_isnil(L, -1) != 0 { rk_lua_pop(L, 1); break }
+                        guard lua_type(L, -1) == LUA_TSTRING, let f = string(at: -1) else { return fail("unknown flag given") }
+                        rk_lua_pop(L, 1)
+                        guard ["no-writes", "allow-oom", "allow-stale", "no-cluster", "allow-cross-slot-keys"].contains(f) else {
+                            return fail("unknown flag given")
+                        }
+                        flags.append(f)
+                        k += 1
+                    }
+                default:
+                    return fail("unknown argument given to redis.register_function")
+                }
+                rk_lua_pop(L, 1)
+            }
+            guard name != nil else { return fail("redis.register_function must get a function name argument") }
+            guard fnIndex != 0 else { return fail("redis.register_function must get a callback argument") }
+        } else if argc == 2 {
+            guard lua_type(L, 1) == LUA_TSTRING else { return fail("first argument to redis.register_function must be a string") }
+            guard lua_type(L, 2) == LUA_TFUNCTION else { return fail("second argument to redis.register_function must be a function") }
+            name = string(at: 1)
+            fnIndex = 2
+        } else {
+            return fail("wrong number of arguments to redis.register_function")
+        }
+        let n = name ?? ""
+        guard validLibraryName(n) else {
+            return fail("Library names can only contain letters, numbers, or underscores(_) and must be at least one character long")
+        }
+        if loading!.contains(where: { $0.name == n }) { return fail("Function already exists in the library") }
+        lua_pushvalue(L, fnIndex)
+        let ref = luaL_ref(L, rk_lua_registry())
+        loading!.append(LoadedFunction(name: n, ref: ref, description: description, flags: flags))
+        return 0
+    }
+
 
     /// Runs the compiled script with KEYS and ARGV and writes its reply.
     func call(_ sha: String, keys: [Arg], argv: [Arg], run: ScriptRun, reply r: Reply) {
@@ -468,4 +655,18 @@ func formatDouble(_ d: Double) -> String {
     if d.isInfinite { return d < 0 ? "-inf" : "inf" }
     if d == d.rounded() && abs(d) < 1e17 { return String(Int64(d)) }
     return "\(d)"
+}
+
+/// A FUNCTION library's function in one worker's Lua state.
+struct LoadedFunction {
+    let name: String
+    let ref: Int32
+    let description: String?
+    let flags: [String]
+    var noWrites: Bool { flags.contains("no-writes") }
+}
+
+/// Letters, digits and underscores, at least one (library and function names).
+func validLibraryName(_ s: String) -> Bool {
+    !s.isEmpty && s.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 95 }
 }

@@ -5,6 +5,8 @@ import Storage
 /// An EVAL waiting for the shards it locked, kept on its ticket.
 final class ScriptJob {
     let sha: String
+    /// FCALL's function name; nil for EVAL.
+    let function: String?
     let readOnly: Bool
     let numkeys: Int
     var held: [Bool]
@@ -12,7 +14,8 @@ final class ScriptJob {
     /// The shards locked in the current round, released after it.
     var locked: [Int] = []
     let db: Int
-    init(sha: String, readOnly: Bool, numkeys: Int, held: [Bool], declared: [Bool], db: Int) {
+    init(sha: String, function: String?, readOnly: Bool, numkeys: Int, held: [Bool], declared: [Bool], db: Int) {
+        self.function = function
         self.declared = declared
         self.sha = sha
         self.readOnly = readOnly
@@ -80,12 +83,18 @@ extension Worker: ScriptHost {
             return r.error("ERR Can not execute a script with write flag using *_ro command.")
         }
         if let err = compile(sha, body) { return r.error(string: err) }
-        let readOnly = ro || flags.noWrites
+        startScript(c, r, sha: sha, function: nil, readOnly: ro || flags.noWrites, numkeys: numkeys)
+    }
+
+    /// Runs a compiled script or a library function (`function`) now, or
+    /// once the shards it needs are locked. `sha` names it for the memory of
+    /// which shards it touches.
+    func startScript(_ c: Client, _ r: Reply, sha: String, function: String?, readOnly: Bool, numkeys: Int) {
         // Inside EXEC, or with one shard, everything it may touch is held already.
         if shardCount == 1 || lentDepth > 0 {
             let all = [Bool](repeating: true, count: shardCount)
-            runScript(c, sha: sha, readOnly: readOnly, numkeys: numkeys, keysFrom: args, held: all, declared: all,
-                      db: c.db, out: r)
+            runScript(c, sha: sha, function: function, readOnly: readOnly, numkeys: numkeys, keysFrom: args,
+                      held: all, declared: all, db: c.db, out: r)
             return
         }
         var declared = [Bool](repeating: false, count: shardCount)
@@ -97,14 +106,16 @@ extension Worker: ScriptHost {
         let known = state.scripts.isLocal(sha)
         let held = known ? declared : all
         if known && locks.holds == 0 && declared.filter({ $0 }).count == 1 {
-            if runScript(c, sha: sha, readOnly: readOnly, numkeys: numkeys, keysFrom: args, held: held,
-                         declared: declared, db: c.db, out: r) {
+            if runScript(c, sha: sha, function: function, readOnly: readOnly, numkeys: numkeys, keysFrom: args,
+                         held: held, declared: declared, db: c.db, out: r) {
                 return
             }
-            lockAndRun(c, ScriptJob(sha: sha, readOnly: readOnly, numkeys: numkeys, held: all, declared: declared, db: c.db))
+            lockAndRun(c, ScriptJob(sha: sha, function: function, readOnly: readOnly, numkeys: numkeys, held: all,
+                                    declared: declared, db: c.db))
             return
         }
-        lockAndRun(c, ScriptJob(sha: sha, readOnly: readOnly, numkeys: numkeys, held: held, declared: declared, db: c.db))
+        lockAndRun(c, ScriptJob(sha: sha, function: function, readOnly: readOnly, numkeys: numkeys, held: held,
+                                declared: declared, db: c.db))
     }
 
     /// Locks the job's shards whole, then runs it (completeScript).
@@ -121,14 +132,24 @@ extension Worker: ScriptHost {
 
     /// Runs a compiled script; false when it must run again with every shard.
     @discardableResult
-    func runScript(_ c: Client, sha: String, readOnly: Bool, numkeys: Int, keysFrom a: ArgVector, held: [Bool],
-                   declared: [Bool], db: Int, out r: Reply) -> Bool {
+    func runScript(_ c: Client, sha: String, function: String?, readOnly: Bool, numkeys: Int, keysFrom a: ArgVector,
+                   held: [Bool], declared: [Bool], db: Int, out r: Reply) -> Bool {
         var keys: [Arg] = []
         var argv: [Arg] = []
         for i in 3..<a.count { if i < 3 + numkeys { keys.append(a[i]) } else { argv.append(a[i]) } }
         let run = ScriptRun(sha: sha, readOnly: readOnly, held: held, declared: declared, db: db)
         lentDepth += 1
-        lua.call(sha, keys: keys, argv: argv, run: run, reply: r)
+        if let name = function {
+            syncFunctions()
+            if let f = lua.libraryFunctions[name] {
+                lua.callFunction(f, keys: keys, argv: argv, run: run, reply: r)
+            } else {
+                // Deleted while it waited for its shards.
+                r.error("ERR Function not found")
+            }
+        } else {
+            lua.call(sha, keys: keys, argv: argv, run: run, reply: r)
+        }
         lentDepth -= 1
         if run.wantsAllShards || run.reachedOutside {
             state.scripts.markGlobal(sha)
@@ -148,7 +169,7 @@ extension Worker: ScriptHost {
             if let c = c, !c.closed, !c.closing {
                 let a = innerArgs
                 _ = parseCommand(UnsafePointer(s.saved.base), s.saved.count, into: a, limits: trustedLimits)
-                ok = runScript(c, sha: job.sha, readOnly: job.readOnly, numkeys: job.numkeys, keysFrom: a,
+                ok = runScript(c, sha: job.sha, function: job.function, readOnly: job.readOnly, numkeys: job.numkeys, keysFrom: a,
                                held: job.held, declared: job.declared, db: job.db, out: Reply(s.buf, proto: c.proto))
             }
             s.stage = ok ? 2 : 1

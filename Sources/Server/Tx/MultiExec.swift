@@ -245,7 +245,7 @@ extension Worker {
         case .server(let op):
             switch op {
             // Scripts may touch any key: an EXEC that runs one holds every shard.
-            case .dbsize, .flushdb, .flushall, .swapdb, .debug, .eval, .evalsha, .evalRO, .evalshaRO:
+            case .dbsize, .flushdb, .flushall, .swapdb, .debug, .eval, .evalsha, .evalRO, .evalshaRO, .fcall, .fcallRO:
                 need = need.map { _ in true }
             default: break
             }
