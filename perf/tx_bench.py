@@ -8,6 +8,8 @@ Workloads (an "op" is one transaction or one MSET):
   exec3-any   the same with untagged keys (on 2 shards: most blocks span both)
   mset2-cross MSET of 2 keys that live on different shards (redis-benchmark,
               -P 16, -c 50)
+  evalsha     EVALSHA of `return redis.call('INCR', KEYS[1])` on a random key
+              (redis-benchmark, -P 16, -c 50)
 
     .venv/bin/python perf/tx_bench.py [seconds-per-run]
 
@@ -123,6 +125,18 @@ def run_mset(port, tags):
     return n
 
 
+INCR_SCRIPT = "return redis.call('INCR', KEYS[1])"
+
+
+def run_evalsha(port):
+    sha = subprocess.run(["redis-cli", "-p", str(port), "SCRIPT", "LOAD", INCR_SCRIPT], capture_output=True,
+                         text=True, check=True).stdout.strip()
+    n = 300_000
+    subprocess.run(["redis-benchmark", "-p", str(port), "-n", str(n), "-r", "1000000", "-P", "16", "-c", "50",
+                    "-q", "EVALSHA", sha, "1", "key:__rand_int__"], capture_output=True, check=True)
+    return n
+
+
 def main():
     # Two tags that live on different shards of a 2-shard server.
     tags = ["t0"]
@@ -135,6 +149,7 @@ def main():
         "exec3-tag": lambda port: run_exec(port, True),
         "exec3-any": lambda port: run_exec(port, False),
         "mset2-cross": lambda port: run_mset(port, tags),
+        "evalsha": run_evalsha,
     }
     procs = {k: start(k) for k in kinds}
     res = {}

@@ -41,6 +41,11 @@ redis.register_function{function_name='echo_ro', callback=function(keys, args) r
   flags={'no-writes'}, description='echoes'}
 """
 
+LISTLIB = """#!lua name=listlib
+redis.register_function{function_name='only', callback=function() return 1 end, flags={'no-writes', 'allow-oom'},
+  description='the only one'}
+"""
+
 
 def ev(script, *keys_and_args, numkeys=None):
     keys = keys_and_args if numkeys is None else keys_and_args[:numkeys]
@@ -180,7 +185,10 @@ SCENARIOS = {
         (0, ("FCALL", "nosuch", "0")), (0, ("FCALL", "myincr", "-1")), (0, ("FCALL", "myincr", "x")),
         (0, ("FCALL", "myincr", "2", "a")),
         (0, ("FUNCTION", "LOAD", MYLIB)), (0, ("FUNCTION", "LOAD", "REPLACE", MYLIB)),
-        (0, ("FUNCTION", "LIST")), (0, ("FUNCTION", "LIST", "WITHCODE", "LIBRARYNAME", "my*")),
+        # One function per listed library: Redis lists a library's functions in hash order.
+        (0, ("FUNCTION", "LOAD", LISTLIB)),
+        (0, ("FUNCTION", "LIST", "LIBRARYNAME", "list*")), (0, ("FUNCTION", "LIST", "WITHCODE", "LIBRARYNAME", "listlib")),
+        (0, ("FUNCTION", "DELETE", "listlib")),
         (0, ("FUNCTION", "LIST", "LIBRARYNAME", "zz*")), (0, ("FUNCTION", "LIST", "BOGUS")),
         (0, ("FUNCTION", "LIST", "LIBRARYNAME")), (0, ("FUNCTION", "STATS")),
         (0, ("FUNCTION", "LOAD", "#!lua name=other\nredis.register_function('myincr', function() return 1 end)")),

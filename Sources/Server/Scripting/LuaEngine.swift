@@ -325,7 +325,10 @@ final class LuaEngine {
         if loading!.contains(where: { $0.name == n }) { return fail("Function already exists in the library") }
         lua_pushvalue(L, fnIndex)
         let ref = luaL_ref(L, rk_lua_registry())
-        loading!.append(LoadedFunction(name: n, ref: ref, description: description, flags: flags))
+        // Redis keeps flags as bits and lists them in its table's order.
+        let order = ["no-writes", "allow-oom", "allow-stale", "no-cluster", "allow-cross-slot-keys"]
+        let canonical = order.filter { flags.contains($0) }
+        loading!.append(LoadedFunction(name: n, ref: ref, description: description, flags: canonical))
         return 0
     }
 
