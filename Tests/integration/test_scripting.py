@@ -5,6 +5,7 @@ scripts that touch keys they did not declare, must still be atomic.
 """
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 
@@ -45,6 +46,9 @@ LISTLIB = """#!lua name=listlib
 redis.register_function{function_name='only', callback=function() return 1 end, flags={'no-writes', 'allow-oom'},
   description='the only one'}
 """
+
+RO_SCRIPT = "#!lua flags=no-writes\nreturn 9"
+RW_SCRIPT = "#!lua\nreturn 10"
 
 
 def ev(script, *keys_and_args, numkeys=None):
@@ -131,6 +135,9 @@ SCENARIOS = {
         (0, ev("#!lua flags=allow-oom,allow-stale,no-cluster,allow-cross-slot-keys\nreturn 3")),
         (0, ev("#!lua\n\nerror('line three')")),
         (0, ("SCRIPT", "LOAD", "return 7")), (0, ("EVALSHA_RO", "1cd3cd45ec7d0bb9a1a74f3dbe3a0f9a65c3a6ec", "0")),
+        # EVALSHA keeps the shebang's flags of a script EVAL cached.
+        (0, ev(RO_SCRIPT)), (0, ("EVALSHA_RO", hashlib.sha1(RO_SCRIPT.encode()).hexdigest(), "0")),
+        (0, ev(RW_SCRIPT)), (0, ("EVALSHA_RO", hashlib.sha1(RW_SCRIPT.encode()).hexdigest(), "0")),
     ],
     "redis_api": [
         (0, ev("return redis.sha1hex('')")), (0, ev("return redis.sha1hex('abc')")), (0, ev("return redis.sha1hex()")),

@@ -47,6 +47,8 @@ final class LuaEngine {
     let L: OpaquePointer
     unowned(unsafe) let host: ScriptHost
     private var functions: [String: Int32] = [:]
+    /// Shebang flags of the compiled scripts.
+    var flags: [String: ScriptFlags] = [:]
     private var generation = 0
     private var envRef: Int32 = 0
     private var handlerRef: Int32 = 0
@@ -164,6 +166,7 @@ final class LuaEngine {
         if flushGeneration != generation {
             for (_, ref) in functions { luaL_unref(L, rk_lua_registry(), ref) }
             functions.removeAll()
+            flags.removeAll()
             generation = flushGeneration
         }
         if functions[sha] != nil { return nil }

@@ -64,25 +64,29 @@ extension Worker: ScriptHost {
         guard let numkeys = parseStrictInt(args[2].ptr, args[2].count) else { return r.error(Err.notInteger) }
         if numkeys < 0 { return r.error("ERR Number of keys can't be negative") }
         if numkeys > args.count - 3 { return r.error("ERR Number of keys can't be greater than number of args") }
-        let sha: String
-        var body: [UInt8]
-        if bySha {
-            sha = args[1].count == 40 ? args[1].lossyString.lowercased() : ""
-            guard let b = state.scripts.body(sha) else { return r.error("NOSCRIPT No matching script. Please use EVAL.") }
-            body = b
-        } else {
-            body = Array(args[1].buffer)
-            sha = sha1Hex(args[1].ptr, args[1].count)
-        }
+        let sha = bySha ? (args[1].count == 40 ? args[1].lossyString.lowercased() : "") : sha1Hex(args[1].ptr, args[1].count)
         let flags: ScriptFlags
-        switch parseShebang(&body) {
-        case .failure(let e): return r.error(string: e.message)
-        case .success(let f): flags = f
+        if state.scripts.generation.value == luaGeneration, let f = lua.flags[sha] {
+            // Compiled here already: no store lookup, no shebang parse.
+            flags = f
+        } else {
+            let original: [UInt8]
+            if bySha {
+                guard let b = state.scripts.body(sha) else { return r.error("NOSCRIPT No matching script. Please use EVAL.") }
+                original = b
+            } else {
+                original = Array(args[1].buffer)
+            }
+            var body = original
+            switch parseShebang(&body) {
+            case .failure(let e): return r.error(string: e.message)
+            case .success(let f): flags = f
+            }
+            if let err = compile(sha, body, original: original, flags: flags) { return r.error(string: err) }
         }
         if ro && flags.declared && !flags.noWrites {
             return r.error("ERR Can not execute a script with write flag using *_ro command.")
         }
-        if let err = compile(sha, body) { return r.error(string: err) }
         startScript(c, r, sha: sha, function: nil, readOnly: ro || flags.noWrites, numkeys: numkeys)
     }
 
@@ -210,13 +214,16 @@ extension Worker: ScriptHost {
     }
 
     /// Compiles into this worker's state (and records the body for EVALSHA).
-    func compile(_ sha: String, _ body: [UInt8]) -> String? {
+    /// `body` has its shebang line blanked; `original` is what EVALSHA and
+    /// SCRIPT LOAD keep.
+    func compile(_ sha: String, _ body: [UInt8], original: [UInt8], flags: ScriptFlags) -> String? {
         let gen = state.scripts.generation.value
         if lua.isLoaded(sha) && gen == luaGeneration { return nil }
         luaGeneration = gen
         let err = body.withUnsafeBufferPointer { lua.load(sha, $0, flushGeneration: gen) }
         if let err = err { return "ERR Error compiling script (new function): " + err }
-        if !state.scripts.exists(sha) { state.scripts.add(sha, body) }
+        lua.flags[sha] = flags
+        if !state.scripts.exists(sha) { state.scripts.add(sha, original) }
         return nil
     }
 
@@ -275,11 +282,15 @@ extension Worker: ScriptHost {
     func scriptCommand(_ c: Client, _ r: Reply) {
         let sub = args[1]
         if sub.equalsLower("load") && args.count == 3 {
-            var body = Array(args[2].buffer)
-            if case .failure(let e) = parseShebang(&body) { return r.error(string: e.message) }
+            let original = Array(args[2].buffer)
+            var body = original
+            let flags: ScriptFlags
+            switch parseShebang(&body) {
+            case .failure(let e): return r.error(string: e.message)
+            case .success(let f): flags = f
+            }
             let sha = sha1Hex(args[2].ptr, args[2].count)
-            if let err = compile(sha, body) { return r.error(string: err) }
-            state.scripts.add(sha, Array(args[2].buffer))
+            if let err = compile(sha, body, original: original, flags: flags) { return r.error(string: err) }
             r.bulk(string: sha)
         } else if sub.equalsLower("exists") && args.count >= 3 {
             r.array(args.count - 2)
