@@ -74,6 +74,16 @@ static inline void rk_lua_install(lua_State *L) {
     lua_pop(L, 1);
 }
 
+/// Implemented in Swift: 1 (with the error value pushed) stops the running
+/// script (SCRIPT KILL, SHUTDOWN); it also marks a slow script busy.
+extern int rk_lua_interrupt(lua_State *L);
+static void rk_lua_count_hook(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    if (rk_lua_interrupt(L)) lua_error(L);
+}
+/// Every `count` instructions, as Redis's script timeout check.
+static inline void rk_lua_set_hook(lua_State *L, int count) { lua_sethook(L, rk_lua_count_hook, LUA_MASKCOUNT, count); }
+
 static inline void rk_lua_pop(lua_State *L, int n) { lua_pop(L, n); }
 static inline void rk_lua_newtable(lua_State *L) { lua_newtable(L); }
 static inline int rk_lua_isnil(lua_State *L, int i) { return lua_isnil(L, i); }

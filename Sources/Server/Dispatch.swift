@@ -119,6 +119,12 @@ extension Worker {
             return
         }
         c.lastCommandID = spec.id
+        // A script on some worker is past busy-reply-threshold (one load when none is).
+        if state.busyScripts.value != 0 && c.fd >= 0 && !allowedWhileBusy(spec) {
+            countError("BUSY")
+            Reply(replyBuffer(c), proto: c.proto).error(string: busyError())
+            return
+        }
         if !spec.arityOK(args.count) {
             c.multi?.aborted = true
             cmdRejected[spec.id] += 1

@@ -31,6 +31,11 @@ final class WorkerHandle: @unchecked Sendable {
     var wakeFD: Int32 = -1
     /// Transaction parts, in id order.
     let lane = TxLane()
+    /// A script running here past busy-reply-threshold: 1 EVAL, 2 FCALL;
+    /// whether it has written; a SCRIPT/FUNCTION KILL request for it.
+    let scriptBusy = AtomicCounter(0)
+    let scriptWrote = AtomicCounter(0)
+    let scriptKill = AtomicCounter(0)
     /// Read by another worker only while this shard is locked for its EXEC.
     var store: ShardStore?
     var watches: WatchTable?
@@ -46,6 +51,8 @@ final class ServerState: @unchecked Sendable {
     var handles: [WorkerHandle] = []
     let sequencer = TxSequencer()
     let scripts = ScriptStore()
+    /// Workers whose script is busy: every other command gets -BUSY.
+    let busyScripts = AtomicCounter(0)
     let functions = FunctionStore()
     let scriptRandom = ScriptRandom()
     let stopping = AtomicCounter(0)

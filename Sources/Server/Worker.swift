@@ -33,6 +33,7 @@ final class Worker<B: IOBackend>: IOEvents {
     var luaEngine: LuaEngine?
     var luaGeneration = 0
     var scriptClient: Client?
+    var busyThresholdMs = 5000
     let stats = ShardStats()
     let table = CommandTable.shared
     let args = ArgVector(capacity: 64)
@@ -153,6 +154,7 @@ final class Worker<B: IOBackend>: IOEvents {
         let policy = c.maxmemoryPolicy
         KeyCommands.lfuPolicy.store(policy.contains("lfu"), ordering: .relaxed)
         KeyCommands.noSharedIntegers.store(c.maxmemory != 0 && (policy.contains("lru") || policy.contains("lfu")), ordering: .relaxed)
+        busyThresholdMs = Int(c.get("busy-reply-threshold") ?? "5000") ?? 5000
         slowlog.threshold = c.slowlogLogSlowerThan
         slowlog.maxLen = c.slowlogMaxLen
     }

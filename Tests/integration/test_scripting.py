@@ -370,3 +370,83 @@ def test_scripts_are_atomic_across_shards(server_factory, backend):
     assert all(n > 20 for n in counts), counts
     assert sum(int(v) for v in setup.mget(keys)) == 800
     setup.close()
+
+
+def _busy_case(s: harness.Server, start_cmd, kill_cmd):
+    """Starts a slow script on one connection, then finds a connection on
+    another worker (the script's worker serves nothing until it ends) and
+    returns (what that connection got for GET, for the KILL, what the script
+    got)."""
+    runner = harness.RespConn(s.port, timeout=20)
+    runner.send(harness.encode(*start_cmd))
+    time.sleep(0.4)
+    probes = [harness.RespConn(s.port, timeout=0.5) for _ in range(12)]
+    free = None
+    for p in probes:
+        try:
+            got = p.call("GET", "x")
+            free = p
+            break
+        except OSError:
+            continue
+    assert free is not None, "no connection on another worker"
+    killed = free.call(*kill_cmd)
+    result = runner.read()
+    for p in probes:
+        p.close()
+    runner.close()
+    return got, killed, result
+
+
+def test_busy_script_gets_busy_and_script_kill(server_factory, redis_dbg):
+    s = server_factory(shards=4, backend="uring", extra=["--busy-reply-threshold", "100"])
+    ref = redis_dbg.client()
+    ref.config_set("busy-reply-threshold", 100)
+    spin = ("EVAL", "local i = 0 while true do i = i + 1 end", "0")
+    got, killed, result = _busy_case(s, spin, ("SCRIPT", "KILL"))
+    assert got == ("-", b"BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.")
+    assert killed == ("+", b"OK")
+    want = b"ERR Script killed by user with SCRIPT KILL... script: 3fcf51a9b854b8f66cb8685600b0d7df968f4398, on @user_script:1."
+    assert result == ("-", want)
+    # The same through redis-server, for the texts.
+    r2 = harness.RespConn(redis_dbg.port, timeout=20)
+    r2.send(harness.encode(*spin))
+    time.sleep(0.4)
+    other = harness.RespConn(redis_dbg.port)
+    assert other.call("GET", "x") == got
+    assert other.call("SCRIPT", "KILL") == killed
+    assert r2.read() == result
+    other.close()
+    r2.close()
+    ref.config_set("busy-reply-threshold", 5000)
+    ref.close()
+    c = redis.Redis(port=s.port)
+    assert c.ping()
+    with pytest.raises(redis.ResponseError, match="NOTBUSY"):
+        c.execute_command("SCRIPT", "KILL")
+    c.close()
+
+
+def test_busy_writer_is_unkillable_until_shutdown_nosave(server_factory):
+    s = server_factory(shards=4, backend="epoll", extra=["--busy-reply-threshold", "100"])
+    writer = ("EVAL", "redis.call('set', 'w', '1') while true do end", "0")
+    runner = harness.RespConn(s.port, timeout=20)
+    runner.send(harness.encode(*writer))
+    time.sleep(0.4)
+    probes = [harness.RespConn(s.port, timeout=0.5) for _ in range(12)]
+    free = None
+    for p in probes:
+        try:
+            p.call("PING")
+            free = p
+            break
+        except OSError:
+            continue
+    assert free is not None
+    killed = free.call("SCRIPT", "KILL")
+    assert killed[0] == "-" and killed[1].startswith(b"UNKILLABLE Sorry the script already executed write commands")
+    free.send(harness.encode("SHUTDOWN", "NOSAVE"))
+    s.proc.wait(timeout=10)
+    for p in probes:
+        p.close()
+    runner.close()

@@ -77,7 +77,7 @@ extension Worker {
         } else if sub.equalsLower("restore") && (args.count == 3 || args.count == 4) {
             functionRestore(r)
         } else if sub.equalsLower("kill") && args.count == 2 {
-            r.error("NOTBUSY No scripts in execution right now.")
+            killScript(r, function: true)
         } else if sub.equalsLower("help") && args.count == 2 {
             r.helpLines([
                 "FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",

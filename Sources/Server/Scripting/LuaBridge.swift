@@ -99,3 +99,13 @@ func sha1Hex(_ p: UnsafeRawPointer?, _ n: Int) -> String {
     }
     return String(decoding: out.prefix(40).map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
+
+/// The count hook's check (CLua/shim.h): a slow script becomes busy, and a
+/// KILL or a shutdown stops it with an error the hook raises.
+@_cdecl("rk_lua_interrupt")
+func rkLuaInterrupt(_ L: OpaquePointer?) -> Int32 {
+    let e = LuaEngine.from(L)
+    guard let run = e.run, let msg = e.host.scriptInterrupt(run) else { return 0 }
+    _ = e.raise(msg)
+    return 1
+}

@@ -1,5 +1,6 @@
 import CLua
 import RESP
+import Storage
 
 /// What a script's `redis.call` asks of its worker.
 protocol ScriptHost: AnyObject {
@@ -8,6 +9,9 @@ protocol ScriptHost: AnyObject {
     func scriptCommand(_ args: ArgVector, _ run: ScriptRun) -> ByteBuf?
     var scriptRandom: ScriptRandom { get }
     func scriptLog(level: Int, _ message: String)
+    /// Called every few thousand instructions: the error that stops the script, if any.
+    func scriptInterrupt(_ run: ScriptRun) -> String?
+    func scriptEnded(_ run: ScriptRun)
 }
 
 /// One EVAL in progress.
@@ -29,6 +33,11 @@ final class ScriptRun {
     var resp = 2
     /// The caller's database; SELECT inside the script changes only this.
     var db: Int
+    /// FCALL rather than EVAL (which KILL and BUSY name).
+    var isFunction = false
+    let started = monotonicNanos()
+    /// Past busy-reply-threshold.
+    var busy = false
 
     init(sha: String, readOnly: Bool, held: [Bool], declared: [Bool], db: Int) {
         self.sha = sha
@@ -67,6 +76,7 @@ final class LuaEngine {
         self.host = host
         L = luaL_newstate()
         rk_lua_install(L)
+        rk_lua_set_hook(L, 10_000)
         lua_pushlightuserdata(L, Unmanaged.passUnretained(self).toOpaque())
         lua_setfield(L, rk_lua_registry(), "rk_engine")
         let parts = redisCompatVersion.split(separator: ".").compactMap { Int($0) }
@@ -233,9 +243,11 @@ final class LuaEngine {
     /// FCALL: the function with KEYS and ARGV as its two arguments.
     func callFunction(_ f: LoadedFunction, keys: [Arg], argv: [Arg], run: ScriptRun, reply r: Reply) {
         self.run = run
+        run.isFunction = true
         defer {
             self.run = nil
             lua_settop(L, 0)
+            host.scriptEnded(run)
         }
         lua_rawgeti(L, rk_lua_registry(), handlerRef)
         lua_rawgeti(L, rk_lua_registry(), f.ref)
@@ -342,6 +354,7 @@ final class LuaEngine {
         defer {
             self.run = nil
             lua_settop(L, 0)
+            host.scriptEnded(run)
         }
         setArray("KEYS", keys)
         setArray("ARGV", argv)

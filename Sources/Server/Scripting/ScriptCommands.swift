@@ -43,6 +43,54 @@ extension Worker: ScriptHost {
         }
     }
 
+    func scriptInterrupt(_ run: ScriptRun) -> String? {
+        if !run.busy && busyThresholdMs > 0 && (monotonicNanos() - run.started) / 1_000_000 >= busyThresholdMs {
+            run.busy = true
+            handle.scriptWrote.store(run.didWrite ? 1 : 0)
+            handle.scriptBusy.store(run.isFunction ? 2 : 1)
+            state.busyScripts.add(1)
+        }
+        if run.busy && handle.scriptKill.exchange(0) == 1 { return "ERR Script killed by user with SCRIPT KILL..." }
+        if state.isStopping { return "ERR Script killed by user with SHUTDOWN NOSAVE..." }
+        return nil
+    }
+
+    func scriptEnded(_ run: ScriptRun) {
+        guard run.busy else { return }
+        handle.scriptBusy.store(0)
+        handle.scriptWrote.store(0)
+        handle.scriptKill.store(0)
+        state.busyScripts.add(-1)
+    }
+
+    /// SCRIPT KILL and FUNCTION KILL, from any worker: Redis's checks, in its order.
+    func killScript(_ r: Reply, function: Bool) {
+        guard let h = state.handles.first(where: { $0.scriptBusy.value != 0 }) else {
+            return r.error("NOTBUSY No scripts in execution right now.")
+        }
+        if h.scriptWrote.value != 0 {
+            return r.error("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.")
+        }
+        if (h.scriptBusy.value == 2) != function { return r.error(string: busyError()) }
+        h.scriptKill.store(1)
+        r.ok()
+    }
+
+    /// allow-busy commands, or containers' allow-busy subcommands (SCRIPT KILL).
+    func allowedWhileBusy(_ spec: CommandSpec) -> Bool {
+        if spec.flags.contains(.allowBusy) { return true }
+        if !spec.subcommands.isEmpty && args.count >= 2, let sub = spec.subcommand(args[1]) {
+            return sub.flags.contains(.allowBusy)
+        }
+        return false
+    }
+
+    /// -BUSY while some worker's script is past busy-reply-threshold.
+    func busyError() -> String {
+        let fn = state.handles.contains { $0.scriptBusy.value == 2 }
+        return "BUSY Redis is busy running a script. You can only call \(fn ? "FUNCTION" : "SCRIPT") KILL or SHUTDOWN NOSAVE."
+    }
+
     var lua: LuaEngine {
         if let e = luaEngine { return e }
         let e = LuaEngine(host: self)
@@ -261,7 +309,10 @@ extension Worker: ScriptHost {
             state.scripts.markGlobal(run.sha)
             return sc.out
         }
-        if write { run.didWrite = true }
+        if write && !run.didWrite {
+            run.didWrite = true
+            if run.busy { handle.scriptWrote.store(1) }
+        }
         sc.db = run.db
         sc.proto = run.resp
         args.reset()
@@ -302,9 +353,7 @@ extension Worker: ScriptHost {
             state.scripts.flush()
             r.ok()
         } else if sub.equalsLower("kill") && args.count == 2 {
-            // Scripts run to completion on their worker; none is ever
-            // running while another command is served.
-            r.error("NOTBUSY No scripts in execution right now.")
+            killScript(r, function: false)
         } else if sub.equalsLower("help") && args.count == 2 {
             r.helpLines([
                 "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
