@@ -1,5 +1,5 @@
 # RingKV container image: build with the official Swift image on Debian 12,
-# run on debian:bookworm-slim with liburing2 as the only extra package.
+# run on debian:bookworm-slim with liburing2 and Lua 5.1 (scripting) as the extra packages.
 #
 #   docker build -t ringkv .
 #   docker run -d --name ringkv -p 6379:6379 ringkv
