@@ -71,6 +71,7 @@ final class LuaEngine {
     /// Argument bytes of the redis.call being made.
     private let argBytes = ByteBuf(capacity: 256)
     let callArgs = ArgVector(capacity: 16)
+    private var lens: [Int] = []
 
     init(host: ScriptHost) {
         self.host = host
@@ -509,9 +510,10 @@ final class LuaEngine {
     @discardableResult
     func push(_ p: UnsafePointer<UInt8>, _ n: Int, at pos: Int) -> Int {
         let rr = ReplyReader(p: p, n: n, pos: pos)
-        // Only length- and count-prefixed types carry an integer on their line.
-        let counted: Set<UInt8> = [58, 36, 42, 126, 37, 61]
-        let (v, after) = counted.contains(p[pos]) ? rr.lineInt(at: pos) : (0, pos)
+        // Only length- and count-prefixed types (: $ * ~ % =) carry an integer on their line.
+        let t = p[pos]
+        let counted = t == 58 || t == 36 || t == 42 || t == 126 || t == 37 || t == 61
+        let (v, after) = counted ? rr.lineInt(at: pos) : (0, pos)
         switch p[pos] {
         case 58: // :
             lua_pushnumber(L, Double(v))
@@ -629,8 +631,7 @@ final class LuaEngine {
         if argc == 0 { return raise("ERR Please specify at least one argument for this redis lib call") }
         if run.wantsAllShards { return raise("ERR script is restarting") }
         argBytes.clear()
-        var lens: [Int] = []
-        lens.reserveCapacity(Int(argc))
+        lens.removeAll(keepingCapacity: true)
         for i in 1...argc {
             let t = lua_type(L, i)
             guard t == LUA_TSTRING || t == LUA_TNUMBER else {
