@@ -59,6 +59,7 @@ final class Client {
     var parkItem: TxItem?
     /// Between MULTI and EXEC/DISCARD.
     var multi: MultiState?
+    var spareMulti: MultiState?
     var watch: ClientWatch?
 
     var recvArmed = false

@@ -47,7 +47,13 @@ extension Worker {
 
     func multi(_ c: Client, _ r: Reply) {
         if c.multi != nil { return r.error("ERR MULTI calls can not be nested") }
-        c.multi = MultiState()
+        // The connection's last queue is reused: a MULTI costs no allocation.
+        let ms = c.spareMulti ?? MultiState()
+        c.spareMulti = nil
+        ms.queue.clear()
+        ms.count = 0
+        ms.aborted = false
+        c.multi = ms
         r.ok()
     }
 
@@ -168,7 +174,8 @@ extension Worker {
             endTransactionState(c)
             return r.error("EXECABORT Transaction discarded because of previous errors.")
         }
-        let (needed, onlyData) = shardsNeeded(c, ms)
+        // One shard: no planning pass over the block.
+        let (needed, onlyData) = shardCount == 1 ? ([id], true) : shardsNeeded(c, ms)
         // A block that touches no shard's data (MULTI PING EXEC) needs no locks either.
         if shardCount == 1 || needed.isEmpty || (locks.holds == 0 && needed == [id]) {
             c.multi = nil
@@ -345,6 +352,7 @@ extension Worker {
         }
         endWatch(c)
         r.array(ms.count)
+        defer { if ms.queue.capacity <= 1 << 16 { c.spareMulti = ms } }
         lentDepth += 1
         let p = UnsafePointer(ms.queue.base)
         let n = ms.queue.count
