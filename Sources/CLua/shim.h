@@ -22,7 +22,8 @@ extern int rk_lua_dispatch(lua_State *L, int op);
 enum {
     RK_OP_CALL = 0, RK_OP_PCALL, RK_OP_SHA1HEX, RK_OP_LOG, RK_OP_SETRESP, RK_OP_RANDOM, RK_OP_RANDOMSEED,
     RK_OP_SET_REPL, RK_OP_REPLICATE, RK_OP_BREAKPOINT, RK_OP_DEBUG, RK_OP_ERROR_REPLY, RK_OP_STATUS_REPLY,
-    RK_OP_REGISTER_FUNCTION, RK_OP_COUNT
+    RK_OP_REGISTER_FUNCTION, RK_OP_MP_PACK, RK_OP_MP_UNPACK, RK_OP_MP_UNPACK_ONE, RK_OP_MP_UNPACK_LIMIT,
+    RK_OP_ST_PACK, RK_OP_ST_UNPACK, RK_OP_ST_SIZE, RK_OP_COUNT
 };
 
 #define RK_TRAMPOLINE(name, op) \
@@ -41,6 +42,13 @@ RK_TRAMPOLINE(rk_lua_debug, RK_OP_DEBUG)
 RK_TRAMPOLINE(rk_lua_error_reply, RK_OP_ERROR_REPLY)
 RK_TRAMPOLINE(rk_lua_status_reply, RK_OP_STATUS_REPLY)
 RK_TRAMPOLINE(rk_lua_register_function, RK_OP_REGISTER_FUNCTION)
+RK_TRAMPOLINE(rk_mp_pack, RK_OP_MP_PACK)
+RK_TRAMPOLINE(rk_mp_unpack, RK_OP_MP_UNPACK)
+RK_TRAMPOLINE(rk_mp_unpack_one, RK_OP_MP_UNPACK_ONE)
+RK_TRAMPOLINE(rk_mp_unpack_limit, RK_OP_MP_UNPACK_LIMIT)
+RK_TRAMPOLINE(rk_st_pack, RK_OP_ST_PACK)
+RK_TRAMPOLINE(rk_st_unpack, RK_OP_ST_UNPACK)
+RK_TRAMPOLINE(rk_st_size, RK_OP_ST_SIZE)
 
 /// Opens the libraries Redis 7.0 gives scripts and puts the `redis` table,
 /// filled with the trampolines, in the globals; math.random and
@@ -68,6 +76,18 @@ static inline void rk_lua_install(lua_State *L) {
         lua_setfield(L, -2, fs[i].n);
     }
     lua_setglobal(L, "redis");
+    // cmsgpack and struct: Swift equivalents (Server/Scripting/LuaPackLibs.swift).
+    lua_newtable(L);
+    lua_pushcfunction(L, rk_mp_pack); lua_setfield(L, -2, "pack");
+    lua_pushcfunction(L, rk_mp_unpack); lua_setfield(L, -2, "unpack");
+    lua_pushcfunction(L, rk_mp_unpack_one); lua_setfield(L, -2, "unpack_one");
+    lua_pushcfunction(L, rk_mp_unpack_limit); lua_setfield(L, -2, "unpack_limit");
+    lua_setglobal(L, "cmsgpack");
+    lua_newtable(L);
+    lua_pushcfunction(L, rk_st_pack); lua_setfield(L, -2, "pack");
+    lua_pushcfunction(L, rk_st_unpack); lua_setfield(L, -2, "unpack");
+    lua_pushcfunction(L, rk_st_size); lua_setfield(L, -2, "size");
+    lua_setglobal(L, "struct");
     lua_getglobal(L, "math");
     lua_pushcfunction(L, rk_lua_random); lua_setfield(L, -2, "random");
     lua_pushcfunction(L, rk_lua_randomseed); lua_setfield(L, -2, "randomseed");

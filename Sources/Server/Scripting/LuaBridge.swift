@@ -83,6 +83,13 @@ func rkLuaDispatch(_ L: OpaquePointer?, _ op: Int32) -> Int32 {
         lua_pushvalue(L, 1)
         lua_setfield(L, -2, op == Int32(RK_OP_ERROR_REPLY) ? "err" : "ok")
         return 1
+    case RK_OP_MP_PACK: return e.msgpackPack()
+    case RK_OP_MP_UNPACK: return e.msgpackUnpack(limit: 0, hasLimitArg: false)
+    case RK_OP_MP_UNPACK_ONE: return e.msgpackUnpack(limit: 1, hasLimitArg: false)
+    case RK_OP_MP_UNPACK_LIMIT: return e.msgpackUnpack(limit: nil, hasLimitArg: true)
+    case RK_OP_ST_PACK: return e.structPack()
+    case RK_OP_ST_UNPACK: return e.structUnpack()
+    case RK_OP_ST_SIZE: return e.structSize()
     case RK_OP_REGISTER_FUNCTION:
         let n = e.registerFunction()
         return n
