@@ -467,3 +467,52 @@ def test_busy_writer_is_unkillable_until_shutdown_nosave(server_factory):
     for p in probes:
         p.close()
     runner.close()
+
+
+SNIPPETS = [
+    "redis.call({cmd}, {a}, {b})", "redis.pcall({cmd}, {a})", "cmsgpack.unpack({s})", "cmsgpack.pack({a}, {{{b}}})",
+    "struct.unpack({fmt}, {s})", "struct.pack({fmt}, {a}, {b})", "cjson.decode({s})", "redis.setresp({n})",
+    "redis.sha1hex({s})", "math.random({n})", "bit.band({n}, {n})", "string.rep({s}, {n})",
+    "redis.call('set', KEYS[1], {s})", "redis.call('get', KEYS[1])", "error({s})", "redis.status_reply({s})",
+]
+VALUES = ["'x'", "1", "-1", "0", "3.5", "''", "'\\0\\255'", "nil", "true", "{}", "KEYS[1]", "ARGV[1]", "2^53", "-2^63"]
+CMDS = ["'get'", "'set'", "'incr'", "'mget'", "'del'", "'exists'", "'ping'", "'eval'", "'multi'", "'select'",
+        "'keys'", "'rename'", "'msetnx'", "'nosuch'", "'dbsize'", "'function'", "'script'"]
+FMTS = ["'>i4'", "'<h'", "'c0'", "'s'", "'!8 d'", "'i9'", "'x'", "'q'", "'bBhHlLT'"]
+
+
+def _random_script(rng):
+    lines = []
+    for _ in range(rng.randint(1, 4)):
+        sn = rng.choice(SNIPPETS).format(
+            cmd=rng.choice(CMDS), a=rng.choice(VALUES), b=rng.choice(VALUES), s=rng.choice(VALUES),
+            n=rng.choice(["1", "2", "3", "0", "-1", "100"]), fmt=rng.choice(FMTS))
+        lines.append(f"pcall(function() return {sn} end)" if rng.random() < 0.5 else f"local _ = {sn}")
+    lines.append(f"return {rng.choice(VALUES)}")
+    return "\n".join(lines)
+
+
+def test_random_scripts_never_crash(ringkv):
+    """Random scripts from snippets (bad arguments, odd values, library calls
+    on junk, commands scripts may not run), plus random FUNCTION RESTORE
+    payloads: every call gets a reply and the server stays up."""
+    import os
+    import random
+    seed = int(os.environ.get("FUZZ_SEED", random.randrange(1 << 30)))
+    print(f"FUZZ_SEED={seed}")
+    rng = random.Random(seed)
+    c = harness.RespConn(ringkv.port, timeout=20)
+    try:
+        for _ in range(300):
+            body = _random_script(rng)
+            reply = c.call("EVAL", body, "1", "fz:" + str(rng.randint(0, 5)), "argv")
+            assert reply is not None, body
+        for _ in range(100):
+            payload = bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 40)))
+            if rng.random() < 0.5:
+                payload = b"\xf5" + payload + b"\x0a\x00" + bytes(8)
+            assert c.call("FUNCTION", "RESTORE", payload)[0] == "-"
+        assert c.call("PING") == ("+", b"PONG")
+    finally:
+        c.call("FUNCTION", "FLUSH")
+        c.close()
