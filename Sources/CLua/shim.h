@@ -17,7 +17,8 @@ extern int luaopen_bit(lua_State *);
 
 /// Implemented in Swift (Server/Scripting/LuaBridge.swift). Returns the
 /// number of results pushed, or -1 with an error value on the stack.
-extern int rk_lua_dispatch(lua_State *L, int op);
+/// `engine` is the worker's LuaEngine, the functions' upvalue.
+extern int rk_lua_dispatch(lua_State *L, int op, void *engine);
 
 enum {
     RK_OP_CALL = 0, RK_OP_PCALL, RK_OP_SHA1HEX, RK_OP_LOG, RK_OP_SETRESP, RK_OP_RANDOM, RK_OP_RANDOMSEED,
@@ -27,7 +28,11 @@ enum {
 };
 
 #define RK_TRAMPOLINE(name, op) \
-    static int name(lua_State *L) { int n = rk_lua_dispatch(L, op); if (n < 0) return lua_error(L); return n; }
+    static int name(lua_State *L) { \
+        int n = rk_lua_dispatch(L, op, lua_touserdata(L, lua_upvalueindex(1))); \
+        if (n < 0) return lua_error(L); \
+        return n; \
+    }
 RK_TRAMPOLINE(rk_lua_call, RK_OP_CALL)
 RK_TRAMPOLINE(rk_lua_pcall, RK_OP_PCALL)
 RK_TRAMPOLINE(rk_lua_sha1hex, RK_OP_SHA1HEX)
@@ -53,7 +58,13 @@ RK_TRAMPOLINE(rk_st_size, RK_OP_ST_SIZE)
 /// Opens the libraries Redis 7.0 gives scripts and puts the `redis` table,
 /// filled with the trampolines, in the globals; math.random and
 /// math.randomseed become Redis's deterministic ones.
-static inline void rk_lua_install(lua_State *L) {
+/// A trampoline with the engine as its upvalue: no registry lookup per call.
+static inline void rk_lua_pushfn(lua_State *L, lua_CFunction f, void *engine) {
+    lua_pushlightuserdata(L, engine);
+    lua_pushcclosure(L, f, 1);
+}
+
+static inline void rk_lua_install(lua_State *L, void *engine) {
     lua_pushcfunction(L, luaopen_base); lua_pushstring(L, ""); lua_call(L, 1, 0);
     lua_pushcfunction(L, luaopen_table); lua_pushstring(L, LUA_TABLIBNAME); lua_call(L, 1, 0);
     lua_pushcfunction(L, luaopen_string); lua_pushstring(L, LUA_STRLIBNAME); lua_call(L, 1, 0);
@@ -72,25 +83,25 @@ static inline void rk_lua_install(lua_State *L) {
         {"status_reply", rk_lua_status_reply}, {"register_function", rk_lua_register_function},
     };
     for (unsigned i = 0; i < sizeof(fs) / sizeof(fs[0]); i++) {
-        lua_pushcfunction(L, fs[i].f);
+        rk_lua_pushfn(L, fs[i].f, engine);
         lua_setfield(L, -2, fs[i].n);
     }
     lua_setglobal(L, "redis");
     // cmsgpack and struct: Swift equivalents (Server/Scripting/LuaPackLibs.swift).
     lua_newtable(L);
-    lua_pushcfunction(L, rk_mp_pack); lua_setfield(L, -2, "pack");
-    lua_pushcfunction(L, rk_mp_unpack); lua_setfield(L, -2, "unpack");
-    lua_pushcfunction(L, rk_mp_unpack_one); lua_setfield(L, -2, "unpack_one");
-    lua_pushcfunction(L, rk_mp_unpack_limit); lua_setfield(L, -2, "unpack_limit");
+    rk_lua_pushfn(L, rk_mp_pack, engine); lua_setfield(L, -2, "pack");
+    rk_lua_pushfn(L, rk_mp_unpack, engine); lua_setfield(L, -2, "unpack");
+    rk_lua_pushfn(L, rk_mp_unpack_one, engine); lua_setfield(L, -2, "unpack_one");
+    rk_lua_pushfn(L, rk_mp_unpack_limit, engine); lua_setfield(L, -2, "unpack_limit");
     lua_setglobal(L, "cmsgpack");
     lua_newtable(L);
-    lua_pushcfunction(L, rk_st_pack); lua_setfield(L, -2, "pack");
-    lua_pushcfunction(L, rk_st_unpack); lua_setfield(L, -2, "unpack");
-    lua_pushcfunction(L, rk_st_size); lua_setfield(L, -2, "size");
+    rk_lua_pushfn(L, rk_st_pack, engine); lua_setfield(L, -2, "pack");
+    rk_lua_pushfn(L, rk_st_unpack, engine); lua_setfield(L, -2, "unpack");
+    rk_lua_pushfn(L, rk_st_size, engine); lua_setfield(L, -2, "size");
     lua_setglobal(L, "struct");
     lua_getglobal(L, "math");
-    lua_pushcfunction(L, rk_lua_random); lua_setfield(L, -2, "random");
-    lua_pushcfunction(L, rk_lua_randomseed); lua_setfield(L, -2, "randomseed");
+    rk_lua_pushfn(L, rk_lua_random, engine); lua_setfield(L, -2, "random");
+    rk_lua_pushfn(L, rk_lua_randomseed, engine); lua_setfield(L, -2, "randomseed");
     lua_pop(L, 1);
 }
 

@@ -34,6 +34,7 @@ final class Worker<B: IOBackend>: IOEvents {
     var luaGeneration = 0
     var scriptClient: Client?
     var busyThresholdMs = 5000
+    var allShardsCache: [Bool]?
     let stats = ShardStats()
     let table = CommandTable.shared
     let args = ArgVector(capacity: 64)

@@ -4,8 +4,8 @@ import CLua
 /// It never raises itself: it pushes the error value and returns -1, and the
 /// trampoline raises once this Swift frame is gone.
 @_cdecl("rk_lua_dispatch")
-func rkLuaDispatch(_ L: OpaquePointer?, _ op: Int32) -> Int32 {
-    let e = LuaEngine.from(L)
+func rkLuaDispatch(_ L: OpaquePointer?, _ op: Int32, _ engine: UnsafeMutableRawPointer?) -> Int32 {
+    let e = Unmanaged<LuaEngine>.fromOpaque(engine!).takeUnretainedValue()
     let argc = lua_gettop(L)
     func fail(_ msg: String) -> Int32 {
         lua_pushstring(L, msg)

@@ -39,12 +39,18 @@ final class ScriptRun {
     /// Past busy-reply-threshold.
     var busy = false
 
+    /// It holds every shard / declared every shard: no per-call shard check.
+    let holdsAll: Bool
+    let declaredAll: Bool
+
     init(sha: String, readOnly: Bool, held: [Bool], declared: [Bool], db: Int) {
         self.sha = sha
         self.readOnly = readOnly
         self.held = held
         self.declared = declared
         self.db = db
+        holdsAll = !held.contains(false)
+        declaredAll = !declared.contains(false)
     }
 }
 
@@ -76,7 +82,7 @@ final class LuaEngine {
     init(host: ScriptHost) {
         self.host = host
         L = luaL_newstate()
-        rk_lua_install(L)
+        rk_lua_install(L, Unmanaged.passUnretained(self).toOpaque())
         rk_lua_set_hook(L, 10_000)
         lua_pushlightuserdata(L, Unmanaged.passUnretained(self).toOpaque())
         lua_setfield(L, rk_lua_registry(), "rk_engine")

@@ -91,6 +91,14 @@ extension Worker: ScriptHost {
         return "BUSY Redis is busy running a script. You can only call \(fn ? "FUNCTION" : "SCRIPT") KILL or SHUTDOWN NOSAVE."
     }
 
+    /// Every shard, held: one array per worker rather than one per script run.
+    var allShards: [Bool] {
+        if let a = allShardsCache { return a }
+        let a = [Bool](repeating: true, count: shardCount)
+        allShardsCache = a
+        return a
+    }
+
     var lua: LuaEngine {
         if let e = luaEngine { return e }
         let e = LuaEngine(host: self)
@@ -144,9 +152,8 @@ extension Worker: ScriptHost {
     func startScript(_ c: Client, _ r: Reply, sha: String, function: String?, readOnly: Bool, numkeys: Int) {
         // Inside EXEC, or with one shard, everything it may touch is held already.
         if shardCount == 1 || lentDepth > 0 {
-            let all = [Bool](repeating: true, count: shardCount)
             runScript(c, sha: sha, function: function, readOnly: readOnly, numkeys: numkeys, keysFrom: args,
-                      held: all, declared: all, db: c.db, out: r)
+                      held: allShards, declared: allShards, db: c.db, out: r)
             return
         }
         var declared = [Bool](repeating: false, count: shardCount)
@@ -297,17 +304,24 @@ extension Worker: ScriptHost {
             r.error("ERR Write commands are not allowed from read-only scripts.")
             return sc.out
         }
-        var need = [Bool](repeating: false, count: shardCount)
-        commandShards(spec, a, into: &need)
-        for sh in 0..<shardCount where need[sh] && !run.declared[sh] { run.reachedOutside = true }
-        for sh in 0..<shardCount where need[sh] && !run.held[sh] {
-            if !run.didWrite {
-                run.wantsAllShards = true
-                return nil
+        // With one shard, or holding every shard, any key is in reach.
+        if !run.holdsAll {
+            var need = [Bool](repeating: false, count: shardCount)
+            commandShards(spec, a, into: &need)
+            for sh in 0..<shardCount where need[sh] && !run.declared[sh] { run.reachedOutside = true }
+            for sh in 0..<shardCount where need[sh] && !run.held[sh] {
+                if !run.didWrite {
+                    run.wantsAllShards = true
+                    return nil
+                }
+                r.error("ERR the script wrote, then touched a key on a shard it had not locked; declare its keys in KEYS (it now locks every shard)")
+                state.scripts.markGlobal(run.sha)
+                return sc.out
             }
-            r.error("ERR the script wrote, then touched a key on a shard it had not locked; declare its keys in KEYS (it now locks every shard)")
-            state.scripts.markGlobal(run.sha)
-            return sc.out
+        } else if shardCount > 1 && !run.declaredAll {
+            var need = [Bool](repeating: false, count: shardCount)
+            commandShards(spec, a, into: &need)
+            for sh in 0..<shardCount where need[sh] && !run.declared[sh] { run.reachedOutside = true }
         }
         if write && !run.didWrite {
             run.didWrite = true
