@@ -35,7 +35,8 @@ final class ScriptRun {
     var db: Int
     /// FCALL rather than EVAL (which KILL and BUSY name).
     var isFunction = false
-    let started = monotonicNanos()
+    /// Wall-clock milliseconds (the worker's clock, no syscall) when it started.
+    var startedMs: Int64 = 0
     /// Past busy-reply-threshold.
     var busy = false
 

@@ -44,7 +44,7 @@ extension Worker: ScriptHost {
     }
 
     func scriptInterrupt(_ run: ScriptRun) -> String? {
-        if !run.busy && busyThresholdMs > 0 && (monotonicNanos() - run.started) / 1_000_000 >= busyThresholdMs {
+        if !run.busy && busyThresholdMs > 0 && wallMillis() - run.startedMs >= Int64(busyThresholdMs) {
             run.busy = true
             handle.scriptWrote.store(run.didWrite ? 1 : 0)
             handle.scriptBusy.store(run.isFunction ? 2 : 1)
@@ -197,6 +197,7 @@ extension Worker: ScriptHost {
         var argv: [Arg] = []
         for i in 3..<a.count { if i < 3 + numkeys { keys.append(a[i]) } else { argv.append(a[i]) } }
         let run = ScriptRun(sha: sha, readOnly: readOnly, held: held, declared: declared, db: db)
+        run.startedMs = now
         lentDepth += 1
         if let name = function {
             syncFunctions()
