@@ -48,6 +48,7 @@ extension Worker {
         case .txHold, .txRelease: break
         case .watch: watchHere(a, m)
         case .execBlock: runExecBlock(m)
+        case .scriptCall(let ro, let numkeys): runForwardedScript(m, readOnly: ro, numkeys: numkeys)
         }
     }
 

@@ -174,6 +174,9 @@ enum ShardOp {
     /// EXEC of a block whose keys all live on this shard: the queued
     /// commands as RESP, run in one step; the reply is EXEC's whole reply.
     case execBlock
+    /// A script (or FCALL) whose declared keys all live on this shard, run
+    /// here; args: [e|f, sha or function name], then the original command.
+    case scriptCall(readOnly: Bool, numkeys: Int)
 }
 
 extension ShardOp {
@@ -182,7 +185,7 @@ extension ShardOp {
     var touchesStore: Bool {
         switch self {
         case .commands, .dbsize, .flushdb, .flushall, .swapdb, .debugObject, .export, .withImport, .deleteExported,
-             .txHold, .txRelease, .watch, .execBlock:
+             .txHold, .txRelease, .watch, .execBlock, .scriptCall:
             return true
         case .stats, .resetStats, .clientList, .clientKill, .clientKillAddr, .slowlogGet, .slowlogLen, .slowlogReset:
             return false

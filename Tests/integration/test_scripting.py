@@ -516,3 +516,23 @@ def test_random_scripts_never_crash(ringkv):
     finally:
         c.call("FUNCTION", "FLUSH")
         c.close()
+
+
+def test_one_key_scripts_run_on_their_keys_shard(server_factory):
+    """A known script whose key lives on another shard runs there (one hop);
+    one that then reaches past that shard before writing reruns with every
+    shard locked, and gives the same answers throughout."""
+    s = server_factory(shards=4, backend="uring")
+    c = redis.Redis(port=s.port)
+    incr = c.register_script("return redis.call('INCR', KEYS[1])")
+    for i in range(40):
+        assert incr(keys=[f"one:{i % 10}"]) == i // 10 + 1
+    # Reads an undeclared key (on some shard) before it writes its own.
+    peek = c.register_script("local o = redis.call('GET', ARGV[1]) or '0'; return redis.call('INCRBY', KEYS[1], o)")
+    c.mset({f"src:{i}": i for i in range(10)})
+    total = 0
+    for i in range(10):
+        total += i
+        assert peek(keys=["sum"], args=[f"src:{i}"]) == total
+    assert int(c.info("stats")["scripts_all_shards_runs"]) >= 1
+    c.close()

@@ -164,6 +164,18 @@ extension Worker: ScriptHost {
         let all = [Bool](repeating: true, count: shardCount)
         let known = state.scripts.isLocal(sha)
         let held = known ? declared : all
+        if known && numkeys > 0 {
+            var keyShard = -1
+            var one = true
+            for i in 3..<(3 + numkeys) {
+                let sh = shardOfArg(i)
+                if keyShard < 0 { keyShard = sh } else if sh != keyShard { one = false; break }
+            }
+            if one && keyShard != id {
+                forwardScript(c, to: keyShard, sha: sha, function: function, readOnly: readOnly, numkeys: numkeys)
+                return
+            }
+        }
         if known && locks.holds == 0 && declared.filter({ $0 }).count == 1 {
             if runScript(c, sha: sha, function: function, readOnly: readOnly, numkeys: numkeys, keysFrom: args,
                          held: held, declared: declared, db: c.db, out: r) {
@@ -175,6 +187,55 @@ extension Worker: ScriptHost {
         }
         lockAndRun(c, ScriptJob(sha: sha, function: function, readOnly: readOnly, numkeys: numkeys, held: held,
                                 declared: declared, db: c.db))
+    }
+
+    /// A known script whose declared keys all live on one other shard runs
+    /// there, in one hop, like a one-shard EXEC. If it reaches past that
+    /// shard before writing, the shard answers `retryMarker` and it runs
+    /// again here with every shard locked.
+    func forwardScript(_ c: Client, to shard: Int, sha: String, function: String?, readOnly: Bool, numkeys: Int) {
+        let s = beginFanout(c, .script)
+        s.script = ScriptJob(sha: sha, function: function, readOnly: readOnly, numkeys: numkeys, held: allShards,
+                             declared: allShards, db: c.db)
+        s.scriptClient = c
+        s.stage = 4
+        c.barrier = s
+        encodeCommand(s.saved, args, from: 0)
+        let m = addPart(s, c, shard: shard)
+        m.op = .scriptCall(readOnly: readOnly, numkeys: numkeys)
+        arrayHeader(m.requests, 2)
+        appendBulkArg(m.requests, function == nil ? "e" : "f")
+        appendBulkArg(m.requests, function ?? sha)
+        encodeCommand(m.requests, args, from: 0)
+        m.commandCount = 1
+        launch(s, [m])
+    }
+
+    /// The shard side of `forwardScript`.
+    func runForwardedScript(_ m: ShardMessage, readOnly: Bool, numkeys: Int) {
+        let r = Reply(m.replies, proto: m.proto)
+        let a = innerArgs
+        let p = UnsafePointer(m.requests.base)
+        guard case .command(let used) = parseCommand(p, m.requests.count, into: a, limits: trustedLimits) else { return }
+        let isFunction = a[0].count == 1 && a[0][0] == 102
+        let name = a[1].lossyString
+        guard case .command = parseCommand(p + used, m.requests.count - used, into: a, limits: trustedLimits) else { return }
+        if isFunction {
+            syncFunctions()
+        } else if !(lua.isLoaded(name) && luaGeneration == state.scripts.generation.value) {
+            guard let original = state.scripts.body(name) else { return r.error("NOSCRIPT No matching script. Please use EVAL.") }
+            var body = original
+            guard case .success(let flags) = parseShebang(&body) else { return r.error("ERR script body changed") }
+            if let err = compile(name, body, original: original, flags: flags) { return r.error(string: err) }
+        }
+        var here = [Bool](repeating: false, count: shardCount)
+        here[id] = true
+        let sc = scriptConnection
+        if !runScript(sc, sha: isFunction ? "fn:" + name : name, function: isFunction ? name : nil, readOnly: readOnly,
+                      numkeys: numkeys, keysFrom: a, held: here, declared: here, db: m.db, out: r) {
+            m.replies.clear()
+            m.replies.append(string: retryMarker)
+        }
     }
 
     /// Locks the job's shards whole, then runs it (completeScript).
@@ -249,6 +310,17 @@ extension Worker: ScriptHost {
             job.held = [Bool](repeating: true, count: shardCount)
             lockShards(s, job)
             return true
+        case 4:
+            // Back from the key's shard: its answer, or run again with every shard locked.
+            let m = s.parts[s.parts.count - 1]
+            if m.replies.count == retryMarker.utf8.count && String(decoding: UnsafeBufferPointer(start: m.replies.base, count: m.replies.count), as: UTF8.self) == retryMarker {
+                state.scripts.allShardRuns.add(1)
+                lockShards(s, job)
+                return true
+            }
+            s.buf.append(m.replies)
+            s.script = nil
+            return false
         default:
             s.script = nil
             return false
@@ -432,3 +504,7 @@ struct ShebangError: Error {
     let message: String
     init(_ m: String) { message = m }
 }
+
+/// What a shard answers for a forwarded script that reached past it before
+/// writing; never sent to a client.
+let retryMarker = "-RINGKV-INTERNAL-RETRY\r\n"

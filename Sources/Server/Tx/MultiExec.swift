@@ -264,6 +264,12 @@ extension Worker {
     /// EXEC block's keys; for other steps only a borrowed shard (whole
     /// exclusive) is in the way, so they ask for the shard shared.
     func stepLocks(_ m: ShardMessage) -> LockSet? {
+        if case .scriptCall = m.op {
+            // A script may touch any key of this shard: it runs with nothing locked here.
+            var set = LockSet()
+            set.whole = .exclusive
+            return set
+        }
         guard case .execBlock = m.op else {
             if locks.wholeExclusive == 0 { return nil }
             var set = LockSet()
