@@ -35,6 +35,8 @@ final class Worker<B: IOBackend>: IOEvents {
     var scriptClient: Client?
     var busyThresholdMs = 5000
     var allShardsCache: [Bool]?
+    var scriptKeys: [Arg] = []
+    var scriptArgv: [Arg] = []
     let stats = ShardStats()
     let table = CommandTable.shared
     let args = ArgVector(capacity: 64)

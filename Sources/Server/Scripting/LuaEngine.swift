@@ -65,6 +65,9 @@ final class LuaEngine {
     private var functions: [String: Int32] = [:]
     /// Shebang flags of the compiled scripts.
     var flags: [String: ScriptFlags] = [:]
+    /// The last EVALSHA digest, raw and as a String (ScriptCommands.shaArgument).
+    var lastShaBytes: [UInt8]?
+    var lastSha = ""
     private var generation = 0
     private var envRef: Int32 = 0
     private var handlerRef: Int32 = 0

@@ -120,7 +120,7 @@ extension Worker: ScriptHost {
         guard let numkeys = parseStrictInt(args[2].ptr, args[2].count) else { return r.error(Err.notInteger) }
         if numkeys < 0 { return r.error("ERR Number of keys can't be negative") }
         if numkeys > args.count - 3 { return r.error("ERR Number of keys can't be greater than number of args") }
-        let sha = bySha ? (args[1].count == 40 ? args[1].lossyString.lowercased() : "") : sha1Hex(args[1].ptr, args[1].count)
+        let sha = bySha ? shaArgument(args[1]) : sha1Hex(args[1].ptr, args[1].count)
         let flags: ScriptFlags
         if state.scripts.generation.value == luaGeneration, let f = lua.flags[sha] {
             // Compiled here already: no store lookup, no shebang parse.
@@ -144,6 +144,19 @@ extension Worker: ScriptHost {
             return r.error("ERR Can not execute a script with write flag using *_ro command.")
         }
         startScript(c, r, sha: sha, function: nil, readOnly: ro || flags.noWrites, numkeys: numkeys)
+    }
+
+    /// EVALSHA's digest as the lowercase String the caches use; the same
+    /// digest as the previous call reuses that String.
+    func shaArgument(_ a: Arg) -> String {
+        guard a.count == 40 else { return "" }
+        if let last = lua.lastShaBytes, a.buffer.elementsEqual(last) {
+            return lua.lastSha
+        }
+        let s = a.lossyString.lowercased()
+        lua.lastShaBytes = Array(a.buffer)
+        lua.lastSha = s
+        return s
     }
 
     /// Runs a compiled script or a library function (`function`) now, or
@@ -254,8 +267,17 @@ extension Worker: ScriptHost {
     @discardableResult
     func runScript(_ c: Client, sha: String, function: String?, readOnly: Bool, numkeys: Int, keysFrom a: ArgVector,
                    held: [Bool], declared: [Bool], db: Int, out r: Reply) -> Bool {
-        var keys: [Arg] = []
-        var argv: [Arg] = []
+        // Reused per worker; a script inside EXEC inside a script cannot happen (EVAL is noscript).
+        var keys = scriptKeys
+        var argv = scriptArgv
+        scriptKeys = []
+        scriptArgv = []
+        keys.removeAll(keepingCapacity: true)
+        argv.removeAll(keepingCapacity: true)
+        defer {
+            scriptKeys = keys
+            scriptArgv = argv
+        }
         for i in 3..<a.count { if i < 3 + numkeys { keys.append(a[i]) } else { argv.append(a[i]) } }
         let run = ScriptRun(sha: sha, readOnly: readOnly, held: held, declared: declared, db: db)
         run.startedMs = now
