@@ -224,15 +224,7 @@ extension Worker {
     func releasePair(_ s: ReplyTicket, _ c: Client?, shards: [Int]) -> Bool {
         if s.txid == 0 { return false }
         s.stage = 3
-        var list: [ShardMessage] = []
-        for sh in shards {
-            let m = addPart(s, c, shard: sh)
-            m.op = .txRelease
-            m.commandCount = 1
-            m.txFinal = true
-            list.append(m)
-        }
-        launch(s, list)
+        releaseShards(s, c, shards)
         return true
     }
 }

@@ -71,6 +71,15 @@ def r(ringkv):
     assert ringkv.alive(), f"{ringkv} crashed during the test\n{ringkv.log_tail()}"
 
 
+@pytest.fixture(scope="session")
+def redis_dbg():
+    """The reference with DEBUG enabled, as ringkv is started here (expiry
+    scenarios, DEBUG SET-ACTIVE-EXPIRE)."""
+    server = _start(harness.redis_server(extra=["--enable-debug-command", "yes"]))
+    yield server
+    server.cleanup()
+
+
 @pytest.fixture
 def rref(redis_ref):
     client = _fresh(redis_ref)

@@ -16,19 +16,6 @@ import pytest
 import harness
 
 
-@pytest.fixture(scope="module")
-def redis_dbg():
-    """A reference redis-server with DEBUG enabled (off by default in 7.0)."""
-    server = harness.redis_server(extra=["--enable-debug-command", "yes"])
-    try:
-        server.start()
-    except harness.ServerError as e:
-        server.cleanup()
-        pytest.fail(str(e), pytrace=False)
-    yield server
-    server.cleanup()
-
-
 def raw(server, timeout=3.0) -> harness.RespConn:
     return harness.RespConn(server.port, timeout=timeout)
 

@@ -250,14 +250,6 @@ SCENARIOS = {
 }
 
 
-@pytest.fixture(scope="module")
-def redis_dbg():
-    server = harness.redis_server(extra=["--enable-debug-command", "yes"])
-    server.start()
-    yield server
-    server.cleanup()
-
-
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_scripts_match_redis(ringkv, redis_dbg, name):
     steps = SCENARIOS[name]

@@ -151,15 +151,6 @@ SCENARIOS = {
 }
 
 
-@pytest.fixture(scope="module")
-def redis_dbg():
-    """The reference with DEBUG enabled, as ringkv is started here (expiry scenarios)."""
-    server = harness.redis_server(extra=["--enable-debug-command", "yes"])
-    server.start()
-    yield server
-    server.cleanup()
-
-
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_multi_exec_matches_redis(ringkv, redis_dbg, name):
     steps = SCENARIOS[name]

@@ -107,15 +107,19 @@ final class LuaEngine {
           return false, e
         end
         pcall = function(...) return unwrap(pcall_orig(...)) end
-        local env = setmetatable({}, {
-          __index = function(_, k)
-            local v = rawget(G, k)
-            if v == nil then error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end
-            return v
-          end,
-          __newindex = function() error('Attempt to modify a readonly table', 2) end,
-          __metatable = false,
-        })
+        -- An empty read-only view of what `backing()` returns, with Redis 7.0's errors.
+        local function readonly(backing)
+          return setmetatable({}, {
+            __index = function(_, k)
+              local v = rawget(backing(), k)
+              if v == nil then error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end
+              return v
+            end,
+            __newindex = function() error('Attempt to modify a readonly table', 2) end,
+            __metatable = false,
+          })
+        end
+        local env = readonly(function() return G end)
         local function handler(err)
           if type(err) ~= 'table' then err = {err = 'ERR ' .. tostring(err)} end
           for level = 2, 20 do
@@ -130,35 +134,16 @@ final class LuaEngine {
         end
         -- FUNCTION LOAD runs a library's code with only this API; once loaded,
         -- the library's functions see the script globals (`switch`).
-        local function protect(t)
-          return setmetatable({}, {
-            __index = function(_, k)
-              local v = rawget(t, k)
-              if v == nil then error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end
-              return v
-            end,
-            __newindex = function() error('Attempt to modify a readonly table', 2) end,
-            __metatable = false,
-          })
-        end
-        local load_api = { redis = protect({
+        local load_redis = {
           register_function = redis.register_function, log = redis.log,
           LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
           REDIS_VERSION = redis.REDIS_VERSION, REDIS_VERSION_NUM = redis.REDIS_VERSION_NUM,
-        }) }
+        }
+        local load_api = { redis = readonly(function() return load_redis end) }
         redis.register_function = nil
         local function lib_env()
           local current = load_api
-          local lenv = setmetatable({}, {
-            __index = function(_, k)
-              local v = rawget(current, k)
-              if v == nil then error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end
-              return v
-            end,
-            __newindex = function() error('Attempt to modify a readonly table', 2) end,
-            __metatable = false,
-          })
-          return lenv, function() current = G end
+          return readonly(function() return current end), function() current = G end
         end
         return env, handler, lib_env
         """
@@ -191,9 +176,7 @@ final class LuaEngine {
             generation = flushGeneration
         }
         if functions[sha] != nil { return nil }
-        let base = body.baseAddress.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(bitPattern: 1)!
-        let rc = luaL_loadbuffer(L, base.assumingMemoryBound(to: CChar.self), body.count, "@user_script")
-        if rc != 0 {
+        if loadChunk(body, name: "@user_script") != 0 {
             let msg = string(at: -1) ?? "unknown error"
             rk_lua_pop(L, 1)
             return msg
@@ -206,14 +189,16 @@ final class LuaEngine {
 
     func isLoaded(_ sha: String) -> Bool { functions[sha] != nil }
 
+    /// Compiles `code` onto the stack (or its error message); Lua's status.
+    private func loadChunk(_ code: UnsafeBufferPointer<UInt8>, name: String) -> Int32 {
+        let base = code.baseAddress.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(bitPattern: 1)!
+        return luaL_loadbuffer(L, base.assumingMemoryBound(to: CChar.self), code.count, name)
+    }
+
     /// Runs a library's code (its shebang line blanked) and returns what it
     /// registered, or Redis's error. Nothing is kept: `install` keeps it.
     func loadLibrary(_ code: [UInt8]) -> Result<[LoadedFunction], ShebangError> {
-        let rc = code.withUnsafeBufferPointer { b -> Int32 in
-            let base = b.baseAddress.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(bitPattern: 1)!
-            return luaL_loadbuffer(L, base.assumingMemoryBound(to: CChar.self), b.count, "@user_function")
-        }
-        if rc != 0 {
+        if code.withUnsafeBufferPointer({ loadChunk($0, name: "@user_function") }) != 0 {
             let msg = string(at: -1) ?? "unknown error"
             lua_settop(L, 0)
             return .failure(ShebangError("ERR Error compiling function: " + msg))

@@ -328,15 +328,11 @@ extension LuaEngine {
                 arg += 1
                 let bits = v < 0 ? UInt64(bitPattern: Int64(v)) : UInt64(min(v, 1.8e19))
                 lastNumber = Int(v)
-                for k in 0..<size {
-                    let byte = UInt8(truncatingIfNeeded: bits >> (8 * UInt64(fmt.little ? k : size - 1 - k)))
-                    out.append(byte)
-                }
+                putBytes(bits, size, little: fmt.little, into: &out)
             case 102, 100:
                 let v = lua_tonumber(L, arg)
                 arg += 1
-                let bits = size == 4 ? UInt64(Float(v).bitPattern) : v.bitPattern
-                for k in 0..<size { out.append(UInt8(truncatingIfNeeded: bits >> (8 * UInt64(fmt.little ? k : size - 1 - k)))) }
+                putBytes(size == 4 ? UInt64(Float(v).bitPattern) : v.bitPattern, size, little: fmt.little, into: &out)
             case 99, 115:
                 guard lua_type(L, arg) == LUA_TSTRING || lua_type(L, arg) == LUA_TNUMBER else {
                     return fail(whereCalled() + "bad argument #\(arg) to 'pack' (string expected, got no value)")
@@ -384,8 +380,7 @@ extension LuaEngine {
                 continue
             case 98, 66, 104, 72, 108, 76, 84, 105, 73:
                 guard pos + size <= n else { return fail(whereCalled() + "bad argument #2 to 'unpack' (data string too short)") }
-                var v: UInt64 = 0
-                for k in 0..<size { v |= UInt64(p[pos + (fmt.little ? k : size - 1 - k)]) << (8 * UInt64(k)) }
+                let v = getBytes(p + pos, size, little: fmt.little)
                 pos += size
                 let signed = op == 98 || op == 104 || op == 108 || op == 105
                 var d: Double
@@ -400,8 +395,7 @@ extension LuaEngine {
                 lua_pushnumber(L, d)
             case 102, 100:
                 guard pos + size <= n else { return fail(whereCalled() + "bad argument #2 to 'unpack' (data string too short)") }
-                var v: UInt64 = 0
-                for k in 0..<size { v |= UInt64(p[pos + (fmt.little ? k : size - 1 - k)]) << (8 * UInt64(k)) }
+                let v = getBytes(p + pos, size, little: fmt.little)
                 pos += size
                 lua_pushnumber(L, size == 4 ? Double(Float(bitPattern: UInt32(v))) : Double(bitPattern: v))
             case 99:
@@ -437,6 +431,17 @@ extension LuaEngine {
         }
         lua_pushnumber(L, Double(total))
         return 1
+    }
+
+    /// `size` bytes of `bits`, in the format's byte order.
+    private func putBytes(_ bits: UInt64, _ size: Int, little: Bool, into out: inout [UInt8]) {
+        for k in 0..<size { out.append(UInt8(truncatingIfNeeded: bits >> (8 * UInt64(little ? k : size - 1 - k)))) }
+    }
+
+    private func getBytes(_ p: UnsafePointer<UInt8>, _ size: Int, little: Bool) -> UInt64 {
+        var v: UInt64 = 0
+        for k in 0..<size { v |= UInt64(p[little ? k : size - 1 - k]) << (8 * UInt64(k)) }
+        return v
     }
 
     func fail(_ m: String) -> Int32 {

@@ -316,15 +316,7 @@ extension Worker: ScriptHost {
                                held: job.held, declared: job.declared, db: job.db, out: Reply(s.buf, proto: c.proto))
             }
             s.stage = ok ? 2 : 1
-            var list: [ShardMessage] = []
-            for sh in job.locked {
-                let rel = addPart(s, c, shard: sh)
-                rel.op = .txRelease
-                rel.commandCount = 1
-                rel.txFinal = true
-                list.append(rel)
-            }
-            launch(s, list)
+            releaseShards(s, c, job.locked)
             return true
         case 1:
             // Released; now every shard.

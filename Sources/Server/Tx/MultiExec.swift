@@ -218,19 +218,25 @@ extension Worker {
         var onlyData = true
         var need = [Bool](repeating: false, count: shardCount)
         for w in c.watch?.keys ?? [] { need[w.shard] = true }
-        let p = UnsafePointer(ms.queue.base)
-        let n = ms.queue.count
-        var off = 0
-        let a = prefetchArgs
-        while off < n {
-            guard case .command(let used) = parseCommand(p + off, n - off, into: a, limits: trustedLimits) else { break }
-            off += used
-            guard let spec = table.lookup(a[0]) else { continue }
+        forEachCommand(ms.queue) { spec, a in
             if spec.handler == nil { onlyData = false }
             if case .allShards = spec.route { onlyData = false }
             commandShards(spec, a, into: &need)
         }
         return ((0..<shardCount).filter { need[$0] }, onlyData)
+    }
+
+    /// Each known command of a queued block, parsed into a scratch vector.
+    func forEachCommand(_ buf: ByteBuf, _ body: (CommandSpec, ArgVector) -> Void) {
+        let p = UnsafePointer(buf.base)
+        let n = buf.count
+        var off = 0
+        let a = prefetchArgs
+        while off < n {
+            guard case .command(let used) = parseCommand(p + off, n - off, into: a, limits: trustedLimits) else { break }
+            off += used
+            if let spec = table.lookup(a[0]) { body(spec, a) }
+        }
     }
 
     /// Marks the shards whose data `spec` with arguments `a` reads or writes.
@@ -277,14 +283,7 @@ extension Worker {
             return set
         }
         var set = LockSet()
-        let p = UnsafePointer(m.requests.base)
-        let n = m.requests.count
-        var off = 0
-        let a = prefetchArgs
-        while off < n {
-            guard case .command(let used) = parseCommand(p + off, n - off, into: a, limits: trustedLimits) else { break }
-            off += used
-            guard let spec = table.lookup(a[0]) else { continue }
+        forEachCommand(m.requests) { spec, a in
             let cl = commandLocks(spec, a, db: m.db)
             for (i, k) in cl.keys.enumerated() { set.add(k, exclusive: cl.exclusive[i]) }
             if cl.whole != .none && set.whole == .none { set.whole = cl.whole }
@@ -333,15 +332,7 @@ extension Worker {
             }
             s.block = nil
             s.stage = 1
-            var list: [ShardMessage] = []
-            for sh in held {
-                let m = addPart(s, c, shard: sh)
-                m.op = .txRelease
-                m.commandCount = 1
-                m.txFinal = true
-                list.append(m)
-            }
-            launch(s, list)
+            releaseShards(s, c, held)
             return true
         }
         return false

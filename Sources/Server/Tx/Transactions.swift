@@ -28,6 +28,20 @@ extension Worker {
         drainLane()
     }
 
+    /// The last stage of a transaction's parts on `shards`: release their
+    /// locks. The ticket completes when every shard has answered.
+    func releaseShards(_ s: ReplyTicket, _ c: Client?, _ shards: [Int]) {
+        var list: [ShardMessage] = []
+        for sh in shards {
+            let m = addPart(s, c, shard: sh)
+            m.op = .txRelease
+            m.commandCount = 1
+            m.txFinal = true
+            list.append(m)
+        }
+        launch(s, list)
+    }
+
     /// Whether a multi-shard command must start as a transaction: not with
     /// one shard, and not inside an EXEC that already holds its shards.
     var txNeeded: Bool { shardCount > 1 && lentDepth == 0 }
