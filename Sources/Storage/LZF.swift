@@ -2,8 +2,9 @@
 /// Returns nil when the input is malformed or does not produce `outLen` bytes.
 public func lzfDecompress(_ input: UnsafeRawBufferPointer, outLen: Int) -> [UInt8]? {
     guard outLen >= 0, outLen <= 1 << 29 else { return nil }
+    // Not reserved by `outLen`: that length comes from the payload, and the
+    // output grows only as the input produces it.
     var out = [UInt8]()
-    out.reserveCapacity(outLen)
     var ip = 0
     while ip < input.count {
         let ctrl = Int(input[ip])

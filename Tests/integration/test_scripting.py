@@ -87,6 +87,9 @@ SCENARIOS = {
         (0, ev("return redis.call('mget', 'k', 'missing', 'n')")),
         (0, ev("return {{1, {2, {'deep'}}}, {}}")), (0, ev("return 'bytes\\0with\\r\\nzero'")),
         (0, ev("return true")), (0, ev("return false")), (0, ev("return nil")), (0, ev("return 3.99")),
+        # Out of range for an integer reply: C's cast, as Redis gives it, never a crash.
+        (0, ev("return 1e300")), (0, ev("return -1e300")), (0, ev("return 0/0")), (0, ev("return {2^63, -2^63}")),
+        (0, ev("math.randomseed(1e300); return 1")), (0, ev("redis.log(1e300, 'x')")), (0, ev("redis.setresp(0/0)")),
         (0, ev("return redis.call('set', 'f', 1.5) and redis.call('get', 'f')")),
         (0, ev("return redis.call('set', 'big', 12345678901) and redis.call('get', 'big')")),
     ],
@@ -173,6 +176,8 @@ SCENARIOS = {
         (0, ev("return {struct.unpack('>d f', struct.pack('>d f', 1.25, 0.5))}")),
         (0, ev("return {struct.unpack('>b h i8', struct.pack('>b h i8', -1, -300, -5))}")),
         (0, ev("return struct.pack('q', 1)")), (0, ev("return {struct.unpack('>i2', 'a')}")),
+        (0, ev("return {struct.pack('>i4', -1e30)}")),
+        (0, ev("return {struct.unpack('>L', string.rep(string.char(255), 8))}")),
     ],
     "select_stays_inside": [
         (0, ev("redis.call('select', 5); redis.call('set', 'in5', 'x'); return redis.call('get', 'in5')")),

@@ -115,7 +115,7 @@ extension Worker {
     }
 
     /// Validates `code` by loading it here, then stores it for every worker.
-    func installLibrary(_ code: [UInt8], replace: Bool) -> Result<String, ShebangError> {
+    func installLibrary(_ code: [UInt8], replace: Bool) -> Result<String, ScriptError> {
         var body = code
         let name: String
         switch parseLibraryShebang(&body) {
@@ -123,7 +123,7 @@ extension Worker {
         case .success(let n): name = n
         }
         if !replace && state.functions.library(name) != nil {
-            return .failure(ShebangError("ERR Library '\(name)' already exists"))
+            return .failure(ScriptError("ERR Library '\(name)' already exists"))
         }
         let fs: [LoadedFunction]
         switch lua.loadLibrary(body) {
@@ -134,7 +134,7 @@ extension Worker {
         let lib = FunctionStore.Library(
             name: name, code: code,
             functions: fs.map { FunctionStore.Function(name: $0.name, description: $0.description, flags: $0.flags) })
-        if let err = state.functions.put(lib, replace: replace) { return .failure(ShebangError(err)) }
+        if let err = state.functions.put(lib, replace: replace) { return .failure(ScriptError(err)) }
         return .success(name)
     }
 
@@ -242,21 +242,21 @@ extension Worker {
 }
 
 /// `#!lua name=<library>`: the name, with the line blanked.
-func parseLibraryShebang(_ body: inout [UInt8]) -> Result<String, ShebangError> {
-    guard body.count >= 2, body[0] == 35, body[1] == 33 else { return .failure(ShebangError("ERR Missing library metadata")) }
+func parseLibraryShebang(_ body: inout [UInt8]) -> Result<String, ScriptError> {
+    guard body.count >= 2, body[0] == 35, body[1] == 33 else { return .failure(ScriptError("ERR Missing library metadata")) }
     let end = body.firstIndex(of: 10) ?? body.count
     let parts = String(decoding: body[2..<end], as: UTF8.self).split(separator: " ", omittingEmptySubsequences: true)
-    guard let engine = parts.first else { return .failure(ShebangError("ERR Missing library metadata")) }
-    guard engine.lowercased() == "lua" else { return .failure(ShebangError("ERR Engine '\(engine)' not found")) }
+    guard let engine = parts.first else { return .failure(ScriptError("ERR Missing library metadata")) }
+    guard engine.lowercased() == "lua" else { return .failure(ScriptError("ERR Engine '\(engine)' not found")) }
     var name: String?
     for p in parts.dropFirst() {
         if p.hasPrefix("name=") { name = String(p.dropFirst(5)) } else {
-            return .failure(ShebangError("ERR Invalid metadata value given: \(p)"))
+            return .failure(ScriptError("ERR Invalid metadata value given: \(p)"))
         }
     }
-    guard let n = name else { return .failure(ShebangError("ERR Library name was not given")) }
+    guard let n = name else { return .failure(ScriptError("ERR Library name was not given")) }
     guard validLibraryName(n) else {
-        return .failure(ShebangError("ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"))
+        return .failure(ScriptError("ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"))
     }
     for i in 0..<end { body[i] = 32 }
     return .success(n)

@@ -29,7 +29,7 @@ func rkLuaDispatch(_ L: OpaquePointer?, _ op: Int32, _ engine: UnsafeMutableRawP
     case RK_OP_LOG:
         if argc < 2 { return fail("redis.log() requires two arguments or more.") }
         guard lua_type(L, 1) == LUA_TNUMBER else { return fail("First argument must be a number (log level).") }
-        let level = Int(lua_tonumber(L, 1))
+        let level = luaInteger(lua_tonumber(L, 1))
         guard (0...3).contains(level) else { return fail("Invalid debug level.") }
         var parts: [String] = []
         for i in 2...argc { parts.append(e.string(at: i) ?? "") }
@@ -37,7 +37,7 @@ func rkLuaDispatch(_ L: OpaquePointer?, _ op: Int32, _ engine: UnsafeMutableRawP
         return 0
     case RK_OP_SETRESP:
         if argc != 1 { return fail("redis.setresp() requires one argument.") }
-        let v = Int(lua_tonumber(L, 1))
+        let v = luaInteger(lua_tonumber(L, 1))
         guard v == 2 || v == 3 else { return fail("RESP version must be 2 or 3.") }
         e.run?.resp = v
         return 0
@@ -60,11 +60,11 @@ func rkLuaDispatch(_ L: OpaquePointer?, _ op: Int32, _ engine: UnsafeMutableRawP
         }
         return 1
     case RK_OP_RANDOMSEED:
-        e.host.scriptRandom.seed(Int32(truncatingIfNeeded: Int(lua_tonumber(L, 1))))
+        e.host.scriptRandom.seed(Int32(truncatingIfNeeded: luaInteger(lua_tonumber(L, 1))))
         return 0
     case RK_OP_SET_REPL:
         if argc != 1 { return fail("redis.set_repl() requires one argument.") }
-        let v = Int(lua_tonumber(L, 1))
+        let v = luaInteger(lua_tonumber(L, 1))
         guard (0...3).contains(v) else {
             return fail("Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.")
         }
@@ -115,4 +115,11 @@ func rkLuaInterrupt(_ L: OpaquePointer?) -> Int32 {
     guard let run = e.run, let msg = e.host.scriptInterrupt(run) else { return 0 }
     _ = e.raise(msg)
     return 1
+}
+
+/// A Lua number as C's (long long) cast gives it on x86-64, as Redis converts
+/// them: NaN and values out of range become Int.min instead of trapping.
+func luaInteger(_ d: Double) -> Int {
+    guard !d.isNaN, d >= -9.223372036854775808e18, d < 9.223372036854775808e18 else { return Int.min }
+    return Int(d)
 }

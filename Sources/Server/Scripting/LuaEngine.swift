@@ -197,11 +197,11 @@ final class LuaEngine {
 
     /// Runs a library's code (its shebang line blanked) and returns what it
     /// registered, or Redis's error. Nothing is kept: `install` keeps it.
-    func loadLibrary(_ code: [UInt8]) -> Result<[LoadedFunction], ShebangError> {
+    func loadLibrary(_ code: [UInt8]) -> Result<[LoadedFunction], ScriptError> {
         if code.withUnsafeBufferPointer({ loadChunk($0, name: "@user_function") }) != 0 {
             let msg = string(at: -1) ?? "unknown error"
             lua_settop(L, 0)
-            return .failure(ShebangError("ERR Error compiling function: " + msg))
+            return .failure(ScriptError("ERR Error compiling function: " + msg))
         }
         let chunk = lua_gettop(L)
         lua_rawgeti(L, rk_lua_registry(), libEnvRef)
@@ -223,12 +223,12 @@ final class LuaEngine {
             }
             for f in registered { luaL_unref(L, rk_lua_registry(), f.ref) }
             lua_settop(L, 0)
-            return .failure(ShebangError("ERR Error registering functions: " + msg))
+            return .failure(ScriptError("ERR Error registering functions: " + msg))
         }
         lua_pushvalue(L, chunk + 2)
         lua_call(L, 0, 0)
         lua_settop(L, 0)
-        if registered.isEmpty { return .failure(ShebangError("ERR No functions registered")) }
+        if registered.isEmpty { return .failure(ScriptError("ERR No functions registered")) }
         return .success(registered)
     }
 
@@ -404,7 +404,7 @@ final class LuaEngine {
         var line: String?
         if rawField(t, "source") == LUA_TSTRING { source = string(at: -1) }
         rk_lua_pop(L, 1)
-        if rawField(t, "line") == LUA_TNUMBER { line = String(Int(lua_tonumber(L, -1))) }
+        if rawField(t, "line") == LUA_TNUMBER { line = String(luaInteger(lua_tonumber(L, -1))) }
         rk_lua_pop(L, 1)
         if let s = source, let l = line { msg += " script: \(sha), on \(s):\(l)." }
         r.error(string: sanitize(msg))
@@ -420,7 +420,7 @@ final class LuaEngine {
         let t = i < 0 ? lua_gettop(L) + i + 1 : i
         switch lua_type(L, t) {
         case LUA_TNUMBER:
-            r.int(Int(lua_tonumber(L, t)))
+            r.int(luaInteger(lua_tonumber(L, t)))
         case LUA_TSTRING:
             var n = 0
             let p = lua_tolstring(L, t, &n)!

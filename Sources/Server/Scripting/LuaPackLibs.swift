@@ -24,10 +24,10 @@ extension LuaEngine {
         var limit = fixedLimit ?? 0
         var offset = 0
         if hasLimitArg {
-            limit = Int(lua_tonumber(L, 2))
-            offset = lua_gettop(L) >= 3 ? Int(lua_tonumber(L, 3)) : 0
+            limit = luaInteger(lua_tonumber(L, 2))
+            offset = lua_gettop(L) >= 3 ? luaInteger(lua_tonumber(L, 3)) : 0
         } else if fixedLimit == 1 {
-            offset = lua_gettop(L) >= 2 ? Int(lua_tonumber(L, 2)) : 0
+            offset = lua_gettop(L) >= 2 ? luaInteger(lua_tonumber(L, 2)) : 0
         }
         if offset < 0 || limit < 0 { return fail("Invalid request to unpack with offset of \(offset) and limit of \(limit).") }
         if offset > n { offset = n }
@@ -313,7 +313,6 @@ extension LuaEngine {
         var fmt = Format(f: Array(fs.utf8))
         var out: [UInt8] = []
         var arg: Int32 = 2
-        var lastNumber = 0
         while fmt.i < fmt.f.count {
             let op = fmt.f[fmt.i]
             fmt.i += 1
@@ -326,8 +325,7 @@ extension LuaEngine {
             case 98, 66, 104, 72, 108, 76, 84, 105, 73:
                 let v = lua_tonumber(L, arg)
                 arg += 1
-                let bits = v < 0 ? UInt64(bitPattern: Int64(v)) : UInt64(min(v, 1.8e19))
-                lastNumber = Int(v)
+                let bits = v < 0 ? UInt64(bitPattern: Int64(luaInteger(v))) : v.isNaN ? 0 : UInt64(min(v, 1.8e19))
                 putBytes(bits, size, little: fmt.little, into: &out)
             case 102, 100:
                 let v = lua_tonumber(L, arg)
@@ -352,7 +350,6 @@ extension LuaEngine {
             default: break
             }
         }
-        _ = lastNumber
         out.withUnsafeBufferPointer { rk_lua_pushbytes(L, $0.baseAddress ?? UnsafePointer(bitPattern: 1)!, $0.count) }
         return 1
     }
@@ -362,8 +359,9 @@ extension LuaEngine {
         guard lua_type(L, 2) == LUA_TSTRING else { return fail("bad argument #2 to 'unpack' (string expected)") }
         var n = 0
         let p = UnsafeRawPointer(lua_tolstring(L, 2, &n)!).assumingMemoryBound(to: UInt8.self)
-        var pos = lua_gettop(L) >= 3 ? Int(lua_tonumber(L, 3)) - 1 : 0
-        if pos < 0 || pos > n { return fail(whereCalled() + "bad argument #3 to 'unpack' (offset must be 1 or greater)") }
+        let start = lua_gettop(L) >= 3 ? luaInteger(lua_tonumber(L, 3)) : 1
+        if start < 1 || start > n + 1 { return fail(whereCalled() + "bad argument #3 to 'unpack' (offset must be 1 or greater)") }
+        var pos = start - 1
         var fmt = Format(f: Array(fs.utf8))
         var results: Int32 = 0
         var lastNumber = 0
@@ -391,7 +389,7 @@ extension LuaEngine {
                 } else {
                     d = Double(v)
                 }
-                lastNumber = Int(d)
+                lastNumber = luaInteger(d)
                 lua_pushnumber(L, d)
             case 102, 100:
                 guard pos + size <= n else { return fail(whereCalled() + "bad argument #2 to 'unpack' (data string too short)") }

@@ -488,25 +488,25 @@ struct ScriptFlags {
 
 /// `#!lua flags=...`: Redis 7.0's shebang. The line is blanked so that line
 /// numbers in errors stay those of the script.
-func parseShebang(_ body: inout [UInt8]) -> Result<ScriptFlags, ShebangError> {
+func parseShebang(_ body: inout [UInt8]) -> Result<ScriptFlags, ScriptError> {
     var f = ScriptFlags()
     guard body.count >= 2, body[0] == 35, body[1] == 33 else { return .success(f) }
     let end = body.firstIndex(of: 10) ?? body.count
     let line = String(decoding: body[0..<end], as: UTF8.self)
     let parts = line.split(separator: " ", omittingEmptySubsequences: true)
     guard parts.first == "#!lua" else {
-        return .failure(ShebangError("ERR Unexpected engine in script shebang: \(parts.first ?? "")"))
+        return .failure(ScriptError("ERR Unexpected engine in script shebang: \(parts.first ?? "")"))
     }
     f.declared = true
     for p in parts.dropFirst() {
         guard p.hasPrefix("flags=") else {
-            return .failure(ShebangError("ERR Unknown lua shebang option: \(p)"))
+            return .failure(ScriptError("ERR Unknown lua shebang option: \(p)"))
         }
         for flag in p.dropFirst(6).split(separator: ",") {
             switch flag {
             case "no-writes": f.noWrites = true
             case "allow-oom", "allow-stale", "no-cluster", "allow-cross-slot-keys": break
-            default: return .failure(ShebangError("ERR Unexpected flag in script shebang: \(flag)"))
+            default: return .failure(ScriptError("ERR Unexpected flag in script shebang: \(flag)"))
             }
         }
     }
@@ -514,7 +514,7 @@ func parseShebang(_ body: inout [UInt8]) -> Result<ScriptFlags, ShebangError> {
     return .success(f)
 }
 
-struct ShebangError: Error {
+struct ScriptError: Error {
     let message: String
     init(_ m: String) { message = m }
 }
