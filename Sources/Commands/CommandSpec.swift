@@ -12,6 +12,11 @@ public enum Route: Sendable {
     case keyPair(PairSource)
     /// Every shard's part of the keyspace, merged.
     case allShards(FanoutKind)
+    /// Keys that must be read and written together from one place (SMOVE,
+    /// SINTERSTORE, ZUNIONSTORE, LMOVE, SORT ... STORE): on their owner when
+    /// they share one shard, else with every shard involved held for the
+    /// command and lent to it (`Exec.lent`). `CommandSpec.keysOf` finds them.
+    case colocated
     /// SCAN: the cursor names the shard.
     case scan
     /// No keys and no server state: runs where the connection lives.
@@ -51,6 +56,8 @@ public enum FanoutKind: Sendable {
     case exec
     /// EVAL on shards it locked.
     case script
+    /// A `.colocated` command on shards it holds.
+    case colocated
 }
 
 /// Commands that need connection or server state rather than shard data.
@@ -126,6 +133,16 @@ func aclCategories(explicit: [String], flags: CommandFlags) -> [String] {
     return aclCategoryOrder.filter { set.contains($0) }
 }
 
+/// Where a command's keys are when first/last/step cannot say: a numkeys
+/// argument (ZUNIONSTORE, LMPOP), or patterns that name keys only the data
+/// knows (SORT BY/GET: `.everywhere`).
+public enum KeySpan {
+    case positions([Int])
+    /// May read any key; the positions are the keys it names (SORT's STORE
+    /// destination and source), for locks and WATCH.
+    case everywhere([Int])
+}
+
 /// The shard-side work of a command.
 public typealias Handler = @Sendable (inout Exec) -> Void
 
@@ -150,6 +167,10 @@ public final class CommandSpec: @unchecked Sendable {
     public let handler: Handler?
     /// Subcommands (CLIENT LIST, CONFIG GET, ...) for COMMAND INFO/DOCS.
     public let subcommands: [CommandSpec]
+    /// The key positions of a movable-keys command (nil: first/last/step).
+    /// It returns nil when the arguments are malformed: the command then runs
+    /// where it is and its handler replies the error.
+    public let keysOf: (@Sendable (ArgVector) -> KeySpan?)?
     /// Index in the table: per-command stats live in arrays indexed by it.
     public internal(set) var id: Int = 0
     /// `name`, or `container|name` for a subcommand.
@@ -160,7 +181,8 @@ public final class CommandSpec: @unchecked Sendable {
     /// none for containers. Categories implied by flags are always added.
     public init(_ name: String, arity: Int, flags: CommandFlags, keys: (Int, Int, Int) = (0, 0, 0),
                 routeKey: Int? = nil, route: Route, group: String, summary: String, since: String = "1.0.0",
-                acl: [String]? = nil, subcommands: [CommandSpec] = [], handler: Handler? = nil) {
+                acl: [String]? = nil, subcommands: [CommandSpec] = [],
+                keysOf: (@Sendable (ArgVector) -> KeySpan?)? = nil, handler: Handler? = nil) {
         self.name = name
         self.fullName = name
         self.arity = arity
@@ -186,6 +208,7 @@ public final class CommandSpec: @unchecked Sendable {
         for sub in subcommands { sub.fullName = "\(name)|\(sub.name)" }
         self.subcommands = subcommands
         self.handler = handler
+        self.keysOf = keysOf
     }
 
     /// Docs, tips and key specs (CommandDocsData.swift).
@@ -199,6 +222,41 @@ public final class CommandSpec: @unchecked Sendable {
 
     @inlinable public func arityOK(_ argc: Int) -> Bool {
         arity >= 0 ? argc == arity : argc >= -arity
+    }
+
+    /// The key positions for these arguments: `keysOf` when the command has
+    /// one, else first/last/step.
+    public func keySpan(_ a: ArgVector) -> KeySpan? {
+        if let f = keysOf { return f(a) }
+        return .positions(keyPositions(argc: a.count))
+    }
+
+    /// Calls `body` with each key argument's position; returns true when
+    /// the command may also read keys no argument names (SORT BY/GET).
+    /// Without `keysOf` this allocates nothing.
+    @inline(__always)
+    public func forEachKey(_ a: ArgVector, _ body: (Int) -> Void) -> Bool {
+        if let f = keysOf {
+            switch f(a) {
+            case .positions(let ps)?:
+                for i in ps where i < a.count { body(i) }
+                return false
+            case .everywhere(let ps)?:
+                for i in ps where i < a.count { body(i) }
+                return true
+            case nil:
+                return false
+            }
+        }
+        guard firstKey > 0 else { return false }
+        let last = lastKey < 0 ? a.count + lastKey : lastKey
+        let step = max(keyStep, 1)
+        var i = firstKey
+        while i <= last && i < a.count {
+            body(i)
+            i += step
+        }
+        return false
     }
 
     /// Positions of key arguments for `argc` arguments (COMMAND GETKEYS, routing).

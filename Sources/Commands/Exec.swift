@@ -28,6 +28,10 @@ public struct Exec {
     /// (nil = the source key does not exist) instead of the local keyspace.
     public var importMode = false
     public var imported: Entry? = nil
+    /// Every shard's store, when a command whose keys span shards runs with
+    /// those shards held for it (SMOVE, SINTERSTORE, ... across shards): key
+    /// arguments then resolve to their owners' keyspaces (`keyspace(of:)`).
+    public var lent: [ShardStore]? = nil
 
     public init(args: ArgVector, reply: Reply, store: ShardStore, stats: ShardStats, db: Int, now: Int64,
                 shard: Int, shardCount: Int) {

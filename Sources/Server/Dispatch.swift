@@ -149,6 +149,8 @@ extension Worker {
             routeMultiKey(spec, merge, c, raw: raw, rawCount: rawCount)
         case .keyPair:
             routePair(spec, c, raw: raw, rawCount: rawCount)
+        case .colocated:
+            routeColocated(spec, c, raw: raw, rawCount: rawCount)
         case .allShards(let merge):
             fanoutAll(spec, c, merge: merge)
         case .scan:

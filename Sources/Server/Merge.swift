@@ -64,7 +64,8 @@ extension Worker {
         let out = s.buf
         let r = Reply(out, proto: c?.proto ?? 2)
         // The first error any shard returned wins, as a single shard would have said it first.
-        if s.merge != .pair && s.merge != .setIfNoneExist && s.merge != .exec && s.merge != .script {
+        if s.merge != .pair && s.merge != .setIfNoneExist && s.merge != .exec && s.merge != .script
+            && s.merge != .colocated {
             for m in s.parts {
                 let rr = ReplyReader(m)
                 if rr.isError {
@@ -152,6 +153,8 @@ extension Worker {
             if completeExec(s, c) { return }
         case .script:
             if completeScript(s, c) { return }
+        case .colocated:
+            if completeColocated(s, c) { return }
         }
         s.ready = true
     }

@@ -35,6 +35,8 @@ final class Worker<B: IOBackend>: IOEvents {
     var scriptClient: Client?
     var busyThresholdMs = 5000
     var allShardsCache: [Bool]?
+    /// Every shard's store, for commands run with shards lent (runLent).
+    var lentStores: [ShardStore] = []
     var scriptKeys: [Arg] = []
     var scriptArgv: [Arg] = []
     let stats = ShardStats()
@@ -158,6 +160,16 @@ final class Worker<B: IOBackend>: IOEvents {
         KeyCommands.lfuPolicy.store(policy.contains("lfu"), ordering: .relaxed)
         KeyCommands.noSharedIntegers.store(c.maxmemory != 0 && (policy.contains("lru") || policy.contains("lfu")), ordering: .relaxed)
         busyThresholdMs = Int(c.get("busy-reply-threshold") ?? "5000") ?? 5000
+        func limit(_ a: Atomic<Int>, _ name: String, _ dflt: Int) {
+            a.store(Int(c.get(name) ?? "") ?? dflt, ordering: .relaxed)
+        }
+        limit(EncodingLimits.hashMaxListpackEntries, "hash-max-listpack-entries", 512)
+        limit(EncodingLimits.hashMaxListpackValue, "hash-max-listpack-value", 64)
+        limit(EncodingLimits.setMaxIntsetEntries, "set-max-intset-entries", 512)
+        limit(EncodingLimits.zsetMaxListpackEntries, "zset-max-listpack-entries", 128)
+        limit(EncodingLimits.zsetMaxListpackValue, "zset-max-listpack-value", 64)
+        limit(EncodingLimits.listMaxListpackSize, "list-max-listpack-size", -2)
+        limit(EncodingLimits.listCompressDepth, "list-compress-depth", 0)
         slowlog.threshold = c.slowlogLogSlowerThan
         slowlog.maxLen = c.slowlogMaxLen
     }

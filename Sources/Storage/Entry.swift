@@ -39,6 +39,8 @@ public enum Payload: UInt8, Sendable {
 public protocol ValueObject: AnyObject {
     var encodingName: StaticString { get }
     func copy() -> ValueObject
+    /// Bytes allocated for the value (MEMORY USAGE), beyond the entry.
+    var allocatedBytes: Int { get }
 }
 
 /// One key and its value in a single malloc block, so a small string key
@@ -137,6 +139,16 @@ public struct Entry: Equatable {
         let bits = raw.loadUnaligned(fromByteOffset: payloadOffset, as: UInt.self)
         return Unmanaged<AnyObject>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!).takeUnretainedValue() as! ValueObject
     }
+
+    /// The object behind an `.object` payload as its concrete class, without
+    /// a dynamic cast: the caller knows the class from `type`.
+    @inlinable public func objectRef<T: AnyObject>(_: T.Type) -> T {
+        let bits = raw.loadUnaligned(fromByteOffset: payloadOffset, as: UInt.self)
+        return Unmanaged<T>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!).takeUnretainedValue()
+    }
+
+    /// A compact collection's payload (type other than string, `.bytes` payload).
+    @inlinable public var compact: CompactPayload { CompactPayload(self) }
 
     /// The value's length as a string (STRLEN), formatting ints on the fly.
     @inlinable public var stringLength: Int {
@@ -261,6 +273,14 @@ public struct Entry: Equatable {
         let bits = UInt(bitPattern: Unmanaged<AnyObject>.passRetained(object).toOpaque())
         e.raw.storeBytes(of: bits, toByteOffset: off, as: UInt.self)
         return e
+    }
+
+    /// A new entry for a compact collection with room for a `length`-byte
+    /// payload at the returned offset.
+    @inlinable
+    public static func makeCompact(type: ValueType, key: UnsafePointer<UInt8>, keyLen: Int, length: Int,
+                                   expireAt: Int64, lru: UInt32) -> (Entry, Int) {
+        allocate(type: type, key: key, keyLen: keyLen, payload: .bytes, valueLen: length, expireAt: expireAt, lru: lru)
     }
 
     /// The same key and value with a different expiry (the block size changes).

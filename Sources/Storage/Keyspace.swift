@@ -83,6 +83,41 @@ public final class Keyspace {
         return e
     }
 
+    /// Rebuilds the entry in slot `i` as a compact collection of `type` whose
+    /// payload is the `length` bytes `body` writes; key, TTL and LRU stay.
+    /// The old entry is still readable inside `body` (an encoder copies from
+    /// it) and is freed afterwards.
+    public func rewriteCompact(at i: Int, type: ValueType, length: Int, _ body: (UnsafeMutableRawPointer) -> Void) {
+        let old = table.entry(at: i)
+        let k = old.key
+        let (e, off) = Entry.makeCompact(type: type, key: k.baseAddress!, keyLen: k.count, length: length,
+                                         expireAt: old.expireAt, lru: old.lru)
+        body(e.raw + off)
+        put(e, at: i, hash: 0)
+    }
+
+    /// A new key holding a compact collection; returns its slot.
+    @discardableResult
+    public func insertCompact(key: UnsafePointer<UInt8>, _ keyLen: Int, hash: UInt64, type: ValueType, length: Int,
+                              lru: UInt32, _ body: (UnsafeMutableRawPointer) -> Void) -> Int {
+        let (e, off) = Entry.makeCompact(type: type, key: key, keyLen: keyLen, length: length, expireAt: -1, lru: lru)
+        body(e.raw + off)
+        return put(e, at: -1, hash: hash)
+    }
+
+    /// Replaces the value in slot `i` (or inserts when `i` is -1) with an
+    /// object of `type`, keeping key, TTL and LRU of an existing entry.
+    @discardableResult
+    public func putObject(_ o: ValueObject, type: ValueType, at i: Int, key: UnsafePointer<UInt8>, _ keyLen: Int,
+                          hash: UInt64, lru: UInt32) -> Int {
+        if i >= 0 {
+            let old = table.entry(at: i)
+            let e = Entry.makeObject(type: type, key: key, keyLen: keyLen, object: o, expireAt: old.expireAt, lru: old.lru)
+            return put(e, at: i, hash: hash)
+        }
+        return put(Entry.makeObject(type: type, key: key, keyLen: keyLen, object: o, expireAt: -1, lru: lru), at: -1, hash: hash)
+    }
+
     /// Sets or clears (`at` < 0) the expiry of the entry in slot `i`.
     public func setExpire(at i: Int, _ at: Int64) {
         let e = table.entry(at: i)

@@ -134,14 +134,7 @@ extension Worker {
 
     /// A write (or lazy expiry) changed `db`: its keys' watchers are dirty.
     func touchWatched(_ spec: CommandSpec, _ a: ArgVector, db: Int) {
-        guard spec.firstKey > 0 else { return }
-        let last = spec.lastKey < 0 ? a.count + spec.lastKey : spec.lastKey
-        let step = max(spec.keyStep, 1)
-        var i = spec.firstKey
-        while i <= last && i < a.count {
-            watches.touch(DBKey(db: db, a[i]))
-            i += step
-        }
+        _ = spec.forEachKey(a) { i in watches.touch(DBKey(db: db, a[i])) }
     }
 
     /// After active expiry: watched keys that were live and are gone.
@@ -250,6 +243,8 @@ extension Worker {
         case .keyPair:
             key(1)
             key(2)
+        case .colocated:
+            if let n = colocatedShards(spec, a) { for sh in 0..<shardCount where n[sh] { need[sh] = true } }
         case .scan:
             if a.count > 1, let cur = KeyCommands.parseScanCursor(a[1]) {
                 need[KeyCommands.scanShard(cur, shardCount: shardCount)] = true

@@ -155,31 +155,23 @@ extension Worker {
         if locks.wholeExclusive > 0 { return true }
         let write = spec.flags.contains(.write)
         if write && locks.wholeShared > 0 { return true }
-        if spec.firstKey <= 0 { return false }
-        let last = spec.lastKey < 0 ? a.count + spec.lastKey : spec.lastKey
-        let step = max(spec.keyStep, 1)
-        var i = spec.firstKey
-        while i <= last && i < a.count {
-            if locks.conflicts(LockKey(db: db, a[i]), exclusive: write) { return true }
-            i += step
+        var hit = false
+        if spec.forEachKey(a, { i in if !hit && locks.conflicts(LockKey(db: db, a[i]), exclusive: write) { hit = true } }) {
+            return locks.holds != 0
         }
-        return false
+        return hit
     }
 
     func commandLocks(_ spec: CommandSpec, _ a: ArgVector, db: Int) -> LockSet {
         var s = LockSet()
         let write = spec.flags.contains(.write)
-        if spec.firstKey <= 0 {
+        if spec.firstKey <= 0 && spec.keysOf == nil {
             // Keyless data commands (SCAN) only wait for a borrowed shard.
             s.whole = .shared
             return s
         }
-        let last = spec.lastKey < 0 ? a.count + spec.lastKey : spec.lastKey
-        let step = max(spec.keyStep, 1)
-        var i = spec.firstKey
-        while i <= last && i < a.count {
-            s.add(LockKey(db: db, a[i]), exclusive: write)
-            i += step
+        if spec.forEachKey(a, { i in s.add(LockKey(db: db, a[i]), exclusive: write) }) {
+            s.whole = write ? .exclusive : .shared
         }
         return s
     }

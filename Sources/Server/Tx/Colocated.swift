@@ -1,0 +1,93 @@
+import Commands
+import RESP
+import Storage
+
+/// Commands whose keys must meet in one place (route `.colocated`: SMOVE,
+/// SINTERSTORE, ZUNIONSTORE, LMOVE, SORT ... STORE, ...). On one shard they
+/// run like any keyed command. Across shards they become a transaction that
+/// holds each involved shard whole, and the handler runs on the
+/// coordinator's thread with those shards' stores lent to it (`Exec.lent`),
+/// as an EXEC block runs: no one sees a half-done SMOVE.
+extension Worker {
+    /// The shards the command's keys live on (all of them for `.everywhere`),
+    /// or nil when the arguments are malformed.
+    func colocatedShards(_ spec: CommandSpec, _ a: ArgVector) -> [Bool]? {
+        guard let span = spec.keySpan(a) else { return nil }
+        var need = [Bool](repeating: false, count: shardCount)
+        switch span {
+        case .everywhere:
+            need = [Bool](repeating: true, count: shardCount)
+        case .positions(let ps):
+            for i in ps where i < a.count { need[shardOf(a[i].ptr, a[i].count, shards: shardCount)] = true }
+        }
+        return need
+    }
+
+    func routeColocated(_ spec: CommandSpec, _ c: Client, raw: UnsafePointer<UInt8>, rawCount: Int) {
+        guard let need = colocatedShards(spec, args) else {
+            // Malformed (bad numkeys, ...): the handler replies the error without touching keys.
+            runLocal(spec, c)
+            return
+        }
+        let shards = (0..<shardCount).filter { need[$0] }
+        if shards.count <= 1 {
+            runOn(shards.first ?? id, spec, c, raw: raw, rawCount: rawCount)
+            return
+        }
+        if lentDepth > 0 {
+            // Inside EXEC or a script: the shards are held already.
+            runLent(spec, args, out: replyBuffer(c), proto: c.proto, db: c.db, client: c)
+            return
+        }
+        if mustWaitForEarlier(c) { return }
+        let s = beginFanout(c, .colocated)
+        c.barrier = s
+        encodeCommand(s.saved, args, from: 0)
+        var parts: [ShardMessage] = []
+        for sh in shards {
+            let m = addPart(s, c, shard: sh)
+            m.op = .txHold
+            m.commandCount = 1
+            m.locks.whole = .exclusive
+            parts.append(m)
+        }
+        scheduleTx(s, parts)
+    }
+
+    /// Every shard the command needs is held: run it here, then release them.
+    func completeColocated(_ s: ReplyTicket, _ c: Client?) -> Bool {
+        guard s.stage == 0 else { return false }
+        let held = s.parts.map { $0.target }
+        if let c = c, !c.closed, !c.closing {
+            let a = innerArgs
+            let p = UnsafePointer(s.saved.base)
+            if case .command = parseCommand(p, s.saved.count, into: a, limits: trustedLimits),
+               let spec = table.lookup(a[0]) {
+                lentDepth += 1
+                runLent(spec, a, out: s.buf, proto: c.proto, db: c.db, client: c)
+                lentDepth -= 1
+            }
+        }
+        s.stage = 1
+        releaseShards(s, c, held)
+        return true
+    }
+
+    /// Runs the handler with every shard's store lent to it. The shards it
+    /// touches are held for it; WATCHers of any of them see its changes.
+    func runLent(_ spec: CommandSpec, _ a: ArgVector, out: ByteBuf, proto: Int, db: Int, client: Client?) {
+        guard let h = spec.handler else { return }
+        let t0 = monotonicNanos()
+        if lentStores.isEmpty { lentStores = state.handles.map { $0.store! } }
+        var x = Exec(args: a, reply: Reply(out, proto: proto), store: store, stats: stats, db: db, now: now,
+                     shard: execShard, shardCount: shardCount)
+        x.lent = lentStores
+        let before = out.count
+        let mutations = lentStores.map { $0.dbs[db].mutations }
+        h(&x)
+        for sh in 0..<shardCount where lentStores[sh].dbs[db].mutations != mutations[sh] {
+            withLentShard(sh) { if !watches.isEmpty { touchWatched(spec, a, db: db) } }
+        }
+        recordCall(spec, since: t0, failed: x.failed, out: out, at: before, a, client: client, message: nil)
+    }
+}
