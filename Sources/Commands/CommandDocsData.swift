@@ -647,6 +647,16 @@ extension CommandDocs {
                     ]),
                 ]),
             ])
+        // CLIENT UNBLOCK
+        t["client|unblock"] = CommandMeta(
+            complexity: "O(log N) where N is the number of client connections",
+            arguments: [
+                A("client-id", .integer),
+                A("timeout_error", .oneof, flags: [.optional], [
+                    A("timeout", .pureToken, token: "TIMEOUT"),
+                    A("error", .pureToken, token: "ERROR"),
+                ]),
+            ])
         // CLIENT REPLY
         t["client|reply"] = CommandMeta(
             complexity: "O(1)",

@@ -17,6 +17,9 @@ public enum Route: Sendable {
     /// they share one shard, else with every shard involved held for the
     /// command and lent to it (`Exec.lent`). `CommandSpec.keysOf` finds them.
     case colocated
+    /// BLPOP and friends: served now, or the client blocks on its keys'
+    /// owners (Server/Blocking).
+    case blocking
     /// SCAN: the cursor names the shard.
     case scan
     /// No keys and no server state: runs where the connection lives.
@@ -58,6 +61,8 @@ public enum FanoutKind: Sendable {
     case script
     /// A `.colocated` command on shards it holds.
     case colocated
+    /// A blocking command trying over shards it holds.
+    case blocked
 }
 
 /// Commands that need connection or server state rather than shard data.

@@ -32,6 +32,10 @@ public struct Exec {
     /// those shards held for it (SMOVE, SINTERSTORE, ... across shards): key
     /// arguments then resolve to their owners' keyspaces (`keyspace(of:)`).
     public var lent: [ShardStore]? = nil
+    /// A blocking command found nothing to serve and wrote no reply: the
+    /// server blocks the client (Server/Blocking) or, inside EXEC or a
+    /// script, replies the timeout's null.
+    public var wouldBlock = false
 
     public init(args: ArgVector, reply: Reply, store: ShardStore, stats: ShardStats, db: Int, now: Int64,
                 shard: Int, shardCount: Int) {

@@ -61,6 +61,8 @@ final class Client {
     var multi: MultiState?
     var spareMulti: MultiState?
     var watch: ClientWatch?
+    /// BLPOP and friends: set while the client waits.
+    var blockWait: BlockedClient?
 
     var recvArmed = false
     var recvPaused = false

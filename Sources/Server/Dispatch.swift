@@ -151,6 +151,8 @@ extension Worker {
             routePair(spec, c, raw: raw, rawCount: rawCount)
         case .colocated:
             routeColocated(spec, c, raw: raw, rawCount: rawCount)
+        case .blocking:
+            routeBlocking(spec, c, raw: raw, rawCount: rawCount)
         case .allShards(let merge):
             fanoutAll(spec, c, merge: merge)
         case .scan:
@@ -204,11 +206,12 @@ extension Worker {
     /// The one place handlers run, locally or for a forwarded message.
     /// The issuing client, or the message that carries its address and name,
     /// is passed only for SLOWLOG: objects, so the hot path copies no string.
-    @inline(__always)
+    /// Returns true when a blocking command found nothing and wrote nothing.
+    @inline(__always) @discardableResult
     func runHandler(_ spec: CommandSpec, _ a: ArgVector, out: ByteBuf, proto: Int, db: Int, client: Client? = nil,
                     message: ShardMessage? = nil, imported: Entry? = nil, importMode: Bool = false,
-                    countStats: Bool = true) {
-        guard let h = spec.handler else { return }
+                    countStats: Bool = true) -> Bool {
+        guard let h = spec.handler else { return false }
         let t0 = monotonicNanos()
         var x = Exec(args: a, reply: Reply(out, proto: proto), store: store, stats: stats, db: db, now: now,
                      shard: execShard, shardCount: shardCount)
@@ -224,6 +227,11 @@ extension Worker {
         if countStats {
             recordCall(spec, since: t0, failed: x.failed, out: out, at: before, a, client: client, message: message)
         }
+        if !blocked.isEmpty && spec.flags.contains(.write) {
+            noteBlockedWrites(spec, a, db: db)
+            if lentDepth == 0 && !blocked.ready.isEmpty { serveReady() }
+        }
+        return x.wouldBlock
     }
 
     /// INFO commandstats and errorstats, and SLOWLOG, for one finished call:

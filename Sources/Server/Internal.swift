@@ -49,6 +49,12 @@ extension Worker {
         case .watch: watchHere(a, m)
         case .execBlock: runExecBlock(m)
         case .scriptCall(let ro, let numkeys): runForwardedScript(m, readOnly: ro, numkeys: numkeys)
+        case .blockAttempt: blockAttempt(a, m)
+        case .blockServed:
+            if let b = m.blocked { finishBlocked(b, UnsafePointer(m.requests.base), m.requests.count) }
+        case .blockRetry:
+            if let b = m.blocked { retryBlocked(b) }
+        case .clientUnblock(let cid, let error): r.int(unblockClient(id: cid, error: error))
         }
     }
 

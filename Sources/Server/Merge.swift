@@ -65,7 +65,7 @@ extension Worker {
         let r = Reply(out, proto: c?.proto ?? 2)
         // The first error any shard returned wins, as a single shard would have said it first.
         if s.merge != .pair && s.merge != .setIfNoneExist && s.merge != .exec && s.merge != .script
-            && s.merge != .colocated {
+            && s.merge != .colocated && s.merge != .blocked {
             for m in s.parts {
                 let rr = ReplyReader(m)
                 if rr.isError {
@@ -155,6 +155,8 @@ extension Worker {
             if completeScript(s, c) { return }
         case .colocated:
             if completeColocated(s, c) { return }
+        case .blocked:
+            if completeBlocked(s, c) { return }
         }
         s.ready = true
     }

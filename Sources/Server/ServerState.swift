@@ -39,6 +39,7 @@ final class WorkerHandle: @unchecked Sendable {
     /// Read by another worker only while this shard is locked for its EXEC.
     var store: ShardStore?
     var watches: WatchTable?
+    var blocked: BlockRegistry?
     init(queueCapacity: Int) { inbox = MPSCQueue(capacity: queueCapacity) }
 }
 
@@ -53,6 +54,8 @@ final class ServerState: @unchecked Sendable {
     let scripts = ScriptStore()
     /// Workers whose script is busy: every other command gets -BUSY.
     let busyScripts = AtomicCounter(0)
+    /// Clients blocked by BLPOP and friends (INFO blocked_clients).
+    let blockedClients = AtomicCounter(0)
     let functions = FunctionStore()
     let scriptRandom = ScriptRandom()
     let stopping = AtomicCounter(0)

@@ -44,6 +44,10 @@ final class ShardMessage: @unchecked Sendable {
     var resumeAt = 0
     var parkItem: TxItem?
     var token: WatchToken?
+    /// A blocking command's client (attempt, served, retry), and whether the
+    /// attempt served it.
+    var blocked: BlockedClient?
+    var served = false
 
     init() { replyEnds.reserveCapacity(32) }
 
@@ -65,6 +69,8 @@ final class ShardMessage: @unchecked Sendable {
         resumeAt = 0
         parkItem = nil
         token = nil
+        blocked = nil
+        served = false
         if requests.capacity > 1 << 20 { requests.shrink(to: 1024) }
         if replies.capacity > 1 << 20 { replies.shrink(to: 1024) }
     }
@@ -116,6 +122,8 @@ final class ReplyTicket {
     /// EVAL: the script waiting for its shards, and its connection.
     var script: ScriptJob?
     var scriptClient: Client?
+    /// BLPOP and friends: the blocked client this ticket answers.
+    var blocked: BlockedClient?
 
     func reset() {
         kind = .local
@@ -134,6 +142,7 @@ final class ReplyTicket {
         plain = false
         script = nil
         scriptClient = nil
+        blocked = nil
         saved.clear()
         if buf.capacity > 1 << 20 { buf.shrink(to: 128) }
     }
@@ -177,6 +186,15 @@ enum ShardOp {
     /// A script (or FCALL) whose declared keys all live on this shard, run
     /// here; args: [e|f, sha or function name], then the original command.
     case scriptCall(readOnly: Bool, numkeys: Int)
+    /// A blocking command whose keys all live on this shard: serve it, or
+    /// register its client here; args: the command.
+    case blockAttempt
+    /// To a blocked client's worker: its reply (in `requests`).
+    case blockServed
+    /// To a blocked client's worker: a cross-shard BLMOVE's source has data.
+    case blockRetry
+    /// CLIENT UNBLOCK for a client of this worker.
+    case clientUnblock(id: Int, error: Bool)
 }
 
 extension ShardOp {
@@ -185,8 +203,10 @@ extension ShardOp {
     var touchesStore: Bool {
         switch self {
         case .commands, .dbsize, .flushdb, .flushall, .swapdb, .debugObject, .export, .withImport, .deleteExported,
-             .txHold, .txRelease, .watch, .execBlock, .scriptCall:
+             .txHold, .txRelease, .watch, .execBlock, .scriptCall, .blockAttempt:
             return true
+        case .blockServed, .blockRetry, .clientUnblock:
+            return false
         case .stats, .resetStats, .clientList, .clientKill, .clientKillAddr, .slowlogGet, .slowlogLen, .slowlogReset:
             return false
         }

@@ -35,6 +35,12 @@ final class Worker<B: IOBackend>: IOEvents {
     var scriptClient: Client?
     var busyThresholdMs = 5000
     var allShardsCache: [Bool]?
+    /// This shard's blocked clients by key (swapped with a lent shard's).
+    var blocked = BlockRegistry()
+    /// Clients of this worker that wait, for their timeouts.
+    var blockedWaits: [BlockedClient] = []
+    let blockArgs = ArgVector(capacity: 16)
+    let blockOut = ByteBuf(capacity: 256)
     /// Every shard's store, for commands run with shards lent (runLent).
     var lentStores: [ShardStore] = []
     var scriptKeys: [Arg] = []
@@ -125,6 +131,7 @@ final class Worker<B: IOBackend>: IOEvents {
         execShard = id
         handle.store = store
         handle.watches = watches
+        handle.blocked = blocked
         outgoing = Array(repeating: [], count: state.shardCount)
         overflow = Array(repeating: [], count: state.shardCount)
         maxOverflow = max(64, state.queueCapacity * 4)
@@ -160,7 +167,7 @@ final class Worker<B: IOBackend>: IOEvents {
         KeyCommands.lfuPolicy.store(policy.contains("lfu"), ordering: .relaxed)
         KeyCommands.noSharedIntegers.store(c.maxmemory != 0 && (policy.contains("lru") || policy.contains("lfu")), ordering: .relaxed)
         busyThresholdMs = Int(c.get("busy-reply-threshold") ?? "5000") ?? 5000
-        func limit(_ a: Atomic<Int>, _ name: String, _ dflt: Int) {
+        func limit(_ a: borrowing Atomic<Int>, _ name: String, _ dflt: Int) {
             a.store(Int(c.get(name) ?? "") ?? dflt, ordering: .relaxed)
         }
         limit(EncodingLimits.hashMaxListpackEntries, "hash-max-listpack-entries", 512)
@@ -181,6 +188,7 @@ final class Worker<B: IOBackend>: IOEvents {
         while true {
             if state.isStopping { break }
             var timeout = 1000 / hz
+            if !blockedWaits.isEmpty, let d = nextBlockedDeadline { timeout = min(timeout, Int(d)) }
             if overflowCount > 0 || handle.inbox.hasItems || handle.lane.hasItems || !dirty.isEmpty
                 || !resumeQueue.isEmpty {
                 timeout = 0
@@ -195,6 +203,8 @@ final class Worker<B: IOBackend>: IOEvents {
             handle.sleeping.store(0)
             now = wallMillis()
             drainInbox()
+            if !blocked.ready.isEmpty { serveReady() }
+            if !blockedWaits.isEmpty { expireBlocked() }
             resumeDeferred()
             flushOutgoing()
             flushClients()
@@ -236,6 +246,7 @@ final class Worker<B: IOBackend>: IOEvents {
             }
         }
         if !watches.isEmpty { watches.purge() }
+        if !blocked.isEmpty { blocked.purge() }
         if idleTimeout > 0 {
             for case let c? in clients where !c.closing && now - c.lastInteraction > Int64(idleTimeout) * 1000 {
                 closeClient(c)
@@ -432,6 +443,7 @@ final class Worker<B: IOBackend>: IOEvents {
         if c.closed { return }
         c.closing = true
         endTransactionState(c)
+        dropBlocked(c)
         if !flush {
             c.out.clear()
             c.tickets.removeAll()

@@ -93,6 +93,17 @@ extension Worker {
             _ = fanoutInternal(c, .sum, .clientKill(caller: c.id), argc: args.count - 2) { b in
                 for i in 2..<args.count { appendBulkArg(b, args[i].ptr, args[i].count) }
             }
+        } else if sub.equalsLower("unblock") && (args.count == 3 || args.count == 4) {
+            guard let cid = parseStrictInt(args[2].ptr, args[2].count) else { return r.error(Err.notInteger) }
+            var error = false
+            if args.count == 4 {
+                if args[3].equalsLower("error") {
+                    error = true
+                } else if !args[3].equalsLower("timeout") {
+                    return r.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+                }
+            }
+            _ = fanoutInternal(c, .sum, .clientUnblock(id: cid, error: error))
         } else if sub.equalsLower("reply") {
             guard arity(3) else { return }
             let m = args[2]
@@ -133,9 +144,12 @@ extension Worker {
                 "NO-EVICT (ON|OFF)", "    Protect current client connection from eviction.",
                 "REPLY (ON|OFF|SKIP)", "    Control the replies sent to the current connection.",
                 "SETNAME <name>", "    Assign the name <name> to the current connection.",
+                "UNBLOCK <clientid> [TIMEOUT|ERROR]", "    Unblock the specified blocked client.",
                 "HELP", "    Print this help.",
             ]
             r.helpLines(lines)
+        } else if sub.equalsLower("unblock") {
+            r.error("ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.")
         } else {
             r.error(string: "ERR unknown subcommand '\(sub.lossyString)'. Try CLIENT HELP.")
         }

@@ -75,8 +75,10 @@ extension Worker {
 
     /// Runs the handler with every shard's store lent to it. The shards it
     /// touches are held for it; WATCHers of any of them see its changes.
-    func runLent(_ spec: CommandSpec, _ a: ArgVector, out: ByteBuf, proto: Int, db: Int, client: Client?) {
-        guard let h = spec.handler else { return }
+    /// Returns true when a blocking command found nothing and wrote nothing.
+    @discardableResult
+    func runLent(_ spec: CommandSpec, _ a: ArgVector, out: ByteBuf, proto: Int, db: Int, client: Client?) -> Bool {
+        guard let h = spec.handler else { return false }
         let t0 = monotonicNanos()
         if lentStores.isEmpty { lentStores = state.handles.map { $0.store! } }
         var x = Exec(args: a, reply: Reply(out, proto: proto), store: store, stats: stats, db: db, now: now,
@@ -86,8 +88,13 @@ extension Worker {
         let mutations = lentStores.map { $0.dbs[db].mutations }
         h(&x)
         for sh in 0..<shardCount where lentStores[sh].dbs[db].mutations != mutations[sh] {
-            withLentShard(sh) { if !watches.isEmpty { touchWatched(spec, a, db: db) } }
+            withLentShard(sh) {
+                if !watches.isEmpty { touchWatched(spec, a, db: db) }
+                // The owner serves its waiters once the shard is released.
+                if !blocked.isEmpty { noteBlockedWrites(spec, a, db: db) }
+            }
         }
         recordCall(spec, since: t0, failed: x.failed, out: out, at: before, a, client: client, message: nil)
+        return x.wouldBlock
     }
 }

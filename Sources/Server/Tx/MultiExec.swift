@@ -243,7 +243,7 @@ extension Worker {
         case .keyPair:
             key(1)
             key(2)
-        case .colocated:
+        case .colocated, .blocking:
             if let n = colocatedShards(spec, a) { for sh in 0..<shardCount where n[sh] { need[sh] = true } }
         case .scan:
             if a.count > 1, let cur = KeyCommands.parseScanCursor(a[1]) {

@@ -239,14 +239,16 @@ extension Worker {
             body()
             return
         }
-        let savedStore = store, savedShard = execShard, savedWatches = watches
+        let savedStore = store, savedShard = execShard, savedWatches = watches, savedBlocked = blocked
         let h = state.handles[shard]
         store = h.store!
         watches = h.watches!
+        blocked = h.blocked!
         execShard = shard
         body()
         store = savedStore
         watches = savedWatches
+        blocked = savedBlocked
         execShard = savedShard
     }
 }

@@ -1,0 +1,346 @@
+import Commands
+import RESP
+import Storage
+
+/// Blocking pops across shards (BLPOP, BLMOVE, BZPOPMIN, ...).
+///
+/// A blocking command first tries to serve itself, atomically over all of
+/// its keys: on the owner shard when its keys share one, else as a
+/// transaction holding their shards. Finding nothing, it registers the
+/// client on each key's owner (`BlockRegistry`) in the same step, so no push
+/// can slip between the try and the wait. A write to a key with waiters
+/// marks it ready; after that command (or transaction) the owner serves the
+/// waiters in arrival order, each with its own pop, and sends the reply to
+/// the client's worker. A waiter on keys of several shards is served once:
+/// `BlockedClient.claim` decides. A BLMOVE whose destination lives on
+/// another shard is not moved by the source's owner: it is claimed and its
+/// worker runs it again as a transaction over both shards.
+extension Worker {
+    func routeBlocking(_ spec: CommandSpec, _ c: Client, raw: UnsafePointer<UInt8>, rawCount: Int) {
+        let t0 = monotonicNanos()
+        let out = replyBuffer(c)
+        let before = out.count
+        var px = Exec(args: args, reply: Reply(out, proto: c.proto), store: store, stats: stats, db: c.db, now: now,
+                      shard: execShard, shardCount: shardCount)
+        guard let plan = BlockingCommands.plan(&px), let need = colocatedShards(spec, args) else {
+            recordCall(spec, since: t0, failed: true, out: out, at: before, args, client: c, message: nil)
+            return
+        }
+        let shards = (0..<shardCount).filter { need[$0] }
+        if lentDepth > 0 {
+            // Inside EXEC or a script a blocking command does not block.
+            var wouldBlock = false
+            if shards.count <= 1 {
+                withLentShard(shards.first ?? id) {
+                    wouldBlock = runHandler(spec, args, out: out, proto: c.proto, db: c.db, client: c)
+                }
+            } else {
+                wouldBlock = runLent(spec, args, out: out, proto: c.proto, db: c.db, client: c)
+            }
+            if wouldBlock { BlockingCommands.timeoutReply(plan.kind, Reply(out, proto: c.proto)) }
+            return
+        }
+        let single = shards.count == 1
+        if single && shards[0] == id && locks.holds == 0 {
+            if !runHandler(spec, args, out: out, proto: c.proto, db: c.db, client: c) { return }
+            let b = newBlocked(c, plan)
+            register(b, args, db: c.db)
+            waitBlocked(b)
+            return
+        }
+        if !single && mustWaitForEarlier(c) { return }
+        if single && shards[0] == id && mustWaitForEarlier(c) { return }
+        let b = newBlocked(c, plan)
+        let s = b.ticket!
+        if single && shards[0] != id {
+            // One other shard: try there; it registers the client if it must wait.
+            cmdCalls[spec.id] += 1
+            let m = addPart(s, c, shard: shards[0])
+            m.op = .blockAttempt
+            m.blocked = b
+            encodeCommand(m.requests, args, from: 0)
+            m.commandCount = 1
+            launch(s, [m])
+            return
+        }
+        encodeCommand(s.saved, args, from: 0)
+        var parts: [ShardMessage] = []
+        for sh in shards {
+            let m = addPart(s, c, shard: sh)
+            m.op = .txHold
+            m.commandCount = 1
+            m.locks.whole = .exclusive
+            parts.append(m)
+        }
+        scheduleTx(s, parts)
+    }
+
+    /// The client's blocked state and the ticket that keeps its reply's place.
+    func newBlocked(_ c: Client, _ plan: BlockingCommands.Plan) -> BlockedClient {
+        let b = BlockedClient(worker: id, plan: plan, args: args, db: c.db, proto: c.proto,
+                              deadline: plan.timeoutMs == 0 ? 0 : now + plan.timeoutMs)
+        b.client = c
+        let s = beginFanout(c, .blocked)
+        s.blocked = b
+        b.ticket = s
+        c.barrier = s
+        c.blockWait = b
+        state.blockedClients.add(1)
+        return b
+    }
+
+    /// Waits on `b`'s keys in this shard's registry (the current one, which
+    /// is a lent shard's inside a transaction).
+    func register(_ b: BlockedClient, _ a: ArgVector, db: Int) {
+        for k in b.plan.keys where shardOf(a[k].ptr, a[k].count, shards: shardCount) == execShard {
+            blocked.add(DBKey(db: db, a[k]), BlockRegistry.Waiter(client: b, arg: k))
+        }
+    }
+
+    /// The shard side of a one-shard attempt.
+    func blockAttempt(_ a: ArgVector, _ m: ShardMessage) {
+        guard let b = m.blocked, b.isWaiting, let spec = table.lookup(a[0]) else { return }
+        if runHandler(spec, a, out: m.replies, proto: m.proto, db: m.db, message: m, countStats: false) {
+            register(b, a, db: m.db)
+        } else {
+            m.served = true
+        }
+    }
+
+    /// A blocking command's parts are back (completeFanout).
+    func completeBlocked(_ s: ReplyTicket, _ c: Client?) -> Bool {
+        guard let b = s.blocked else { return false }
+        switch s.stage {
+        case 0 where s.txid != 0:
+            // Its shards are held: try over all keys, else wait on each.
+            let held = s.parts.map { $0.target }
+            s.stage = 1
+            if let c = c, !c.closed, !c.closing, b.isWaiting {
+                let a = innerArgs
+                let p = UnsafePointer(s.saved.base)
+                if case .command = parseCommand(p, s.saved.count, into: a, limits: trustedLimits),
+                   let spec = table.lookup(a[0]) {
+                    lentDepth += 1
+                    if runLent(spec, a, out: s.buf, proto: c.proto, db: b.db, client: c) {
+                        s.stage = 2
+                        for sh in held { withLentShard(sh) { register(b, a, db: b.db) } }
+                    }
+                    lentDepth -= 1
+                }
+            }
+            releaseShards(s, c, held)
+            return true
+        case 0:
+            if s.parts.first?.served == true {
+                s.buf.append(s.parts[0].replies)
+                endBlocked(b, c)
+                return false
+            }
+            s.stage = 2
+            fallthrough
+        case 2:
+            // Registered: it waits for a wake-up or its timeout.
+            waitBlocked(b)
+            return true
+        case 3:
+            // Served while its transaction was still releasing shards.
+            return false
+        default:
+            endBlocked(b, c)
+            return false
+        }
+    }
+
+    func waitBlocked(_ b: BlockedClient) {
+        if !blockedWaits.contains(where: { $0 === b }) { blockedWaits.append(b) }
+    }
+
+    /// The client is no longer blocked (served, timed out, unblocked).
+    func endBlocked(_ b: BlockedClient, _ c: Client?) {
+        if b.ticket != nil {
+            b.ticket = nil
+            state.blockedClients.add(-1)
+        }
+        if let c = c, c.blockWait === b { c.blockWait = nil }
+        if let i = blockedWaits.firstIndex(where: { $0 === b }) { blockedWaits.remove(at: i) }
+    }
+
+    /// The reply for a blocked client, on its worker.
+    func finishBlocked(_ b: BlockedClient, _ p: UnsafePointer<UInt8>, _ n: Int) {
+        guard let s = b.ticket else { return }
+        let c = b.client
+        s.buf.append(p, n)
+        endBlocked(b, c)
+        if s.pending > 0 {
+            s.stage = 3
+            return
+        }
+        s.ready = true
+        guard let c = c, !c.closed else { return }
+        if c.barrier === s { c.barrier = nil }
+        flushTickets(c)
+        resumeLater(c)
+    }
+
+    // MARK: owner side
+
+    /// A write changed keys someone may wait on.
+    @inline(__always) func noteBlockedWrites(_ spec: CommandSpec, _ a: ArgVector, db: Int) {
+        _ = spec.forEachKey(a) { i in blocked.noteWrite(DBKey(db: db, a[i])) }
+    }
+
+    /// Serves the waiters of keys that got data, first come first served.
+    func serveReady() {
+        guard lentDepth == 0 else { return }
+        while !blocked.ready.isEmpty {
+            let k = blocked.ready.removeFirst()
+            guard var list = blocked.waiters(k) else { continue }
+            while let w = list.first {
+                let b = w.client
+                if !b.isWaiting { list.removeFirst(); continue }
+                guard hasData(k, b.plan.kind.valueType) else { break }
+                list.removeFirst()
+                guard b.claim() else { continue }
+                if let d = b.plan.dst, !dstIsHere(b, d) {
+                    sendBlocked(b, .blockRetry, nil, 0)
+                    continue
+                }
+                serveOne(b, arg: w.arg)
+            }
+            blocked.set(k, list)
+        }
+    }
+
+    func hasData(_ k: DBKey, _ t: ValueType) -> Bool {
+        let ks = store.dbs[k.db]
+        return k.bytes.withUnsafeBufferPointer { kb in
+            let p = kb.baseAddress ?? UnsafePointer(bitPattern: 8)!
+            let s = ks.find(p, kb.count, hash: hashBytes(p, kb.count), now: now)
+            return s >= 0 && ks.entry(at: s).type == t
+        }
+    }
+
+    func dstIsHere(_ b: BlockedClient, _ d: Int) -> Bool {
+        let a = blockArgs
+        _ = parseCommand(UnsafePointer(b.command.base), b.command.count, into: a, limits: trustedLimits)
+        return shardOf(a[d].ptr, a[d].count, shards: shardCount) == id
+    }
+
+    /// Pops for one claimed waiter here and hands the reply to its worker.
+    func serveOne(_ b: BlockedClient, arg: Int) {
+        let a = blockArgs
+        _ = parseCommand(UnsafePointer(b.command.base), b.command.count, into: a, limits: trustedLimits)
+        let out = blockOut
+        out.clear()
+        var x = Exec(args: a, reply: Reply(out, proto: b.proto), store: store, stats: stats, db: b.db, now: now,
+                     shard: id, shardCount: shardCount)
+        _ = BlockingCommands.serve(&x, b.plan.kind, key: arg, dst: b.plan.dst)
+        if !watches.isEmpty {
+            watches.touch(DBKey(db: b.db, a[arg]))
+            if let d = b.plan.dst { watches.touch(DBKey(db: b.db, a[d])) }
+        }
+        // A move's destination may have waiters of its own.
+        if let d = b.plan.dst { blocked.noteWrite(DBKey(db: b.db, a[d])) }
+        if b.worker == id {
+            finishBlocked(b, UnsafePointer(out.base), out.count)
+        } else {
+            sendBlocked(b, .blockServed, UnsafePointer(out.base), out.count)
+        }
+    }
+
+    func sendBlocked(_ b: BlockedClient, _ op: ShardOp, _ p: UnsafePointer<UInt8>?, _ n: Int) {
+        if b.worker == id {
+            if case .blockRetry = op { retryBlocked(b) }
+            return
+        }
+        let m = newMessage(for: nil, target: b.worker)
+        m.op = op
+        m.blocked = b
+        if let p = p { m.requests.append(p, n) }
+        m.commandCount = 1
+        outgoing[b.worker].append(m)
+    }
+
+    /// A cross-shard BLMOVE's source got data: run it again over both shards.
+    func retryBlocked(_ b: BlockedClient) {
+        guard let c = b.client, !c.closed, let s = b.ticket else { return }
+        endBlocked(b, c)
+        let nb = BlockedClient(worker: id, plan: b.plan, args: blockArgsOf(b), db: b.db, proto: b.proto,
+                               deadline: b.deadline)
+        nb.client = c
+        nb.ticket = s
+        s.blocked = nb
+        // The earlier parts are all back: the retry's own parts replace them.
+        for p in s.parts { recycle(p) }
+        s.parts.removeAll(keepingCapacity: true)
+        c.blockWait = nb
+        state.blockedClients.add(1)
+        s.stage = 0
+        s.txid = 0
+        let a = blockArgsOf(nb)
+        var need = [Bool](repeating: false, count: shardCount)
+        for k in nb.plan.keys { need[shardOf(a[k].ptr, a[k].count, shards: shardCount)] = true }
+        if let d = nb.plan.dst { need[shardOf(a[d].ptr, a[d].count, shards: shardCount)] = true }
+        var parts: [ShardMessage] = []
+        for sh in 0..<shardCount where need[sh] {
+            let m = addPart(s, c, shard: sh)
+            m.op = .txHold
+            m.commandCount = 1
+            m.locks.whole = .exclusive
+            parts.append(m)
+        }
+        scheduleTx(s, parts)
+    }
+
+    func blockArgsOf(_ b: BlockedClient) -> ArgVector {
+        let a = blockArgs
+        _ = parseCommand(UnsafePointer(b.command.base), b.command.count, into: a, limits: trustedLimits)
+        return a
+    }
+
+    // MARK: timeouts, disconnects, CLIENT UNBLOCK
+
+    /// Ms until the nearest deadline of a blocked client here, or nil.
+    var nextBlockedDeadline: Int64? {
+        var best: Int64? = nil
+        for b in blockedWaits where b.deadline != 0 { best = min(best ?? b.deadline, b.deadline) }
+        return best.map { max(0, $0 - now) }
+    }
+
+    func expireBlocked() {
+        var i = 0
+        while i < blockedWaits.count {
+            let b = blockedWaits[i]
+            if b.deadline != 0 && b.deadline <= now, let s = b.ticket, s.pending == 0, b.cancel() {
+                let tmp = blockOut
+                tmp.clear()
+                BlockingCommands.timeoutReply(b.plan.kind, Reply(tmp, proto: b.proto))
+                finishBlocked(b, UnsafePointer(tmp.base), tmp.count)
+                continue
+            }
+            i += 1
+        }
+    }
+
+    /// CLIENT UNBLOCK on this worker: 1 when the client was blocked here.
+    func unblockClient(id cid: Int, error: Bool) -> Int {
+        for case let c? in clients where c.id == cid {
+            guard let b = c.blockWait, let s = b.ticket, s.pending == 0, b.cancel() else { return 0 }
+            let tmp = blockOut
+            tmp.clear()
+            let r = Reply(tmp, proto: b.proto)
+            if error { r.error("UNBLOCKED client unblocked via CLIENT UNBLOCK") } else { BlockingCommands.timeoutReply(b.plan.kind, r) }
+            finishBlocked(b, UnsafePointer(tmp.base), tmp.count)
+            return 1
+        }
+        return 0
+    }
+
+    /// A blocked client that goes away leaves nothing behind: shards drop
+    /// its waits when they meet them, or at the next cron.
+    func dropBlocked(_ c: Client) {
+        guard let b = c.blockWait else { return }
+        _ = b.cancel()
+        endBlocked(b, c)
+    }
+}
