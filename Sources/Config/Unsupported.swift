@@ -37,9 +37,13 @@ func unsupportedReason(_ d: Directive, _ value: String) -> String? {
         return value == "yes" ? no("setting the process title", hint: "only no is accepted") : nil
     case "enable-module-command":
         return value == "no" ? nil : no("the MODULE command", hint: "only no is accepted")
-    case "lazyfree-lazy-expire", "lazyfree-lazy-server-del", "lazyfree-lazy-user-del", "lazyfree-lazy-user-flush":
-        // Values are always freed on the worker that deletes them.
-        return value == "yes" ? no("freeing in a background thread", hint: "only no is accepted") : nil
+    // lazyfree-lazy-*: both values are honoured in effect. A value whose
+    // free effort passes Redis's threshold is always freed in the background
+    // (Storage/LazyFree.swift), since freeing it on the shard stalls every
+    // client of that shard; smaller ones are freed at once, as Redis does
+    // even with lazy freeing on.
+    case "list-compress-depth":
+        return value == "0" ? nil : no("compressing quicklist nodes", hint: "only 0 is accepted")
     case "io-threads":
         return value == "1" ? nil : no("io-threads", hint: "use shards: every shard is its own I/O thread")
     case "io-threads-do-reads":

@@ -41,6 +41,14 @@ public protocol ValueObject: AnyObject {
     func copy() -> ValueObject
     /// Bytes allocated for the value (MEMORY USAGE), beyond the entry.
     var allocatedBytes: Int { get }
+    /// Roughly how many allocations freeing it takes (Redis's
+    /// lazyfreeGetFreeEffort); above `LazyFree.threshold` it is freed in
+    /// the background. O(1).
+    var freeEffort: Int { get }
+}
+
+extension ValueObject {
+    public var freeEffort: Int { 1 }
 }
 
 /// One key and its value in a single malloc block, so a small string key
@@ -361,11 +369,15 @@ public struct Entry: Equatable {
         return Entry(p)
     }
 
-    /// Frees the block, releasing an owned object.
+    /// Frees the block, releasing an owned object (a big one in the background).
     public func free() {
         if payload == .object {
             let bits = raw.loadUnaligned(fromByteOffset: payloadOffset, as: UInt.self)
-            Unmanaged<AnyObject>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!).release()
+            if object.freeEffort > LazyFree.threshold {
+                LazyFree.shared.release(bits)
+            } else {
+                Unmanaged<AnyObject>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!).release()
+            }
         }
         Glibc.free(raw)
     }

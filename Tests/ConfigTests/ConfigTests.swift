@@ -551,7 +551,6 @@ final class UnsupportedTests: XCTestCase {
             ("latency-tracking yes", "latency-tracking yes: per-command latency tracking is not supported yet (only no is accepted)"),
             ("daemonize yes", "daemonize yes: daemonizing is not supported yet (run ringkv-server in the foreground under a supervisor)"),
             ("io-threads 4", "io-threads 4: io-threads is not supported yet (use shards: every shard is its own I/O thread)"),
-            ("lazyfree-lazy-user-del yes", "lazyfree-lazy-user-del yes: freeing in a background thread is not supported yet (only no is accepted)"),
         ]
         for (line, reason) in cases {
             t.write("u.conf", "port 7000\n" + line + "\n")

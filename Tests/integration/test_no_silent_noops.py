@@ -33,10 +33,6 @@ REFUSED = [
     (["always-show-logo", "yes"], "always-show-logo"),
     (["set-proc-title", "yes"], "set-proc-title"),
     (["enable-module-command", "yes"], "enable-module-command"),
-    (["lazyfree-lazy-user-del", "yes"], "lazyfree-lazy-user-del"),
-    (["lazyfree-lazy-user-flush", "yes"], "lazyfree-lazy-user-flush"),
-    (["lazyfree-lazy-expire", "yes"], "lazyfree-lazy-expire"),
-    (["lazyfree-lazy-server-del", "yes"], "lazyfree-lazy-server-del"),
     (["io-threads", "4"], "io-threads"),
     (["io-threads-do-reads", "yes"], "io-threads-do-reads"),
     (["active-expire-effort", "5"], "active-expire-effort"),
@@ -109,7 +105,7 @@ def test_defaults_are_honoured(ringkv):
     ("appendonly", "yes"), ("save", "900 1"), ("save", "900 1 300 10"), ("maxmemory", "100mb"),
     ("maxmemory-policy", "allkeys-lru"), ("maxmemory-policy", "volatile-lfu"),
     ("latency-monitor-threshold", "1"), ("latency-tracking", "yes"),
-    ("lazyfree-lazy-user-del", "yes"), ("active-expire-effort", "10"),
+    ("active-expire-effort", "10"),
 ])
 def test_config_set_refuses(ringkv, name, value):
     with ringkv.raw() as c:

@@ -160,7 +160,7 @@ extension Worker {
                     "maxmemory_policy:\(cfg.get("maxmemory-policy") ?? "noeviction")",
                     "mem_fragmentation_ratio:\(fmt2(Double(rss) / Double(used)))",
                     "mem_fragmentation_bytes:\(rss - used)",
-                    "mem_allocator:libc", "lazyfree_pending_objects:0", "lazyfreed_objects:0",
+                    "mem_allocator:libc", "lazyfree_pending_objects:\(LazyFree.shared.pending)", "lazyfreed_objects:\(LazyFree.shared.freed)",
                     "number_of_cached_scripts:\(state.scripts.count)",
                 ])
             case "persistence":
