@@ -375,3 +375,51 @@ def play(server: Server, steps) -> list:
         for c in conns:
             c.close()
     return out
+
+
+_M64 = (1 << 64) - 1
+
+
+def _hash_bytes(b: bytes) -> int:
+    """Storage/Hash.swift's hashBytes, for tests that place keys on shards."""
+    k = 0x9E3779B97F4A7C15
+    h = 0xCBF29CE484222325 ^ ((len(b) * k) & _M64)
+    i, n = 0, len(b)
+    while i + 8 <= n or (i < n):
+        w = int.from_bytes(b[i:i + 8], "little")
+        h = ((h ^ w) * k) & _M64
+        h = ((h << 31) | (h >> 33)) & _M64
+        i += 8
+    h ^= h >> 33
+    h = (h * 0xFF51AFD7ED558CCD) & _M64
+    h ^= h >> 33
+    h = (h * 0xC4CEB9FE1A85EC53) & _M64
+    h ^= h >> 33
+    return h
+
+
+def shard_of(key, shards: int) -> int:
+    """The shard that owns `key` (with Redis Cluster's {tag} rule)."""
+    b = key.encode() if isinstance(key, str) else bytes(key)
+    if shards == 1:
+        return 0
+    s = b.find(b"{")
+    if s >= 0:
+        e = b.find(b"}", s + 1)
+        if e > s + 1:
+            b = b[s + 1:e]
+    return (_hash_bytes(b) >> 32) % shards
+
+
+def keys_on_distinct_shards(prefix: str, count: int, shards: int) -> list[str]:
+    """`count` keys named prefix<N>, each on a different shard where the
+    shard count allows (else just distinct keys)."""
+    out, seen, i = [], set(), 0
+    while len(out) < count and i < 10000:
+        k = f"{prefix}{i}"
+        sh = shard_of(k, shards)
+        if sh not in seen or len(seen) >= shards:
+            seen.add(sh)
+            out.append(k)
+        i += 1
+    return out

@@ -23,7 +23,7 @@ extension Worker {
             }
             r.array(args.count - 2)
             for i in 2..<args.count {
-                if let s = lookupForCommand(args[i]) { commandInfo(s, r) } else { r.nullArray() }
+                if let s = lookupForCommand(args[i]) { commandInfo(s, r) } else { r.null() }
             }
         } else if sub.equalsLower("docs") {
             var list: [CommandSpec] = []
