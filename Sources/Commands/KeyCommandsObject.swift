@@ -112,7 +112,14 @@ extension KeyCommands {
     static func encodingName(_ e: Entry) -> StaticString {
         switch e.payload {
         case .int: return "int"
-        case .bytes: return e.isRawString || e.bytes.count > 44 ? "raw" : "embstr"
+        case .bytes:
+            // A collection's compact encoding lives inline in the entry.
+            switch e.type {
+            case .string: return e.isRawString || e.bytes.count > 44 ? "raw" : "embstr"
+            case .set: return "intset"
+            case .list: return "quicklist"
+            default: return "listpack"
+            }
         case .object: return e.object.encodingName
         }
     }

@@ -61,6 +61,12 @@ public func importEntry(_ blob: UnsafeBufferPointer<UInt8>, key: UnsafePointer<U
     let lru = UInt32(truncatingIfNeeded: readLE(blob, 11, 4))
     let body = EntryTransfer.headerSize
     switch payload {
+    case .bytes where type != .string:
+        // A compact collection: its payload bytes as they were.
+        let n = blob.count - body
+        let (e, off) = Entry.makeCompact(type: type, key: key, keyLen: keyLen, length: n, expireAt: expireAt, lru: lru)
+        if n > 0 { (e.raw + off).copyMemory(from: blob.baseAddress! + body, byteCount: n) }
+        return e
     case .bytes:
         let n = blob.count - body
         // tryInt: false keeps the exported encoding (an embstr "12" stays bytes).
