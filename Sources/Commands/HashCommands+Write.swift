@@ -28,11 +28,12 @@ extension HashCommands {
 
     // MARK: HSET / HMSET / HSETNX
 
-    static func hset(_ x: inout Exec) { hsetGeneric(&x, name: "hset") }
-    static func hmset(_ x: inout Exec) { hsetGeneric(&x, name: "hmset") }
+    static func hset(_ x: inout Exec) { hsetGeneric(&x, hmset: false) }
+    static func hmset(_ x: inout Exec) { hsetGeneric(&x, hmset: true) }
 
-    static func hsetGeneric(_ x: inout Exec, name: String) {
-        if x.argc % 2 == 1 { return x.error(string: wrongArityError(name)) }
+    /// HSET replies the number of new fields, HMSET (deprecated) +OK.
+    static func hsetGeneric(_ x: inout Exec, hmset: Bool) {
+        if x.argc % 2 == 1 { return x.error(string: wrongArityError(hmset ? "hmset" : "hset")) }
         guard let (e, slot) = writeTarget(&x) else { return }
         var created = 0
         if let e, e.payload == .object {
@@ -45,7 +46,7 @@ extension HashCommands {
         } else {
             created = setCompactPairs(&x, e, slot)
         }
-        if name == "hset" { x.reply.int(created) } else { x.reply.ok() }
+        if hmset { x.reply.ok() } else { x.reply.int(created) }
     }
 
     static func hsetnx(_ x: inout Exec) {
