@@ -10,6 +10,7 @@ final class CountingObject: ValueObject {
     deinit { CountingObject.live -= 1 }
     var encodingName: StaticString { "listpack" }
     func copy() -> ValueObject { CountingObject(items) }
+    var allocatedBytes: Int { items.count * 8 }
 }
 
 final class EntryTransferTests: XCTestCase {
