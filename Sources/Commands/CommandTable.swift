@@ -13,7 +13,7 @@ public final class CommandTable: @unchecked Sendable {
     private let names: [[UInt8]]
 
     public static let shared = CommandTable(families: [
-        StringCommands.specs, KeyCommands.specs, ServerCommandSpecs.specs,
+        StringCommands.specs, KeyCommands.specs, ServerCommandSpecs.specs, ListCommands.specs,
     ])
 
     init(families: [[CommandSpec]]) {
