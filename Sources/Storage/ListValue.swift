@@ -160,12 +160,17 @@ public final class ListValue: ValueObject {
     @usableFromInline var first = 0
     public private(set) var nodeCount = 0
     public private(set) var count = 0
-    /// Offsets of the last node's elements, so RPOP does not rescan a node
-    /// it pops from: packed elements can only be walked forwards. Kept in
-    /// step by pushBack/popBack/removeLast; anything else that reshapes the
-    /// last node drops it (`tailValid`), and the next pop rebuilds it.
+    /// Offsets of the last node's elements, so RPOP does not rescan the node
+    /// it pops from: packed elements can only be walked forwards. A ring
+    /// (element 0 at `tailLo`) of offsets stored plus `tailBias`, so a push
+    /// or pop at the head of a one-node list (a queue) shifts every offset
+    /// in O(1). Kept in step by the end operations; anything else that
+    /// reshapes the last node drops it (`tailValid`), and the next pop
+    /// rebuilds it.
     var tailOffsets: UnsafeMutablePointer<UInt32>? = nil
     var tailCap = 0
+    var tailLo = 0
+    var tailBias: UInt32 = 0
     var tailValid = false
 
     public init() {
@@ -282,24 +287,31 @@ public final class ListValue: ValueObject {
     /// Byte offset of element `k` of node `j`.
     func offset(node j: Int, index k: Int) -> Int {
         if k == 0 { return 0 }
-        if tailValid && j == nodeCount - 1 { return Int(tailOffsets![k]) }
+        if tailValid && j == nodeCount - 1 { return tailOffset(k) }
         return node(j).pointee.offset(of: k)
     }
 
-    func noteTailOffset(_ off: Int, index k: Int) {
-        if k >= tailCap { growTailOffsets(k + 1) }
-        tailOffsets![k] = UInt32(truncatingIfNeeded: off)
+    @inline(__always) func tailOffset(_ k: Int) -> Int {
+        Int(tailOffsets![(tailLo + k) & (tailCap - 1)] &- tailBias)
     }
 
-    func growTailOffsets(_ need: Int) {
-        let c = max(need, tailCap * 2, 32)
+    @inline(__always) func setTailOffset(_ k: Int, _ off: Int) {
+        tailOffsets![(tailLo + k) & (tailCap - 1)] = UInt32(truncatingIfNeeded: off) &+ tailBias
+    }
+
+    /// Room for `need` entries, keeping the first `valid`.
+    func reserveTail(_ need: Int, valid: Int) {
+        if need <= tailCap { return }
+        var c = max(tailCap * 2, 32)
+        while c < need { c *= 2 }
         let p = UnsafeMutablePointer<UInt32>.allocate(capacity: c)
         if let old = tailOffsets {
-            p.update(from: old, count: tailCap)
+            for i in 0..<valid { p[i] = old[(tailLo + i) & (tailCap - 1)] }
             old.deallocate()
         }
         tailOffsets = p
         tailCap = c
+        tailLo = 0
     }
 
     /// Offset of the last node's last element; indexes the node when it is
@@ -308,9 +320,11 @@ public final class ListValue: ValueObject {
         let t = node(nodeCount - 1).pointee
         let k = t.count - 1
         if k == 0 { return 0 }
-        if tailValid { return Int(tailOffsets![k]) }
+        if tailValid { return tailOffset(k) }
         if k < 16 { return t.offset(of: k) }
-        if t.count > tailCap { growTailOffsets(t.count) }
+        reserveTail(t.count, valid: 0)
+        tailLo = 0
+        tailBias = 0
         var off = 0
         for i in 0..<t.count {
             tailOffsets![i] = UInt32(truncatingIfNeeded: off)
@@ -318,7 +332,7 @@ public final class ListValue: ValueObject {
             off += n
         }
         tailValid = true
-        return Int(tailOffsets![k])
+        return tailOffset(k)
     }
 
     // MARK: ends
@@ -331,7 +345,11 @@ public final class ListValue: ValueObject {
             if L.admits(t.pointee, sz) {
                 let off = t.pointee.used
                 t.pointee.insert(p, n, size: sz, at: off, limit: L.bytes)
-                if tailValid { noteTailOffset(off, index: t.pointee.count - 1) }
+                if tailValid {
+                    let k = t.pointee.count - 1
+                    reserveTail(k + 1, valid: k)
+                    setTailOffset(k, off)
+                }
                 return
             }
             t.pointee.fit()
@@ -348,7 +366,14 @@ public final class ListValue: ValueObject {
             let h = node(0)
             if L.admits(h.pointee, sz) {
                 h.pointee.insert(p, n, size: sz, at: 0, limit: L.bytes)
-                if nodeCount == 1 { tailValid = false }
+                if nodeCount == 1 && tailValid {
+                    // Every offset grows by sz; the new element sits at 0.
+                    let k = h.pointee.count - 1
+                    reserveTail(k + 1, valid: k)
+                    tailBias &-= UInt32(truncatingIfNeeded: sz)
+                    tailLo = (tailLo - 1) & (tailCap - 1)
+                    setTailOffset(0, 0)
+                }
                 return
             }
             h.pointee.fit()
@@ -373,7 +398,10 @@ public final class ListValue: ValueObject {
             removeNode(at: 0)
         } else {
             h.pointee.removeBytes(at: 0, length: next, elements: 1)
-            if nodeCount == 1 { tailValid = false }
+            if nodeCount == 1 && tailValid {
+                tailBias &+= UInt32(truncatingIfNeeded: next)
+                tailLo = (tailLo + 1) & (tailCap - 1)
+            }
         }
         return r
     }
@@ -452,10 +480,9 @@ public final class ListValue: ValueObject {
         while j >= 0 {
             let nd = node(j).pointee
             if tailValid && j == nodeCount - 1 {
-                let offs = tailOffsets!
                 var i = k
                 while i >= 0 {
-                    if !body(nd.element(at: Int(offs[i])).0) { return }
+                    if !body(nd.element(at: tailOffset(i)).0) { return }
                     i -= 1
                 }
             } else {

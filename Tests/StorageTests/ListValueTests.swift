@@ -147,6 +147,33 @@ final class ListValueTests: XCTestCase {
         check(l, model)
     }
 
+    func testQueueOnOneNodeKeepsTheTailIndex() {
+        // LPUSH + RPOP on a one-node list: head pushes and pops shift the
+        // indexed offsets instead of dropping them.
+        let l = ListValue()
+        var model: [[UInt8]] = []
+        for i in 0..<200 { push(l, val(i)); model.append(val(i)) }
+        XCTAssertEqual(l.nodeCount, 1)
+        var rng = 12345
+        for i in 0..<3000 {
+            rng = (rng &* 1103515245 &+ 12345) & 0x7fffffff
+            let v = val(i, rng % 40)
+            let wasValid = l.tailValid, oneNode = l.nodeCount == 1
+            switch rng % 5 {
+            case 0, 1: push(l, v, front: true); model.insert(v, at: 0)
+            case 2: XCTAssertEqual(l.popBack { Array($0) }, model.removeLast())
+            case 3: XCTAssertEqual(l.popFront { Array($0) }, model.removeFirst())
+            default: push(l, v); model.append(v)
+            }
+            if oneNode && l.nodeCount == 1 {
+                // Once built, end operations keep the index; a pop builds it.
+                XCTAssertTrue(l.tailValid == wasValid || (rng % 5 == 2 && l.tailValid), "step \(i)")
+            }
+            if i % 100 == 0 { check(l, model, "step \(i)") }
+        }
+        check(l, model)
+    }
+
     func testInsertAndRemoveAcrossNodes() {
         limit(4)
         let l = ListValue()
