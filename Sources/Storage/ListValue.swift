@@ -215,7 +215,7 @@ public final class ListValue: ValueObject {
     @inline(__always) func node(_ j: Int) -> UnsafeMutablePointer<ListNode> { ring + ((first + j) & mask) }
 
     /// Elements per node, head to tail (tests check splits and merges).
-    public var nodeSizes: [Int] { (0..<nodeCount).map { node($0).pointee.count } }
+    var nodeSizes: [Int] { (0..<nodeCount).map { node($0).pointee.count } }
 
     func insertNode(_ n: ListNode, at p: Int) {
         if nodeCount == mask + 1 { growRing() }
