@@ -205,12 +205,12 @@ public enum BlockingCommands {
         }
     }
 
-    /// The reply of a timeout (and of a blocking command that may not
-    /// block: inside MULTI or a script).
-    public static func timeoutReply(_ kind: Kind, _ r: Reply) {
-        switch kind {
-        case .move: r.null()
-        default: r.nullArray()
-        }
+    /// The reply of a timeout: a null array whatever the command, as
+    /// Redis's replyToBlockedClientTimedOut. Inside MULTI or a script a
+    /// blocking command does not block and answers as its non-blocking form
+    /// would (`inTransaction`): BLMOVE's LMOVE gives a null bulk.
+    public static func timeoutReply(_ kind: Kind, _ r: Reply, inTransaction: Bool = false) {
+        if case .move = kind, inTransaction { return r.null() }
+        r.nullArray()
     }
 }

@@ -68,7 +68,16 @@ extension Worker {
             // Containers (OBJECT ENCODING key): the subcommand knows the keys.
             if !s.subcommands.isEmpty && argc >= 2, let sub = s.subcommand(args[3]) { s = sub }
             if !s.arityOK(argc) { return r.error("ERR Invalid number of arguments specified for command") }
-            let pos = s.keyPositions(argc: argc)
+            var pos = s.keyPositions(argc: argc)
+            if s.keysOf != nil {
+                let a = innerArgs
+                a.reset()
+                for i in 2..<args.count { a.push(args[i]) }
+                switch s.keySpan(a) {
+                case .positions(let ps)?, .everywhere(let ps)?: pos = ps
+                case nil: return r.error("ERR Invalid arguments specified for command")
+                }
+            }
             if pos.isEmpty { return r.error("ERR The command has no key arguments") }
             r.array(pos.count)
             for p in pos { r.bulk(args[p + 2]) }

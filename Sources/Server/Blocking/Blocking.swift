@@ -37,7 +37,7 @@ extension Worker {
             } else {
                 wouldBlock = runLent(spec, args, out: out, proto: c.proto, db: c.db, client: c)
             }
-            if wouldBlock { BlockingCommands.timeoutReply(plan.kind, Reply(out, proto: c.proto)) }
+            if wouldBlock { BlockingCommands.timeoutReply(plan.kind, Reply(out, proto: c.proto), inTransaction: true) }
             return
         }
         let single = shards.count == 1
