@@ -25,6 +25,13 @@ extension Exec {
         return l[shardOf(a.ptr, a.count, shards: l.count)].dbs[db]
     }
 
+    /// The keyspace that owns the key `p[0..<n]` (a key built from a
+    /// pattern, not an argument: SORT BY/GET).
+    public func keyspace(forKey p: UnsafePointer<UInt8>, _ n: Int) -> Keyspace {
+        guard let l = lent else { return keyspace }
+        return l[shardOf(p, n, shards: l.count)].dbs[db]
+    }
+
     /// Key argument `i` if it holds `type`. `read` is Redis's lookupKeyRead
     /// (counts a hit or miss, touches the LRU clock); otherwise
     /// lookupKeyWrite. Another type replies WRONGTYPE.
