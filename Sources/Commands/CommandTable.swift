@@ -14,6 +14,7 @@ public final class CommandTable: @unchecked Sendable {
 
     public static let shared = CommandTable(families: [
         StringCommands.specs, KeyCommands.specs, ServerCommandSpecs.specs,
+        SortedSetCommands.specs,
     ])
 
     init(families: [[CommandSpec]]) {

@@ -160,7 +160,7 @@ final class Worker<B: IOBackend>: IOEvents {
         KeyCommands.lfuPolicy.store(policy.contains("lfu"), ordering: .relaxed)
         KeyCommands.noSharedIntegers.store(c.maxmemory != 0 && (policy.contains("lru") || policy.contains("lfu")), ordering: .relaxed)
         busyThresholdMs = Int(c.get("busy-reply-threshold") ?? "5000") ?? 5000
-        func limit(_ a: Atomic<Int>, _ name: String, _ dflt: Int) {
+        func limit(_ a: borrowing Atomic<Int>, _ name: String, _ dflt: Int) {
             a.store(Int(c.get(name) ?? "") ?? dflt, ordering: .relaxed)
         }
         limit(EncodingLimits.hashMaxListpackEntries, "hash-max-listpack-entries", 512)
