@@ -28,7 +28,7 @@ public enum SortedSetCommands {
     static func spec(_ name: String, _ arity: Int, _ flags: CommandFlags, keys: (Int, Int, Int) = (1, 1, 1),
                      route: Route = .key, since: String, _ summary: String,
                      keysOf: (@Sendable (ArgVector) -> KeySpan?)? = nil, _ handler: @escaping Handler) -> CommandSpec {
-        CommandSpec(name, arity: arity, flags: flags, keys: keys, route: route, group: "sorted_set",
+        CommandSpec(name, arity: arity, flags: flags, keys: keys, route: route, group: "sorted-set",
                     summary: summary, since: since, acl: ["@sortedset"], keysOf: keysOf, handler: handler)
     }
 
