@@ -359,6 +359,28 @@ def test_sorted_sets_match_redis(ringkv, redis_ref, name):
     compare(name, mine, ref)
 
 
+SET_INPUT_STEPS = [
+    c("SADD", "ints", "1", "2", "3", "-5", "100000"), c("SADD", "strs", "a", "b", "1", "x" * 70),
+    c("ZADD", "z", "1", "a", "2", "2", "3", "3", "0.5", "-5", "7", "zz"),
+    c("OBJECT", "ENCODING", "ints"), c("OBJECT", "ENCODING", "strs"),
+    c("ZUNION", "3", "ints", "strs", "z", "WITHSCORES"), c("ZINTER", "2", "ints", "z", "WITHSCORES"),
+    c("ZINTER", "2", "strs", "z", "WEIGHTS", "3", "2", "WITHSCORES"), c("ZDIFF", "2", "z", "ints", "WITHSCORES"),
+    c("ZDIFF", "2", "ints", "z", "WITHSCORES"), c("ZDIFF", "2", "strs", "ints"), c("ZINTERCARD", "2", "ints", "strs"),
+    c("ZUNIONSTORE", "d", "2", "ints", "strs", "AGGREGATE", "MAX"), c("ZRANGE", "d", "0", "-1", "WITHSCORES"),
+    c("OBJECT", "ENCODING", "d"), c("ZINTERSTORE", "d", "2", "ints", "ints"), c("ZRANGE", "d", "0", "-1", "WITHSCORES"),
+    c("ZDIFFSTORE", "d", "1", "strs"), c("OBJECT", "ENCODING", "d"), c("ZINTER", "2", "ints", "nokey"),
+]
+
+
+def test_sets_as_inputs_match_redis(ringkv, redis_ref):
+    """Sets (intset and hashtable) as ZUNION/ZINTER/ZDIFF inputs score 1;
+    runs once the server has the set family."""
+    with ringkv.raw() as conn:
+        if conn.call("COMMAND", "INFO", "sadd")[1][0][1] is None:
+            pytest.skip("this build has no SADD")
+    compare("sets_as_inputs", harness.play(ringkv, SET_INPUT_STEPS), harness.play(redis_ref, SET_INPUT_STEPS))
+
+
 # ---------------------------------------------------------------------------
 # The seeded random mix
 
