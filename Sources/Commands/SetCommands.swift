@@ -391,3 +391,10 @@ struct SetRandom: RandomNumberGenerator {
     /// Uniform in 0..<n.
     mutating func below(_ n: Int) -> Int { Int(truncatingIfNeeded: next() % UInt64(n)) }
 }
+
+/// ZUNION/ZINTER/ZDIFF read a hashtable-encoded set through this.
+extension SetValue: ZSetOperandSet {
+    public func forEachMember(_ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        for i in 0..<capacity where isLive(i) { body(member(at: i)) }
+    }
+}

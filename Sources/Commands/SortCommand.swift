@@ -290,7 +290,7 @@ public enum SortCommand {
                 var end: UnsafeMutablePointer<CChar>? = nil
                 errno = 0
                 let d = strtod(c, &end)
-                if end != c + v.count || errno == ERANGE || d.isNaN { return nil }
+                guard let e = end, UnsafePointer(e) == c + v.count, errno != ERANGE, !d.isNaN else { return nil }
                 return d
             }
         }
