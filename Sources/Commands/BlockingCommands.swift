@@ -163,12 +163,9 @@ public enum BlockingCommands {
             x.error("ERR timeout is not a float or out of range")
             return nil
         }
-        let ms = v * 1000
-        if ms > Float80(Int64.max) {
-            x.error("ERR timeout is out of range")
-            return nil
-        }
-        let t = Int64(ceill(ms))
+        let ms = ceill(v * 1000)
+        // C's cast of a value past LLONG_MAX gives LLONG_MIN on x86: Redis 7.0 then says negative.
+        let t = ms >= 9.223372036854775807e18 || ms < -9.223372036854775807e18 ? Int64.min : Int64(ms)
         if t < 0 {
             x.error("ERR timeout is negative")
             return nil
