@@ -5,7 +5,12 @@ import Storage
 public final class ShardStats: @unchecked Sendable {
     public var keyspaceHits = 0
     public var keyspaceMisses = 0
+    /// Random draws of this shard's commands (SPOP, HRANDFIELD, RANDOMKEY, ...).
+    public var random = ShardRandom()
     public init() {}
+
+    /// A generator for one command.
+    public func rng() -> ShardRandom { random.split() }
 }
 
 /// Everything a command handler may touch: its arguments, the reply being

@@ -25,7 +25,7 @@ extension HashCommands {
         case .missing: x.reply.null()
         case .wrongType: return
         case .found(let e, _):
-            var rng = FastRandom()
+            var rng = x.stats.rng()
             switch HashRef(e) {
             case .compact(let c):
                 var it = c.pairs
@@ -56,7 +56,7 @@ extension HashCommands {
         let count = l.magnitude
         let pairs = withValues && x.reply.proto == 3
         let width = withValues && !pairs ? 2 : 1
-        var rng = FastRandom()
+        var rng = x.stats.rng()
         let r = x.reply
 
         if l < 0 || count == 1 {
@@ -241,19 +241,3 @@ extension HashCommands {
     }
 }
 
-/// wyrand: one seed from the system generator per command, then no system
-/// calls per draw (Swift's system generator calls getrandom every time).
-struct FastRandom: RandomNumberGenerator {
-    var state: UInt64
-
-    init() {
-        var g = SystemRandomNumberGenerator()
-        state = g.next()
-    }
-
-    @inline(__always) mutating func next() -> UInt64 {
-        state &+= 0xA076_1D64_78BD_642F
-        let m = state.multipliedFullWidth(by: state ^ 0xE703_7ED1_A0B4_28DB)
-        return m.high ^ m.low
-    }
-}

@@ -181,7 +181,7 @@ extension KeyCommands {
     static func randomkey(_ x: inout Exec) {
         let ks = x.keyspace
         while true {
-            let s = ks.table.randomSlot()
+            let s = ks.table.randomSlot(using: &x.stats.random)
             if s < 0 { return x.reply.null() }
             let e = ks.entry(at: s)
             if isExpired(e, x.now) {

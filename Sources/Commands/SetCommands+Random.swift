@@ -21,7 +21,7 @@ extension SetCommands {
             if !x.failed { x.reply.null() }
             return
         }
-        var rng = SetRandom()
+        var rng = x.stats.rng()
         switch SetRef(e) {
         case .table(let t):
             let s = t.randomSlot(using: &rng)
@@ -60,7 +60,7 @@ extension SetCommands {
             b.free()
             return x.deleteKey(1, slot: slot)
         }
-        var rng = SetRandom()
+        var rng = x.stats.rng()
         let remaining = size - count
         x.reply.set(count)
         switch set {
@@ -136,7 +136,7 @@ extension SetCommands {
             if !x.failed { x.reply.null() }
             return
         }
-        var rng = SetRandom()
+        var rng = x.stats.rng()
         switch SetRef(e) {
         case .table(let t): x.reply.bulk(t.member(at: t.randomSlot(using: &rng)))
         case .ints(let s): x.reply.bulkDecimal(s[rng.below(s.count)])
@@ -155,7 +155,7 @@ extension SetCommands {
         if l == 0 { return x.reply.array(0) }
         let set = SetRef(e)
         let size = set.count
-        var rng = SetRandom()
+        var rng = x.stats.rng()
         let count = l.magnitude
         if l < 0 || count == 1 {
             // With repeats: streamed, nothing held per element.

@@ -373,25 +373,6 @@ func sortUnique(_ buf: UnsafeMutableBufferPointer<Int>, _ n: Int) -> Int {
     return k
 }
 
-/// A small, fast generator for SPOP and SRANDMEMBER, seeded once per command
-/// from the system's (splitmix64).
-struct SetRandom: RandomNumberGenerator {
-    var state: UInt64
-
-    init() { state = UInt64.random(in: 0...UInt64.max) }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in 0..<n.
-    mutating func below(_ n: Int) -> Int { Int(truncatingIfNeeded: next() % UInt64(n)) }
-}
-
 /// ZUNION/ZINTER/ZDIFF read a hashtable-encoded set through this.
 extension SetValue: ZSetOperandSet {
     public func forEachMember(_ body: (UnsafeBufferPointer<UInt8>) -> Void) {

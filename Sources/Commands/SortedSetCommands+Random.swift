@@ -24,15 +24,19 @@ extension SortedSetCommands {
             return
         }
         let r = x.reply
-        withPicker(ZView(e)) { pick in
-            let (m, _) = pick(Int.random(in: 0..<ZView(e).count))
+        var rng = x.stats.rng()
+        let picker = x.stats.rng()
+        withPicker(ZView(e), picker) { pick in
+            let (m, _) = pick(Int.random(in: 0..<ZView(e).count, using: &rng))
             r.bulk(m)
         }
     }
 
     /// Random access to members by rank: an offset table for the compact
     /// encoding, the member index's random slots for the skiplist.
-    static func withPicker(_ v: ZView, _ body: ((Int) -> (UnsafeBufferPointer<UInt8>, Double)) -> Void) {
+    static func withPicker(_ v: ZView, _ random: ShardRandom,
+                           _ body: ((Int) -> (UnsafeBufferPointer<UInt8>, Double)) -> Void) {
+        var rng = random
         switch v {
         case .compact(let c):
             withUnsafeTemporaryAllocation(of: Int.self, capacity: c.count) { offs in
@@ -48,7 +52,7 @@ extension SortedSetCommands {
         case .skiplist(let z):
             // Any member is as likely: the rank asked for is ignored.
             body { _ in
-                let n = SLNode.from(entry: z.index.entry(at: z.index.randomSlot()))
+                let n = SLNode.from(entry: z.index.entry(at: z.index.randomSlot(using: &rng)))
                 return (n.member, n.score)
             }
         }
@@ -62,6 +66,7 @@ extension SortedSetCommands {
         case .found(let e, _): v = ZView(e)
         }
         let r = x.reply
+        var rng = x.stats.rng()
         let size = v.count
         let unique = l >= 0
         let count = l.magnitude
@@ -70,9 +75,9 @@ extension SortedSetCommands {
         // Repeats allowed (or one member): independent draws.
         if !unique || count == 1 {
             rangeHeader(r, Int(count), withScores: withScores)
-            withPicker(v) { pick in
+            withPicker(v, x.stats.rng()) { pick in
                 for _ in 0..<count {
-                    let (m, s) = pick(Int.random(in: 0..<size))
+                    let (m, s) = pick(Int.random(in: 0..<size, using: &rng))
                     replyMember(r, m, s, withScores: withScores)
                 }
             }
@@ -94,7 +99,7 @@ extension SortedSetCommands {
             var seen = Set<UInt>()
             seen.reserveCapacity(n)
             while seen.count < n {
-                let node = SLNode.from(entry: z.index.entry(at: z.index.randomSlot()))
+                let node = SLNode.from(entry: z.index.entry(at: z.index.randomSlot(using: &rng)))
                 if seen.insert(UInt(bitPattern: node.raw)).inserted {
                     replyMember(r, node.member, node.score, withScores: withScores)
                 }
@@ -103,10 +108,10 @@ extension SortedSetCommands {
             // A partial shuffle of the ranks picks `n` distinct ones.
             withUnsafeTemporaryAllocation(of: Int.self, capacity: size) { ranks in
                 for i in 0..<size { ranks[i] = i }
-                for i in 0..<n { ranks.swapAt(i, Int.random(in: i..<size)) }
+                for i in 0..<n { ranks.swapAt(i, Int.random(in: i..<size, using: &rng)) }
                 switch v {
                 case .compact:
-                    withPicker(v) { pick in
+                    withPicker(v, x.stats.rng()) { pick in
                         for i in 0..<n {
                             let (m, s) = pick(ranks[i])
                             replyMember(r, m, s, withScores: withScores)

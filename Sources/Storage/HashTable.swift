@@ -149,10 +149,10 @@ public struct HashTable {
     }
 
     /// A random live slot, or -1 when empty.
-    public func randomSlot() -> Int {
+    public func randomSlot<G: RandomNumberGenerator>(using g: inout G) -> Int {
         if count == 0 { return -1 }
         while true {
-            let i = Int.random(in: 0...mask)
+            let i = Int.random(in: 0...mask, using: &g)
             if slots[i] > 1 { return i }
         }
     }

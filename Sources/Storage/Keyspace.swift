@@ -16,6 +16,8 @@ public final class Keyspace {
     /// Bumped by every change to an entry: WATCH compares it around a write
     /// command to tell a real modification from a no-op (SET NX on a key that exists).
     public var mutations = 0
+    /// The active expiry cycle's samples.
+    var random = ShardRandom()
 
     public init() {
         expiring = .allocate(capacity: 16)
@@ -169,7 +171,7 @@ public final class Keyspace {
             var expired = 0
             for _ in 0..<sample {
                 if expiringCount == 0 { break }
-                let e = Entry(expiring[Int.random(in: 0..<expiringCount)]!)
+                let e = Entry(expiring[Int.random(in: 0..<expiringCount, using: &random)]!)
                 if e.expireAt <= now {
                     let k = e.key
                     let slot = table.find(k.baseAddress!, k.count, hash: hashBytes(k.baseAddress!, k.count))
