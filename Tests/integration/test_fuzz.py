@@ -15,7 +15,9 @@ OPTIONS = [b"EX", b"PX", b"EXAT", b"PXAT", b"NX", b"XX", b"GT", b"LT", b"KEEPTTL
            b"COUNT", b"TYPE", b"IDX", b"LEN", b"MINMATCHLEN", b"WITHMATCHLEN", b"REPLACE", b"DB", b"ASYNC"]
 # Commands that would end the session or block the server are left out.
 SKIP = {b"shutdown", b"quit", b"debug", b"reset", b"client", b"config", b"hello", b"auth", b"select",
-        b"flushall", b"flushdb", b"swapdb"}
+        b"flushall", b"flushdb", b"swapdb",
+        # Blocking pops may wait forever by design (test_blocking.py covers them).
+        b"blpop", b"brpop", b"brpoplpush", b"blmove", b"blmpop", b"bzpopmin", b"bzpopmax", b"bzmpop"}
 
 
 def arg(rng):
