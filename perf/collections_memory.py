@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+BACKEND = "auto"
 
 
 def free_port() -> int:
@@ -51,7 +52,7 @@ def enc(*args) -> bytes:
 
 
 def read_replies(s: socket.socket, n: int, buf: bytearray) -> None:
-    """Reads n simple replies (integers / +OK); raises on an error reply."""
+    """Reads n replies (integers, +OK, bulks); raises on an error reply."""
     got = 0
     while got < n:
         while b"\r\n" not in buf:
@@ -64,22 +65,30 @@ def read_replies(s: socket.socket, n: int, buf: bytearray) -> None:
         del buf[:i + 2]
         if line.startswith(b"-"):
             raise RuntimeError(line.decode(errors="replace"))
+        if line.startswith(b"$") and int(line[1:]) >= 0:
+            need = int(line[1:]) + 2
+            while len(buf) < need:
+                chunk = s.recv(1 << 16)
+                if not chunk:
+                    raise RuntimeError("connection closed")
+                buf.extend(chunk)
+            del buf[:need]
         got += 1
 
 
-def load(port: int, commands) -> None:
+def load(port: int, commands, batch: int = 1000) -> None:
     s = socket.create_connection(("127.0.0.1", port))
     buf = bytearray()
-    batch: list[bytes] = []
+    pending: list[bytes] = []
     for c in commands:
-        batch.append(c)
-        if len(batch) == 1000:
-            s.sendall(b"".join(batch))
-            read_replies(s, len(batch), buf)
-            batch = []
-    if batch:
-        s.sendall(b"".join(batch))
-        read_replies(s, len(batch), buf)
+        pending.append(c)
+        if len(pending) == batch:
+            s.sendall(b"".join(pending))
+            read_replies(s, len(pending), buf)
+            pending = []
+    if pending:
+        s.sendall(b"".join(pending))
+        read_replies(s, len(pending), buf)
     s.close()
 
 
@@ -109,7 +118,8 @@ def start(kind: str, shards: int, logdir: str):
         cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
     else:
         binary = os.environ.get("RINGKV_BIN", str(REPO / ".build/release/ringkv-server"))
-        cmd = [binary, "--port", str(port), "--bind", "127.0.0.1", "--shards", str(shards)]
+        cmd = [binary, "--port", str(port), "--bind", "127.0.0.1", "--shards", str(shards),
+               "--io-backend", BACKEND]
     p = subprocess.Popen(cmd, cwd=logdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(200):
         try:
@@ -129,7 +139,10 @@ def measure(kind: str, shards: int, make) -> tuple[int, str]:
         try:
             # Warm-up: the first traffic touches the I/O buffers (io_uring's
             # recv ring in particular), which is not storage: pay it first.
-            load(port, (enc("PING") for _ in range(50_000)))
+            # Each recv takes a whole 16 KiB buffer of the 1024 in io_uring's
+            # ring: send 1,300 batches of ~17 KiB of PINGs so every buffer has
+            # been filled once, with nothing kept on the heap.
+            load(port, (enc("PING") for _ in range(1_300_000)), batch=1200)
             time.sleep(0.3)
             before = rss_kb(p.pid)
             load(port, make())
@@ -146,7 +159,10 @@ def main() -> int:
     ap.add_argument("--shards", type=int, default=1)
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--io-backend", default="auto", help="ringkv's backend: auto, uring or epoll")
     ns = ap.parse_args()
+    global BACKEND
+    BACKEND = ns.io_backend
     rows = []
     for name, what, elements, make in datasets(ns.scale):
         r = measure("redis", 1, make)[0]
@@ -155,7 +171,8 @@ def main() -> int:
         print(f"{name:13s} redis {r / elements:7.1f} B/elem  ringkv {k / elements:7.1f} B/elem  ratio {k / r:5.2f}",
               flush=True)
     lines = [
-        f"RSS growth per element after loading, ringkv --shards {ns.shards} vs redis-server 7.0, one run, "
+        f"RSS growth per element after loading, ringkv --shards {ns.shards} --io-backend {ns.io_backend} "
+        f"vs redis-server 7.0, one run, "
         f"scale {ns.scale} (`perf/collections_memory.py`); {os.cpu_count()} CPUs.",
         "",
         "| dataset | what | elements | redis B/elem | ringkv B/elem | ringkv/redis |",
