@@ -322,3 +322,68 @@ def test_keyspace_commands_are_ordered_against_transactions(server_factory, back
         w.c.close()
     assert not errors, errors
     assert all(n > 10 for n in counts), counts
+
+
+# --- isolation of multi-shard collection commands ----------------------------
+
+@pytest.mark.parametrize("backend", ["uring", "epoll"])
+def test_multi_shard_collection_commands_are_isolated(server_factory, backend):
+    """SMOVE and LMOVE shuttle members between keys on different shards,
+    ZUNIONSTORE snapshots two sorted sets; readers (SUNION, MULTI/EXEC,
+    ZCARD of the union) must never see a member in both places or in none."""
+    s = server_factory(shards=4, backend=backend)
+    sa, sb = harness.keys_on_distinct_shards("iso:set", 2, 4)
+    la, lb = harness.keys_on_distinct_shards("iso:list", 2, 4)
+    za, zb, zu = harness.keys_on_distinct_shards("iso:z", 3, 4)
+    members = [f"m{i}" for i in range(10)]
+    setup = harness.RespConn(s.port)
+    setup.call("SADD", sa, *members)
+    setup.call("RPUSH", la, *members)
+    setup.call("ZADD", za, *[x for i, m in enumerate(members) for x in (i, m)])
+
+    def smover():
+        c = smover.c
+        m = members[smover.i % len(members)]
+        smover.i += 1
+        src, dst = (sa, sb) if harness.plain(c.call("SISMEMBER", sa, m)) else (sb, sa)
+        assert harness.plain(c.call("SMOVE", src, dst, m)) == 1
+
+    def lmover():
+        lmover.c.call("LMOVE", la, lb, "LEFT", "RIGHT") if lmover.flip else lmover.c.call("LMOVE", lb, la, "LEFT", "RIGHT")
+        lmover.flip = not lmover.flip
+
+    def zmover():
+        c = zmover.c
+        m = members[zmover.i % len(members)]
+        zmover.i += 1
+        # One member changes sets inside a transaction: never in both, never in neither.
+        src, dst = (za, zb) if harness.plain(c.call("ZSCORE", za, m)) is not None else (zb, za)
+        c.pipeline([("MULTI",), ("ZREM", src, m), ("ZADD", dst, "1", m), ("EXEC",)])
+
+    def set_reader():
+        got = harness.plain(set_reader.c.call("SUNION", sa, sb))
+        assert sorted(got) == sorted(m.encode() for m in members), f"torn SMOVE: {got}"
+        rep = set_reader.c.pipeline([("MULTI",), ("SCARD", sa), ("SCARD", sb), ("EXEC",)])
+        assert sum(harness.plain(rep[-1])) == len(members), rep[-1]
+
+    def list_reader():
+        rep = list_reader.c.pipeline([("MULTI",), ("LLEN", la), ("LLEN", lb), ("EXEC",)])
+        assert sum(harness.plain(rep[-1])) == len(members), f"torn LMOVE: {rep[-1]}"
+
+    def zunion_reader():
+        n = harness.plain(zunion_reader.c.call("ZUNIONSTORE", zu, "2", za, zb))
+        assert n == len(members), f"torn move seen by ZUNIONSTORE: {n}"
+        assert harness.plain(zunion_reader.c.call("ZINTERCARD", "2", za, zb)) == 0
+
+    workers = [smover, lmover, zmover, set_reader, list_reader, zunion_reader]
+    for w in workers:
+        w.c = harness.RespConn(s.port, timeout=30)
+    smover.i = zmover.i = 0
+    lmover.flip = True
+    errors, counts = _run_for(3.0, workers)
+    for w in workers:
+        w.c.close()
+    assert not errors, errors
+    assert all(n > 10 for n in counts), counts
+    assert harness.plain(setup.call("SCARD", sa)) + harness.plain(setup.call("SCARD", sb)) == len(members)
+    setup.close()
