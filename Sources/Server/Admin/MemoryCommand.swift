@@ -198,9 +198,12 @@ extension Worker {
     }
 
     /// Redis's memory doctor checks, on RingKV's figures; the two verdicts
-    /// clients recognise (empty, no issue) keep Redis's words.
+    /// clients recognise (empty, no issue) keep Redis's words. "Empty" is
+    /// judged on the memory used since startup: the receive buffers every
+    /// worker allocates up front (io_uring's ring of them: megabytes) are
+    /// no data.
     func memoryDoctorReport(_ o: MemoryOverhead) -> String {
-        if o.total < 5 << 20 {
+        if o.total - o.startup < 5 << 20 {
             return "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n"
         }
         func over(_ a: Int, _ b: Int, _ r: Double) -> Bool { b > 0 && Double(a) / Double(b) > r && a - b > 10 << 20 }
