@@ -133,7 +133,8 @@ public enum ServerCommandSpecs {
     }
 
     /// DEBUG OBJECT's shard step (key at argument 0): Redis's line, with
-    /// its quicklist figures for a list. DEBUG is a server command; the entry lives on its key's shard.
+    /// its quicklist figures for a list. DEBUG is a server command; the
+    /// entry lives on its key's shard.
     public static func debugObject(_ x: inout Exec) {
         // Redis looks up with LOOKUP_NOTOUCH, as OBJECT does.
         let s = x.readSlot(0, touch: false)
