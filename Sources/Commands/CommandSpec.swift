@@ -55,6 +55,8 @@ public enum FanoutKind: Sendable {
     case setIfNoneExist
     /// Internal to the Server: pair commands across shards, INFO, CLIENT LIST.
     case pair, info, clientList, firstReply, slowlog
+    /// MEMORY STATS and DOCTOR: every shard's figures, summed.
+    case memoryStats
     /// EXEC across shards: hold them, run the block, release them.
     case exec
     /// EVAL on shards it locked.
@@ -68,7 +70,7 @@ public enum FanoutKind: Sendable {
 /// Commands that need connection or server state rather than shard data.
 public enum ServerOp: Sendable {
     case ping, echo, quit, select, hello, auth, client, reset, info, config, command, time, shutdown,
-         debug, slowlog, latency, swapdb, flushall, flushdb, dbsize, lastsave,
+         debug, slowlog, latency, memory, swapdb, flushall, flushdb, dbsize, lastsave,
          multi, exec, discard, watch, unwatch, eval, evalsha, evalRO, evalshaRO, script, function, fcall, fcallRO
 }
 

@@ -44,6 +44,7 @@ public enum ServerCommandSpecs {
         CommandSpec("latency", arity: -2, flags: [], route: .server(.latency), group: "server",
                     summary: "A container for latency diagnostics commands", since: "2.8.13",
                     subcommands: latencySubcommands),
+        memorySpec,
         CommandSpec("swapdb", arity: 3, flags: [.write, .fast], route: .server(.swapdb), group: "server",
                     summary: "Swaps two Redis databases", since: "4.0.0", acl: ["@keyspace", "@dangerous"]),
         CommandSpec("flushall", arity: -1, flags: [.write], route: .server(.flushall), group: "server",
@@ -131,8 +132,9 @@ public enum ServerCommandSpecs {
         x.reply.int(0)
     }
 
-    /// DEBUG OBJECT's shard step (key at argument 0): Redis's line for a
-    /// string key. DEBUG is a server command; the entry lives on its key's shard.
+    /// DEBUG OBJECT's shard step (key at argument 0): Redis's line, with
+    /// its quicklist figures for a list. DEBUG is a server command; the
+    /// entry lives on its key's shard.
     public static func debugObject(_ x: inout Exec) {
         // Redis looks up with LOOKUP_NOTOUCH, as OBJECT does.
         let s = x.readSlot(0, touch: false)
@@ -141,15 +143,16 @@ public enum ServerCommandSpecs {
         let shared = e.payload == .int && !e.isUnsharedInt && e.intValue >= 0 && e.intValue < 10000
             && !KeyCommands.noSharedIntegers.load(ordering: .relaxed)
         let addr = String(UInt(bitPattern: e.raw), radix: 16)
-        let line = "Value at:0x\(addr) refcount:\(shared ? Int(Int32.max) : 1) encoding:\(KeyCommands.encodingName(e)) serializedlength:\(serializedLength(e)) lru:\(e.lru) lru_seconds_idle:\(KeyCommands.idleSeconds(e.lru, now: x.lru))"
+        let line = "Value at:0x\(addr) refcount:\(shared ? Int(Int32.max) : 1) encoding:\(KeyCommands.encodingName(e)) serializedlength:\(serializedLength(e)) lru:\(e.lru) lru_seconds_idle:\(KeyCommands.idleSeconds(e.lru, now: x.lru))\(quicklistFields(e))"
         x.reply.simple(string: line)
     }
 
-    /// Bytes the value would take in an RDB file (rdbSavedObjectLen) for
-    /// strings. Redis LZF-compresses strings over 20 bytes when that saves
-    /// space; no compressor is ported yet, so for compressible strings this is
-    /// the uncompressed size, larger than Redis's figure.
+    /// Bytes the value would take in an RDB file (rdbSavedObjectLen).
+    /// Redis LZF-compresses strings over 20 bytes when that saves space; no
+    /// compressor is ported yet, so for compressible strings (and listpack
+    /// blobs) this is the uncompressed size, larger than Redis's figure.
     static func serializedLength(_ e: Entry) -> Int {
+        if e.type != .string { return collectionSerializedLength(e) }
         switch e.payload {
         case .int:
             return rdbIntLength(e.intValue) ?? rdbStringLength(decimalDigits(e.intValue))

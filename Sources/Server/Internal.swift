@@ -42,6 +42,11 @@ extension Worker {
             slowlog.items.removeAll()
             r.ok()
         case .debugObject: runKeyStep(ServerCommandSpecs.debugObject, a, m)
+        case .memoryUsage(let samples):
+            var x = Exec(args: a, reply: r, store: store, stats: stats, db: m.db, now: now, shard: id,
+                         shardCount: shardCount)
+            ServerCommandSpecs.memoryUsage(&x, key: 0, samples: samples)
+        case .memoryStats: memoryStatsPart(r)
         case .export: runKeyStep(KeyCommands.exportKey, a, m)
         case .deleteExported: runKeyStep(KeyCommands.deleteExported, a, m)
         case .withImport(let exists): runWithImport(a, m, exists: exists)

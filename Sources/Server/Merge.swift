@@ -149,6 +149,8 @@ extension Worker {
             if completePair(s, c) { return }
         case .info, .clientList, .firstReply, .slowlog:
             mergeServerFanout(s, c, r)
+        case .memoryStats:
+            mergeMemoryStats(s, r)
         case .exec:
             if completeExec(s, c) { return }
         case .script:

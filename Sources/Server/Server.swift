@@ -148,6 +148,7 @@ public func runServer(config: ConfigStore) -> Int32 {
         return 1
     }
     logger.notice("Server initialized")
+    startupMemory.store(usedMemory(), ordering: .relaxed)
     logger.notice("io backend: \(state.backendName) (\(detail)), shards: \(n)")
     state.capture.apply(config)
     logger.notice("Ready to accept connections tcp")

@@ -165,6 +165,10 @@ enum ShardOp {
     case slowlogGet(count: Int), slowlogLen, slowlogReset
     /// DEBUG OBJECT on the key's shard; args: [key].
     case debugObject
+    /// MEMORY USAGE on the key's shard; args: [key].
+    case memoryUsage(samples: Int)
+    /// This worker's and shard's MEMORY STATS figures.
+    case memoryStats
     /// Pair command stage 0: the source entry, serialised; args: [key].
     case export
     /// Stage 1: the command where the destination lives, with the source
@@ -202,12 +206,12 @@ extension ShardOp {
     /// the shard it holds; the rest read worker state and still travel.
     var touchesStore: Bool {
         switch self {
-        case .commands, .dbsize, .flushdb, .flushall, .swapdb, .debugObject, .export, .withImport, .deleteExported,
+        case .commands, .dbsize, .flushdb, .flushall, .swapdb, .debugObject, .memoryUsage, .export, .withImport, .deleteExported,
              .txHold, .txRelease, .watch, .execBlock, .scriptCall, .blockAttempt:
             return true
         case .blockServed, .blockRetry, .clientUnblock:
             return false
-        case .stats, .resetStats, .clientList, .clientKill, .clientKillAddr, .slowlogGet, .slowlogLen, .slowlogReset:
+        case .stats, .memoryStats, .resetStats, .clientList, .clientKill, .clientKillAddr, .slowlogGet, .slowlogLen, .slowlogReset:
             return false
         }
     }

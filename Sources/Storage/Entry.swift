@@ -39,8 +39,13 @@ public enum Payload: UInt8, Sendable {
 public protocol ValueObject: AnyObject {
     var encodingName: StaticString { get }
     func copy() -> ValueObject
-    /// Bytes allocated for the value (MEMORY USAGE), beyond the entry.
+    /// Bytes allocated for the value beyond the entry: the object's own
+    /// block and every block it owns.
     var allocatedBytes: Int { get }
+    /// `allocatedBytes`, or an estimate from at most `samples` elements
+    /// (nodes, fields) for encodings that can only count by walking them:
+    /// MEMORY USAGE's SAMPLES bound, as Redis's objectComputeSize.
+    func sampledBytes(samples: Int) -> Int
     /// Roughly how many allocations freeing it takes (Redis's
     /// lazyfreeGetFreeEffort); above `LazyFree.threshold` it is freed in
     /// the background. O(1).
@@ -49,6 +54,7 @@ public protocol ValueObject: AnyObject {
 
 extension ValueObject {
     public var freeEffort: Int { 1 }
+    public func sampledBytes(samples: Int) -> Int { allocatedBytes }
 }
 
 /// One key and its value in a single malloc block, so a small string key

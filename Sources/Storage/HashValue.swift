@@ -47,11 +47,7 @@ public final class HashValue: ValueObject {
         return h
     }
 
-    public var allocatedBytes: Int {
-        var n = table.capacity * 8
-        for i in 0..<table.capacity where table.isLive(i) { n += mallocUsableSize(table.entry(at: i).raw) }
-        return n
-    }
+    public var allocatedBytes: Int { sampledBytes(samples: .max) }
 
     /// The slot of `field`, or -1.
     @inlinable public func find(_ f: UnsafePointer<UInt8>, _ n: Int) -> Int {

@@ -186,11 +186,7 @@ public final class ListValue: ValueObject {
 
     public var encodingName: StaticString { "quicklist" }
 
-    public var allocatedBytes: Int {
-        var s = (mask + 1) * MemoryLayout<ListNode>.stride + tailCap * 4 + 64
-        for j in 0..<nodeCount { s += mallocUsableSize(node(j).pointee.base) }
-        return s
-    }
+    public var allocatedBytes: Int { sampledBytes(samples: .max) }
 
     public func copy() -> ValueObject {
         let c = ListValue()

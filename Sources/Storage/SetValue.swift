@@ -25,7 +25,7 @@ public final class SetValue: ValueObject {
 
     public var encodingName: StaticString { "hashtable" }
 
-    public var allocatedBytes: Int { table.capacity * 8 + memberBytes }
+    public var allocatedBytes: Int { objectBlockSize(self) + table.capacity * 8 + memberBytes }
 
     /// One free per member, as Redis counts a dict-encoded set.
     public var freeEffort: Int { table.count }

@@ -22,7 +22,7 @@ public final class ZSetValue: ValueObject {
     public var encodingName: StaticString { "skiplist" }
     @inlinable public var count: Int { list.count }
 
-    public var allocatedBytes: Int { list.nodeBytes + list.headerBytes + index.capacity * 8 + 64 }
+    public var allocatedBytes: Int { objectBlockSize(self) + list.nodeBytes + list.headerBytes + index.capacity * 8 }
 
     /// Same members and scores, same encoding (COPY, RESTORE of a copy).
     public func copy() -> ValueObject {

@@ -64,6 +64,7 @@ extension Worker {
         case .debug: debugCommand(c, r)
         case .slowlog: slowlogCommand(c, r)
         case .latency: latencyCommand(c, r)
+        case .memory: memoryCommand(c, r)
         }
         // Not started (EXEC waits for earlier replies): it runs, and is counted, later.
         if c.stalled { return }

@@ -22,6 +22,16 @@ final class FunctionStore: @unchecked Sendable {
 
     func library(_ name: String) -> Library? { libs.withLock { $0[name] } }
 
+    /// The libraries' code and names (MEMORY STATS functions.caches).
+    var bytes: Int {
+        libs.withLock { d in
+            d.values.reduce(0) { n, l in
+                n + l.name.utf8.count + l.code.count
+                    + l.functions.reduce(0) { $0 + $1.name.utf8.count + ($1.description?.utf8.count ?? 0) }
+            }
+        }
+    }
+
     /// The library that defines `function`, other than `except`.
     func owner(of function: String, except: String?) -> String? {
         libs.withLock { d in

@@ -54,6 +54,9 @@ final class ScriptStore: @unchecked Sendable {
     }
 
     var count: Int { state.withLock { $0.bodies.count } }
+
+    /// The cached scripts' bodies and SHA1 names (MEMORY STATS lua.caches).
+    var bytes: Int { state.withLock { $0.bodies.reduce(0) { $0 + $1.key.utf8.count + $1.value.count } } }
 }
 
 /// Redis's rand48 (its scripting PRNG), process-wide as in Redis so that

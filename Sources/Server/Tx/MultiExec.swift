@@ -255,6 +255,8 @@ extension Worker {
             // Scripts may touch any key: an EXEC that runs one holds every shard.
             case .dbsize, .flushdb, .flushall, .swapdb, .debug, .eval, .evalsha, .evalRO, .evalshaRO, .fcall, .fcallRO:
                 need = need.map { _ in true }
+            // MEMORY USAGE reads its key's shard (MemoryCommand.swift).
+            case .memory where a.count > 2 && a[1].equalsLower("usage"): key(2)
             default: break
             }
         case .local: break
