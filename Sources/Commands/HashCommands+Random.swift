@@ -177,25 +177,7 @@ extension HashCommands {
         case .wrongType: return
         case .found(let f, _): e = f
         }
-        var count = 10
-        var pattern: Arg? = nil
-        var i = 3
-        while i < x.argc {
-            let a = x[i]
-            let hasValue = x.argc - i >= 2
-            if a.equalsLower("count") && hasValue {
-                let v = x[i + 1]
-                guard let c = parseStrictInt(v.ptr, v.count) else { return x.error(Err.notInteger) }
-                if c < 1 { return x.error(Err.syntax) }
-                count = c
-            } else if a.equalsLower("match") && hasValue {
-                let v = x[i + 1]
-                pattern = (v.count == 1 && v[0] == 42) ? nil : v
-            } else {
-                return x.error(Err.syntax)
-            }
-            i += 2
-        }
+        guard let (count, pattern, _) = KeyCommands.scanOptions(&x, from: 3) else { return }
         let r = x.reply
         switch HashRef(e) {
         case .compact(let c):

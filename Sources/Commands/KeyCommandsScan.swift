@@ -85,30 +85,46 @@ extension KeyCommands {
     /// cursor names. Cursor = (table position << shardBits) | shard; when this
     /// shard's table walk wraps, the reply hands over to the next shard's
     /// position 0, and to cursor 0 after the last shard.
-    static func scan(_ x: inout Exec) {
-        guard let cursor = parseScanCursor(x[1]) else { return x.error("ERR invalid cursor") }
+    /// SCAN's, HSCAN's, SSCAN's and ZSCAN's `[MATCH pattern] [COUNT count]`
+    /// (and SCAN's `[TYPE type]`) from argument `from`, with Redis's errors;
+    /// nil after replying one. A MATCH of `*` is no pattern at all.
+    public static func scanOptions(_ x: inout Exec, from: Int, allowType: Bool = false)
+        -> (count: Int, pattern: Arg?, type: Arg?)? {
         var count = 10
         var pattern: Arg? = nil
         var typeName: Arg? = nil
-        var i = 2
+        var i = from
         while i < x.argc {
             let a = x[i]
             let hasValue = x.argc - i >= 2
             if a.equalsLower("count") && hasValue {
                 let v = x[i + 1]
-                guard let c = parseStrictInt(v.ptr, v.count) else { return x.error(Err.notInteger) }
-                if c < 1 { return x.error(Err.syntax) }
+                guard let c = parseStrictInt(v.ptr, v.count) else {
+                    x.error(Err.notInteger)
+                    return nil
+                }
+                if c < 1 {
+                    x.error(Err.syntax)
+                    return nil
+                }
                 count = c
             } else if a.equalsLower("match") && hasValue {
                 let v = x[i + 1]
-                pattern = (v.count == 1 && v[0] == 42) ? nil : v   // "*" matches all: skip matching
-            } else if a.equalsLower("type") && hasValue {
+                pattern = (v.count == 1 && v[0] == 42) ? nil : v
+            } else if allowType && a.equalsLower("type") && hasValue {
                 typeName = x[i + 1]
             } else {
-                return x.error(Err.syntax)
+                x.error(Err.syntax)
+                return nil
             }
             i += 2
         }
+        return (count, pattern, typeName)
+    }
+
+    static func scan(_ x: inout Exec) {
+        guard let cursor = parseScanCursor(x[1]) else { return x.error("ERR invalid cursor") }
+        guard let (count, pattern, typeName) = scanOptions(&x, from: 2, allowType: true) else { return }
 
         let bits = scanShardBits(x.shardCount)
         let ks = x.keyspace

@@ -218,23 +218,7 @@ public enum SetCommands {
             return
         case .found(let e, _): set = SetRef(e)
         }
-        var count = 10
-        var pattern: Arg? = nil
-        var i = 3
-        while i < x.argc {
-            let a = x[i]
-            if a.equalsLower("count") && x.argc - i >= 2 {
-                guard let c = parseStrictInt(x[i + 1].ptr, x[i + 1].count) else { return x.error(Err.notInteger) }
-                if c < 1 { return x.error(Err.syntax) }
-                count = c
-            } else if a.equalsLower("match") && x.argc - i >= 2 {
-                let p = x[i + 1]
-                pattern = (p.count == 1 && p[0] == 42) ? nil : p
-            } else {
-                return x.error(Err.syntax)
-            }
-            i += 2
-        }
+        guard let (count, pattern, _) = KeyCommands.scanOptions(&x, from: 3) else { return }
         switch set {
         case .ints(let s):
             var n = 0

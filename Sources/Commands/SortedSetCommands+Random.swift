@@ -148,24 +148,7 @@ extension SortedSetCommands {
             return x.reply.array(0)
         case .found(let e, _): v = ZView(e)
         }
-        var count = 10
-        var pattern: Arg? = nil
-        var i = 3
-        while i < x.argc {
-            let a = x[i]
-            let hasValue = x.argc - i >= 2
-            if a.equalsLower("count") && hasValue {
-                guard let c = parseLong(&x, i + 1) else { return }
-                if c < 1 { return x.error(Err.syntax) }
-                count = c
-            } else if a.equalsLower("match") && hasValue {
-                let p = x[i + 1]
-                pattern = p.count == 1 && p[0] == 42 ? nil : p
-            } else {
-                return x.error(Err.syntax)
-            }
-            i += 2
-        }
+        guard let (count, pattern, _) = KeyCommands.scanOptions(&x, from: 3) else { return }
         let r = x.reply
         var tmp: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
         switch v {

@@ -10,50 +10,12 @@ import pytest
 
 import harness
 
-M64 = (1 << 64) - 1
-
-
-def _hash_bytes(b: bytes) -> int:
-    """Sources/Storage/Hash.swift's hashBytes, to pick keys on given shards."""
-    k = 0x9E3779B97F4A7C15
-    h = 0xCBF29CE484222325 ^ ((len(b) * k) & M64)
-    i = 0
-    while i + 8 <= len(b):
-        h = ((h ^ int.from_bytes(b[i:i + 8], "little")) * k) & M64
-        h = ((h << 31) | (h >> 33)) & M64
-        i += 8
-    if i < len(b):
-        h = ((h ^ int.from_bytes(b[i:], "little")) * k) & M64
-        h = ((h << 31) | (h >> 33)) & M64
-    h ^= h >> 33
-    h = (h * 0xFF51AFD7ED558CCD) & M64
-    h ^= h >> 33
-    h = (h * 0xC4CEB9FE1A85EC53) & M64
-    h ^= h >> 33
-    return h
-
-
-def shard_of(key: str, shards: int = 4) -> int:
-    return (_hash_bytes(key.encode()) >> 32) % shards
-
-
 def test_shard_port_matches_the_server_hash():
     # Values printed by the Swift hashBytes for these keys (4 shards).
-    assert [shard_of(k) for k in ["a", "list:1", "list:2", "abcdefghijklmnop", "k17"]] == [1, 2, 0, 2, 3]
+    assert [harness.shard_of(k, 4) for k in ["a", "list:1", "list:2", "abcdefghijklmnop", "k17"]] == [1, 2, 0, 2, 3]
 
 
-def keys_on_distinct_shards(prefix: str, n: int) -> list[str]:
-    out, seen, i = [], set(), 0
-    while len(out) < n:
-        k = f"{prefix}{i}"
-        if shard_of(k) not in seen:
-            seen.add(shard_of(k))
-            out.append(k)
-        i += 1
-    return out
-
-
-A, B, C = keys_on_distinct_shards("lk", 3)
+A, B, C = harness.keys_on_distinct_shards("lk", 3, 4)
 
 
 def same(ringkv, redis_ref, steps):
@@ -283,7 +245,7 @@ def test_lmove_across_shards_on_four_shards(server_factory, redis_ref):
     """LMOVE/RPOPLPUSH/LMPOP with keys on different shards of a 4-shard
     server, whatever the matrix: the .colocated route's held-shards path."""
     s = server_factory(shards=4)
-    assert len({shard_of(A), shard_of(B), shard_of(C)}) == 3
+    assert len({harness.shard_of(A, 4), harness.shard_of(B, 4), harness.shard_of(C, 4)}) == 3
     steps = c(
         ("RPUSH", A, *[str(i) for i in range(20)]),
         *[("LMOVE", A, B, "LEFT", "RIGHT") for _ in range(5)], ("RPOPLPUSH", B, C), ("RPOPLPUSH", A, C),

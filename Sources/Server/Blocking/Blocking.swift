@@ -64,15 +64,7 @@ extension Worker {
             return
         }
         encodeCommand(s.saved, args, from: 0)
-        var parts: [ShardMessage] = []
-        for sh in shards {
-            let m = addPart(s, c, shard: sh)
-            m.op = .txHold
-            m.commandCount = 1
-            m.locks.whole = .exclusive
-            parts.append(m)
-        }
-        scheduleTx(s, parts)
+        holdShards(s, c, shards)
     }
 
     /// The client's blocked state and the ticket that keeps its reply's place.
@@ -281,15 +273,7 @@ extension Worker {
         var need = [Bool](repeating: false, count: shardCount)
         for k in nb.plan.keys { need[shardOf(a[k].ptr, a[k].count, shards: shardCount)] = true }
         if let d = nb.plan.dst { need[shardOf(a[d].ptr, a[d].count, shards: shardCount)] = true }
-        var parts: [ShardMessage] = []
-        for sh in 0..<shardCount where need[sh] {
-            let m = addPart(s, c, shard: sh)
-            m.op = .txHold
-            m.commandCount = 1
-            m.locks.whole = .exclusive
-            parts.append(m)
-        }
-        scheduleTx(s, parts)
+        holdShards(s, c, (0..<shardCount).filter { need[$0] })
     }
 
     func blockArgsOf(_ b: BlockedClient) -> ArgVector {

@@ -43,15 +43,7 @@ extension Worker {
         let s = beginFanout(c, .colocated)
         c.barrier = s
         encodeCommand(s.saved, args, from: 0)
-        var parts: [ShardMessage] = []
-        for sh in shards {
-            let m = addPart(s, c, shard: sh)
-            m.op = .txHold
-            m.commandCount = 1
-            m.locks.whole = .exclusive
-            parts.append(m)
-        }
-        scheduleTx(s, parts)
+        holdShards(s, c, shards)
     }
 
     /// Every shard the command needs is held: run it here, then release them.

@@ -194,15 +194,7 @@ extension Worker {
         let s = beginFanout(c, .exec)
         s.block = ms
         c.barrier = s
-        var parts: [ShardMessage] = []
-        for sh in needed {
-            let m = addPart(s, c, shard: sh)
-            m.op = .txHold
-            m.commandCount = 1
-            m.locks.whole = .exclusive
-            parts.append(m)
-        }
-        scheduleTx(s, parts)
+        holdShards(s, c, needed)
     }
 
     /// Every shard the block's commands and the watched keys live on, and

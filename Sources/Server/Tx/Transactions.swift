@@ -42,6 +42,21 @@ extension Worker {
         launch(s, list)
     }
 
+    /// A transaction that holds `shards` whole for the ticket's command:
+    /// once every part has answered, nothing else touches them until
+    /// `releaseShards` (EXEC, colocated commands, blocking attempts).
+    func holdShards(_ s: ReplyTicket, _ c: Client, _ shards: [Int]) {
+        var parts: [ShardMessage] = []
+        for sh in shards {
+            let m = addPart(s, c, shard: sh)
+            m.op = .txHold
+            m.commandCount = 1
+            m.locks.whole = .exclusive
+            parts.append(m)
+        }
+        scheduleTx(s, parts)
+    }
+
     /// Whether a multi-shard command must start as a transaction: not with
     /// one shard, and not inside an EXEC that already holds its shards.
     var txNeeded: Bool { shardCount > 1 && lentDepth == 0 }
