@@ -217,6 +217,7 @@ extension Worker {
                      shard: execShard, shardCount: shardCount)
         x.importMode = importMode
         x.imported = imported
+        x.fromScript = client != nil && client === scriptClient
         let before = out.count
         let watched = !watches.isEmpty
         let mutations = watched ? store.dbs[db].mutations : 0
