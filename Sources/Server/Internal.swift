@@ -43,7 +43,11 @@ extension Worker {
             r.ok()
         case .debugObject: runKeyStep(ServerCommandSpecs.debugObject, a, m)
         case .export: runKeyStep(KeyCommands.exportKey, a, m)
-        case .deleteExported: runKeyStep(KeyCommands.deleteExported, a, m)
+        case .deleteExported:
+            // The source a cross-shard RENAME consumed is gone: its WATCHers see it.
+            let before = store.dbs[m.db].mutations
+            runKeyStep(KeyCommands.deleteExported, a, m)
+            if store.dbs[m.db].mutations != before && !watches.isEmpty { watches.touch(DBKey(db: m.db, a[0])) }
         case .withImport(let exists): runWithImport(a, m, exists: exists)
         case .txHold, .txRelease: break
         case .watch: watchHere(a, m)
