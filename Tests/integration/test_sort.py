@@ -10,6 +10,7 @@ replies in its own hash-table order: those steps compare as sorted lists.
 from __future__ import annotations
 
 import random
+import time
 
 import pytest
 
@@ -34,6 +35,9 @@ def run(server, steps, proto=2):
         if proto == 3:
             conns[0].call("HELLO", "3")
         for s in steps:
+            if s[0] == "SLEEP":
+                time.sleep(s[1])
+                continue
             mark, cmd = (s[0], s[1]) if s[0] in ("unordered", "conn1") else (None, s)
             c = conns[1] if mark == "conn1" else conns[0]
             reply = c.call(*cmd)
@@ -247,6 +251,14 @@ SCENARIOS = {
         ("WATCH", "dst"), C1("SORT", "nokey", "STORE", "dst"), ("MULTI",), ("PING",), ("EXEC",),
         ("WATCH", "dst"), C1("SORT", "nokey", "STORE", "dst"), ("MULTI",), ("PING",), ("EXEC",),
         ("WATCH", "l"), C1("SORT_RO", "l"), C1("SORT", "l", "BY", "w_*"), ("MULTI",), ("PING",), ("EXEC",),
+    ],
+    "expired_keys": [
+        ("RPUSH", "l", "1", "2", "3"), WEIGHTS, ("HSET", "o_1", "name", "one"), ("PEXPIRE", "w_1", "20"),
+        ("PEXPIRE", "o_1", "20"), ("SET", "dst", "x"), ("PEXPIRE", "dst", "20"), ("RPUSH", "gone", "1"),
+        ("PEXPIRE", "gone", "20"), ("SLEEP", 0.1), ("SORT", "l", "BY", "w_*", "GET", "#", "GET", "o_*->name"),
+        ("SORT", "gone"), ("SORT", "gone", "STORE", "dst"), ("EXISTS", "dst"), ("SET", "dst", "x"),
+        ("PEXPIRE", "dst", "20"), ("SLEEP", 0.1), ("SORT", "l", "STORE", "dst"), ("TTL", "dst"), ("DBSIZE",),
+        ("INFO", "keyspace"),
     ],
     "scripts": [
         ("SADD", "s", "c", "a", "b"), ("RPUSH", "l", "3", "1", "2"), WEIGHTS,
