@@ -28,6 +28,11 @@ extension Worker {
         case .swapdb(let x, let y):
             touchWatchedSwap(x, y)
             store.swap(x, y)
+            // Clients blocked in either database may now find their keys (Redis's scanDatabaseForReadyKeys).
+            if !blocked.isEmpty {
+                for k in blocked.byKey.keys where k.db == x || k.db == y { blocked.noteWrite(k) }
+                if lentDepth == 0 && !blocked.ready.isEmpty { serveReady() }
+            }
             r.ok()
         case .stats: r.bulk(string: shardStatsText())
         case .resetStats:

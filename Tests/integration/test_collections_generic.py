@@ -131,6 +131,25 @@ def test_expire_kept_by_writes(ringkv, redis_ref, kind):
     compare(ringkv, redis_ref, steps)
 
 
+def test_ttl_survives_conversions(ringkv, redis_ref):
+    """Writes that move a value to its scalable encoding keep the TTL; store
+    commands onto the key replace it."""
+    steps = [
+        ("HSET", "h", "f", "v"), ("EXPIRE", "h", "100"), ("HSET", "h", "big", LONG), ("OBJECT", "ENCODING", "h"),
+        ("TTL", "h"), ("HINCRBYFLOAT", "h", "n", "1.5"), ("TTL", "h"),
+        ("SADD", "s", "1"), ("EXPIRE", "s", "100"), ("SADD", "s", "100000"), ("SADD", "s", "10000000000"),
+        ("TTL", "s"), ("SADD", "s", "abc"), ("OBJECT", "ENCODING", "s"), ("TTL", "s"), ("SMOVE", "s", "s", "abc"),
+        ("TTL", "s"), ("SINTERSTORE", "s", "s"), ("TTL", "s"),
+        ("ZADD", "z", "1", "a"), ("EXPIRE", "z", "100"), ("ZADD", "z", "2", LONG), ("OBJECT", "ENCODING", "z"),
+        ("TTL", "z"), ("ZADD", "z", "INCR", "1", "a"), ("TTL", "z"), ("ZINTERSTORE", "z", "1", "z"), ("TTL", "z"),
+        ("ZADD", "z2", "1", "a"), ("EXPIRE", "z2", "100"), ("SORT", "z2", "ALPHA"), ("OBJECT", "ENCODING", "z2"),
+        ("TTL", "z2"), ("ZRANGE", "z2", "0", "-1", "WITHSCORES"),
+        ("RPUSH", "l", "a"), ("EXPIRE", "l", "100"), ("RPUSH", "l", *[LONG] * 200), ("TTL", "l"),
+        ("LMOVE", "l", "l", "LEFT", "RIGHT"), ("TTL", "l"), ("LLEN", "l"),
+    ]
+    compare(ringkv, redis_ref, steps)
+
+
 def test_expiry_deletes_collections(ringkv, redis_ref):
     steps = []
     for i, k in enumerate(KINDS.values()):
@@ -447,6 +466,84 @@ def test_watch_cross_shard_pairs(ringkv, redis_ref, matrix_entry):
         ("WATCH", b), C1("MOVE", b, "2"), ("MULTI",), ("PING",), ("EXEC",), ("EXISTS", a, b, c),
     ]
     compare(ringkv, redis_ref, steps)
+
+
+def test_watch_other_database(ringkv, redis_ref):
+    """MOVE and COPY ... DB write a key in another database: its WATCHers there see it."""
+    steps = [
+        ("SELECT", "1"), ("WATCH", "k"), C1("RPUSH", "k", "a"), C1("MOVE", "k", "1"), ("MULTI",), ("PING",), ("EXEC",),
+        ("WATCH", "k2"), C1("HSET", "k2", "f", "v"), C1("COPY", "k2", "k2", "DB", "1"), ("MULTI",), ("PING",), ("EXEC",),
+        ("WATCH", "k3"), C1("SADD", "k4", "a"), C1("COPY", "k4", "k3", "DB", "1"), ("MULTI",), ("PING",), ("EXEC",),
+        ("WATCH", "k3"), C1("COPY", "k4", "k3", "DB", "1"), ("MULTI",), ("PING",), ("EXEC",),
+        ("WATCH", "k3"), C1("COPY", "k4", "k3", "DB", "1", "REPLACE"), ("MULTI",), ("PING",), ("EXEC",),
+        ("WATCH", "k4"), C1("SELECT", "1"), C1("MOVE", "k4", "0"), ("MULTI",), ("PING",), ("EXEC",),
+        ("SELECT", "0"), ("WATCH", "k4"), C1("ZADD", "z", "1", "m"), C1("MOVE", "z", "0"), C1("MOVE", "k", "0"),
+        ("MULTI",), ("PING",), ("EXEC",),
+    ]
+    compare(ringkv, redis_ref, steps)
+
+
+def play_blocking(server, steps):
+    """Steps on two connections; a blocking command's reply is read at its
+    connection's next step (or at the end)."""
+    import time
+    conns = [server.raw(), server.raw()]
+    try:
+        conns[0].call("FLUSHALL")
+        owed, out = [0, 0], []
+
+        def drain(i):
+            while owed[i]:
+                owed[i] -= 1
+                out.append((i, conns[i].read()))
+
+        for step in steps:
+            if step[0] == "SLEEP":
+                time.sleep(step[1])
+                continue
+            who, cmd = step
+            drain(who)
+            conns[who].send(harness.encode(*cmd))
+            owed[who] += 1
+            if not cmd[0].startswith("B"):
+                drain(who)
+        drain(0)
+        drain(1)
+        return out
+    finally:
+        for c in conns:
+            c.close()
+
+
+# Client 1 blocks; a generic command of client 0 gives its key data.
+BLOCKED = {
+    "rename": [(0, ("RPUSH", "src", "a", "b")), (0, ("RENAME", "src", "dst"))],
+    "renamenx": [(0, ("RPUSH", "src", "a", "b")), (0, ("RENAMENX", "src", "dst"))],
+    "copy": [(0, ("RPUSH", "src", "a", "b")), (0, ("COPY", "src", "dst"))],
+    "sort_store": [(0, ("RPUSH", "src", "b", "a")), (0, ("SORT", "src", "ALPHA", "STORE", "dst"))],
+    "move_from_other_db": [(0, ("SELECT", "1")), (0, ("RPUSH", "dst", "a")), (0, ("MOVE", "dst", "0"))],
+    "copy_from_other_db": [(0, ("SELECT", "1")), (0, ("RPUSH", "src", "a")), (0, ("COPY", "src", "dst", "DB", "0"))],
+    "swapdb": [(0, ("SELECT", "1")), (0, ("RPUSH", "dst", "a", "b")), (0, ("SWAPDB", "0", "1"))],
+    "swapdb_wrong_type": [(0, ("SELECT", "1")), (0, ("SADD", "dst", "a")), (0, ("SWAPDB", "0", "1"))],
+    "multi": [(0, ("MULTI",)), (0, ("RPUSH", "src", "a")), (0, ("RENAME", "src", "dst")), (0, ("RPUSH", "dst", "b")),
+              (0, ("EXEC",))],
+    "script": [(0, ("EVAL", "redis.call('rpush', KEYS[1], 'a'); redis.call('rename', KEYS[1], KEYS[2]);"
+                            " return redis.call('llen', KEYS[2])", "2", "src", "dst"))],
+}
+
+
+@pytest.mark.parametrize("name", list(BLOCKED))
+def test_blocked_clients_served_by_generic_writes(ringkv, redis_ref, name):
+    steps = [(1, ("BLPOP", "dst", "2")), ("SLEEP", 0.1), *BLOCKED[name], (1, ("PING",)), (1, ("LRANGE", "dst", "0", "-1"))]
+    got, want = play_blocking(ringkv, steps), play_blocking(redis_ref, steps)
+    assert got == want
+
+
+def test_blocked_zset_client_served_by_store(ringkv, redis_ref):
+    steps = [(1, ("BZPOPMIN", "dst", "2")), ("SLEEP", 0.1), (0, ("ZADD", "src", "1", "a", "2", "b")),
+             (0, ("ZUNIONSTORE", "dst", "1", "src")), (1, ("BZPOPMAX", "dst2", "2")), ("SLEEP", 0.1),
+             (0, ("ZRANGESTORE", "dst2", "src", "0", "-1")), (1, ("ZCARD", "dst")), (1, ("ZCARD", "dst2"))]
+    assert play_blocking(ringkv, steps) == play_blocking(redis_ref, steps)
 
 
 # The server touches every key a command names once the command changed
