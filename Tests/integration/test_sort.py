@@ -184,6 +184,13 @@ SCENARIOS = {
         ("HSET", "o_4", "rank", "-100", "big", "v" * 100), ("OBJECT", "ENCODING", "o_4"),
         ("SORT", "l", "BY", "o_*->rank"),
     ],
+    "element_is_the_key": [
+        ("RPUSH", "l", "a", "b", "c"), ("MSET", "a", "2", "b", "1", "c", "3"), ("SORT", "l", "BY", "*"),
+        ("SORT", "l", "BY", "*", "GET", "*", "GET", "#"), ("SORT", "l", "BY", "*->"), ("DEL", "a"), ("HSET", "a", "f", "1"),
+        ("SORT", "l", "BY", "*->f", "GET", "*->f", "GET", "*"), ("SORT", "l", "BY", "l", "GET", "l"),
+        ("RPUSH", "src", "3", "1", "2"), ("EXPIRE", "src", "100"), ("SORT", "src", "STORE", "src"), ("TTL", "src"),
+        ("LRANGE", "src", "0", "-1"),
+    ],
     "by_constant_pattern": [
         ("RPUSH", "l", "3", "x", "1"), ("SORT", "l", "BY", "nosort"), ("SORT", "l", "BY", "nosort", "DESC"),
         ("SORT", "l", "BY", "nosort", "LIMIT", "1", "1"), ("SORT", "l", "BY", "nosort", "DESC", "LIMIT", "1", "5"),
