@@ -41,6 +41,9 @@ public struct Exec {
     /// server blocks the client (Server/Blocking) or, inside EXEC or a
     /// script, replies the timeout's null.
     public var wouldBlock = false
+    /// The command runs from a Lua script (Redis's CLIENT_SCRIPT): SORT then
+    /// orders an unsorted set so the script's result is deterministic.
+    public var fromScript = false
 
     public init(args: ArgVector, reply: Reply, store: ShardStore, stats: ShardStats, db: Int, now: Int64,
                 shard: Int, shardCount: Int) {

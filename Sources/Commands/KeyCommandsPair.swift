@@ -98,6 +98,30 @@ extension KeyCommands {
         x.reply.int(1)
     }
 
+    /// The key MOVE or COPY ... DB n writes in another database, as (key
+    /// argument, database), for the server's WATCH and blocked-client
+    /// bookkeeping, which otherwise follows the client's database.
+    public static func otherDatabaseWrite(_ spec: CommandSpec, _ a: ArgVector, databases: Int) -> (arg: Int, db: Int)? {
+        var key = 0, dbArg = 0
+        if spec.name == "move" {
+            guard a.count == 3 else { return nil }
+            key = 1
+            dbArg = 2
+        } else if spec.name == "copy" {
+            key = 2
+            var j = 3
+            while j + 1 < a.count {
+                if a[j].equalsLower("db") {
+                    dbArg = j + 1
+                    j += 1
+                }
+                j += 1
+            }
+        }
+        guard dbArg > 0, let n = parseStrictInt(a[dbArg].ptr, a[dbArg].count), n >= 0, n < databases else { return nil }
+        return (key, n)
+    }
+
     /// Pair stage 0 (a typed shard step, key at argument 0): the key's
     /// entry as an `exportEntry` blob, or null.
     public static func exportKey(_ x: inout Exec) {

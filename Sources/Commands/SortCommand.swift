@@ -19,14 +19,15 @@ public enum SortCommand {
                     acl: ["@set", "@sortedset", "@list", "@dangerous"], keysOf: { keys($0) }, handler: sort),
         CommandSpec("sort_ro", arity: -2, flags: [.readonly, .movableKeys], keys: (1, 1, 1), route: .colocated,
                     group: "generic", summary: "Sort the elements in a list, set or sorted set. Read-only variant of SORT.",
-                    since: "7.0.0", acl: ["@set", "@sortedset", "@list", "@dangerous"], keysOf: { keys($0) },
+                    since: "7.0.0", acl: ["@set", "@sortedset", "@list", "@dangerous"], keysOf: { keys($0, readOnly: true) },
                     handler: sortRO),
     ]
 
-    /// The source, the STORE destination, and `.everywhere` when a BY or GET
-    /// pattern names other keys.
-    @Sendable static func keys(_ a: ArgVector) -> KeySpan? {
-        var out = [1]
+    /// The source, the STORE destination (the last one, the one SORT
+    /// writes; SORT_RO has none, as Redis's sortROGetKeys), and `.everywhere`
+    /// when a BY or GET pattern names other keys.
+    @Sendable static func keys(_ a: ArgVector, readOnly: Bool = false) -> KeySpan? {
+        var store = 0
         var everywhere = false
         var j = 2
         while j < a.count {
@@ -34,7 +35,7 @@ public enum SortCommand {
             if a[j].equalsLower("limit") && left >= 2 {
                 j += 2
             } else if a[j].equalsLower("store") && left >= 1 {
-                out.append(j + 1)
+                if !readOnly { store = j + 1 }
                 j += 1
             } else if (a[j].equalsLower("by") || a[j].equalsLower("get")) && left >= 1 {
                 if a[j + 1].buffer.contains(42) { everywhere = true }
@@ -42,6 +43,7 @@ public enum SortCommand {
             }
             j += 1
         }
+        let out = store > 0 ? [1, store] : [1]
         return everywhere ? .everywhere(out) : .positions(out)
     }
 
@@ -95,20 +97,32 @@ public enum SortCommand {
         }
         var type = ValueType.list
         var source: Entry? = nil
-        if let (e, _) = x.findAny(1, read: true) {
+        if let (e, slot) = x.findAny(1, read: true) {
             guard e.type == .list || e.type == .set || e.type == .zset else { return x.error(Err.wrongType) }
             type = e.type
             source = e
+            if e.type == .zset && e.payload != .object {
+                // Redis 7.0 converts a listpack sorted set to a skiplist for
+                // SORT and leaves it so (OBJECT ENCODING shows it); it is not
+                // a change WATCH sees.
+                let ks = x.keyspace(of: 1)
+                let mutations = ks.mutations
+                x.storeObject(1, slot: slot, type: .zset, SortedSetCommands.toSkiplist(e.compact))
+                ks.mutations = mutations
+                source = x.findAny(1, read: false)?.0
+            }
         }
         // A set has no order of its own: unsorted output to a key or a script is sorted as bytes.
-        if dontsort && type == .set && store != nil {
+        if dontsort && type == .set && (store != nil || x.fromScript) {
             dontsort = false
             alpha = true
             by = nil
         }
         let length = source.map { count($0) } ?? 0
-        var start = limitStart < 0 ? 0 : limitStart
-        var end = limitCount < 0 ? length - 1 : start + limitCount - 1
+        // Clamped to the length first, so a huge LIMIT cannot overflow.
+        var start = min(max(limitStart, 0), length)
+        let limited = min(max(limitCount, -1), length)
+        var end = limited < 0 ? length - 1 : start + limited - 1
         if start >= length {
             start = length - 1
             end = length - 2
@@ -140,6 +154,9 @@ public enum SortCommand {
                 }
             }
             let byPattern = by != nil
+            // Without STORE Redis collates ALPHA with strcoll, which stops at
+            // a NUL byte (byte order otherwise, in the C and C.UTF-8 locales).
+            let collate = store == nil
             items.sort { a, b in
                 var cmp: Int
                 if !alpha {
@@ -149,10 +166,10 @@ public enum SortCommand {
                     case (nil, nil): cmp = 0
                     case (nil, _): cmp = -1
                     case (_, nil): cmp = 1
-                    case (let p?, let q?): cmp = compareBytes(p, q)
+                    case (let p?, let q?): cmp = compareBytes(p, q, stopAtNul: collate)
                     }
                 } else {
-                    cmp = compareBytes(a.element, b.element)
+                    cmp = compareBytes(a.element, b.element, stopAtNul: collate)
                 }
                 return desc ? cmp > 0 : cmp < 0
             }
@@ -200,7 +217,7 @@ public enum SortCommand {
         case (.set, .object): return e.objectRef(SetValue.self).count
         case (.set, _): return IntSet(e).count
         case (.zset, .object): return e.objectRef(ZSetValue.self).count
-        default: return e.compact.count / 2
+        default: return e.compact.count
         }
     }
 
@@ -296,10 +313,30 @@ public enum SortCommand {
         }
     }
 
-    static func compareBytes(_ a: [UInt8], _ b: [UInt8]) -> Int {
+    static func compareBytes(_ a: [UInt8], _ b: [UInt8], stopAtNul: Bool = false) -> Int {
+        if stopAtNul { return compareCString(a, b) }
         let n = min(a.count, b.count)
         let c = a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in n == 0 ? 0 : memcmp(pa.baseAddress!, pb.baseAddress!, n) } }
         if c != 0 { return c < 0 ? -1 : 1 }
         return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
+    }
+
+    /// strcmp's order: the bytes up to the first NUL.
+    static func compareCString(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                let n = min(pa.count, pb.count)
+                var i = 0
+                while i < n {
+                    let x = pa[i], y = pb[i]
+                    if x != y { return x < y ? -1 : 1 }
+                    if x == 0 { return 0 }
+                    i += 1
+                }
+                if pa.count == pb.count { return 0 }
+                if pa.count > n { return pa[n] == 0 ? 0 : 1 }
+                return pb[n] == 0 ? 0 : -1
+            }
+        }
     }
 }

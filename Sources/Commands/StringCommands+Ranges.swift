@@ -29,6 +29,8 @@ extension StringCommands {
             let n = e.resizedString(newLen)
             n.isRawString = true
             ks.table.replace(at: slot, with: n)
+            // A replacement behind put's back: WATCH must still see it.
+            ks.mutations &+= 1
             return UnsafeMutablePointer(mutating: n.bytes.baseAddress!)
         }
         let k = e.key
@@ -128,6 +130,8 @@ extension StringCommands {
             let dst = UnsafeMutablePointer(mutating: e.bytes.baseAddress!)
             (dst + offset).update(from: v.ptr, count: v.count)
             e.isRawString = true
+            // Redis signals the key even when the bytes are the same.
+            x.keyspace.mutations &+= 1
             return x.reply.int(olen)
         }
         let total = max(olen, need)

@@ -199,7 +199,8 @@ public enum StringCommands {
             x.keyspace.remove(at: slot)
         } else if o.expireArg > 0 {
             x.keyspace.setExpire(at: slot, at)
-        } else if o.has(.persist) {
+        } else if o.has(.persist) && e.hasExpire {
+            // Without a TTL there is nothing to remove and nothing for WATCH to see.
             x.keyspace.setExpire(at: slot, -1)
         }
     }

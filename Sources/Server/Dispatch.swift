@@ -217,18 +217,27 @@ extension Worker {
                      shard: execShard, shardCount: shardCount)
         x.importMode = importMode
         x.imported = imported
+        x.fromScript = client != nil && client === scriptClient
         let before = out.count
         let watched = !watches.isEmpty
         let mutations = watched ? store.dbs[db].mutations : 0
+        // MOVE and COPY ... DB write a key in another database.
+        let other = (watched || !blocked.isEmpty) && spec.flags.contains(.write)
+            ? KeyCommands.otherDatabaseWrite(spec, a, databases: store.dbs.count) : nil
+        let otherMutations = other.map { store.dbs[$0.db].mutations } ?? 0
         h(&x)
         // A change (or a lazy expiry) signals the keys to WATCHers, as Redis's signalModifiedKey.
         if watched && store.dbs[db].mutations != mutations { touchWatched(spec, a, db: db) }
+        if watched, let o = other, store.dbs[o.db].mutations != otherMutations {
+            watches.touch(DBKey(db: o.db, a[o.arg]))
+        }
         // The parts of a split command are one call, counted by its coordinator.
         if countStats {
             recordCall(spec, since: t0, failed: x.failed, out: out, at: before, a, client: client, message: message)
         }
         if !blocked.isEmpty && spec.flags.contains(.write) {
             noteBlockedWrites(spec, a, db: db)
+            if let o = other { blocked.noteWrite(DBKey(db: o.db, a[o.arg])) }
             if lentDepth == 0 && !blocked.ready.isEmpty { serveReady() }
         }
         return x.wouldBlock

@@ -28,6 +28,11 @@ extension Worker {
         case .swapdb(let x, let y):
             touchWatchedSwap(x, y)
             store.swap(x, y)
+            // Clients blocked in either database may now find their keys (Redis's scanDatabaseForReadyKeys).
+            if !blocked.isEmpty {
+                for k in blocked.byKey.keys where k.db == x || k.db == y { blocked.noteWrite(k) }
+                if lentDepth == 0 && !blocked.ready.isEmpty { serveReady() }
+            }
             r.ok()
         case .stats: r.bulk(string: shardStatsText())
         case .resetStats:
@@ -48,7 +53,11 @@ extension Worker {
             ServerCommandSpecs.memoryUsage(&x, key: 0, samples: samples)
         case .memoryStats: memoryStatsPart(r)
         case .export: runKeyStep(KeyCommands.exportKey, a, m)
-        case .deleteExported: runKeyStep(KeyCommands.deleteExported, a, m)
+        case .deleteExported:
+            // The source a cross-shard RENAME consumed is gone: its WATCHers see it.
+            let before = store.dbs[m.db].mutations
+            runKeyStep(KeyCommands.deleteExported, a, m)
+            if store.dbs[m.db].mutations != before && !watches.isEmpty { watches.touch(DBKey(db: m.db, a[0])) }
         case .withImport(let exists): runWithImport(a, m, exists: exists)
         case .txHold, .txRelease: break
         case .watch: watchHere(a, m)

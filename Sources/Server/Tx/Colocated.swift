@@ -76,6 +76,7 @@ extension Worker {
         var x = Exec(args: a, reply: Reply(out, proto: proto), store: store, stats: stats, db: db, now: now,
                      shard: execShard, shardCount: shardCount)
         x.lent = lentStores
+        x.fromScript = client != nil && client === scriptClient
         let before = out.count
         let mutations = lentStores.map { $0.dbs[db].mutations }
         h(&x)
