@@ -73,9 +73,10 @@ perf record -e cpu-clock -F "$freq" "${cg[@]}" -p "$pid" -o "$work/perf.data" \
   -- sleep "$seconds" 2>"$work/record.log"
 kill "$bpid" 2>/dev/null; wait "$bpid" 2>/dev/null || true; bpid=""
 stop_servers
-# Throughput while recording: the per-loop lines redis-benchmark -l printed.
+# Throughput while recording: the per-loop lines redis-benchmark -l printed
+# (none when a loop outlasts the recording: then no figure, not a failure).
 rps=$(tr '\r' '\n' <"$work/bench.log" | grep -E 'requests per second' | tail -n +2 \
-      | grep -oE '[0-9.]+ requests per second' | awk '{s+=$1; n++} END {if (n) printf "%.0f", s/n}')
+      | grep -oE '[0-9.]+ requests per second' | awk '{s+=$1; n++} END {if (n) printf "%.0f", s/n}' || true)
 
 perf script -i "$work/perf.data" -F comm,tid,ip,sym,dso --no-inline 2>"$work/script.log" \
   >"$work/perf.script"
