@@ -279,3 +279,89 @@ public final class CommandSpec: @unchecked Sendable {
         return out
     }
 }
+
+extension CommandSpec {
+    /// Calls `body` with the position of each key argument the command may
+    /// write, by its key specs: a key whose spec is read-only (`RO`) is left
+    /// out, so WATCH on SINTERSTORE's, SORT's or COPY's source is not
+    /// touched by the write to the destination. Without key specs, every key.
+    public func forEachWrittenKey(_ a: ArgVector, _ body: (Int) -> Void) {
+        let specs = meta.keySpecs
+        if specs.isEmpty {
+            _ = forEachKey(a, body)
+            return
+        }
+        // Keys found by a spec's own search; nil where the spec says
+        // "unknown" (SORT's STORE): then the command's keys not claimed by
+        // a read-only spec stand in.
+        var readOnly: [Int] = []
+        var written: [Int] = []
+        var unknownWrite = false
+        for k in specs {
+            guard let ps = positions(of: k, a) else {
+                if !k.flags.contains("RO") { unknownWrite = true }
+                continue
+            }
+            if k.flags.contains("RO") { readOnly += ps } else { written += ps }
+        }
+        if unknownWrite {
+            _ = forEachKey(a) { i in if !readOnly.contains(i) && !written.contains(i) { written.append(i) } }
+        }
+        for i in written { body(i) }
+    }
+
+    /// The argument positions a key spec names (Redis's key-spec search),
+    /// or nil when the spec's search is "unknown".
+    func positions(of k: KeySpec, _ a: ArgVector) -> [Int]? {
+        var start: Int
+        switch k.begin {
+        case .index(let i): start = i
+        case .keyword(let word, let from):
+            // Redis searches from `from` (negative: from the end, backwards).
+            let w = Array(word.lowercased().utf8)
+            func hit(_ i: Int) -> Bool { Array(a[i].lossyString.lowercased().utf8) == w }
+            var found = -1
+            if from >= 0 {
+                var i = from
+                while i < a.count { if hit(i) { found = i; break }; i += 1 }
+            } else {
+                var i = a.count + from
+                while i > 0 { if hit(i) { found = i; break }; i -= 1 }
+            }
+            if found < 0 { return [] }
+            start = found + 1
+        case .unknown:
+            return nil
+        }
+        var out: [Int] = []
+        switch k.find {
+        case .range(let last, let step, let limit):
+            let end: Int
+            if last >= 0 {
+                end = start + last
+            } else if limit != 0 {
+                end = start + (a.count - start) / limit + last
+            } else {
+                end = a.count + last
+            }
+            var i = start
+            while i <= end && i < a.count {
+                out.append(i)
+                i += max(step, 1)
+            }
+        case .keynum(let idx, let first, let step):
+            let ni = start + idx
+            guard ni < a.count, let n = parseStrictInt(a[ni].ptr, a[ni].count), n > 0 else { return [] }
+            var i = start + first
+            var c = 0
+            while c < n && i < a.count {
+                out.append(i)
+                i += max(step, 1)
+                c += 1
+            }
+        case .unknown:
+            return nil
+        }
+        return out
+    }
+}

@@ -551,11 +551,25 @@ def test_blocked_zset_client_served_by_store(ringkv, redis_ref):
 # touched too, where Redis touches only the keys it wrote. {w} keeps the keys
 # on one shard, where the over-approximation shows.
 OVER_TOUCHED = {
+    "del_missing_key": [("SET", "{w}a", "1"), ("WATCH", "{w}b"), C1("DEL", "{w}a", "{w}b")],
+}
+
+# Read-only sources of a write: the key specs say they are not written, so
+# WATCH on them survives the write to the destination, as in Redis.
+SOURCES_NOT_TOUCHED = {
     "store_source": [("SADD", "{w}src", "1"), ("WATCH", "{w}src"), C1("SINTERSTORE", "{w}dst", "{w}src")],
     "sort_store_source": [("RPUSH", "{w}src", "1"), ("WATCH", "{w}src"), C1("SORT", "{w}src", "STORE", "{w}dst")],
     "copy_source": [("HSET", "{w}src", "f", "v"), ("WATCH", "{w}src"), C1("COPY", "{w}src", "{w}dst")],
-    "del_missing_key": [("SET", "{w}a", "1"), ("WATCH", "{w}b"), C1("DEL", "{w}a", "{w}b")],
+    "zunionstore_sources": [("ZADD", "{w}a", "1", "x"), ("ZADD", "{w}b", "2", "y"), ("WATCH", "{w}a", "{w}b"),
+                            C1("ZUNIONSTORE", "{w}dst", "2", "{w}a", "{w}b")],
+    "smove_destination_written": [("SADD", "{w}a", "1"), ("WATCH", "{w}b"), C1("SMOVE", "{w}a", "{w}b", "1")],
+    "lmove_both_written": [("RPUSH", "{w}a", "1", "2"), ("WATCH", "{w}a"), C1("LMOVE", "{w}a", "{w}b", "LEFT", "LEFT")],
 }
+
+
+@pytest.mark.parametrize("name", list(SOURCES_NOT_TOUCHED))
+def test_watch_follows_written_keys(ringkv, redis_ref, name):
+    compare(ringkv, redis_ref, SOURCES_NOT_TOUCHED[name] + [("MULTI",), ("PING",), ("EXEC",)])
 
 
 @pytest.mark.xfail(strict=True, reason="server-side WATCH over-approximation (Dispatch.runHandler/touchWatched)")

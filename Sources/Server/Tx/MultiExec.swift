@@ -133,8 +133,15 @@ extension Worker {
     }
 
     /// A write (or lazy expiry) changed `db`: its keys' watchers are dirty.
+    /// A write command touches the keys its key specs may write (not its
+    /// read-only sources, as Redis signals only the keys it writes); a read
+    /// command changes data only by lazy expiry, of the keys it names.
     func touchWatched(_ spec: CommandSpec, _ a: ArgVector, db: Int) {
-        _ = spec.forEachKey(a) { i in watches.touch(DBKey(db: db, a[i])) }
+        if spec.flags.contains(.write) {
+            spec.forEachWrittenKey(a) { i in watches.touch(DBKey(db: db, a[i])) }
+        } else {
+            _ = spec.forEachKey(a) { i in watches.touch(DBKey(db: db, a[i])) }
+        }
     }
 
     /// After active expiry: watched keys that were live and are gone.
