@@ -423,3 +423,39 @@ def keys_on_distinct_shards(prefix: str, count: int, shards: int) -> list[str]:
             out.append(k)
         i += 1
     return out
+
+
+def play_blocking(server, steps) -> list:
+    """(connection, command) steps on two fresh connections of `server` after
+    a FLUSHALL; ("SLEEP", s) pauses. A blocking command's (B...) reply is
+    read at its connection's next step or at the end, so a step may block
+    one connection while the other runs. Returns (connection, reply) in read
+    order; HELLO's reply (which names the server) is reduced to its type."""
+    conns = [server.raw(), server.raw()]
+    try:
+        conns[0].call("FLUSHALL")
+        owed: list[list[bool]] = [[], []]
+        out = []
+
+        def drain(i):
+            while owed[i]:
+                hello = owed[i].pop(0)
+                reply = conns[i].read()
+                out.append((i, reply if not hello else reply[0]))
+
+        for step in steps:
+            if step[0] == "SLEEP":
+                time.sleep(step[1])
+                continue
+            who, cmd = step
+            drain(who)
+            conns[who].send(encode(*cmd))
+            owed[who].append(cmd[0].upper() == "HELLO")
+            if not cmd[0].upper().startswith("B"):
+                drain(who)
+        drain(0)
+        drain(1)
+        return out
+    finally:
+        for c in conns:
+            c.close()

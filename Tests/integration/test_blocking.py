@@ -68,45 +68,9 @@ SCENARIOS = {
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_blocking_matches_redis(ringkv, redis_ref, name):
     steps = SCENARIOS[name]
-    got = play_async(ringkv, steps)
-    want = play_async(redis_ref, steps)
+    got = harness.play_blocking(ringkv, steps)
+    want = harness.play_blocking(redis_ref, steps)
     assert got == want, f"{name}:\n ringkv {got}\n redis  {want}"
-
-
-def play_async(server, steps):
-    """Like harness.play, but a command that blocks does not stall the
-    script: each connection's replies are read when its next step comes,
-    or at the end."""
-    conns = [server.raw(), server.raw()]
-    try:
-        conns[0].call("FLUSHALL")
-        owed = [0, 0]
-        out = []
-
-        def drain(i):
-            while owed[i]:
-                reply = conns[i].read()
-                owed[i] -= 1
-                out.append((i, reply))
-
-        for step in steps:
-            if step[0] == "SLEEP":
-                time.sleep(step[1])
-                continue
-            who, cmd = step
-            drain(who)
-            conns[who].send(harness.encode(*cmd))
-            owed[who] += 1
-            # A blocking command's reply is read at the connection's next step.
-            if not cmd[0].upper().startswith("B"):
-                drain(who)
-        for i in (0, 1):
-            drain(i)
-        # HELLO names the server: compare only its type.
-        return [(i, r if r[0] != "%" else "%") for i, r in out]
-    finally:
-        for c in conns:
-            c.close()
 
 
 MATRIX = [("uring", 1), ("uring", 4), ("epoll", 1), ("epoll", 4)]

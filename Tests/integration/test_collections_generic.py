@@ -483,38 +483,6 @@ def test_watch_other_database(ringkv, redis_ref):
     compare(ringkv, redis_ref, steps)
 
 
-def play_blocking(server, steps):
-    """Steps on two connections; a blocking command's reply is read at its
-    connection's next step (or at the end)."""
-    import time
-    conns = [server.raw(), server.raw()]
-    try:
-        conns[0].call("FLUSHALL")
-        owed, out = [0, 0], []
-
-        def drain(i):
-            while owed[i]:
-                owed[i] -= 1
-                out.append((i, conns[i].read()))
-
-        for step in steps:
-            if step[0] == "SLEEP":
-                time.sleep(step[1])
-                continue
-            who, cmd = step
-            drain(who)
-            conns[who].send(harness.encode(*cmd))
-            owed[who] += 1
-            if not cmd[0].startswith("B"):
-                drain(who)
-        drain(0)
-        drain(1)
-        return out
-    finally:
-        for c in conns:
-            c.close()
-
-
 # Client 1 blocks; a generic command of client 0 gives its key data.
 BLOCKED = {
     "rename": [(0, ("RPUSH", "src", "a", "b")), (0, ("RENAME", "src", "dst"))],
@@ -535,7 +503,7 @@ BLOCKED = {
 @pytest.mark.parametrize("name", list(BLOCKED))
 def test_blocked_clients_served_by_generic_writes(ringkv, redis_ref, name):
     steps = [(1, ("BLPOP", "dst", "2")), ("SLEEP", 0.1), *BLOCKED[name], (1, ("PING",)), (1, ("LRANGE", "dst", "0", "-1"))]
-    got, want = play_blocking(ringkv, steps), play_blocking(redis_ref, steps)
+    got, want = harness.play_blocking(ringkv, steps), harness.play_blocking(redis_ref, steps)
     assert got == want
 
 
@@ -543,7 +511,7 @@ def test_blocked_zset_client_served_by_store(ringkv, redis_ref):
     steps = [(1, ("BZPOPMIN", "dst", "2")), ("SLEEP", 0.1), (0, ("ZADD", "src", "1", "a", "2", "b")),
              (0, ("ZUNIONSTORE", "dst", "1", "src")), (1, ("BZPOPMAX", "dst2", "2")), ("SLEEP", 0.1),
              (0, ("ZRANGESTORE", "dst2", "src", "0", "-1")), (1, ("ZCARD", "dst")), (1, ("ZCARD", "dst2"))]
-    assert play_blocking(ringkv, steps) == play_blocking(redis_ref, steps)
+    assert harness.play_blocking(ringkv, steps) == harness.play_blocking(redis_ref, steps)
 
 
 # The server touches every key a command names once the command changed
