@@ -111,6 +111,11 @@ public func formatScore(_ v: Double, into out: UnsafeMutablePointer<UInt8>) -> I
         out.update(from: s.utf8Start, count: s.utf8CodeUnitCount)
         return s.utf8CodeUnitCount
     }
+    // Integral scores under 10^15 print as their digits under %.17g: skip
+    // vsnprintf for them (the common ZADD score). -0 keeps its sign below.
+    if v == v.rounded(.towardZero) && abs(v) < 1e15 && !(v == 0 && v.sign == .minus) {
+        return formatDecimal(Int(v), into: out)
+    }
     return out.withMemoryRebound(to: CChar.self, capacity: 32) { c -> Int in
         Int(withVaList([v]) { vsnprintf(c, 32, "%.17g", $0) })
     }
