@@ -33,6 +33,7 @@ REFUSED = [
     (["always-show-logo", "yes"], "always-show-logo"),
     (["set-proc-title", "yes"], "set-proc-title"),
     (["enable-module-command", "yes"], "enable-module-command"),
+    (["list-compress-depth", "1"], "list-compress-depth"),
     (["io-threads", "4"], "io-threads"),
     (["io-threads-do-reads", "yes"], "io-threads-do-reads"),
     (["active-expire-effort", "5"], "active-expire-effort"),
