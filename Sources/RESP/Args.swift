@@ -30,6 +30,13 @@ public struct Arg: @unchecked Sendable {
     public var bytes: [UInt8] { Array(buffer) }
     /// For error messages and logs only; never for keys or values.
     public var lossyString: String { String(decoding: buffer, as: UTF8.self) }
+    /// The argument as the name of a script (SHA1 hex), library or function:
+    /// those are ASCII by construction, and for ASCII a String compares byte
+    /// for byte. Anything else (which could be canonically equal to an ASCII
+    /// name, or decode lossily onto one) names nothing: nil.
+    public var asciiName: String? {
+        buffer.allSatisfy { $0 < 0x80 } ? String(decoding: buffer, as: UTF8.self) : nil
+    }
 }
 
 @inlinable func memcmpEq(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {

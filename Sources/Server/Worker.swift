@@ -113,6 +113,8 @@ final class Worker<B: IOBackend>: IOEvents {
     var cmdMicros: [Int]
     var cmdFailed: [Int]
     var cmdRejected: [Int]
+    /// errorstats by error prefix (ERR, WRONGTYPE, ...): names from our own
+    /// replies, never client data.
     var errorCounts: [String: Int] = [:]
     // Per-worker totals, summed by INFO: a shared atomic here would bounce a
     // cache line between cores on every command.

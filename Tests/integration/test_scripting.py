@@ -533,3 +533,17 @@ def test_one_key_scripts_run_on_their_keys_shard(server_factory):
         assert peek(keys=["sum"], args=[f"src:{i}"]) == total
     assert int(c.info("stats")["scripts_all_shards_runs"]) >= 1
     c.close()
+
+
+def test_names_are_bytes_not_unicode(ringkv, redis_ref):
+    """A function, library or script named by bytes that Unicode would call
+    equal (KELVIN SIGN is canonically "K") names nothing, as in Redis."""
+    kelvin = "\u212a".encode()
+    lib = "#!lua name=Klib\nredis.register_function('Kf', function() return 1 end)"
+    steps = [
+        (0, ("FUNCTION", "FLUSH")), (0, ("FUNCTION", "LOAD", lib)),
+        (0, ("FCALL", "Kf", "0")), (0, ("FCALL", kelvin + b"f", "0")),
+        (0, ("FUNCTION", "DELETE", kelvin + b"lib")), (0, ("FUNCTION", "DELETE", "Klib")),
+        (0, ("SCRIPT", "EXISTS", "\u00e9" * 20)), (0, ("EVALSHA", "\u00e9" * 20, "0")),
+    ]
+    assert harness.play(ringkv, steps) == harness.play(redis_ref, steps)

@@ -32,7 +32,7 @@ extension Worker {
         if numkeys < 0 { return r.error("ERR Number of keys can't be negative") }
         if numkeys > args.count - 3 { return r.error("ERR Number of keys can't be greater than number of args") }
         syncFunctions()
-        guard let f = lua.libraryFunctions[args[1].lossyString] else { return r.error("ERR Function not found") }
+        guard let name = args[1].asciiName, let f = lua.libraryFunctions[name] else { return r.error("ERR Function not found") }
         if ro && !f.noWrites { return r.error("ERR Can not execute a script with write flag using *_ro command.") }
         startScript(c, r, sha: "fn:" + f.name, function: f.name, readOnly: ro || f.noWrites, numkeys: numkeys)
     }
@@ -50,7 +50,7 @@ extension Worker {
             case .failure(let e): r.error(string: e.message)
             }
         } else if sub.equalsLower("delete") && args.count == 3 {
-            if state.functions.remove(args[2].lossyString) { r.ok() } else { r.error("ERR Library not found") }
+            if let name = args[2].asciiName, state.functions.remove(name) { r.ok() } else { r.error("ERR Library not found") }
         } else if sub.equalsLower("flush") && args.count <= 3 {
             if args.count == 3 && !args[2].equalsLower("sync") && !args[2].equalsLower("async") {
                 return r.error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")

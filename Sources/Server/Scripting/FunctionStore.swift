@@ -15,6 +15,9 @@ final class FunctionStore: @unchecked Sendable {
         let code: [UInt8]
         let functions: [Function]
     }
+    /// Keyed by library name, which FUNCTION LOAD admits only as
+    /// [A-Za-z0-9_] (ASCII: String equality is byte equality); lookups come
+    /// through `Arg.asciiName`.
     private let libs = Mutex([String: Library]())
     let generation = AtomicCounter(0)
 

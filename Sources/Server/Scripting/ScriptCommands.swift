@@ -153,7 +153,8 @@ extension Worker: ScriptHost {
         if let last = lua.lastShaBytes, a.buffer.elementsEqual(last) {
             return lua.lastSha
         }
-        let s = a.lossyString.lowercased()
+        guard let name = a.asciiName else { return "" }
+        let s = name.lowercased()
         lua.lastShaBytes = Array(a.buffer)
         lua.lastSha = s
         return s
@@ -446,7 +447,7 @@ extension Worker: ScriptHost {
             r.bulk(string: sha)
         } else if sub.equalsLower("exists") && args.count >= 3 {
             r.array(args.count - 2)
-            for i in 2..<args.count { r.int(state.scripts.exists(args[i].lossyString.lowercased()) ? 1 : 0) }
+            for i in 2..<args.count { r.int(state.scripts.exists(args[i].asciiName?.lowercased() ?? "") ? 1 : 0) }
         } else if sub.equalsLower("flush") && args.count <= 3 {
             if args.count == 3 && !args[2].equalsLower("sync") && !args[2].equalsLower("async") {
                 return r.error("ERR SCRIPT FLUSH only support SYNC|ASYNC option")

@@ -6,6 +6,8 @@ import Synchronization
 /// emptied the store. Touched by EVAL and SCRIPT only, never by plain commands.
 final class ScriptStore: @unchecked Sendable {
     private struct State {
+        /// Keyed by the lowercase hex SHA1: ASCII, so String equality is
+        /// byte equality; lookups come through `Arg.asciiName`.
         var bodies: [String: [UInt8]] = [:]
         /// Scripts seen touching keys on shards they had not declared: they
         /// run with every shard locked from then on.
