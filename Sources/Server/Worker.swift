@@ -39,6 +39,8 @@ final class Worker<B: IOBackend>: IOEvents {
     var blocked = BlockRegistry()
     /// Clients of this worker that wait, for their timeouts.
     var blockedWaits: [BlockedClient] = []
+    /// The nearest deadline in `blockedWaits` (.max: none), or earlier.
+    var blockedNearest: Int64 = .max
     let blockArgs = ArgVector(capacity: 16)
     let blockOut = ByteBuf(capacity: 256)
     /// Every shard's store, for commands run with shards lent (runLent).

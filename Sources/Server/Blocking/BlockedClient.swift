@@ -21,6 +21,8 @@ final class BlockedClient: @unchecked Sendable {
     // Its worker only:
     weak var client: Client?
     var ticket: ReplyTicket?
+    /// In its worker's `blockedWaits` (timeouts).
+    var listed = false
 
     init(worker: Int, plan: BlockingCommands.Plan, args: ArgVector, db: Int, proto: Int, deadline: Int64) {
         self.worker = worker

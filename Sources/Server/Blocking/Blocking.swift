@@ -144,7 +144,10 @@ extension Worker {
     }
 
     func waitBlocked(_ b: BlockedClient) {
-        if !blockedWaits.contains(where: { $0 === b }) { blockedWaits.append(b) }
+        if b.listed { return }
+        b.listed = true
+        blockedWaits.append(b)
+        if b.deadline != 0 { blockedNearest = min(blockedNearest, b.deadline) }
     }
 
     /// The client is no longer blocked (served, timed out, unblocked).
@@ -154,7 +157,10 @@ extension Worker {
             state.blockedClients.add(-1)
         }
         if let c = c, c.blockWait === b { c.blockWait = nil }
-        if let i = blockedWaits.firstIndex(where: { $0 === b }) { blockedWaits.remove(at: i) }
+        if b.listed, let i = blockedWaits.firstIndex(where: { $0 === b }) {
+            blockedWaits.remove(at: i)
+            b.listed = false
+        }
     }
 
     /// The reply for a blocked client, on its worker.
@@ -286,12 +292,18 @@ extension Worker {
 
     /// Ms until the nearest deadline of a blocked client here, or nil.
     var nextBlockedDeadline: Int64? {
-        var best: Int64? = nil
-        for b in blockedWaits where b.deadline != 0 { best = min(best ?? b.deadline, b.deadline) }
-        return best.map { max(0, $0 - now) }
+        blockedNearest == .max ? nil : max(0, blockedNearest - now)
     }
 
+    /// Walks the blocked clients only once the nearest deadline has come
+    /// (a client that left since only makes the walk early), so waiting
+    /// clients cost nothing per loop iteration.
     func expireBlocked() {
+        if now < blockedNearest { return }
+        defer {
+            blockedNearest = .max
+            for b in blockedWaits where b.deadline != 0 { blockedNearest = min(blockedNearest, b.deadline) }
+        }
         var i = 0
         while i < blockedWaits.count {
             let b = blockedWaits[i]
