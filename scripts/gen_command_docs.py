@@ -56,6 +56,9 @@ FAMILIES: dict[str, tuple[str, str, list[str]]] = {
         zremrangebyscore zremrangebylex zpopmin zpopmax zmpop zrandmember zunion zinter zdiff
         zunionstore zinterstore zdiffstore zintercard zscan bzpopmin bzpopmax bzmpop""".split()),
     "sort": ("Sort", "addSort", "sort sort_ro".split()),
+    "geo": ("Geo", "addGeo", """
+        geoadd geodist geohash geopos georadius georadius_ro georadiusbymember georadiusbymember_ro
+        geosearch geosearchstore""".split()),
 }
 
 INDENT = "        "  # statements inside the function body

@@ -898,6 +898,7 @@ extension CommandDocs {
         addSets(&t)
         addSortedSets(&t)
         addSort(&t)
+        addGeo(&t)
         addMemory(&t)
         return t
     }
