@@ -27,11 +27,11 @@ public enum GeoCommands {
         spec("geopos", -2, [.readonly], "Returns longitude and latitude of members of a geospatial index", geopos),
         spec("georadius", -6, [.write, .denyoom, .movableKeys], route: .colocated,
              "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a point",
-             keysOf: radiusKeys, georadius),
+             keysOf: georadiusKeys, georadius),
         spec("georadius_ro", -6, [.readonly], since: "3.2.10", "A read-only variant for GEORADIUS", georadiusRO),
         spec("georadiusbymember", -5, [.write, .denyoom, .movableKeys], route: .colocated,
              "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a member",
-             keysOf: radiusKeys, georadiusbymember),
+             keysOf: georadiusbymemberKeys, georadiusbymember),
         spec("georadiusbymember_ro", -5, [.readonly], since: "3.2.10", "A read-only variant for GEORADIUSBYMEMBER",
              georadiusbymemberRO),
         spec("geosearch", -7, [.readonly], since: "6.2.0",
@@ -42,19 +42,27 @@ public enum GeoCommands {
              geosearchstore),
     ]
 
-    /// Redis's georadiusGetKeys: the source, and the last STORE/STOREDIST
-    /// key from argument 5 on.
-    static func radiusKeys(_ a: ArgVector) -> KeySpan? {
-        var stored = -1
-        var i = 5
-        while i < a.count {
-            if (a[i].equalsLower("store") || a[i].equalsLower("storedist")) && i + 1 < a.count {
-                stored = i + 1
+    /// Keys of GEORADIUS (options from argument 6) and GEORADIUSBYMEMBER
+    /// (from 5) as their key specs find them, which is what Redis's COMMAND
+    /// GETKEYS answers: the source, then the key after the first STORE and
+    /// the one after the first STOREDIST. The handler writes the last one
+    /// given; locking both is harmless.
+    static func georadiusKeys(_ a: ArgVector) -> KeySpan? { storeKeys(a, from: 6) }
+    static func georadiusbymemberKeys(_ a: ArgVector) -> KeySpan? { storeKeys(a, from: 5) }
+
+    static func storeKeys(_ a: ArgVector, from start: Int) -> KeySpan? {
+        var ps = [1]
+        for word: StaticString in ["store", "storedist"] {
+            var i = start
+            while i < a.count - 1 {
+                if a[i].equalsLower(word) {
+                    ps.append(i + 1)
+                    break
+                }
                 i += 1
             }
-            i += 1
         }
-        return .positions(stored < 0 ? [1] : [1, stored])
+        return .positions(ps)
     }
 
     // MARK: arguments
