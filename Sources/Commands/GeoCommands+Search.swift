@@ -155,12 +155,14 @@ extension GeoCommands {
 
         var points = collect(set, shape, limit: any ? count : 0)
         let returned = count == 0 || points.count < count ? points.count : count
-        // Stable, as glibc's qsort (a merge sort) keeps equal distances in
-        // the order they were found.
-        switch order {
-        case .asc: points.sort { $0.dist < $1.dist }
-        case .desc: points.sort { $0.dist > $1.dist }
-        case .none: break
+        if order != .none {
+            if returned == points.count {
+                // Stable, as glibc's qsort (a merge sort) keeps equal
+                // distances in the order they were found.
+                if order == .asc { points.sort { $0.dist < $1.dist } } else { points.sort { $0.dist > $1.dist } }
+            } else {
+                partialSort(&points, 0, points.count, first: 0, last: returned - 1, desc: order == .desc)
+            }
         }
 
         let r = x.reply
@@ -235,5 +237,94 @@ extension GeoCommands {
         SortedSetCommands.storeResult(&x, i, pairs: packed, members: pairs.count,
                                       compact: SortedSetCommands.fitsCompact(count: pairs.count,
                                                                              maxLength: maxLength))
+    }
+
+    /// Redis's pqsort (Bentley & McIlroy's quicksort that only recurses
+    /// into parts overlapping positions first...last), so the closest COUNT
+    /// of many, equal distances included, come out in Redis's order.
+    static func partialSort(_ a: inout [Point], _ start: Int, _ count: Int, first: Int, last: Int, desc: Bool) {
+        @inline(__always) func cmp(_ i: Int, _ j: Int) -> Int {
+            let x = a[i].dist, y = a[j].dist
+            let c = x > y ? 1 : (x == y ? 0 : -1)
+            return desc ? -c : c
+        }
+        func med3(_ p: Int, _ q: Int, _ r: Int) -> Int {
+            cmp(p, q) < 0 ? (cmp(q, r) < 0 ? q : (cmp(p, r) < 0 ? r : p))
+                : (cmp(q, r) > 0 ? q : (cmp(p, r) < 0 ? p : r))
+        }
+        func vecswap(_ p: Int, _ q: Int, _ n: Int) {
+            for k in 0..<max(n, 0) { a.swapAt(p + k, q + k) }
+        }
+        /// Whether [lo, lo+n) holds any position of first...last.
+        @inline(__always) func wanted(_ lo: Int, _ n: Int) -> Bool {
+            let hi = lo + n - 1
+            return !((first < lo && last < lo) || (first > hi && last > hi))
+        }
+        var base = start, n = count
+        while true {
+            if n < 7 {
+                var pm = base + 1
+                while pm < base + n {
+                    var pl = pm
+                    while pl > base && cmp(pl - 1, pl) > 0 {
+                        a.swapAt(pl, pl - 1)
+                        pl -= 1
+                    }
+                    pm += 1
+                }
+                return
+            }
+            var pm = base + n / 2
+            if n > 7 {
+                var pl = base, pn = base + n - 1
+                if n > 40 {
+                    let d = n / 8
+                    pl = med3(pl, pl + d, pl + 2 * d)
+                    pm = med3(pm - d, pm, pm + d)
+                    pn = med3(pn - 2 * d, pn - d, pn)
+                }
+                pm = med3(pl, pm, pn)
+            }
+            a.swapAt(base, pm)
+            var pa = base + 1, pb = base + 1, pc = base + n - 1, pd = base + n - 1
+            while true {
+                while pb <= pc {
+                    let c = cmp(pb, base)
+                    if c > 0 { break }
+                    if c == 0 {
+                        a.swapAt(pa, pb)
+                        pa += 1
+                    }
+                    pb += 1
+                }
+                while pb <= pc {
+                    let c = cmp(pc, base)
+                    if c < 0 { break }
+                    if c == 0 {
+                        a.swapAt(pc, pd)
+                        pd -= 1
+                    }
+                    pc -= 1
+                }
+                if pb > pc { break }
+                a.swapAt(pb, pc)
+                pb += 1
+                pc -= 1
+            }
+            let pn = base + n
+            var r = min(pa - base, pb - pa)
+            vecswap(base, pb - r, r)
+            r = min(pd - pc, pn - pd - 1)
+            vecswap(pb, pn - r, r)
+            r = pb - pa
+            if r > 1 && wanted(base, r) {
+                partialSort(&a, base, r, first: first, last: last, desc: desc)
+            }
+            r = pd - pc
+            guard r > 1 else { return }
+            base = pn - r
+            n = r
+            if !wanted(base, n) { return }
+        }
     }
 }

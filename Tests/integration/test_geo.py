@@ -6,9 +6,9 @@ redis-server, and compares the replies with their RESP types. Geo sets are
 sorted sets with Redis's 52-bit geohash scores, so ZRANGE WITHSCORES of a
 geo key is compared too. A search without ASC/DESC replies in Redis's walk
 order (cell by cell, in score order), which is deterministic: it is
-compared exactly. Only COUNT without ANY goes through Redis's partial
-quicksort, whose order among equal distances is its own: those steps are
-marked SORTED.
+compared exactly, and so are COUNT's results, which go through Redis's
+partial quicksort (equal distances included). SORTED marks a step
+compared as a sorted list.
 """
 from __future__ import annotations
 
@@ -252,8 +252,21 @@ SCENARIOS = {
         ("GEORADIUS", "t", "10", "10", "1", "km", "ASC", "WITHDIST"),
         ("GEORADIUS", "t", "10", "10", "1", "km", "DESC"),
         ("GEORADIUS", "t", "10", "10", "1", "km"),
-        (SORTED, ("GEORADIUS", "t", "10", "10", "1", "km", "COUNT", "5")),
+        ("GEORADIUS", "t", "10", "10", "1", "km", "COUNT", "5"),
+        ("GEORADIUS", "t", "10", "10", "1", "km", "COUNT", "2", "WITHDIST"),
+        ("GEORADIUS", "t", "10", "10", "1", "km", "COUNT", "4", "DESC"),
         ("GEOSEARCH", "t", "FROMMEMBER", "a", "BYRADIUS", "1", "km", "COUNT", "2", "ANY"),
+    ],
+    # Many equal distances: COUNT goes through Redis's partial quicksort
+    # (insertion sort under 7, median of three, ninther over 40).
+    "count_ties": [
+        ("GEOADD", "q", *[x for i in range(90) for x in (str(5 + (i % 3) * 0.001), "5", f"p{i:02}")]),
+        ("GEOADD", "q", *[x for i in range(20) for x in ("5", str(5 + (i % 4) * 0.001), f"n{i:02}")]),
+        *[("GEOSEARCH", "q", "FROMLONLAT", "5", "5", "BYRADIUS", "1", "km", "COUNT", str(c), o, "WITHDIST")
+          for c in (1, 3, 6, 7, 8, 40, 41, 64, 109, 110) for o in ("ASC", "DESC")],
+        ("GEOSEARCH", "q", "FROMLONLAT", "5.0005", "5", "BYRADIUS", "1", "km", "COUNT", "50"),
+        ("GEOSEARCHSTORE", "qd", "q", "FROMLONLAT", "5", "5", "BYRADIUS", "1", "km", "COUNT", "30", "STOREDIST"),
+        ("ZRANGE", "qd", "0", "-1", "WITHSCORES"),
     ],
 }
 
@@ -325,7 +338,6 @@ def test_random_searches(ringkv, redis_ref, seed, encoding):
             opts += ["COUNT", str(rng.randint(1, 20)), "ANY"]
         elif r < 0.8:
             opts += ["COUNT", str(rng.randint(1, 20))]
-            mark = SORTED
         cmd = ("GEOSEARCH", "r", *frm, *by, *opts)
         steps.append((mark, cmd) if mark else cmd)
         if rng.random() < 0.2:
