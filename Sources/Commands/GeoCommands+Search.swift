@@ -207,13 +207,29 @@ extension GeoCommands {
             let (lo, hi) = GeoHash.scoreRange(h)
             let range = ScoreRange(min: lo, max: hi, minex: false, maxex: true)
             let (rank, n) = v.locate(range, reverse: false)
-            var full = false
-            v.forEach(from: rank, count: n, reverse: false) { m, s in
-                if full { return }
-                if let (lon, lat) = GeoHash.decode(score: s), let d = shape.distanceIfInside(lon: lon, lat: lat) {
-                    points.append(Point(member: m, lon: lon, lat: lat, dist: d, score: s))
+            switch v {
+            case .compact:
+                var full = false
+                v.forEach(from: rank, count: n, reverse: false) { m, s in
+                    if full { return }
+                    if let (lon, lat) = GeoHash.decode(score: s), let d = shape.distanceIfInside(lon: lon, lat: lat) {
+                        points.append(Point(member: m, lon: lon, lat: lat, dist: d, score: s))
+                    }
+                    if limit > 0 && points.count >= limit { full = true }
                 }
-                if limit > 0 && points.count >= limit { full = true }
+            case .skiplist(let z):
+                // The walk is bound by node cache misses: a node's member
+                // (often on its next cache line) is read only for a match.
+                var node = n > 0 ? z.node(atRank: rank) : nil
+                for _ in 0..<n {
+                    guard let nd = node else { break }
+                    let s = nd.score
+                    if let (lon, lat) = GeoHash.decode(score: s), let d = shape.distanceIfInside(lon: lon, lat: lat) {
+                        points.append(Point(member: nd.member, lon: lon, lat: lat, dist: d, score: s))
+                    }
+                    if limit > 0 && points.count >= limit { break }
+                    node = nd.next
+                }
             }
             last = i
         }
