@@ -205,10 +205,9 @@ extension GeoCommands {
             if last != 0 && h == areas[last] { continue }
             if limit > 0 && points.count >= limit { break }
             let (lo, hi) = GeoHash.scoreRange(h)
-            let range = ScoreRange(min: lo, max: hi, minex: false, maxex: true)
-            let (rank, n) = v.locate(range, reverse: false)
             switch v {
             case .compact:
+                let (rank, n) = v.locate(ScoreRange(min: lo, max: hi, minex: false, maxex: true), reverse: false)
                 var full = false
                 v.forEach(from: rank, count: n, reverse: false) { m, s in
                     if full { return }
@@ -218,12 +217,14 @@ extension GeoCommands {
                     if limit > 0 && points.count >= limit { full = true }
                 }
             case .skiplist(let z):
-                // The walk is bound by node cache misses: a node's member
-                // (often on its next cache line) is read only for a match.
-                var node = n > 0 ? z.node(atRank: rank) : nil
-                for _ in 0..<n {
-                    guard let nd = node else { break }
+                // As Redis's zslFirstInRange: one descent to the first score
+                // at least `lo`, then forward while under `hi`. The walk is
+                // bound by node cache misses: a node's member (often on its
+                // next cache line) is read only for a match.
+                var node = z.list.lastWhere { $0.score < lo }.node.next
+                while let nd = node {
                     let s = nd.score
+                    if s >= hi { break }
                     if let (lon, lat) = GeoHash.decode(score: s), let d = shape.distanceIfInside(lon: lon, lat: lat) {
                         points.append(Point(member: nd.member, lon: lon, lat: lat, dist: d, score: s))
                     }
