@@ -56,6 +56,8 @@ FAMILIES: dict[str, tuple[str, str, list[str]]] = {
         zremrangebyscore zremrangebylex zpopmin zpopmax zmpop zrandmember zunion zinter zdiff
         zunionstore zinterstore zdiffstore zintercard zscan bzpopmin bzpopmax bzmpop""".split()),
     "sort": ("Sort", "addSort", "sort sort_ro".split()),
+    "bitmaps": ("Bitmaps", "addBitmaps", "setbit getbit bitcount bitpos bitop bitfield bitfield_ro".split()),
+    "hyperloglog": ("HyperLogLog", "addHyperLogLog", "pfadd pfcount pfmerge pfdebug pfselftest".split()),
 }
 
 INDENT = "        "  # statements inside the function body

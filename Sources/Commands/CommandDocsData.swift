@@ -898,6 +898,8 @@ extension CommandDocs {
         addSets(&t)
         addSortedSets(&t)
         addSort(&t)
+        addBitmaps(&t)
+        addHyperLogLog(&t)
         addMemory(&t)
         return t
     }
