@@ -7,14 +7,16 @@
 #   perf/bitmap_hll_bench.sh                  # ROUNDS=3, N=200000
 #   ROUNDS=5 N=500000 SHARDS="1 2 4" perf/bitmap_hll_bench.sh
 #
-# Workloads:
-#   setbit    SETBIT bk:<rand> 100 1    over 1000 bitmaps (one redis-benchmark)
-#   getbit    GETBIT bk:<rand> 100
-#   bitcount  BITCOUNT bk:<rand>        each bitmap 4 KiB (prepared)
-#   pfadd     PFADD hk:{t} <rand>       16 dense HLLs, one benchmark process
-#   pfcount   PFCOUNT hk:{t}            per HLL ({t} = 0..15), rates summed
+# Workloads (one redis-benchmark, -c CLIENTS):
+#   setbit       SETBIT bk:<rand> 100 1       over 1000 bitmaps
+#   getbit       GETBIT bk:<rand> 100
+#   bitcount     BITCOUNT bk:<rand>           each bitmap 4 KiB (prepared)
+#   pfadd        PFADD hll <rand>             one dense HLL (prepared)
+#   pfadd_sparse PFADD hk:<rand> <rand>       100000 keys: small sparse HLLs
+#   pfcount      PFCOUNT hll                  the cached estimate
 # (__rand_int__ is zero-padded, which a bit offset refuses, so the random
-# part is in the key for bitmaps and in the element for HLLs.)
+# part is in the key for bitmaps. One HLL lives on one shard: with 2 shards
+# pfadd and pfcount measure forwarding from the other worker too.)
 # The table also goes to perf/results/bitmap-hll-bench-DATE.md.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -25,7 +27,7 @@ N=${N:-200000}
 CLIENTS=${CLIENTS:-50}
 PIPELINE=${PIPELINE:-16}
 SHARDS=${SHARDS:-"1 2"}
-WORKLOADS=${WORKLOADS:-"setbit getbit bitcount pfadd pfcount"}
+WORKLOADS=${WORKLOADS:-"setbit getbit bitcount pfadd pfadd_sparse pfcount"}
 stamp=$(date +%Y%m%d-%H%M%S)
 OUT=${OUT:-$REPO/perf/out/bitmap-hll-bench-$stamp}
 
@@ -35,50 +37,31 @@ trap stop_servers EXIT
 start_redis redis "$OUT"
 for s in $SHARDS; do start_ringkv "ringkv-s$s" "$OUT" "$s"; done
 
+# cmd_for WORKLOAD: "KEYSPACE COMMAND..." for redis-benchmark -r and its command.
 cmd_for() {
   case $1 in
-    setbit) echo "SETBIT bk:__rand_int__ 100 1" ;;
-    getbit) echo "GETBIT bk:__rand_int__ 100" ;;
-    bitcount) echo "BITCOUNT bk:__rand_int__" ;;
-    pfadd) echo "PFADD hk:{x} __rand_int__" ;;
-    pfcount) echo "PFCOUNT hk:{x}" ;;
+    setbit) echo "1000 SETBIT bk:__rand_int__ 100 1" ;;
+    getbit) echo "1000 GETBIT bk:__rand_int__ 100" ;;
+    bitcount) echo "1000 BITCOUNT bk:__rand_int__" ;;
+    pfadd) echo "1048576 PFADD hll __rand_int__" ;;
+    pfadd_sparse) echo "100000 PFADD hk:__rand_int__ __rand_int__" ;;
+    pfcount) echo "1 PFCOUNT hll" ;;
   esac
 }
 
-# prepare PORT: 1000 bitmaps of 4 KiB, 16 dense HLLs.
+# prepare PORT: 1000 bitmaps of 4 KiB, one dense HLL.
 prepare() {
-  local port=$1 t
-  redis-benchmark -p "$port" -c 4 -n 30000 -r 1000 -P 64 SETBIT bk:__rand_int__ 32767 1 >/dev/null 2>&1
-  for t in $(seq 0 15); do
-    redis-benchmark -p "$port" -c 1 -n 20000 -r 1048576 -P 64 PFADD "hk:{$t}" __rand_int__ >/dev/null 2>&1
-  done
+  redis-benchmark -p "$1" -c 4 -n 30000 -r 1000 -P 64 SETBIT bk:__rand_int__ 32767 1 >/dev/null 2>&1
+  redis-benchmark -p "$1" -c 1 -n 20000 -r 1048576 -P 64 PFADD hll __rand_int__ >/dev/null 2>&1
+  [[ $(redis-cli -p "$1" PFDEBUG ENCODING hll) == dense ]] || { echo "hll is not dense on port $1" >&2; exit 1; }
 }
 
-rate() { awk -F'"' 'NR==2 {print $4}' "$1"; }
-
-# bench PORT WORKLOAD LOG: prints requests per second. HLL workloads run 16
-# redis-benchmark processes, one per HLL key, so with 2 shards the load
-# reaches both; their rates add up.
+# bench PORT WORKLOAD LOG: prints requests per second.
 bench() {
-  local port=$1 w=$2 log=$3 t pids=() total=0
-  local cmd; cmd=$(cmd_for "$w")
-  if [[ $w != pf* ]]; then
-    # shellcheck disable=SC2086
-    timeout 120 redis-benchmark -p "$port" -c "$CLIENTS" -n "$N" -r 1000 -P "$PIPELINE" --csv $cmd >"$log" 2>&1
-    rate "$log"
-    return
-  fi
-  for t in $(seq 0 15); do
-    # shellcheck disable=SC2086
-    timeout 120 redis-benchmark -p "$port" -c $((CLIENTS / 16 + 1)) -n $((N / 16)) -r 1048576 -P "$PIPELINE" --csv \
-      ${cmd//\{x\}/\{$t\}} >"$log.$t" 2>&1 &
-    pids+=($!)
-  done
-  wait "${pids[@]}"
-  for t in $(seq 0 15); do
-    total=$(python3 -c "print(${total} + $(rate "$log.$t" || echo 0))")
-  done
-  echo "$total"
+  local spec; spec=$(cmd_for "$2")
+  # shellcheck disable=SC2086
+  timeout 120 redis-benchmark -p "$1" -c "$CLIENTS" -n "$N" -r ${spec%% *} -P "$PIPELINE" --csv ${spec#* } >"$3" 2>&1
+  awk -F'"' 'NR==2 {print $4}' "$3"
 }
 
 for name in "${SERVERS[@]}"; do prepare "${PORT[$name]}"; done
@@ -106,7 +89,7 @@ servers = list(dict.fromkeys(r["server"] for r in rows))
 work = list(dict.fromkeys(r["workload"] for r in rows))
 med = {(s, w): statistics.median(float(r["rps"]) for r in rows if r["server"] == s and r["workload"] == w)
        for s in servers for w in work}
-print(f"redis-benchmark -P {pipeline}, {n} requests per run (bitmaps: -c {clients} over 1000 keys; HLLs: 16 processes x {int(clients)//16+1} clients, one HLL each), "
+print(f"redis-benchmark -c {clients} -P {pipeline}, {n} requests per run, "
       f"{rounds} alternating rounds, medians; {os.cpu_count()} CPUs, {platform.release()}")
 print()
 others = [s for s in servers if s != "redis"]
