@@ -56,6 +56,10 @@ prepare() {
   [[ $(redis-cli -p "$1" PFDEBUG ENCODING hll) == dense ]] || { echo "hll is not dense on port $1" >&2; exit 1; }
 }
 
+# cpu_s PID: the server's user+system CPU seconds so far. CPU per op is far
+# steadier than throughput on a shared VM (see perf/cpu_per_op.py).
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); print ($12 + $13) / hz }' "/proc/$1/stat"; }
+
 # bench PORT WORKLOAD LOG: prints requests per second.
 bench() {
   local spec; spec=$(cmd_for "$2")
@@ -66,16 +70,19 @@ bench() {
 
 for name in "${SERVERS[@]}"; do prepare "${PORT[$name]}"; done
 results=$OUT/results.csv
-echo "server,workload,round,rps" >"$results"
+echo "server,workload,round,rps,cpu_us_per_op" >"$results"
 nserv=${#SERVERS[@]}
 for round in $(seq "$ROUNDS"); do
   order=()
   for i in $(seq 0 $((nserv - 1))); do order+=("${SERVERS[$(((i + round) % nserv))]}"); done
   for w in $WORKLOADS; do
     for name in "${order[@]}"; do
+      c0=$(cpu_s "${PID[$name]}")
       rps=$(bench "${PORT[$name]}" "$w" "$OUT/runs/$name-$w-r$round")
-      echo "$name,$w,$round,$rps" >>"$results"
-      printf 'round %s  %-9s %-10s %s\n' "$round" "$w" "$name" "$rps"
+      c1=$(cpu_s "${PID[$name]}")
+      us=$(python3 -c "print(round(($c1 - $c0) * 1e6 / $N, 3))")
+      echo "$name,$w,$round,$rps,$us" >>"$results"
+      printf 'round %s  %-12s %-10s %12s rps %8s us/op\n' "$round" "$w" "$name" "$rps" "$us"
     done
   done
 done
@@ -89,8 +96,12 @@ servers = list(dict.fromkeys(r["server"] for r in rows))
 work = list(dict.fromkeys(r["workload"] for r in rows))
 med = {(s, w): statistics.median(float(r["rps"]) for r in rows if r["server"] == s and r["workload"] == w)
        for s in servers for w in work}
+cpu = {(s, w): statistics.median(float(r["cpu_us_per_op"]) for r in rows if r["server"] == s and r["workload"] == w)
+       for s in servers for w in work}
 print(f"redis-benchmark -c {clients} -P {pipeline}, {n} requests per run, "
       f"{rounds} alternating rounds, medians; {os.cpu_count()} CPUs, {platform.release()}")
+print()
+print("Throughput (rps; ratio > 1: ringkv faster):")
 print()
 others = [s for s in servers if s != "redis"]
 print("| workload | redis rps | " + " | ".join(f"{s} rps | {s}/redis" for s in others) + " |")
@@ -99,6 +110,15 @@ for w in work:
     r = med[("redis", w)]
     cells = " | ".join(f"{med[(s, w)]:,.0f} | {med[(s, w)] / r:.2f}x" for s in others)
     print(f"| {w} | {r:,.0f} | {cells} |")
+print()
+print("Server CPU per op (us, user+system; ratio < 1: ringkv cheaper):")
+print()
+print("| workload | redis | " + " | ".join(f"{s} | {s}/redis" for s in others) + " |")
+print("|---|---:|" + "---:|---:|" * len(others))
+for w in work:
+    r = cpu[("redis", w)]
+    cells = " | ".join(f"{cpu[(s, w)]:.3f} | {cpu[(s, w)] / r:.2f}x" if r else f"{cpu[(s, w)]:.3f} | -" for s in others)
+    print(f"| {w} | {r:.3f} | {cells} |")
 EOF
 mkdir -p perf/results
 cp "$OUT/table.md" "perf/results/bitmap-hll-bench-$stamp.md"
