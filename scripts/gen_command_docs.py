@@ -59,6 +59,8 @@ FAMILIES: dict[str, tuple[str, str, list[str]]] = {
     "geo": ("Geo", "addGeo", """
         geoadd geodist geohash geopos georadius georadius_ro georadiusbymember georadiusbymember_ro
         geosearch geosearchstore""".split()),
+    "bitmaps": ("Bitmaps", "addBitmaps", "setbit getbit bitcount bitpos bitop bitfield bitfield_ro".split()),
+    "hyperloglog": ("HyperLogLog", "addHyperLogLog", "pfadd pfcount pfmerge pfdebug pfselftest".split()),
 }
 
 INDENT = "        "  # statements inside the function body

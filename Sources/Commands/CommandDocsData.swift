@@ -899,6 +899,8 @@ extension CommandDocs {
         addSortedSets(&t)
         addSort(&t)
         addGeo(&t)
+        addBitmaps(&t)
+        addHyperLogLog(&t)
         addMemory(&t)
         return t
     }

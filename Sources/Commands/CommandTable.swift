@@ -16,6 +16,7 @@ public final class CommandTable: @unchecked Sendable {
         StringCommands.specs, KeyCommands.specs, ServerCommandSpecs.specs, HashCommands.specs,
         SetCommands.specs, ListCommands.specs, SortedSetCommands.specs, BlockingCommands.specs, SortCommand.specs,
         GeoCommands.specs,
+        BitmapCommands.specs, HyperLogLogCommands.specs,
     ])
 
     init(families: [[CommandSpec]]) {
