@@ -14,7 +14,7 @@ public final class CommandTable: @unchecked Sendable {
 
     public static let shared = CommandTable(families: [
         StringCommands.specs, KeyCommands.specs, ServerCommandSpecs.specs, HashCommands.specs,
-        SetCommands.specs, ListCommands.specs, SortedSetCommands.specs, BlockingCommands.specs, SortCommand.specs,
+        SetCommands.specs, ListCommands.specs, SortedSetCommands.specs, BlockingCommands.specs, SortCommand.specs, PubSubCommands.specs,
     ])
 
     init(families: [[CommandSpec]]) {
