@@ -144,20 +144,28 @@ extension Worker {
             Reply(replyBuffer(c), proto: c.proto).error(bytes: subscribedModeError(spec))
             return
         }
+        if state.pauseEnd.value != 0 && pauseHolds(spec, c) { return holdForPause(c) }
         if c.multi != nil && queueInMulti(spec, c, raw: raw, rawCount: rawCount) { return }
         // MONITOR: one load while nobody watches. The line is made before the
         // command runs (EXEC and scripts reuse `args`) and shown after it, so
         // the commands an EXEC runs come first, as in Redis.
         var monitorLine: ByteBuf? = nil
-        if state.monitors.value != 0 {
-            if monitorShows(spec) {
+        var monitorBlock: MultiState? = nil
+        if state.monitors.value != 0 && (lentDepth == 0 || c === scriptClient) {
+            if case .server(.exec) = spec.route { monitorBlock = c.multi }
+            if monitorShows(spec, args) {
                 monitorLine = self.monitorLine(c)
             } else if spec.flags.contains(.skipMonitor) && !spec.flags.contains(.admin) {
                 // EVAL and FCALL show themselves before their script's commands.
                 feedMonitors(self.monitorLine(c))
             }
         }
-        defer { if let l = monitorLine, !c.stalled { feedMonitors(l) } }
+        defer {
+            if let l = monitorLine, !c.stalled {
+                if let ms = monitorBlock { feedQueuedCommands(c, ms) }
+                feedMonitors(l)
+            }
+        }
         switch spec.route {
         case .key:
             let k = args[spec.routeKey]

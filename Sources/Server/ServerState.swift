@@ -86,6 +86,9 @@ final class ServerState: @unchecked Sendable {
     let pubsub = PubSubDirectory()
     /// MONITOR clients on any worker: 0 costs a command one load.
     let monitors = AtomicCounter(0)
+    /// CLIENT PAUSE: its end (wall ms, 0: none) and type (PauseType).
+    let pauseEnd = AtomicCounter(0)
+    let pauseType = AtomicCounter(0)
 
     init(config: ConfigStore, backendName: String, backendDetail: String, logger: Logger) {
         self.config = config

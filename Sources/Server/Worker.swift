@@ -29,6 +29,8 @@ final class Worker<B: IOBackend>: IOEvents {
     /// >0 while an EXEC runs on shards locked for it.
     var lentDepth = 0
     var resumeQueue: [Client] = []
+    /// Clients whose next command waits for CLIENT PAUSE to end.
+    var pausedClients: [Client] = []
     /// Scripting (Server/Scripting), made on first use.
     var luaEngine: LuaEngine?
     var luaGeneration = 0
@@ -198,6 +200,7 @@ final class Worker<B: IOBackend>: IOEvents {
             if state.isStopping { break }
             var timeout = 1000 / hz
             if !blockedWaits.isEmpty, let d = nextBlockedDeadline { timeout = min(timeout, Int(d)) }
+            if let p = pauseTimeoutMs { timeout = min(timeout, p) }
             if overflowCount > 0 || handle.inbox.hasItems || handle.lane.hasItems || !dirty.isEmpty
                 || !resumeQueue.isEmpty {
                 timeout = 0
@@ -214,6 +217,7 @@ final class Worker<B: IOBackend>: IOEvents {
             drainInbox()
             if !blocked.ready.isEmpty { serveReady() }
             if !blockedWaits.isEmpty { expireBlocked() }
+            if !pausedClients.isEmpty { releasePaused() }
             resumeDeferred()
             flushOutgoing()
             flushClients()

@@ -124,6 +124,11 @@ extension Worker {
             if args[2].equalsLower("on") { c.noEvict = true; r.ok() }
             else if args[2].equalsLower("off") { c.noEvict = false; r.ok() }
             else { r.error(Err.syntax) }
+        } else if sub.equalsLower("pause") {
+            clientPause(c, r)
+        } else if sub.equalsLower("unpause") {
+            guard arity(2) else { return }
+            clientUnpause(c, r)
         } else if sub.equalsLower("help") {
             let lines = [
                 "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -141,6 +146,8 @@ extension Worker {
                 "    * ID <client-id>", "      Kill connections by client id.",
                 "LIST [options ...]", "    Return information about client connections. Options:",
                 "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)", "      Return clients of specified type.",
+                "UNPAUSE", "    Stop the current client pause, resuming traffic.",
+                "PAUSE <timeout> [WRITE|ALL]", "    Suspend all, or just write, clients for <timeout> milliseconds.",
                 "NO-EVICT (ON|OFF)", "    Protect current client connection from eviction.",
                 "REPLY (ON|OFF|SKIP)", "    Control the replies sent to the current connection.",
                 "SETNAME <name>", "    Assign the name <name> to the current connection.",

@@ -29,17 +29,19 @@ extension Worker {
 
     /// Whether MONITOR shows this command: not admin commands (nor admin
     /// subcommands), not those that feed it themselves (EVAL, FCALL).
-    func monitorShows(_ spec: CommandSpec) -> Bool {
+    func monitorShows(_ spec: CommandSpec, _ a: ArgVector) -> Bool {
         if spec.flags.contains(.admin) || spec.flags.contains(.skipMonitor) { return false }
-        if !spec.subcommands.isEmpty && args.count >= 2,
-           let s = spec.subcommands.first(where: { args[1].equalsName($0.name) }), s.flags.contains(.admin) {
+        if !spec.subcommands.isEmpty && a.count >= 2,
+           let s = spec.subcommands.first(where: { a[1].equalsName($0.name) }), s.flags.contains(.admin) {
             return false
         }
         return true
     }
 
     /// The line for the command in `args`, issued by `c`.
-    func monitorLine(_ c: Client) -> ByteBuf {
+    func monitorLine(_ c: Client) -> ByteBuf { monitorLine(c, args) }
+
+    func monitorLine(_ c: Client, _ args: ArgVector) -> ByteBuf {
         let b = ByteBuf(capacity: 64)
         let us = Int(wallMicros())
         b.append(43)
@@ -55,7 +57,7 @@ extension Worker {
         b.append(string: " [")
         b.appendDecimal(c.db)
         if c === scriptClient { b.append(string: " lua] ") } else { b.append(string: " \(c.addr)] ") }
-        let redact = redactedArguments()
+        let redact = redactedArguments(args)
         for i in 0..<args.count {
             if i > 0 { b.append(32) }
             if redact.contains(i) {
@@ -70,7 +72,7 @@ extension Worker {
 
     /// AUTH's password (and user), HELLO's AUTH pair: Redis 7.0 replaces
     /// them before anything logs the command.
-    func redactedArguments() -> [Int] {
+    func redactedArguments(_ args: ArgVector) -> [Int] {
         let name = args[0]
         if name.equalsLower("auth") && args.count <= 3 { return Array(1..<args.count) }
         if name.equalsLower("hello") {
@@ -116,6 +118,22 @@ extension Worker {
             }
         }
         b.append(34)
+    }
+
+    /// MONITOR decides per command where the command is called: the
+    /// commands of a block are shown when EXEC starts (a block may run on
+    /// another shard, never through `execute`), and not again as it runs.
+    /// An aborted block shows only EXEC, as Redis's execCommandAbort.
+    func feedQueuedCommands(_ c: Client, _ ms: MultiState) {
+        if ms.aborted { return }
+        let a = ArgVector(capacity: 8)
+        let p = UnsafePointer(ms.queue.base)
+        let n = ms.queue.count
+        var off = 0
+        while off < n, case .command(let used) = parseCommand(p + off, n - off, into: a, limits: trustedLimits) {
+            off += used
+            if let spec = table.lookup(a[0]), monitorShows(spec, a) { feedMonitors(monitorLine(c, a)) }
+        }
     }
 
     /// Sends a line to every monitor of every worker.
