@@ -56,6 +56,9 @@ FAMILIES: dict[str, tuple[str, str, list[str]]] = {
         zremrangebyscore zremrangebylex zpopmin zpopmax zmpop zrandmember zunion zinter zdiff
         zunionstore zinterstore zdiffstore zintercard zscan bzpopmin bzpopmax bzmpop""".split()),
     "sort": ("Sort", "addSort", "sort sort_ro".split()),
+    "pubsub": ("PubSub", "addPubSub", """
+        subscribe unsubscribe psubscribe punsubscribe ssubscribe sunsubscribe publish spublish pubsub
+        monitor client|pause client|unpause""".split()),
 }
 
 INDENT = "        "  # statements inside the function body

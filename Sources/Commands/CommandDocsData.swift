@@ -899,6 +899,7 @@ extension CommandDocs {
         addSortedSets(&t)
         addSort(&t)
         addMemory(&t)
+        addPubSub(&t)
         return t
     }
 }

@@ -370,6 +370,12 @@ extension Worker {
 
     /// RESP2 subscribed mode: only these commands, as Redis's processCommand.
     func allowedWhileSubscribed(_ spec: CommandSpec) -> Bool {
+        if !spec.subcommands.isEmpty {
+            // Redis finds an unknown subcommand or a wrong arity first: the
+            // container's handler answers those.
+            guard args.count >= 2, let s = spec.subcommands.first(where: { args[1].equalsName($0.name) }),
+                  s.arityOK(args.count) else { return true }
+        }
         guard case .server(let op) = spec.route else { return false }
         switch op {
         case .ping, .subscribe, .ssubscribe, .unsubscribe, .sunsubscribe, .psubscribe, .punsubscribe, .quit, .reset:
