@@ -157,13 +157,13 @@ extension Worker {
                 monitorLine = self.monitorLine(c)
             } else if spec.flags.contains(.skipMonitor) && !spec.flags.contains(.admin) {
                 // EVAL and FCALL show themselves before their script's commands.
-                feedMonitors(self.monitorLine(c))
+                feedMonitors(c, self.monitorLine(c))
             }
         }
         defer {
             if let l = monitorLine, !c.stalled {
                 if let ms = monitorBlock { feedQueuedCommands(c, ms) }
-                feedMonitors(l)
+                feedMonitors(c, l)
             }
         }
         switch spec.route {

@@ -38,25 +38,13 @@ extension Worker {
         return true
     }
 
-    /// The line for the command in `args`, issued by `c`.
+    /// The quoted arguments of the command in `args`, ending in CRLF; the
+    /// header (time, db, client) is added when it is shown, after the
+    /// command ran, as Redis shows the db a SELECT switched to.
     func monitorLine(_ c: Client) -> ByteBuf { monitorLine(c, args) }
 
     func monitorLine(_ c: Client, _ args: ArgVector) -> ByteBuf {
         let b = ByteBuf(capacity: 64)
-        let us = Int(wallMicros())
-        b.append(43)
-        b.appendDecimal(us / 1_000_000)
-        b.append(46)
-        var frac = us % 1_000_000
-        var digits = [UInt8](repeating: 48, count: 6)
-        for i in stride(from: 5, through: 0, by: -1) {
-            digits[i] = UInt8(48 + frac % 10)
-            frac /= 10
-        }
-        digits.withUnsafeBufferPointer { b.append($0.baseAddress!, 6) }
-        b.append(string: " [")
-        b.appendDecimal(c.db)
-        if c === scriptClient { b.append(string: " lua] ") } else { b.append(string: " \(c.addr)] ") }
         let redact = redactedArguments(args)
         for i in 0..<args.count {
             if i > 0 { b.append(32) }
@@ -132,12 +120,34 @@ extension Worker {
         var off = 0
         while off < n, case .command(let used) = parseCommand(p + off, n - off, into: a, limits: trustedLimits) {
             off += used
-            if let spec = table.lookup(a[0]), monitorShows(spec, a) { feedMonitors(monitorLine(c, a)) }
+            if let spec = table.lookup(a[0]), monitorShows(spec, a) { feedMonitors(c, monitorLine(c, a)) }
         }
     }
 
-    /// Sends a line to every monitor of every worker.
-    func feedMonitors(_ line: ByteBuf) {
+    /// Sends a command's line to every monitor of every worker.
+    func feedMonitors(_ c: Client, _ argsLine: ByteBuf) {
+        let line = ByteBuf(capacity: argsLine.count + 64)
+        let us = Int(wallMicros())
+        line.append(43)
+        line.appendDecimal(us / 1_000_000)
+        line.append(46)
+        var frac = us % 1_000_000
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (48, 48, 48, 48, 48, 48)
+        withUnsafeMutableBytes(of: &digits) { d in
+            for i in stride(from: 5, through: 0, by: -1) {
+                d[i] = UInt8(48 + frac % 10)
+                frac /= 10
+            }
+            line.append(UnsafeRawBufferPointer(d))
+        }
+        line.append(string: " [")
+        line.appendDecimal(c.db)
+        if c === scriptClient { line.append(string: " lua] ") } else { line.append(string: " \(c.addr)] ") }
+        line.append(argsLine)
+        feedLine(line)
+    }
+
+    func feedLine(_ line: ByteBuf) {
         let p = UnsafeBufferPointer(start: UnsafePointer(line.base), count: line.count)
         showMonitorLine(p)
         let none = UnsafeBufferPointer<UInt8>(start: UnsafePointer(line.base), count: 0)
