@@ -10,6 +10,7 @@ import Storage
 /// runs when the pause ends or is lifted.
 extension Worker {
     func clientPause(_ c: Client, _ r: Reply) {
+        if args.count < 3 { return r.error(string: wrongArityError("client|pause")) }
         guard args.count == 3 || args.count == 4 else {
             return r.error(bytes: Array("ERR unknown subcommand or wrong number of arguments for '".utf8)
                 + Array(args[1].buffer.prefix(128)) + Array("'. Try CLIENT HELP.".utf8))
@@ -27,8 +28,9 @@ extension Worker {
         }
         if ms < 0 { return r.error("ERR timeout is negative") }
         let t = Int(wallMillis())
-        if ms > Int.max - t { return r.error("ERR timeout is out of range") }
-        let end = ms == 0 ? 0 : ms + t
+        // Redis adds without a check: a sum that wraps ends in the past.
+        var end = ms == 0 ? 0 : ms &+ t
+        if end <= t { end = 0 }
         // A pause that is still on only grows: the later end, the stricter type.
         let oldEnd = state.pauseEnd.value
         if oldEnd > t {
