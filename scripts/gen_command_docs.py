@@ -61,6 +61,9 @@ FAMILIES: dict[str, tuple[str, str, list[str]]] = {
         geosearch geosearchstore""".split()),
     "bitmaps": ("Bitmaps", "addBitmaps", "setbit getbit bitcount bitpos bitop bitfield bitfield_ro".split()),
     "hyperloglog": ("HyperLogLog", "addHyperLogLog", "pfadd pfcount pfmerge pfdebug pfselftest".split()),
+    "pubsub": ("PubSub", "addPubSub", """
+        subscribe unsubscribe psubscribe punsubscribe ssubscribe sunsubscribe publish spublish pubsub
+        monitor client|pause client|unpause""".split()),
 }
 
 INDENT = "        "  # statements inside the function body

@@ -71,7 +71,9 @@ public enum FanoutKind: Sendable {
 public enum ServerOp: Sendable {
     case ping, echo, quit, select, hello, auth, client, reset, info, config, command, time, shutdown,
          debug, slowlog, latency, memory, swapdb, flushall, flushdb, dbsize, lastsave,
-         multi, exec, discard, watch, unwatch, eval, evalsha, evalRO, evalshaRO, script, function, fcall, fcallRO
+         multi, exec, discard, watch, unwatch, eval, evalsha, evalRO, evalshaRO, script, function, fcall, fcallRO,
+         subscribe, unsubscribe, psubscribe, punsubscribe, ssubscribe, sunsubscribe, publish, spublish, pubsub,
+         monitor
 }
 
 public struct CommandFlags: OptionSet, Sendable {

@@ -17,6 +17,7 @@ public final class CommandTable: @unchecked Sendable {
         SetCommands.specs, ListCommands.specs, SortedSetCommands.specs, BlockingCommands.specs, SortCommand.specs,
         GeoCommands.specs,
         BitmapCommands.specs, HyperLogLogCommands.specs,
+        SetCommands.specs, ListCommands.specs, SortedSetCommands.specs, BlockingCommands.specs, SortCommand.specs, PubSubCommands.specs,
     ])
 
     init(families: [[CommandSpec]]) {
