@@ -56,6 +56,7 @@ FAMILIES: dict[str, tuple[str, str, list[str]]] = {
         zremrangebyscore zremrangebylex zpopmin zpopmax zmpop zrandmember zunion zinter zdiff
         zunionstore zinterstore zdiffstore zintercard zscan bzpopmin bzpopmax bzmpop""".split()),
     "sort": ("Sort", "addSort", "sort sort_ro".split()),
+    "dumprestore": ("DumpRestore", "addDumpRestore", "dump restore".split()),
 }
 
 INDENT = "        "  # statements inside the function body

@@ -898,6 +898,7 @@ extension CommandDocs {
         addSets(&t)
         addSortedSets(&t)
         addSort(&t)
+        addDumpRestore(&t)
         addMemory(&t)
         return t
     }
