@@ -64,6 +64,7 @@ FAMILIES: dict[str, tuple[str, str, list[str]]] = {
     "pubsub": ("PubSub", "addPubSub", """
         subscribe unsubscribe psubscribe punsubscribe ssubscribe sunsubscribe publish spublish pubsub
         monitor client|pause client|unpause""".split()),
+    "dumprestore": ("DumpRestore", "addDumpRestore", "dump restore".split()),
 }
 
 INDENT = "        "  # statements inside the function body

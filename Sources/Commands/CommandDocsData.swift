@@ -901,6 +901,7 @@ extension CommandDocs {
         addGeo(&t)
         addBitmaps(&t)
         addHyperLogLog(&t)
+        addDumpRestore(&t)
         addMemory(&t)
         addPubSub(&t)
         return t

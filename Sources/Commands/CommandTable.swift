@@ -18,6 +18,7 @@ public final class CommandTable: @unchecked Sendable {
         GeoCommands.specs,
         BitmapCommands.specs, HyperLogLogCommands.specs,
         SetCommands.specs, ListCommands.specs, SortedSetCommands.specs, BlockingCommands.specs, SortCommand.specs, PubSubCommands.specs,
+        DumpRestoreCommands.specs,
     ])
 
     init(families: [[CommandSpec]]) {

@@ -189,6 +189,7 @@ final class Worker<B: IOBackend>: IOEvents {
         limit(EncodingLimits.listMaxListpackSize, "list-max-listpack-size", -2)
         limit(EncodingLimits.listCompressDepth, "list-compress-depth", 0)
         limit(EncodingLimits.hllSparseMaxBytes, "hll-sparse-max-bytes", 3000)
+        Rdb.compression.store((c.get("rdbcompression") ?? "yes") == "yes", ordering: .relaxed)
         slowlog.threshold = c.slowlogLogSlowerThan
         slowlog.maxLen = c.slowlogMaxLen
     }
