@@ -254,37 +254,53 @@ extension Worker {
     }
 
     /// Sends one message to this worker's subscribers; returns how many got it.
+    /// Each frame is encoded once and copied to every subscriber: RESP2 and
+    /// RESP3 differ only in its first byte (`*` or `>`).
     @discardableResult
     func deliverLocal(_ kind: UInt8, _ ch: UnsafeBufferPointer<UInt8>, _ msg: UnsafeBufferPointer<UInt8>) -> Int {
         if kind == PubSubKind.monitor { return showMonitorLine(ch) }
         if pubsub.total == 0 { return 0 }
         pubsub.setKey(ch)
         var n = 0
+        let frame = pubsub.frame
         if kind == PubSubKind.shard {
             if let list = pubsub.shardChannels[pubsub.key] {
-                for sub in list { pushMessage(sub, "smessage", nil, ch, msg); n += 1 }
+                encodeFrame(frame, "smessage", nil, ch, msg)
+                for sub in list { pushFrame(sub, frame) }
+                n += list.count
             }
             return n
         }
         if let list = pubsub.channels[pubsub.key] {
-            for sub in list { pushMessage(sub, "message", nil, ch, msg); n += 1 }
+            encodeFrame(frame, "message", nil, ch, msg)
+            for sub in list { pushFrame(sub, frame) }
+            n += list.count
         }
         if !pubsub.patterns.isEmpty {
             for (p, list) in pubsub.patterns {
                 let hit = p.withUnsafeBufferPointer { pat in globMatch(pat, ch) }
                 if !hit { continue }
-                p.withUnsafeBufferPointer { pat in
-                    for sub in list { pushMessage(sub, "pmessage", pat, ch, msg) }
-                }
+                p.withUnsafeBufferPointer { pat in encodeFrame(frame, "pmessage", pat, ch, msg) }
+                for sub in list { pushFrame(sub, frame) }
                 n += list.count
             }
         }
         return n
     }
 
-    /// A message goes out even under CLIENT REPLY OFF, as Redis pushes it.
-    func pushMessage(_ c: Client, _ kind: StaticString, _ pattern: UnsafeBufferPointer<UInt8>?,
+    func encodeFrame(_ b: ByteBuf, _ kind: StaticString, _ pattern: UnsafeBufferPointer<UInt8>?,
                      _ ch: UnsafeBufferPointer<UInt8>, _ msg: UnsafeBufferPointer<UInt8>) {
+        b.clear()
+        let r = Reply(b, proto: 2)
+        r.array(pattern == nil ? 3 : 4)
+        r.bulk(static: kind)
+        if let p = pattern { r.bulk(p) }
+        r.bulk(ch)
+        r.bulk(msg)
+    }
+
+    /// A message goes out even under CLIENT REPLY OFF, as Redis pushes it.
+    func pushFrame(_ c: Client, _ frame: ByteBuf) {
         if c.closing { return }
         let out: ByteBuf
         if !c.hasPendingTickets {
@@ -298,12 +314,9 @@ extension Worker {
             c.tickets.append(s)
             out = s.buf
         }
-        let r = Reply(out, proto: c.proto)
-        r.push(pattern == nil ? 3 : 4)
-        r.bulk(static: kind)
-        if let p = pattern { r.bulk(p) }
-        r.bulk(ch)
-        r.bulk(msg)
+        let at = out.count
+        out.append(frame)
+        if c.proto == 3 { out.base[at] = 62 }  // '>': a push
         checkOutputLimits(c)
     }
 
@@ -330,8 +343,7 @@ extension Worker {
                 "    Prints this help.",
             ])
         }
-        let spec = table.specs[c.lastCommandID]
-        guard let subSpec = spec.subcommands.first(where: { sub.equalsName($0.name) }) else {
+        guard let spec = table.lookup(args[0]), let subSpec = spec.subcommands.first(where: { sub.equalsName($0.name) }) else {
             return r.error(bytes: Array("ERR unknown subcommand '".utf8) + Array(sub.buffer.prefix(128))
                 + Array("'. Try PUBSUB HELP.".utf8))
         }
