@@ -5,7 +5,7 @@ publish->receive latency p50/p99 (one publisher, one subscriber, one
 message in flight), redis-server 7.0 beside ringkv at 1 and 2 shards.
 Writes a ratio table to perf/results/pubsub-bench-<date>.md.
 
-    perf/pubsub_bench.py [--n 100000] [--samples 2000] [--shards 1,2] [--backend epoll]
+    perf/pubsub_bench.py [--n 100000] [--samples 2000] [--shards 1,2] [--backend epoll] [--repeat 3]
 """
 from __future__ import annotations
 
@@ -103,6 +103,7 @@ def main():
     ap.add_argument("--samples", type=int, default=2000)
     ap.add_argument("--shards", default="1,2")
     ap.add_argument("--backend", default="epoll")
+    ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
     servers = [("redis", 1)] + [("ringkv", int(s)) for s in a.shards.split(",")]
     rows = {}
@@ -113,11 +114,13 @@ def main():
             try:
                 name = "redis" if kind == "redis" else f"ringkv-{shards}"
                 r = {}
+                # Medians of --repeat runs: the VM is shared, single runs swing.
                 for subs in (1, 10, 100):
-                    r[f"publish rps, {subs} sub"] = throughput(port, subs, a.n if subs < 100 else a.n // 5)
-                p50, p99 = latency(port, a.samples)
-                r["latency p50 us"] = p50
-                r["latency p99 us"] = p99
+                    r[f"publish rps, {subs} sub"] = statistics.median(
+                        throughput(port, subs, a.n if subs < 100 else a.n // 5) for _ in range(a.repeat))
+                lats = [latency(port, a.samples) for _ in range(a.repeat)]
+                r["latency p50 us"] = statistics.median(x[0] for x in lats)
+                r["latency p99 us"] = statistics.median(x[1] for x in lats)
                 rows[name] = r
                 print(name, r, flush=True)
             finally:
@@ -126,7 +129,8 @@ def main():
     names = list(rows)
     metrics = list(rows["redis"])
     lines = [f"# Pub/Sub bench ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", "",
-             f"`perf/pubsub_bench.py --n {a.n} --samples {a.samples} --shards {a.shards} --backend {a.backend}`; "
+             f"`perf/pubsub_bench.py --n {a.n} --samples {a.samples} --shards {a.shards} --backend {a.backend} "
+             f"--repeat {a.repeat}` (medians); "
              "publisher: redis-benchmark -c 50 -P 16 PUBLISH (n/5 with 100 subscribers); "
              "latency: one publisher, one subscriber, one message in flight. Ratio: ringkv / redis "
              "(throughput: higher is better; latency: lower is better). Shared 2-core VM: noisy.", "",
