@@ -898,6 +898,10 @@ extension CommandDocs {
         addSets(&t)
         addSortedSets(&t)
         addSort(&t)
+        addGeo(&t)
+        addBitmaps(&t)
+        addHyperLogLog(&t)
+        addDumpRestore(&t)
         addMemory(&t)
         addPubSub(&t)
         return t

@@ -65,6 +65,8 @@ public enum FanoutKind: Sendable {
     case colocated
     /// A blocking command trying over shards it holds.
     case blocked
+    /// DEBUG DIGEST and DIGEST-VALUE: the shards' digests xored.
+    case digest
 }
 
 /// Commands that need connection or server state rather than shard data.

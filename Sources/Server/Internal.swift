@@ -47,6 +47,8 @@ extension Worker {
             slowlog.items.removeAll()
             r.ok()
         case .debugObject: runKeyStep(ServerCommandSpecs.debugObject, a, m)
+        case .debugDigest: r.bulk(shardDigest())
+        case .debugDigestValue: r.bulk(shardDigestValues(a, db: m.db))
         case .memoryUsage(let samples):
             var x = Exec(args: a, reply: r, store: store, stats: stats, db: m.db, now: now, shard: id,
                          shardCount: shardCount)

@@ -151,6 +151,8 @@ extension Worker {
             mergeServerFanout(s, c, r)
         case .memoryStats:
             mergeMemoryStats(s, r)
+        case .digest:
+            mergeDigest(s, r)
         case .exec:
             if completeExec(s, c) { return }
         case .script:

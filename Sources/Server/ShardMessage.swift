@@ -174,6 +174,10 @@ enum ShardOp {
     case slowlogGet(count: Int), slowlogLen, slowlogReset
     /// DEBUG OBJECT on the key's shard; args: [key].
     case debugObject
+    /// DEBUG DIGEST: per database a non-empty flag and the xor of its keys' digests.
+    case debugDigest
+    /// DEBUG DIGEST-VALUE; args: keys (20 bytes each back, zero when not here).
+    case debugDigestValue
     /// MEMORY USAGE on the key's shard; args: [key].
     case memoryUsage(samples: Int)
     /// This worker's and shard's MEMORY STATS figures.
@@ -219,7 +223,7 @@ extension ShardOp {
     /// the shard it holds; the rest read worker state and still travel.
     var touchesStore: Bool {
         switch self {
-        case .commands, .dbsize, .flushdb, .flushall, .swapdb, .debugObject, .memoryUsage, .export, .withImport, .deleteExported,
+        case .commands, .dbsize, .flushdb, .flushall, .swapdb, .debugObject, .debugDigest, .debugDigestValue, .memoryUsage, .export, .withImport, .deleteExported,
              .txHold, .txRelease, .watch, .execBlock, .scriptCall, .blockAttempt:
             return true
         case .blockServed, .blockRetry, .clientUnblock, .publish:

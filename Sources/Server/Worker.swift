@@ -188,6 +188,8 @@ final class Worker<B: IOBackend>: IOEvents {
         limit(EncodingLimits.zsetMaxListpackValue, "zset-max-listpack-value", 64)
         limit(EncodingLimits.listMaxListpackSize, "list-max-listpack-size", -2)
         limit(EncodingLimits.listCompressDepth, "list-compress-depth", 0)
+        limit(EncodingLimits.hllSparseMaxBytes, "hll-sparse-max-bytes", 3000)
+        Rdb.compression.store((c.get("rdbcompression") ?? "yes") == "yes", ordering: .relaxed)
         slowlog.threshold = c.slowlogLogSlowerThan
         slowlog.maxLen = c.slowlogMaxLen
     }

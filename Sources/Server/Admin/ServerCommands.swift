@@ -140,6 +140,12 @@ extension Worker {
             // atoi, as Redis: anything without leading digits is 0 (off).
             state.activeExpire.store(atoiPrefix(args[2]) != 0 ? 1 : 0)
             r.ok()
+        } else if sub.equalsLower("digest") && args.count == 2 {
+            _ = fanoutInternal(c, .digest, .debugDigest, saved: Array("d".utf8))
+        } else if sub.equalsLower("digest-value") {
+            _ = fanoutInternal(c, .digest, .debugDigestValue, saved: Array("v".utf8), argc: args.count - 2) { b in
+                for i in 2..<args.count { appendBulkArg(b, args[i].ptr, args[i].count) }
+            }
         } else if sub.equalsLower("object") && args.count == 3 {
             // The entry lives on its key's shard.
             let k = args[2]
@@ -153,6 +159,10 @@ extension Worker {
         } else if sub.equalsLower("help") {
             r.helpLines([
                 "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "DIGEST",
+                "    Output a hex signature representing the current DB content.",
+                "DIGEST-VALUE <key> [<key> ...]",
+                "    Output a hex signature of the values of all the specified keys.",
                 "ERROR <string>",
                 "    Return a Redis protocol error with <string> as message. Useful for clients",
                 "    unit tests to simulate Redis errors.",
