@@ -252,8 +252,9 @@ final class Worker<B: IOBackend>: IOEvents {
         sampleOps()
         // Redis's active expiry: a slice of the cycle per tick per db.
         let budget = 25_000_000 / hz
-        // A shard locked whole for an EXEC is being read by its coordinator.
-        if locks.wholeExclusive == 0 {
+        // A shard locked whole for an EXEC is being read by its coordinator;
+        // under CLIENT PAUSE the dataset stays as it is, as in Redis.
+        if locks.wholeExclusive == 0 && !pauseInForce {
             for (i, ks) in store.dbs.enumerated() where ks.expiringCount > 0 && state.activeExpire.value != 0 {
                 let before = ks.mutations
                 _ = ks.activeExpireCycle(now: now, budgetNanos: budget, clock: monotonicNanos)
