@@ -15,6 +15,7 @@ public final class CommandTable: @unchecked Sendable {
     public static let shared = CommandTable(families: [
         StringCommands.specs, KeyCommands.specs, ServerCommandSpecs.specs, HashCommands.specs,
         SetCommands.specs, ListCommands.specs, SortedSetCommands.specs, BlockingCommands.specs, SortCommand.specs,
+        StreamCommands.specs,
     ])
 
     init(families: [[CommandSpec]]) {

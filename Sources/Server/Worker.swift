@@ -181,6 +181,8 @@ final class Worker<B: IOBackend>: IOEvents {
         limit(EncodingLimits.zsetMaxListpackValue, "zset-max-listpack-value", 64)
         limit(EncodingLimits.listMaxListpackSize, "list-max-listpack-size", -2)
         limit(EncodingLimits.listCompressDepth, "list-compress-depth", 0)
+        limit(EncodingLimits.streamNodeMaxEntries, "stream-node-max-entries", 100)
+        limit(EncodingLimits.streamNodeMaxBytes, "stream-node-max-bytes", 4096)
         slowlog.threshold = c.slowlogLogSlowerThan
         slowlog.maxLen = c.slowlogMaxLen
     }

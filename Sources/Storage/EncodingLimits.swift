@@ -14,6 +14,9 @@ public enum EncodingLimits {
     /// caps its bytes at 4, 8, 16, 32 or 64 KiB.
     public static let listMaxListpackSize = Atomic<Int>(-2)
     public static let listCompressDepth = Atomic<Int>(0)
+    /// A stream node's bounds (0: none; bytes above 1 GiB are 1 GiB).
+    public static let streamNodeMaxEntries = Atomic<Int>(100)
+    public static let streamNodeMaxBytes = Atomic<Int>(4096)
 
     @inlinable public static var hashEntries: Int { hashMaxListpackEntries.load(ordering: .relaxed) }
     @inlinable public static var hashValue: Int { hashMaxListpackValue.load(ordering: .relaxed) }
