@@ -56,6 +56,9 @@ FAMILIES: dict[str, tuple[str, str, list[str]]] = {
         zremrangebyscore zremrangebylex zpopmin zpopmax zmpop zrandmember zunion zinter zdiff
         zunionstore zinterstore zdiffstore zintercard zscan bzpopmin bzpopmax bzmpop""".split()),
     "sort": ("Sort", "addSort", "sort sort_ro".split()),
+    "streams": ("Streams", "addStreams", """
+        xadd xlen xrange xrevrange xdel xtrim xsetid xread xreadgroup xgroup xack xpending xclaim
+        xautoclaim xinfo""".split()),
 }
 
 INDENT = "        "  # statements inside the function body

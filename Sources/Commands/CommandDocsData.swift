@@ -898,6 +898,7 @@ extension CommandDocs {
         addSets(&t)
         addSortedSets(&t)
         addSort(&t)
+        addStreams(&t)
         addMemory(&t)
         return t
     }

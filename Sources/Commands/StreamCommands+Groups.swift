@@ -65,7 +65,27 @@ extension StreamCommands {
         x.reply.error(bytes: m)
     }
 
+    /// Redis checks a container's subcommand and its arity before the
+    /// command runs; false after replying that error.
+    static func checkSubcommand(_ x: inout Exec, _ container: String, _ subs: [CommandSpec]) -> Bool {
+        let n = x[1].lossyString.lowercased()
+        guard let sub = subs.first(where: { $0.name == n }) else {
+            var m = Array("ERR unknown subcommand '".utf8)
+            m += KeyCommands.cString(x[1]).prefix(128)
+            m += Array("'. Try \(container.uppercased()) HELP.".utf8)
+            x.failed = true
+            x.reply.error(bytes: m)
+            return false
+        }
+        if !sub.arityOK(x.argc) {
+            x.error(string: wrongArityError("\(container)|\(sub.name)"))
+            return false
+        }
+        return true
+    }
+
     static func xgroup(_ x: inout Exec) {
+        guard checkSubcommand(&x, "xgroup", groupSubcommands) else { return }
         let sub = x[1]
         var mkstream = false
         var entriesRead = Int(ConsumerGroup.invalidEntriesRead)

@@ -33,6 +33,7 @@ extension StreamCommands {
     ]
 
     static func xinfo(_ x: inout Exec) {
+        guard checkSubcommand(&x, "xinfo", infoSubcommands) else { return }
         let sub = x[1]
         if sub.equalsLower("help") {
             if x.argc != 2 { return subcommandSyntax(&x, "XINFO") }
