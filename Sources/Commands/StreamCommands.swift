@@ -257,9 +257,9 @@ public enum StreamCommands {
             let ms = UInt64(max(x.now, 0))
             id = ms > s.lastID.ms ? StreamID(ms, 0) : s.lastID.incremented!
         } else if !t.seqGiven && s.lastID.ms == t.id.ms {
-            guard s.lastID.seq != UInt64.max else {
-                return x.error("ERR The ID specified in XADD is equal or smaller than the target stream top item")
-            }
+            // Redis fails here without setting errno, so it reports the
+            // other append error.
+            guard s.lastID.seq != UInt64.max else { return x.error("ERR Elements are too large to be stored") }
             id = StreamID(t.id.ms, s.lastID.seq + 1)
         } else {
             id = t.id
