@@ -2,7 +2,8 @@
 # Streams: XADD, XRANGE and XREADGROUP throughput of ringkv (1 and 2
 # shards) against redis-server 7.0, redis-benchmark -P 16, alternating
 # rounds, medians; then the memory of one stream of 1M small entries
-# (RSS growth and used_memory) on each server.
+# (RSS growth and used_memory) on each server, measured after a SET run
+# of the same shape has warmed the I/O buffers.
 #
 #   perf/stream_bench.sh                  # ROUNDS=3 N=200000 ENTRIES=1000000
 #
@@ -69,6 +70,10 @@ median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1
 mem() { # name -> "rss_growth_bytes used_memory_growth"
   start $1
   local rss0 um0 rss1 um1
+  # Touch the I/O buffers first (a fresh ringkv has them allocated but not
+  # yet in its RSS), so the growth below is the stream's.
+  redis-benchmark -p $port -c 1 -n "$ENTRIES" -P 64 -q SET warm v >/dev/null 2>&1
+  sleep 0.3
   rss0=$(awk '/VmRSS/ {print $2 * 1024}' /proc/$pid/status)
   um0=$(redis-cli -p $port info memory | awk -F: '/^used_memory:/ {print $2+0}')
   redis-benchmark -p $port -c 1 -n "$ENTRIES" -P 64 -q XADD big '*' f v >/dev/null 2>&1

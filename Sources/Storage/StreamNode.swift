@@ -47,7 +47,7 @@ public struct StreamNode {
             need += packedSize(pairs[2 * i].count)
             rb += lpStrSize(pairs[2 * i].ptr, pairs[2 * i].count)
         }
-        let cap = max(need + 64, min(hint, 4096))
+        let cap = max(need + 64, hint)
         base = malloc(cap)!
         capacity = Int32(cap)
         var o = 0

@@ -89,7 +89,11 @@ public final class StreamValue: ValueObject {
             if !fits { nodes[nodes.count - 1].fit() }
         }
         if !fits {
-            nodes.append(StreamNode(first: id, pairs: pairs, capacity: min(maxBytes, 4096)))
+            // A stream's nodes tend to fill to the same size: sizing the new
+            // one like the last full one saves the growth reallocs, and the
+            // holes a shrink-to-fit would leave behind.
+            let hint = nodes.count > head ? Int(nodes[nodes.count - 1].used) + 32 : 64
+            nodes.append(StreamNode(first: id, pairs: pairs, capacity: min(hint, maxBytes)))
         }
         nodes[nodes.count - 1].append(id, pairs: pairs, limit: max(maxBytes, 64))
         length += 1
