@@ -190,9 +190,9 @@ extension StreamCommands {
         }
     }
 
-    /// What Redis's rax would count as nodes for `keys` 16-byte keys: the
-    /// structure differs here, so this is the figure for keys that share
-    /// their leading bytes (consecutive millisecond IDs): a root, and a
-    /// compressed path plus a leaf per key.
-    static func radixNodes(_ keys: Int) -> Int { keys == 0 ? 1 : 1 + 2 * keys }
+    /// What Redis's rax would count as nodes for `keys` 16-byte keys. The
+    /// structure here differs; this is rax's count for nodes whose first
+    /// IDs are small consecutive numbers (a root and a leaf for one key,
+    /// then two nodes a key), which tools only use as a rough size.
+    static func radixNodes(_ keys: Int) -> Int { keys <= 1 ? keys + 1 : 2 * keys + 2 }
 }

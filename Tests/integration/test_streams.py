@@ -440,3 +440,58 @@ def test_command_info_and_docs_match_redis(ringkv, redis_ref, proto):
                     ("COMMAND", "GETKEYS", "XINFO", "STREAM", "k"),
                     ("COMMAND", "GETKEYS", "XADD", "k", "*", "a", "b")]:
             assert ours.call(*cmd) == ref.call(*cmd), cmd
+
+
+def random_ops(seed, n):
+    """A seeded mix of stream commands with explicit IDs over two keys, with
+    small nodes so ranges, deletes and trims cross node boundaries."""
+    import random
+    rnd = random.Random(seed)
+    ops = [("CONFIG", "SET", "stream-node-max-entries", str(rnd.choice([3, 5, 8]))),
+           ("XGROUP", "CREATE", "a", "g", "0", "MKSTREAM"), ("XGROUP", "CREATE", "b", "g", "0", "MKSTREAM")]
+    ms = {"a": 1, "b": 1}
+
+    def rid():
+        return f"{rnd.randint(0, 200)}-{rnd.randint(0, 3)}"
+
+    for _ in range(n):
+        k = rnd.choice("ab")
+        r = rnd.random()
+        if r < 0.35:
+            ms[k] += rnd.randint(0, 3)
+            fields = rnd.choice([("f", "v"), ("f", "v", "g", "w"), ("x", str(rnd.randint(0, 99999)))])
+            ops.append(("XADD", k, f"{ms[k]}-*", *fields))
+        elif r < 0.45:
+            ops.append(("XDEL", k, *[rid() for _ in range(rnd.randint(1, 4))]))
+        elif r < 0.5:
+            if rnd.random() < 0.5:
+                ops.append(("XTRIM", k, "MAXLEN", rnd.choice(["~", "="]), str(rnd.randint(0, 60))))
+            else:
+                ops.append(("XTRIM", k, "MINID", rnd.choice(["~", "="]), rid()))
+        elif r < 0.6:
+            ops.append(("XRANGE", k, rnd.choice(["-", rid(), "(" + rid()]), rnd.choice(["+", rid()]),
+                        "COUNT", str(rnd.randint(1, 30))))
+        elif r < 0.7:
+            ops.append(("XREVRANGE", k, rnd.choice(["+", rid()]), rnd.choice(["-", rid(), "(" + rid()]),
+                        "COUNT", str(rnd.randint(1, 30))))
+        elif r < 0.8:
+            ops.append(("XREADGROUP", "GROUP", "g", rnd.choice(["c1", "c2"]), "COUNT", str(rnd.randint(1, 5)),
+                        "STREAMS", k, rnd.choice([">", ">", "0"])))
+        elif r < 0.85:
+            ops.append(("XACK", k, "g", *[rid() for _ in range(rnd.randint(1, 4))]))
+        elif r < 0.9:
+            ops.append(("XCLAIM", k, "g", rnd.choice(["c1", "c2", "c3"]), "0", rid(), rid(), "JUSTID"))
+        elif r < 0.93:
+            ops.append(("XAUTOCLAIM", k, "g", "c3", "0", rid(), "COUNT", str(rnd.randint(1, 5))))
+        elif r < 0.96:
+            ops.append(("XPENDING", k, "g"))
+        else:
+            ops.append((TIMES, ("XINFO", "STREAM", k, "FULL", "COUNT", "5")))
+        if rnd.random() < 0.05:
+            ops.append((TIMES, ("XINFO", "GROUPS", k)))
+    return ops
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_stream_ops(ringkv, redis_ref, seed):
+    compare(ringkv, redis_ref, random_ops(seed, 700))
