@@ -115,27 +115,26 @@ public struct RdbWriter {
 
     /// The RDB type byte and value of `e`; false for a type that cannot be
     /// serialised yet (streams), with nothing written.
-    public mutating func value(_ e: Entry) -> Bool {
+    /// With `key`, the key follows the type byte (an RDB file's record).
+    public mutating func value(_ e: Entry, key: UnsafeBufferPointer<UInt8>? = nil) -> Bool {
+        guard let t = Rdb.type(of: e) else { return false }
+        out.append(t)
+        if let k = key { string(k) }
         switch e.type {
         case .string:
-            out.append(Rdb.typeString)
             if e.payload == .int { string(int: e.intValue) } else { string(e.bytes) }
         case .list:
-            out.append(Rdb.typeListQuicklist2)
             list(e.objectRef(ListValue.self))
         case .set:
             if e.payload == .bytes {
-                out.append(Rdb.typeSetIntset)
                 intset(IntSet(e))
             } else {
-                out.append(Rdb.typeSet)
                 let s = e.objectRef(SetValue.self)
                 length(s.count)
                 for i in 0..<s.capacity where s.isLive(i) { string(s.member(at: i)) }
             }
         case .zset:
             if e.payload == .bytes {
-                out.append(Rdb.typeZSetListpack)
                 var lp = ListpackWriter(capacity: e.bytes.count + 16)
                 for pair in CompactZSet.Pairs(e.compact) {
                     lp.append(pair.member)
@@ -143,7 +142,6 @@ public struct RdbWriter {
                 }
                 string(lp.finish())
             } else {
-                out.append(Rdb.typeZSet2)
                 let z = e.objectRef(ZSetValue.self)
                 length(z.count)
                 // Highest first, as Redis walks its skiplist from the tail.
@@ -156,7 +154,6 @@ public struct RdbWriter {
             }
         case .hash:
             if e.payload == .bytes {
-                out.append(Rdb.typeHashListpack)
                 var lp = ListpackWriter(capacity: e.bytes.count + 16)
                 var it = CompactHash(e).pairs
                 while let (f, v) = it.next() {
@@ -165,7 +162,6 @@ public struct RdbWriter {
                 }
                 string(lp.finish())
             } else {
-                out.append(Rdb.typeHash)
                 let h = e.objectRef(HashValue.self)
                 length(h.count)
                 for i in 0..<h.slotCount where h.isLive(i) {
@@ -174,7 +170,6 @@ public struct RdbWriter {
                 }
             }
         case .stream:
-            // Streams get their RDB form with their type (RDB_TYPE_STREAM_LISTPACKS_2).
             return false
         }
         return true
@@ -233,6 +228,21 @@ public struct RdbWriter {
 }
 
 extension Rdb {
+    /// The RDB type byte Redis 7.0 writes for the value's encoding; nil for
+    /// a type without an RDB form yet.
+    public static func type(of e: Entry) -> UInt8? {
+        switch e.type {
+        case .string: return typeString
+        case .list: return typeListQuicklist2
+        case .set: return e.payload == .bytes ? typeSetIntset : typeSet
+        case .zset: return e.payload == .bytes ? typeZSetListpack : typeZSet2
+        case .hash: return e.payload == .bytes ? typeHashListpack : typeHash
+        case .stream:
+            // Streams get their RDB form with their type (RDB_TYPE_STREAM_LISTPACKS_2).
+            return nil
+        }
+    }
+
     /// A sorted set score in a listpack, as zzlInsertAt stores it: an
     /// integer when the double is one (within +-2^62), else its "%.17g" text.
     public static func appendScore(_ lp: inout ListpackWriter, _ d: Double) {
