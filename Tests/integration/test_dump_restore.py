@@ -452,3 +452,20 @@ def test_corrupt_file_stops_start_up(server_factory):
     (s.workdir / "dump.rdb").write_bytes(good)
     s.start()
     assert s.client().dbsize() == 38
+
+
+def test_function_dump_compresses_as_redis(pair):
+    """FUNCTION DUMP's library code is an RDB string: LZF when it pays."""
+    ours, ref = pair
+    lib = "#!lua name=big\n" + "".join(
+        f"redis.register_function('f{i}', function() return {i} end)\n" for i in range(8))
+    for c in (ours, ref):
+        c.execute_command("FUNCTION", "FLUSH")
+        c.execute_command("FUNCTION", "LOAD", lib)
+    got, want = ours.execute_command("FUNCTION", "DUMP"), ref.execute_command("FUNCTION", "DUMP")
+    assert got == want and len(got) < len(lib)
+    for c in (ours, ref):
+        c.execute_command("FUNCTION", "FLUSH")
+        assert c.execute_command("FUNCTION", "RESTORE", want) == b"OK"
+        assert c.execute_command("FCALL", "f5", 0) == 5
+        c.execute_command("FUNCTION", "FLUSH")
