@@ -259,6 +259,65 @@ final class RdbTests: XCTestCase {
         }
     }
 
+    /// Duplicate fields and members are refused on every path: a compact
+    /// hash found by scanning, one past the scan limit, a hashtable; compact
+    /// and skiplist sorted sets; plain (non-listpack) encodings.
+    func testDuplicatesAreRejected() {
+        func load(_ type: UInt8, _ body: (inout RdbWriter) -> Void) -> LoadedValue? {
+            var w = RdbWriter(compress: false)
+            w.byte(type)
+            body(&w)
+            return w.out.withUnsafeBufferPointer { loadDumpPayload($0) }
+        }
+        for n in [3, 40, 600] {
+            for dup in [false, true] {
+                let hash = load(Rdb.typeHashListpack) { w in
+                    var lp = ListpackWriter()
+                    for i in 0..<n { lp.append(Array("f\(i)".utf8).withUnsafeBufferPointer { $0 }); lp.append(int: i) }
+                    if dup { lp.append(Array("f0".utf8).withUnsafeBufferPointer { $0 }); lp.append(int: 1) }
+                    w.string(lp.finish())
+                }
+                XCTAssertEqual(hash == nil, dup, "hash listpack n=\(n) dup=\(dup)")
+                let plain = load(Rdb.typeHash) { w in
+                    w.length(n + (dup ? 1 : 0))
+                    for i in 0..<n { w.string(Array("f\(i)".utf8)); w.string(Array("v".utf8)) }
+                    if dup { w.string(Array("f\(n - 1)".utf8)); w.string(Array("v".utf8)) }
+                }
+                XCTAssertEqual(plain == nil, dup, "plain hash n=\(n) dup=\(dup)")
+                let zset = load(Rdb.typeZSetListpack) { w in
+                    var lp = ListpackWriter()
+                    for i in 0..<n { lp.append(Array("m\(i)".utf8).withUnsafeBufferPointer { $0 }); lp.append(int: n - i) }
+                    if dup { lp.append(Array("m1".utf8).withUnsafeBufferPointer { $0 }); lp.append(int: 0) }
+                    w.string(lp.finish())
+                }
+                XCTAssertEqual(zset == nil, dup, "zset listpack n=\(n) dup=\(dup)")
+                let zset2 = load(Rdb.typeZSet2) { w in
+                    w.length(n + (dup ? 1 : 0))
+                    for i in 0..<n { w.string(Array("m\(i)".utf8)); w.binaryDouble(Double(i) / 3) }
+                    if dup { w.string(Array("m0".utf8)); w.binaryDouble(7) }
+                }
+                XCTAssertEqual(zset2 == nil, dup, "zset2 n=\(n) dup=\(dup)")
+                let set = load(Rdb.typeSet) { w in
+                    w.length(n + (dup ? 1 : 0))
+                    for i in 0..<n { w.string(Array("\(i * 7)".utf8)) }
+                    if dup { w.string(Array("0".utf8)) }
+                }
+                XCTAssertEqual(set == nil, dup, "set n=\(n) dup=\(dup)")
+            }
+        }
+        // A compact zset comes out sorted by (score, member) whatever the input order.
+        guard case .compact(.zset, let z)? = load(Rdb.typeZSet2, { w in
+            w.length(3)
+            w.string(Array("b".utf8)); w.binaryDouble(2)
+            w.string(Array("c".utf8)); w.binaryDouble(1)
+            w.string(Array("a".utf8)); w.binaryDouble(2)
+        }) else { return XCTFail("zset not compact") }
+        let key = b("k")
+        let e = key.withUnsafeBufferPointer { LoadedValue.compact(.zset, z).makeEntry(key: $0.baseAddress!, keyLen: 1, expireAt: -1, lru: 0) }
+        defer { e.free() }
+        XCTAssertEqual(CompactZSet.Pairs(e.compact).map { String(decoding: $0.member, as: UTF8.self) }, ["c", "a", "b"])
+    }
+
     // MARK: RDB files
 
     func testFileRoundTripAndChecks() throws {

@@ -1,3 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+private let lzfKey: pthread_key_t = {
+    var k = pthread_key_t()
+    pthread_key_create(&k) { p in if let p { Unmanaged<LZFCompressor>.fromOpaque(p).release() } }
+    return k
+}()
+
 /// LZF compression the way Redis's lzf_c.c runs it (HLOG 16, VERY_FAST,
 /// greedy matches against one candidate per hash slot), so that a string or
 /// listpack compressed for DUMP has the same bytes as Redis's payload.
@@ -8,6 +18,15 @@
 /// candidates amount to as well: its stale slots never pass the match test
 /// for a fresh input in practice, and position 0 never matches.
 public final class LZFCompressor {
+    /// This thread's compressor: its 512 KiB table is made once per thread,
+    /// not once per DUMP.
+    public static var forThisThread: LZFCompressor {
+        if let p = pthread_getspecific(lzfKey) { return Unmanaged<LZFCompressor>.fromOpaque(p).takeUnretainedValue() }
+        let c = LZFCompressor()
+        pthread_setspecific(lzfKey, Unmanaged.passRetained(c).toOpaque())
+        return c
+    }
+
     private let table: UnsafeMutablePointer<UInt64>
     private var generation: UInt64 = 0
     private static let slots = 1 << 16

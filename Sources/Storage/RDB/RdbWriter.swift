@@ -36,7 +36,6 @@ public enum Rdb {
 public struct RdbWriter {
     public var out: [UInt8] = []
     public let compress: Bool
-    private var lzf: LZFCompressor?
 
     public init(compress: Bool = Rdb.compression.load(ordering: .relaxed)) {
         self.compress = compress
@@ -84,8 +83,7 @@ public struct RdbWriter {
     public mutating func string(_ p: UnsafePointer<UInt8>?, _ n: Int) {
         if n <= 11, let p = p, n > 0, let v = parseStrictInt(p, n), encodedInt(v) { return }
         if compress && n > 20, let p = p {
-            if lzf == nil { lzf = LZFCompressor() }
-            if let c = lzf!.compress(UnsafeRawBufferPointer(start: p, count: n), outLimit: n - 4) {
+            if let c = LZFCompressor.forThisThread.compress(UnsafeRawBufferPointer(start: p, count: n), outLimit: n - 4) {
                 out.append(0xC3)
                 length(c.count)
                 length(n)
