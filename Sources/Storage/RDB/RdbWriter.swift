@@ -83,7 +83,7 @@ public struct RdbWriter {
     public mutating func string(_ p: UnsafePointer<UInt8>?, _ n: Int) {
         if n <= 11, let p = p, n > 0, let v = parseStrictInt(p, n), encodedInt(v) { return }
         if compress && n > 20, let p = p {
-            if let c = LZFCompressor.forThisThread.compress(UnsafeRawBufferPointer(start: p, count: n), outLimit: n - 4) {
+            if let c = LZFCompressor.forThisThread.compressInPlace(UnsafeRawBufferPointer(start: p, count: n), outLimit: n - 4) {
                 out.append(0xC3)
                 length(c.count)
                 length(n)
@@ -247,9 +247,12 @@ extension Rdb {
         if d >= -4611686018427387904.0 && d <= 4611686018427387904.0, d == d.rounded(.towardZero) {
             return lp.append(int: Int(d))
         }
-        var buf = [UInt8](repeating: 0, count: 40)
-        let n = buf.withUnsafeMutableBufferPointer { formatG17($0.baseAddress!, d) }
-        buf.withUnsafeBufferPointer { lp.append($0.baseAddress, n) }
+        var buf: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &buf) { raw in
+            let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            let n = formatG17(p, d)
+            lp.append(UnsafePointer(p), n)
+        }
     }
 
     /// d2string's text for a non-integral double: inf, -inf, or "%.17g".
@@ -270,6 +273,7 @@ extension Rdb {
 /// RDB form yet.
 public func dumpPayload(_ e: Entry) -> [UInt8]? {
     var w = RdbWriter()
+    w.out.reserveCapacity(e.payload == .bytes ? e.bytes.count + 32 : 64)
     guard w.value(e) else { return nil }
     w.out.append(UInt8(Rdb.version & 0xFF))
     w.out.append(UInt8(Rdb.version >> 8))
