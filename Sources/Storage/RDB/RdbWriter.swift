@@ -263,10 +263,15 @@ extension Rdb {
             return s.count
         }
         return out.withMemoryRebound(to: CChar.self, capacity: 40) { c -> Int in
-            Int(withVaList([d]) { vsnprintf(c, 40, "%.17g", $0) })
+            Int(rdbStrfromd(c, 40, "%.17g", d))
         }
     }
 }
+
+/// glibc's strfromd (not in Swift's Glibc module): "%.17g" without
+/// building a C varargs list, which costs a dynamic cast per score.
+@_silgen_name("strfromd")
+func rdbStrfromd(_ str: UnsafeMutablePointer<CChar>, _ n: Int, _ format: UnsafePointer<CChar>, _ fp: Double) -> Int32
 
 /// DUMP's payload: the value in RDB form, the RDB version (2 bytes LE) and
 /// a CRC64 of everything before it (8 bytes LE). Nil for a type that has no
