@@ -67,6 +67,8 @@ public enum FanoutKind: Sendable {
     case blocked
     /// DEBUG DIGEST and DIGEST-VALUE: the shards' digests xored.
     case digest
+    /// SAVE across shards: hold them all, write the file, release them.
+    case save
 }
 
 /// Commands that need connection or server state rather than shard data.

@@ -187,7 +187,7 @@ extension Worker {
         case .server(let op):
             if txNeeded {
                 switch op {
-                case .dbsize, .flushdb, .flushall, .swapdb:
+                case .dbsize, .flushdb, .flushall, .swapdb, .shutdown:
                     if mustWaitForEarlier(c) { return }
                 default: break
                 }

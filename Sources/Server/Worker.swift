@@ -137,7 +137,8 @@ final class Worker<B: IOBackend>: IOEvents {
         self.state = state
         self.backend = backend
         self.handle = handle
-        store = ShardStore(databases: state.config.databases)
+        // Start-up loading (loadDataset) fills the stores before the workers start.
+        store = handle.store ?? ShardStore(databases: state.config.databases)
         execShard = id
         handle.store = store
         handle.watches = watches
