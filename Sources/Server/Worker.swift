@@ -183,6 +183,7 @@ final class Worker<B: IOBackend>: IOEvents {
         limit(EncodingLimits.listMaxListpackSize, "list-max-listpack-size", -2)
         limit(EncodingLimits.listCompressDepth, "list-compress-depth", 0)
         Rdb.compression.store((c.get("rdbcompression") ?? "yes") == "yes", ordering: .relaxed)
+        Rdb.checksum.store((c.get("rdbchecksum") ?? "yes") == "yes", ordering: .relaxed)
         slowlog.threshold = c.slowlogLogSlowerThan
         slowlog.maxLen = c.slowlogMaxLen
     }

@@ -469,3 +469,26 @@ def test_function_dump_compresses_as_redis(pair):
         assert c.execute_command("FUNCTION", "RESTORE", want) == b"OK"
         assert c.execute_command("FCALL", "f5", 0) == 5
         c.execute_command("FUNCTION", "FLUSH")
+
+
+def test_rdbchecksum_no(server_factory):
+    """rdbchecksum no: the file ends with a zero checksum, which loads."""
+    s = server_factory("ringkv", shards=2, extra=["--rdbchecksum", "no"])
+    c = s.client()
+    c.set("a", "1")
+    c.rpush("l", "x", "y")
+    assert c.save() is True
+    c.close()
+    data = (s.workdir / "dump.rdb").read_bytes()
+    assert data[-9:] == b"\xff" + b"\x00" * 8
+    s.stop()
+    s.start()
+    c = s.client()
+    assert c.get("a") == b"1" and c.lrange("l", 0, -1) == [b"x", b"y"]
+    c.execute_command("CONFIG", "SET", "rdbchecksum", "yes")
+    assert c.save() is True
+    c.close()
+    data = (s.workdir / "dump.rdb").read_bytes()
+    assert data[-8:] == crc64(data[:-8]).to_bytes(8, "little")
+    ref = server_factory("redis", extra=["--dir", str(s.workdir)])
+    assert ref.client().lrange("l", 0, -1) == [b"x", b"y"]

@@ -119,6 +119,7 @@ func loadDataset(_ state: ServerState) -> Bool {
     let n = state.shardCount
     let stores = (0..<n).map { _ in ShardStore(databases: config.databases) }
     for (i, h) in state.handles.enumerated() { h.store = stores[i] }
+    Rdb.checksum.store((config.get("rdbchecksum") ?? "yes") == "yes", ordering: .relaxed)
     let path = config.dbfilename
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     if fd < 0 {
