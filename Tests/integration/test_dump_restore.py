@@ -525,3 +525,34 @@ def test_restore_honours_current_thresholds(pair):
                                 ("zset-max-listpack-entries", "128"), ("zset-max-listpack-value", "64"),
                                 ("set-max-intset-entries", "512"), ("list-max-listpack-size", "-2")]:
                 c.execute_command("CONFIG", "SET", name, value)
+
+
+@pytest.mark.parametrize("shards", [1, 3])
+def test_debug_reload(server_factory, shards):
+    s = server_factory("ringkv", shards=shards)
+    c = s.client()
+    fill(c, 14)
+    d = digest(s)
+    w = s.client()
+    w.execute_command("WATCH", "str:2")
+    assert c.execute_command("DEBUG", "RELOAD") == b"OK"
+    assert digest(s) == d
+    # The flush touched the watched key, as Redis's emptyData does.
+    w.execute_command("MULTI")
+    w.execute_command("PING")
+    assert w.execute_command("EXEC") is None
+    # NOSAVE: back to the file's contents.
+    c.set("extra", "1")
+    c.delete("str:3")
+    assert c.execute_command("DEBUG", "RELOAD", "NOSAVE") == b"OK"
+    assert digest(s) == d and c.exists("extra") == 0
+    # NOFLUSH without MERGE meets the same keys: an error, the server stays.
+    with pytest.raises(Exception, match="Error trying to load the RDB dump"):
+        c.execute_command("DEBUG", "RELOAD", "NOSAVE", "NOFLUSH")
+    c.set("str:4", "changed")
+    c.set("extra", "2")
+    assert c.execute_command("DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE") == b"OK"
+    assert c.get("str:4") != b"changed" and c.get("extra") == b"2"
+    with pytest.raises(Exception, match="only supports the MERGE, NOFLUSH and NOSAVE options"):
+        c.execute_command("DEBUG", "RELOAD", "FAST")
+    assert c.execute_command("FCALL", "f1", 0) == 1
