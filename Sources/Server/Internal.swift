@@ -13,8 +13,8 @@ extension Worker {
         }
         let r = Reply(m.replies, proto: m.proto)
         switch m.op {
-        case .commands:
-            preconditionFailure("client commands run through runRequests")
+        case .commands, .publish:
+            preconditionFailure("client commands and messages run through runRequests")
         case .dbsize:
             r.int(store.dbs[m.db].count)
         case .flushdb:

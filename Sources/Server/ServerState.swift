@@ -40,6 +40,11 @@ final class WorkerHandle: @unchecked Sendable {
     var store: ShardStore?
     var watches: WatchTable?
     var blocked: BlockRegistry?
+    /// Channel, pattern and shard-channel subscriptions of this worker's
+    /// clients: a publisher on another worker sends here only when it is not 0.
+    let subscriptions = AtomicCounter(0)
+    /// MONITOR clients of this worker.
+    let monitors = AtomicCounter(0)
     init(queueCapacity: Int) { inbox = MPSCQueue(capacity: queueCapacity) }
 }
 
@@ -82,6 +87,13 @@ final class ServerState: @unchecked Sendable {
     let slowlogIDs = AtomicCounter(0)
     /// DEBUG SET-ACTIVE-EXPIRE: 0 stops every worker's active expiry cycle.
     let activeExpire = AtomicCounter(1)
+    /// Server-wide subscriber counts for PUBSUB and INFO (not PUBLISH).
+    let pubsub = PubSubDirectory()
+    /// MONITOR clients on any worker: 0 costs a command one load.
+    let monitors = AtomicCounter(0)
+    /// CLIENT PAUSE: its end (wall ms, 0: none) and type (PauseType).
+    let pauseEnd = AtomicCounter(0)
+    let pauseType = AtomicCounter(0)
 
     init(config: ConfigStore, backendName: String, backendDetail: String, logger: Logger) {
         self.config = config

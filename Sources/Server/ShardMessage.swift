@@ -48,6 +48,9 @@ final class ShardMessage: @unchecked Sendable {
     /// attempt served it.
     var blocked: BlockedClient?
     var served = false
+    /// `.publish`: per message carried, the PUBLISH waiting for its count
+    /// (nil for a message nobody counts: EXEC, scripts, notifications).
+    var publishers: [ReplyTicket?] = []
 
     init() { replyEnds.reserveCapacity(32) }
 
@@ -71,6 +74,7 @@ final class ShardMessage: @unchecked Sendable {
         token = nil
         blocked = nil
         served = false
+        publishers.removeAll(keepingCapacity: true)
         if requests.capacity > 1 << 20 { requests.shrink(to: 1024) }
         if replies.capacity > 1 << 20 { replies.shrink(to: 1024) }
     }
@@ -124,6 +128,9 @@ final class ReplyTicket {
     var scriptClient: Client?
     /// BLPOP and friends: the blocked client this ticket answers.
     var blocked: BlockedClient?
+    /// PUBLISH: its connection, and the receivers counted so far.
+    var publisher: Client?
+    var receivers = 0
 
     func reset() {
         kind = .local
@@ -143,6 +150,8 @@ final class ReplyTicket {
         script = nil
         scriptClient = nil
         blocked = nil
+        publisher = nil
+        receivers = 0
         saved.clear()
         if buf.capacity > 1 << 20 { buf.shrink(to: 128) }
     }
@@ -203,6 +212,10 @@ enum ShardOp {
     case blockRetry
     /// CLIENT UNBLOCK for a client of this worker.
     case clientUnblock(id: Int, error: Bool)
+    /// Pub/Sub messages for this worker's subscribers, in publish order;
+    /// args: `[kind, channel, message]` arrays back to back. The reply is
+    /// one integer per message: the receivers here.
+    case publish
 }
 
 extension ShardOp {
@@ -213,7 +226,7 @@ extension ShardOp {
         case .commands, .dbsize, .flushdb, .flushall, .swapdb, .debugObject, .debugDigest, .debugDigestValue, .memoryUsage, .export, .withImport, .deleteExported,
              .txHold, .txRelease, .watch, .execBlock, .scriptCall, .blockAttempt:
             return true
-        case .blockServed, .blockRetry, .clientUnblock:
+        case .blockServed, .blockRetry, .clientUnblock, .publish:
             return false
         case .stats, .memoryStats, .resetStats, .clientList, .clientKill, .clientKillAddr, .slowlogGet, .slowlogLen, .slowlogReset:
             return false

@@ -182,6 +182,7 @@ extension Worker {
                     "module_fork_last_cow_size:0",
                 ])
             case "stats":
+                let pubsubCounts = state.pubsub.read { ($0.channels.count, $0.patterns.count, $0.shardChannels.count) }
                 section("Stats", [
                     "total_connections_received:\(state.totalConnections.value)",
                     "total_commands_processed:\(v("total_commands_processed"))",
@@ -194,7 +195,8 @@ extension Worker {
                     // No eviction: maxmemory and the eviction policies are refused.
                     "expired_keys:\(v("expired_keys"))", "evicted_keys:0",
                     "keyspace_hits:\(v("keyspace_hits"))", "keyspace_misses:\(v("keyspace_misses"))",
-                    "pubsub_channels:0", "pubsub_patterns:0",
+                    "pubsub_channels:\(pubsubCounts.0)", "pubsub_patterns:\(pubsubCounts.1)",
+                    "pubsubshard_channels:\(pubsubCounts.2)",
                     // Scripts that ran with every shard locked (keys they had not declared).
                     "scripts_all_shards_runs:\(state.scripts.allShardRuns.value)",
                     "total_error_replies:\(order.filter { $0.hasPrefix("errorstat_") }.reduce(0) { $0 + (totals[$1]?.first?.1 ?? 0) })",
