@@ -556,3 +556,23 @@ def test_debug_reload(server_factory, shards):
     with pytest.raises(Exception, match="only supports the MERGE, NOFLUSH and NOSAVE options"):
         c.execute_command("DEBUG", "RELOAD", "FAST")
     assert c.execute_command("FCALL", "f1", 0) == 1
+
+
+def test_stream_digest_and_dump_refused(pair):
+    """Streams: DEBUG DIGEST matches Redis (live entries, "ms.seq" ids);
+    their RDB form is not written yet, so DUMP and SAVE refuse them."""
+    ours, ref = pair
+    for c in (ours, ref):
+        c.xadd("s", {"a": "1", "b": "2"}, id="1-1")
+        c.xadd("s", {"a": "3", "b": "4"}, id="2-0")
+        c.xadd("s", {"c": "5"}, id="3-7")
+        c.xdel("s", "2-0")
+        c.xadd("t", {"x": "y"}, id="5-5")
+        c.expire("t", 100)
+    assert ours.execute_command("DEBUG", "DIGEST-VALUE", "s", "t") == \
+        ref.execute_command("DEBUG", "DIGEST-VALUE", "s", "t")
+    assert ours.execute_command("DEBUG", "DIGEST") == ref.execute_command("DEBUG", "DIGEST")
+    with pytest.raises(Exception, match="not supported yet"):
+        ours.execute_command("DUMP", "s")
+    with pytest.raises(Exception):  # Redis's bare "-ERR"
+        ours.execute_command("SAVE")
