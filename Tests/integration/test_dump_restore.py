@@ -82,6 +82,12 @@ def dataset(seed: int) -> list[tuple]:
     cmds.append(("HSET", "hash:small", "f1", "v1", "n", "-42", "big", "5000000000", "s", word(60), "7", "8"))
     cmds.append(("HSET", "hash:big", *[x for i in range(600) for x in (f"field{i}", str(rnd.randint(0, 10**6)))]))
     cmds.append(("HSET", "hash:long-value", "f", "v" * 100))
+    # Strings and sorted sets of the other families: HyperLogLogs (sparse,
+    # dense), a bitmap, a geo set.
+    cmds.append(("PFADD", "hll:sparse", *[word(8) for _ in range(40)]))
+    cmds.append(("PFADD", "hll:dense", *[word(12) for _ in range(3000)]))
+    cmds.append(("SETBIT", "bits", rnd.randint(0, 5000), 1))
+    cmds.append(("GEOADD", "geo", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania"))
     return cmds
 
 
@@ -389,7 +395,8 @@ def test_save_restart_and_reshard(server_factory, reference_digest):
     s.args[s.args.index("--shards") + 1] = "2"
     s.start()
     assert digest(s) == reference_digest
-    assert "Done loading RDB, keys loaded: 50, keys expired: 0." in s.log_tail()
+    n = len(dataset(11)) + 12
+    assert f"Done loading RDB, keys loaded: {n}, keys expired: 0." in s.log_tail()
     c = s.client()
     assert 990 <= c.ttl("str:1") <= 1000
     assert c.execute_command("FCALL", "f1", 0) == 1
@@ -451,7 +458,7 @@ def test_corrupt_file_stops_start_up(server_factory):
     # Expired keys are dropped on load; a good file starts again.
     (s.workdir / "dump.rdb").write_bytes(good)
     s.start()
-    assert s.client().dbsize() == 38
+    assert s.client().dbsize() == len(dataset(13))
 
 
 def test_function_dump_compresses_as_redis(pair):
