@@ -191,6 +191,7 @@ final class Worker<B: IOBackend>: IOEvents {
         limit(EncodingLimits.listCompressDepth, "list-compress-depth", 0)
         limit(EncodingLimits.hllSparseMaxBytes, "hll-sparse-max-bytes", 3000)
         Rdb.compression.store((c.get("rdbcompression") ?? "yes") == "yes", ordering: .relaxed)
+        Rdb.checksum.store((c.get("rdbchecksum") ?? "yes") == "yes", ordering: .relaxed)
         limit(EncodingLimits.streamNodeMaxEntries, "stream-node-max-entries", 100)
         limit(EncodingLimits.streamNodeMaxBytes, "stream-node-max-bytes", 4096)
         slowlog.threshold = c.slowlogLogSlowerThan

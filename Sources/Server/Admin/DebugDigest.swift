@@ -134,8 +134,17 @@ struct Digest {
                 for i in 0..<h.slotCount where h.isLive(i) { addPair(h.field(at: i), h.value(at: i)) }
             }
         case .stream:
-            // The stream type mixes its entry ids and fields here (debug.c's OBJ_STREAM case).
-            break
+            // Each live entry in order: its id as "ms.seq" (debug.c's "%U.%U"), then fields and values.
+            e.objectRef(StreamValue.self).forEach(from: .zero, to: .max, reverse: false) { en in
+                if en.isDeleted { return true }
+                var id = Array("\(en.id.ms).\(en.id.seq)".utf8)
+                mix(&id, id.count)
+                en.forEachPair { f, fn, v, vn in
+                    mix(f, fn)
+                    mix(v, vn)
+                }
+                return true
+            }
         }
         if e.hasExpire {
             let tag: StaticString = "!!expire!!"

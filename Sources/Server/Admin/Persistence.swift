@@ -14,44 +14,72 @@ import Glibc
 /// file is one consistent snapshot, and writes it from the caller's worker.
 /// BGSAVE and save points are still refused: a background snapshot needs
 /// copy-on-write shards RingKV does not have yet.
+/// What a whole-dataset step does once every shard is held.
+enum PersistStep: UInt8 {
+    case save = 0
+    /// SHUTDOWN SAVE: the server stops once the file is written.
+    case shutdown = 1
+    /// DEBUG RELOAD: save, empty, load the file back (flags below).
+    case reload = 2
+
+    static let noSave: UInt8 = 1, noFlush: UInt8 = 2, merge: UInt8 = 4
+}
+
 extension Worker {
-    /// SAVE, or SHUTDOWN SAVE (`thenShutdown`): stops the server once the
-    /// file is written, or answers Redis's error and keeps serving.
-    func saveCommand(_ c: Client, _ r: Reply, thenShutdown: Bool) {
+    /// SAVE, SHUTDOWN SAVE and DEBUG RELOAD: at once with one shard,
+    /// else once every shard is held.
+    func persistCommand(_ c: Client, _ r: Reply, _ step: PersistStep, flags: UInt8 = 0) {
         if shardCount == 1 || lentDepth > 0 {
-            let ok = rdbSave(state.handles.map { $0.store! })
-            if thenShutdown {
-                return ok ? shutdownNow(c) : r.error("ERR Errors trying to SHUTDOWN. Check logs.")
-            }
-            return ok ? r.ok() : r.error("ERR")
+            return runPersistStep(step, flags: flags, c, r)
         }
         let s = beginFanout(c, .save)
-        s.saved.append(thenShutdown ? 1 : 0)
+        s.saved.append(step.rawValue)
+        s.saved.append(flags)
         c.barrier = s
         holdShards(s, c, Array(0..<shardCount))
     }
 
-    /// Every shard is held: write the file, answer, release them.
+    /// Every shard is held: do the step, answer, release them.
     func completeSave(_ s: ReplyTicket, _ c: Client?) -> Bool {
         guard s.stage == 0 else { return false }
         let held = s.parts.map { $0.target }
-        let ok = rdbSave(state.handles.map { $0.store! })
-        let r = Reply(s.buf, proto: c?.proto ?? 2)
-        if s.saved.bytes.first == 1 {
-            if ok {
-                state.logger.warning("User requested shutdown...")
-                state.stopping.store(1)
-            } else {
-                r.error("ERR Errors trying to SHUTDOWN. Check logs.")
-            }
-        } else if ok {
-            r.ok()
-        } else {
-            r.error("ERR")
-        }
+        let b = s.saved.bytes
+        runPersistStep(PersistStep(rawValue: b[0]) ?? .save, flags: b[1], nil, Reply(s.buf, proto: c?.proto ?? 2))
         s.stage = 1
         releaseShards(s, c, held)
         return true
+    }
+
+    /// `c` is the client to close for a shutdown answered inline (nil: the
+    /// fan-out's client, which the stopping server drops).
+    func runPersistStep(_ step: PersistStep, flags: UInt8, _ c: Client?, _ r: Reply) {
+        let stores = state.handles.map { $0.store! }
+        switch step {
+        case .save:
+            rdbSave(stores) ? r.ok() : r.error("ERR")
+        case .shutdown:
+            guard rdbSave(stores) else { return r.error("ERR Errors trying to SHUTDOWN. Check logs.") }
+            shutdownNow(c)
+        case .reload:
+            if flags & PersistStep.noSave == 0 && !rdbSave(stores) { return r.error("ERR") }
+            if flags & PersistStep.noFlush == 0 {
+                // emptyData: WATCHers of keys that existed see the flush.
+                for sh in 0..<shardCount {
+                    withLentShard(sh) {
+                        touchWatchedExisting(dbs: nil)
+                        for ks in store.dbs { ks.removeAll() }
+                    }
+                }
+            }
+            switch loadRdb(into: stores, state, merge: flags & PersistStep.merge != 0) {
+            case .success:
+                state.logger.warning("DB reloaded by DEBUG RELOAD")
+                r.ok()
+            case .failure(let e):
+                state.logger.warning("\(e.message)")
+                r.error("ERR Error trying to load the RDB dump")
+            }
+        }
     }
 
     /// rdbSave: a temp file, fsynced, renamed over `dbfilename`.
@@ -111,24 +139,46 @@ func currentDirectory() -> String {
 }
 
 /// Loads `dbfilename` (if there is one) into fresh shard stores before the
-/// workers start, each key into the shard that owns it. False: the file is
-/// unreadable or corrupt, and the server must not start.
+/// workers start. False: the file is unreadable or corrupt, and the server
+/// must not start.
 func loadDataset(_ state: ServerState) -> Bool {
     let log = state.logger
     let config = state.config
-    let n = state.shardCount
-    let stores = (0..<n).map { _ in ShardStore(databases: config.databases) }
+    let stores = (0..<state.shardCount).map { _ in ShardStore(databases: config.databases) }
     for (i, h) in state.handles.enumerated() { h.store = stores[i] }
+    Rdb.checksum.store((config.get("rdbchecksum") ?? "yes") == "yes", ordering: .relaxed)
+    let t0 = monotonicNanos()
+    switch loadRdb(into: stores, state, merge: false) {
+    case .failure(let e):
+        log.warning("\(e.message)")
+        return false
+    case .success(nil):
+        return true
+    case .success(let r?):
+        if !r.producer.isEmpty { log.notice("Loading RDB produced by version \(r.producer)") }
+        state.pendingFunctions = r.functions
+        log.notice("Done loading RDB, keys loaded: \(r.keys), keys expired: \(r.expired).")
+        let secs = Double(monotonicNanos() - t0) / 1e9
+        log.notice("DB loaded from disk: \(secs) seconds")
+        return true
+    }
+}
+
+/// Reads `dbfilename` into `stores`, each key into the shard that owns it.
+/// Nil: there is no file. `merge`: a key already there is replaced
+/// (DEBUG RELOAD MERGE); otherwise it is an error, as in Redis.
+func loadRdb(into stores: [ShardStore], _ state: ServerState, merge: Bool) -> Result<RdbLoadResult?, RdbLoadError> {
+    let config = state.config
+    let n = stores.count
     let path = config.dbfilename
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     if fd < 0 {
-        if errno == ENOENT { return true }
-        log.warning("Fatal error loading the DB: \(String(cString: strerror(errno))). Exiting.")
-        return false
+        if errno == ENOENT { return .success(nil) }
+        return .failure(RdbLoadError("Fatal error loading the DB: \(String(cString: strerror(errno))). Exiting."))
     }
     defer { close(fd) }
     var st = stat()
-    guard fstat(fd, &st) == 0 else { return false }
+    guard fstat(fd, &st) == 0 else { return .failure(RdbLoadError("Fatal error loading the DB: fstat failed. Exiting.")) }
     var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
     var got = 0
     while got < bytes.count {
@@ -138,7 +188,6 @@ func loadDataset(_ state: ServerState) -> Bool {
         got += r
     }
     if got < bytes.count { bytes.removeSubrange(got...) }
-    let t0 = monotonicNanos()
     let now = wallMillis()
     let lru = lruClock(now)
     let result = bytes.withUnsafeBufferPointer { buf in
@@ -147,22 +196,12 @@ func loadDataset(_ state: ServerState) -> Bool {
                 let kp = k.baseAddress ?? UnsafePointer(bitPattern: 8)!
                 let ks = stores[shardOf(kp, k.count, shards: n)].dbs[db]
                 let h = hashBytes(kp, k.count)
-                if ks.table.find(kp, k.count, hash: h) >= 0 { return false }
-                ks.put(value.makeEntry(key: kp, keyLen: k.count, expireAt: expireAt, lru: lru), at: -1, hash: h)
+                let slot = ks.table.find(kp, k.count, hash: h)
+                if slot >= 0 && !merge { return false }
+                ks.put(value.makeEntry(key: kp, keyLen: k.count, expireAt: expireAt, lru: lru), at: slot, hash: h)
                 return true
             }
         }
     }
-    switch result {
-    case .failure(let e):
-        log.warning("\(e.message)")
-        return false
-    case .success(let r):
-        if !r.producer.isEmpty { log.notice("Loading RDB produced by version \(r.producer)") }
-        state.pendingFunctions = r.functions
-        log.notice("Done loading RDB, keys loaded: \(r.keys), keys expired: \(r.expired).")
-        let secs = Double(monotonicNanos() - t0) / 1e9
-        log.notice("DB loaded from disk: \(secs) seconds")
-        return true
-    }
+    return result.map { Optional($0) }
 }

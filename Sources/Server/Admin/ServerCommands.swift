@@ -96,7 +96,7 @@ extension Worker {
     /// write the RDB file (Admin/Persistence.swift); BGSAVE, save points and
     /// appendonly are refused rather than answered +OK with nothing written.
     func shutdownCommand(_ c: Client, _ r: Reply) {
-        if args[0].equalsLower("save") { return saveCommand(c, r, thenShutdown: false) }
+        if args[0].equalsLower("save") { return persistCommand(c, r, .save) }
         if args[0].equalsLower("bgsave") {
             if args.count == 2 && !args[1].equalsLower("schedule") { return r.error(Err.syntax) }
             return r.error(persistenceUnsupported)
@@ -116,7 +116,7 @@ extension Worker {
         if (abort && (save || nosave || other)) || (save && nosave) { return r.error(Err.syntax) }
         if abort { return r.error("ERR No shutdown in progress.") }
         // Plain SHUTDOWN saves only when save points are set, and none can be.
-        if save { return saveCommand(c, r, thenShutdown: true) }
+        if save { return persistCommand(c, r, .shutdown) }
         shutdownNow(c)
     }
 
@@ -141,6 +141,15 @@ extension Worker {
             // atoi, as Redis: anything without leading digits is 0 (off).
             state.activeExpire.store(atoiPrefix(args[2]) != 0 ? 1 : 0)
             r.ok()
+        } else if sub.equalsLower("reload") {
+            var flags: UInt8 = 0
+            for i in 2..<args.count {
+                if args[i].equalsLower("merge") { flags |= PersistStep.merge }
+                else if args[i].equalsLower("noflush") { flags |= PersistStep.noFlush }
+                else if args[i].equalsLower("nosave") { flags |= PersistStep.noSave }
+                else { return r.error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.") }
+            }
+            persistCommand(c, r, .reload, flags: flags)
         } else if sub.equalsLower("digest") && args.count == 2 {
             _ = fanoutInternal(c, .digest, .debugDigest, saved: Array("d".utf8))
         } else if sub.equalsLower("digest-value") {
@@ -169,6 +178,19 @@ extension Worker {
                 "    unit tests to simulate Redis errors.",
                 "OBJECT <key>",
                 "    Show low level info about `key` and associated value.",
+                "RELOAD [option ...]",
+                "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+                "    * MERGE: conflicting keys will be loaded from RDB.",
+                "    * NOFLUSH: the existing database will not be removed before load, but",
+                "      conflicting keys will generate an exception and kill the server.",
+                "    * NOSAVE: the database will be loaded from an existing RDB file.",
+                "    Examples:",
+                "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+                "      the database.",
+                "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+                "      existing RDB file.",
+                "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+                "      file to the database.",
                 "SET-ACTIVE-EXPIRE <0|1>",
                 "    Setting it to 0 disables expiring keys in background when they are not",
                 "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",

@@ -96,7 +96,7 @@ public final class RdbFileWriter {
     public func finish() -> Bool {
         w.byte(0xFF)
         flush(force: true)
-        let c = crc
+        let c = Rdb.checksum.load(ordering: .relaxed) ? crc : 0
         for i in 0..<8 { w.byte(UInt8(truncatingIfNeeded: c >> (8 * UInt64(i)))) }
         flush(force: true)
         if fsync(fd) != 0 { failed = true }
@@ -188,7 +188,7 @@ public func loadRdbFile(_ bytes: UnsafeBufferPointer<UInt8>, databases: Int, now
             if ver >= 5 {
                 let end = r.pos
                 guard let stored = le(8) else { return .failure(short) }
-                if stored != 0 {
+                if stored != 0 && Rdb.checksum.load(ordering: .relaxed) {
                     let c = crc64(0, UnsafeRawBufferPointer(start: p, count: end))
                     if c != stored {
                         return .failure(RdbLoadError("Wrong RDB checksum expected: (\(hex16(stored))) got: (\(hex16(c))). Aborting now."))

@@ -29,6 +29,8 @@ public enum Rdb {
 
     /// rdbcompression: LZF for strings over 20 bytes. Set by the server.
     public static let compression = Atomic<Bool>(true)
+    /// rdbchecksum: an RDB file ends with its CRC64 (else 0), checked on load.
+    public static let checksum = Atomic<Bool>(true)
 }
 
 /// Serialises values in RDB form, byte for byte as Redis 7.0's
@@ -272,17 +274,3 @@ extension Rdb {
 /// building a C varargs list, which costs a dynamic cast per score.
 @_silgen_name("strfromd")
 func rdbStrfromd(_ str: UnsafeMutablePointer<CChar>, _ n: Int, _ format: UnsafePointer<CChar>, _ fp: Double) -> Int32
-
-/// DUMP's payload: the value in RDB form, the RDB version (2 bytes LE) and
-/// a CRC64 of everything before it (8 bytes LE). Nil for a type that has no
-/// RDB form yet.
-public func dumpPayload(_ e: Entry) -> [UInt8]? {
-    var w = RdbWriter()
-    w.out.reserveCapacity(e.payload == .bytes ? e.bytes.count + 32 : 64)
-    guard w.value(e) else { return nil }
-    w.out.append(UInt8(Rdb.version & 0xFF))
-    w.out.append(UInt8(Rdb.version >> 8))
-    let crc = w.out.withUnsafeBytes { crc64(0, $0) }
-    for i in stride(from: 0, through: 56, by: 8) { w.out.append(UInt8(truncatingIfNeeded: crc >> UInt64(i))) }
-    return w.out
-}
