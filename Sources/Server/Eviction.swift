@@ -163,8 +163,17 @@ extension Worker {
             default:
                 denied = c.multi != nil || spec.flags.contains(.denyoom)
             }
-        } else {
-            denied = c.multi != nil
+        } else if c.multi != nil {
+            denied = true
+        } else if spec.flags.contains(.denyoom) {
+            // Under noeviction the answer is the same on every shard: refuse
+            // here, before any hop. Commands that run with several shards
+            // lent to them (SUNIONSTORE across shards, ...) are refused here
+            // too: their shards are admitted as a whole, as EXEC's are.
+            switch spec.route {
+            case .key, .keys: denied = memLimit.policy == .noeviction
+            default: denied = true
+            }
         }
         if !denied || !outOfMemory() { return true }
         cmdRejected[spec.id] += 1
