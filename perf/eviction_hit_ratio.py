@@ -82,14 +82,14 @@ def info(c, section: str) -> dict[str, str]:
     return harness.info_dict(harness.plain(c.call("INFO", section)))
 
 
-def run_one(kind: str, shards: int, policy: str, a) -> dict:
+def run_one(kind: str, shards: int, policy: str, a, budget: int) -> dict:
     with tempfile.TemporaryDirectory() as logdir:
         proc, port = start(kind, shards, logdir)
         try:
             c = connect(port)
             time.sleep(0.3)
             base = int(info(c, "memory")["used_memory"])
-            limit = base + a.budget_mb * 1024 * 1024
+            limit = base + budget
             c.call("CONFIG", "SET", "maxmemory-policy", policy)
             c.call("CONFIG", "SET", "maxmemory-samples", str(a.samples))
             c.call("CONFIG", "SET", "maxmemory", str(limit))
@@ -125,7 +125,7 @@ def run_one(kind: str, shards: int, policy: str, a) -> dict:
                 "server": "redis" if kind == "redis" else f"ringkv-{shards}",
                 "policy": policy, "hit": hits / max(1, reads), "keys": dbsize,
                 "evicted": int(stats["evicted_keys"]), "used": int(mem["used_memory"]), "peak": peak,
-                "limit": limit, "base": base, "errors": errors, "secs": elapsed,
+                "limit": limit, "base": base, "errors": errors, "secs": elapsed, "budget": budget,
             }
         finally:
             proc.terminate()
@@ -149,13 +149,27 @@ def main() -> None:
     a = ap.parse_args()
 
     rows = []
+    budget = a.budget_mb * 1024 * 1024
+
+    def show(r, tag=""):
+        print(f"{r['server'] + tag:16} {r['policy']:12} hit {r['hit']:.4f} keys {r['keys']:7} evicted {r['evicted']:8} "
+              f"peak-limit {r['peak'] - r['limit']:+9} errors {r['errors']} ({r['secs']:.1f}s)", flush=True)
+
     for policy in a.policies.split(","):
-        runs = [("redis", 1)] + [("ringkv", int(s)) for s in a.shards.split(",")]
-        for kind, shards in runs:
-            r = run_one(kind, shards, policy, a)
+        ref = run_one("redis", 1, policy, a, budget)
+        rows.append(ref)
+        show(ref)
+        for shards in [int(x) for x in a.shards.split(",")]:
+            r = run_one("ringkv", shards, policy, a, budget)
             rows.append(r)
-            print(f"{r['server']:9} {policy:12} hit {r['hit']:.4f} keys {r['keys']:7} evicted {r['evicted']:8} "
-                  f"peak-limit {r['peak'] - r['limit']:+9} errors {r['errors']} ({r['secs']:.1f}s)", flush=True)
+            show(r)
+            # The same run with a budget that holds as many keys as Redis held:
+            # what is left is the quality of the eviction choices.
+            per_key = (r["used"] - r["base"]) / max(1, r["keys"])
+            eq = run_one("ringkv", shards, policy, a, int(ref["keys"] * per_key))
+            eq["server"] += " (equal keys)"
+            rows.append(eq)
+            show(eq)
 
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     lines = [
@@ -166,14 +180,17 @@ def main() -> None:
         f"--seed {a.seed} --shards {a.shards}`",
         "",
         "Cache-aside load (GET; SET on a miss), Zipfian keys, same sequence for every server; "
-        "maxmemory = idle used_memory + budget. Hit ratio over the draws after the warm-up.",
+        "maxmemory = idle used_memory + budget. Hit ratio over the draws after the warm-up. "
+        "RingKV stores a key in fewer bytes than Redis, so with the same budget it holds more keys; "
+        "the \"equal keys\" rows give it the budget that holds as many keys as Redis held "
+        "(its own bytes per key × Redis's key count), which compares the eviction choices alone.",
         "",
-        "| server | policy | hit ratio | vs redis | keys held | evicted_keys | peak used − maxmemory | final used − maxmemory | OOM errors |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| server | policy | budget | hit ratio | vs redis | keys held | evicted_keys | peak used − maxmemory | final used − maxmemory | OOM errors |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         ref = next(x for x in rows if x["server"] == "redis" and x["policy"] == r["policy"])
-        lines.append(f"| {r['server']} | {r['policy']} | {r['hit']:.4f} | {r['hit'] / ref['hit']:.3f} | {r['keys']} | "
+        lines.append(f"| {r['server']} | {r['policy']} | {r['budget']} B | {r['hit']:.4f} | {r['hit'] / ref['hit']:.3f} | {r['keys']} | "
                      f"{r['evicted']} | {r['peak'] - r['limit']:+d} B | {r['used'] - r['limit']:+d} B | {r['errors']} |")
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
