@@ -122,7 +122,7 @@ public enum BitmapCommands {
 
     /// A parsed [start end [BYTE|BIT]] range over a string of `len` bytes,
     /// as byte bounds plus masks of the bits outside it in the edge bytes.
-    struct Range {
+    struct BitRange {
         var start = 0
         var end = 0
         var firstMask: UInt8 = 0
@@ -175,8 +175,8 @@ public enum BitmapCommands {
         let all = x.argc == 2
         let n = e.withStringBytes { str -> Int in
             let len = str.count
-            let r = all ? Range(start: 0, end: len - 1, len: len, bit: false)
-                        : Range(start: start, end: end, len: len, bit: isBit)
+            let r = all ? BitRange(start: 0, end: len - 1, len: len, bit: false)
+                        : BitRange(start: start, end: end, len: len, bit: isBit)
             if r.start > r.end { return 0 }
             let p = str.baseAddress!
             var c = Bitmap.popcount(p + r.start, r.end - r.start + 1)
@@ -217,12 +217,12 @@ public enum BitmapCommands {
         }
         let pos = e.withStringBytes { str -> Int in
             let len = str.count
-            let r: Range
+            let r: BitRange
             if argc == 3 {
-                r = Range(start: 0, end: len - 1, len: len, bit: false)
+                r = BitRange(start: 0, end: len - 1, len: len, bit: false)
             } else {
                 let e = endGiven ? end : (isBit ? (len << 3) + 7 : len - 1)
-                r = Range(start: start, end: e, len: len, bit: isBit)
+                r = BitRange(start: start, end: e, len: len, bit: isBit)
             }
             if r.start > r.end { return -1 }
             return position(str.baseAddress!, r, bit: bit, endGiven: endGiven)
@@ -233,7 +233,7 @@ public enum BitmapCommands {
     /// BITPOS over a non-empty range: the edge bytes of a BIT range are
     /// searched with the bits outside the range forced to the other value,
     /// in the same steps as Redis, so the "not found" answers agree.
-    static func position(_ p: UnsafePointer<UInt8>, _ r: Range, bit: Int, endGiven: Bool) -> Int {
+    static func position(_ p: UnsafePointer<UInt8>, _ r: BitRange, bit: Int, endGiven: Bool) -> Int {
         var start = r.start
         var bytes = r.end - r.start + 1
         var pos = -1

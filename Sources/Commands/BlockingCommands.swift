@@ -61,12 +61,17 @@ public enum BlockingCommands {
         case mpop(left: Bool, count: Int?)
         case zpop(max: Bool)
         case zmpop(max: Bool, count: Int?)
+        /// XREAD / XREADGROUP BLOCK: entries past an ID on each key
+        /// (`StreamCommands+Read`). Unlike a pop, each waiter has its own
+        /// start, so one that cannot be served does not stop the next.
+        case xread(count: Int, group: Bool)
 
         /// The type of the keys it waits on.
         public var valueType: ValueType {
             switch self {
             case .pop, .move, .mpop: return .list
             case .zpop, .zmpop: return .zset
+            case .xread: return .stream
             }
         }
     }
@@ -84,6 +89,7 @@ public enum BlockingCommands {
     /// Parses the command, or replies Redis's error and returns nil.
     public static func plan(_ x: inout Exec) -> Plan? {
         let name = x[0]
+        if name[0] | 0x20 == 120 { return StreamCommands.blockPlan(&x) }  // xread / xreadgroup
         func timeout(_ i: Int) -> Int64? { parseTimeout(&x, i) }
         func side(_ i: Int) -> Bool? {
             if x[i].equalsLower("left") { return true }
@@ -157,8 +163,24 @@ public enum BlockingCommands {
 
     /// Redis's getTimeoutFromObjectOrReply in seconds: a long double, ms
     /// rounded up; 0 is forever. The deadline is the server's to add.
-    static func parseTimeout(_ x: inout Exec, _ i: Int) -> Int64? {
+    /// `unitMs` (XREAD's BLOCK): an integer number of milliseconds.
+    static func parseTimeout(_ x: inout Exec, _ i: Int, unitMs: Bool = false) -> Int64? {
         let a = x[i]
+        if unitMs {
+            guard let t = parseStrictInt(a.ptr, a.count) else {
+                x.error("ERR timeout is not an integer or out of range")
+                return nil
+            }
+            if t < 0 {
+                x.error("ERR timeout is negative")
+                return nil
+            }
+            if t > 0 && Int64(t) > Int64.max - x.now {
+                x.error("ERR timeout is out of range")
+                return nil
+            }
+            return Int64(t)
+        }
         guard let v = parseRedisLongDouble(a.ptr, a.count), !v.isNaN else {
             x.error("ERR timeout is not a float or out of range")
             return nil
@@ -187,8 +209,11 @@ public enum BlockingCommands {
     /// Serves key argument `k` if it has data: pops (or moves), writes the
     /// reply and returns true; a WRONGTYPE error also counts as served.
     /// Nothing to serve: writes nothing, returns false.
-    public static func serve(_ x: inout Exec, _ kind: Kind, key k: Int, dst: Int?) -> Bool {
+    /// `after`: for XREAD, the start ID resolved when the client blocked.
+    public static func serve(_ x: inout Exec, _ kind: Kind, key k: Int, dst: Int?, after: StreamID = .zero) -> Bool {
         switch kind {
+        case .xread(let count, _):
+            return StreamCommands.serveBlocked(&x, key: k, after: after, count: count, dryRun: false)
         case .pop(let left):
             return ListCommands.popReply(&x, key: k, left: left, count: nil, withKey: true)
         case .move(let from, let to):

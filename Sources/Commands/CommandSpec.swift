@@ -67,6 +67,8 @@ public enum FanoutKind: Sendable {
     case blocked
     /// DEBUG DIGEST and DIGEST-VALUE: the shards' digests xored.
     case digest
+    /// SAVE across shards: hold them all, write the file, release them.
+    case save
 }
 
 /// Commands that need connection or server state rather than shard data.
@@ -182,6 +184,9 @@ public final class CommandSpec: @unchecked Sendable {
     /// It returns nil when the arguments are malformed: the command then runs
     /// where it is and its handler replies the error.
     public let keysOf: (@Sendable (ArgVector) -> KeySpan?)?
+    /// The command or one of its subcommands writes (XGROUP's container
+    /// has no flags, as in Redis, yet DESTROY must wake blocked readers).
+    public let mayWrite: Bool
     /// Index in the table: per-command stats live in arrays indexed by it.
     public internal(set) var id: Int = 0
     /// `name`, or `container|name` for a subcommand.
@@ -218,6 +223,7 @@ public final class CommandSpec: @unchecked Sendable {
         self.acl = aclCategories(explicit: explicit, flags: flags)
         for sub in subcommands { sub.fullName = "\(name)|\(sub.name)" }
         self.subcommands = subcommands
+        self.mayWrite = flags.contains(.write) || subcommands.contains { $0.flags.contains(.write) }
         self.handler = handler
         self.keysOf = keysOf
     }

@@ -17,6 +17,7 @@ public final class CommandTable: @unchecked Sendable {
         SetCommands.specs, ListCommands.specs, SortedSetCommands.specs, BlockingCommands.specs, SortCommand.specs,
         GeoCommands.specs, BitmapCommands.specs, HyperLogLogCommands.specs, PubSubCommands.specs,
         DumpRestoreCommands.specs,
+        StreamCommands.specs,
     ])
 
     init(families: [[CommandSpec]]) {

@@ -188,7 +188,7 @@ extension Worker {
         case .server(let op):
             if txNeeded {
                 switch op {
-                case .dbsize, .flushdb, .flushall, .swapdb:
+                case .dbsize, .flushdb, .flushall, .swapdb, .shutdown:
                     if mustWaitForEarlier(c) { return }
                 default: break
                 }
@@ -265,7 +265,7 @@ extension Worker {
         if countStats {
             recordCall(spec, since: t0, failed: x.failed, out: out, at: before, a, client: client, message: message)
         }
-        if !blocked.isEmpty && spec.flags.contains(.write) {
+        if !blocked.isEmpty && spec.mayWrite {
             noteBlockedWrites(spec, a, db: db)
             if let o = other { blocked.noteWrite(DBKey(db: o.db, a[o.arg])) }
             if lentDepth == 0 && !blocked.ready.isEmpty { serveReady() }

@@ -75,7 +75,12 @@ final class ServerState: @unchecked Sendable {
     let runID: String
     let logger: Logger
     let port: Int
-    var lastSave: Int64
+    /// LASTSAVE: start time, then the last successful SAVE (seconds).
+    let lastSave: AtomicCounter
+    let rdbSaves = AtomicCounter(0)
+    /// Function libraries of the RDB loaded at start-up, for worker 0 to install.
+    var pendingFunctions: [[UInt8]] = []
+    let startupFailed = AtomicCounter(0)
     let capture: CaptureControl
     /// SLOWLOG ids come from one counter so entries of different shards
     /// never share an id and merge newest-first by id.
@@ -99,7 +104,7 @@ final class ServerState: @unchecked Sendable {
         self.backendDetail = backendDetail
         self.logger = logger
         port = config.port
-        lastSave = startMillis / 1000
+        lastSave = AtomicCounter(Int(startMillis / 1000))
         capture = CaptureControl(logger: logger)
         var id = ""
         let hex: [Character] = Array("0123456789abcdef")

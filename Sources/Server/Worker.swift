@@ -147,7 +147,8 @@ final class Worker<B: IOBackend>: IOEvents {
         self.state = state
         self.backend = backend
         self.handle = handle
-        store = ShardStore(databases: state.config.databases)
+        // Start-up loading (loadDataset) fills the stores before the workers start.
+        store = handle.store ?? ShardStore(databases: state.config.databases)
         execShard = id
         handle.store = store
         handle.watches = watches
@@ -207,6 +208,8 @@ final class Worker<B: IOBackend>: IOEvents {
         limit(EncodingLimits.listCompressDepth, "list-compress-depth", 0)
         limit(EncodingLimits.hllSparseMaxBytes, "hll-sparse-max-bytes", 3000)
         Rdb.compression.store((c.get("rdbcompression") ?? "yes") == "yes", ordering: .relaxed)
+        limit(EncodingLimits.streamNodeMaxEntries, "stream-node-max-entries", 100)
+        limit(EncodingLimits.streamNodeMaxBytes, "stream-node-max-bytes", 4096)
         slowlog.threshold = c.slowlogLogSlowerThan
         slowlog.maxLen = c.slowlogMaxLen
         // A lower maxmemory evicts down at once, as Redis's CONFIG SET does.
@@ -277,8 +280,9 @@ final class Worker<B: IOBackend>: IOEvents {
         evictionCron()
         // Redis's active expiry: a slice of the cycle per tick per db.
         let budget = 25_000_000 / hz
-        // A shard locked whole for an EXEC is being read by its coordinator.
-        if locks.wholeExclusive == 0 {
+        // A shard locked whole for an EXEC is being read by its coordinator;
+        // under CLIENT PAUSE the dataset stays as it is, as in Redis.
+        if locks.wholeExclusive == 0 && !pauseInForce {
             for (i, ks) in store.dbs.enumerated() where ks.expiringCount > 0 && state.activeExpire.value != 0 {
                 let before = ks.mutations
                 _ = ks.activeExpireCycle(now: now, budgetNanos: budget, clock: monotonicNanos)

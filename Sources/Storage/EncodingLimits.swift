@@ -17,6 +17,9 @@ public enum EncodingLimits {
     /// hll-sparse-max-bytes: a sparse HyperLogLog that would grow past it
     /// becomes dense.
     public static let hllSparseMaxBytes = Atomic<Int>(3000)
+    /// A stream node's bounds (0: none; bytes above 1 GiB are 1 GiB).
+    public static let streamNodeMaxEntries = Atomic<Int>(100)
+    public static let streamNodeMaxBytes = Atomic<Int>(4096)
 
     @inlinable public static var hashEntries: Int { hashMaxListpackEntries.load(ordering: .relaxed) }
     @inlinable public static var hashValue: Int { hashMaxListpackValue.load(ordering: .relaxed) }

@@ -228,7 +228,7 @@ public enum HLL {
         z += m * sigma(Double(histo[0]) / m)
         let e = (0.721347520444481703680 * m * m / z).rounded()
         // llroundl of something out of range is x86's "integer indefinite".
-        guard e.isFinite, e > -9.3e18, e < 9.2e18 else { return 1 << 63 }
+        guard e.isFinite, e >= -0x1p63, e < 0x1p63 else { return 1 << 63 }
         return UInt64(bitPattern: Int64(e))
     }
 

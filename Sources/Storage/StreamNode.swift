@@ -39,20 +39,20 @@ public struct StreamNode {
 
     /// A node for `id` whose master fields are `fields` (even positions of
     /// `pairs`: field, value, field, value...).
-    init(first id: StreamID, pairs: UnsafeBufferPointer<(UnsafePointer<UInt8>?, Int)>, capacity hint: Int) {
+    init(first id: StreamID, pairs: UnsafeBufferPointer<Arg>, capacity hint: Int) {
         let nf = pairs.count / 2
         var need = varintSize(nf)
         var rb = 7 + lpIntSize(Int64(nf)) + 2
         for i in 0..<nf {
-            need += packedSize(pairs[2 * i].1)
-            rb += lpStrSize(pairs[2 * i].0, pairs[2 * i].1)
+            need += packedSize(pairs[2 * i].count)
+            rb += lpStrSize(pairs[2 * i].ptr, pairs[2 * i].count)
         }
-        let cap = max(need + 64, min(hint, 4096))
+        let cap = max(need + 64, hint)
         base = malloc(cap)!
         capacity = Int32(cap)
         var o = 0
         writeVarint(base, &o, nf)
-        for i in 0..<nf { writePacked(base, &o, pairs[2 * i].0, pairs[2 * i].1) }
+        for i in 0..<nf { writePacked(base, &o, pairs[2 * i].ptr, pairs[2 * i].count) }
         used = Int32(o)
         entriesStart = Int32(o)
         masterFieldCount = Int32(nf)
@@ -68,42 +68,42 @@ public struct StreamNode {
     public var allocated: Int { mallocUsableSize(base) }
 
     /// Whether `pairs` are the master fields, in order.
-    func sameFields(_ pairs: UnsafeBufferPointer<(UnsafePointer<UInt8>?, Int)>) -> Bool {
+    func sameFields(_ pairs: UnsafeBufferPointer<Arg>) -> Bool {
         guard pairs.count / 2 == Int(masterFieldCount) else { return false }
         var o = 0
         _ = readVarint(base, &o)
         for i in 0..<Int(masterFieldCount) {
             let n = readVarint(base, &o)
             let f = pairs[2 * i]
-            if n != f.1 || (n > 0 && memcmp(base + o, f.0!, n) != 0) { return false }
+            if n != f.count || (n > 0 && memcmp(base + o, f.ptr, n) != 0) { return false }
             o += n
         }
         return true
     }
 
     /// Appends an entry (its ID is past every ID in the node).
-    mutating func append(_ id: StreamID, pairs: UnsafeBufferPointer<(UnsafePointer<UInt8>?, Int)>, limit: Int) {
+    mutating func append(_ id: StreamID, pairs: UnsafeBufferPointer<Arg>, limit: Int) {
         let same = sameFields(pairs)
         let nf = pairs.count / 2
         let msDelta = id.ms &- master.ms
         let seqPart = msDelta == 0 ? id.seq &- master.seq : id.seq
-        var need = 1 + varintSize(Int(bitPattern: UInt(msDelta))) + varintSize(Int(bitPattern: UInt(seqPart)))
+        var need = 1 + idVarintSize(msDelta) + idVarintSize(seqPart)
         if !same { need += varintSize(nf) }
-        for i in 0..<pairs.count where !same || i & 1 == 1 { need += packedSize(pairs[i].1) }
+        for i in 0..<pairs.count where !same || i & 1 == 1 { need += packedSize(pairs[i].count) }
         reserve(Int(used) + need, limit: limit)
         var o = Int(used)
         bytes[o] = same ? StreamNode.sameFieldsFlag : 0
         o += 1
-        writeVarint(base, &o, Int(bitPattern: UInt(msDelta)))
-        writeVarint(base, &o, Int(bitPattern: UInt(seqPart)))
+        writeIDVarint(base, &o, msDelta)
+        writeIDVarint(base, &o, seqPart)
         if !same { writeVarint(base, &o, nf) }
-        for i in 0..<pairs.count where !same || i & 1 == 1 { writePacked(base, &o, pairs[i].0, pairs[i].1) }
+        for i in 0..<pairs.count where !same || i & 1 == 1 { writePacked(base, &o, pairs[i].ptr, pairs[i].count) }
         used = Int32(o)
         live += 1
         // Redis's listpack entry: flags, ms and seq deltas (as int64), fields, lp-count.
         var rb = 2 + lpIntSize(Int64(bitPattern: msDelta)) + lpIntSize(Int64(bitPattern: id.seq &- master.seq))
         if !same { rb += lpIntSize(Int64(nf)) }
-        for i in 0..<pairs.count where !same || i & 1 == 1 { rb += lpStrSize(pairs[i].0, pairs[i].1) }
+        for i in 0..<pairs.count where !same || i & 1 == 1 { rb += lpStrSize(pairs[i].ptr, pairs[i].count) }
         rb += lpIntSize(Int64(same ? nf + 3 : 2 * nf + 4))
         redisBase += rb
     }
@@ -129,8 +129,8 @@ public struct StreamNode {
         var o = off
         let flags = bytes[o]
         o += 1
-        let msDelta = UInt64(UInt(readVarint(base, &o)))
-        let seqPart = UInt64(UInt(readVarint(base, &o)))
+        let msDelta = readIDVarint(base, &o)
+        let seqPart = readIDVarint(base, &o)
         let id = msDelta == 0 ? StreamID(master.ms, master.seq &+ seqPart) : StreamID(master.ms &+ msDelta, seqPart)
         let same = flags & StreamNode.sameFieldsFlag != 0
         let nf = same ? Int(masterFieldCount) : readVarint(base, &o)
@@ -213,6 +213,40 @@ public struct StreamEntry {
             }
         }
     }
+}
+
+/// ID parts use the whole UInt64 range, which Entry's Int varints do not.
+@inlinable func idVarintSize(_ v: UInt64) -> Int {
+    var n = 1
+    var x = v >> 7
+    while x != 0 { n += 1; x >>= 7 }
+    return n
+}
+
+@inlinable func writeIDVarint(_ p: UnsafeMutableRawPointer, _ off: inout Int, _ v: UInt64) {
+    var x = v
+    while x >= 0x80 {
+        p.storeBytes(of: UInt8(truncatingIfNeeded: x) | 0x80, toByteOffset: off, as: UInt8.self)
+        x >>= 7
+        off += 1
+    }
+    p.storeBytes(of: UInt8(x), toByteOffset: off, as: UInt8.self)
+    off += 1
+}
+
+@inlinable func readIDVarint(_ p: UnsafeMutableRawPointer, _ off: inout Int) -> UInt64 {
+    var b = p.load(fromByteOffset: off, as: UInt8.self)
+    off += 1
+    if b < 0x80 { return UInt64(b) }
+    var x = UInt64(b & 0x7F)
+    var s: UInt64 = 7
+    repeat {
+        b = p.load(fromByteOffset: off, as: UInt8.self)
+        off += 1
+        x |= UInt64(b & 0x7F) << s
+        s += 7
+    } while b >= 0x80
+    return x
 }
 
 /// Size of an integer in a Redis listpack: encoding, data and back-length.

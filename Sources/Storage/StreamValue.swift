@@ -1,14 +1,7 @@
-import Synchronization
+import RESP
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// stream-node-max-entries / stream-node-max-bytes, read relaxed by every
-/// append so CONFIG SET applies to the next XADD, as in Redis.
-public enum StreamLimits {
-    public static let nodeMaxEntries = Atomic<Int>(100)
-    public static let nodeMaxBytes = Atomic<Int>(4096)
-}
 
 /// A Redis stream (OBJECT ENCODING "stream"): entries packed into
 /// `StreamNode`s kept in ID order in one array (nodes[head...]), found by
@@ -79,12 +72,12 @@ public final class StreamValue: ValueObject {
 
     /// Appends an entry with `id` (> lastID: the caller checked). `pairs`
     /// alternate fields and values.
-    public func append(_ id: StreamID, pairs: UnsafeBufferPointer<(UnsafePointer<UInt8>?, Int)>) {
-        var maxBytes = StreamLimits.nodeMaxBytes.load(ordering: .relaxed)
+    public func append(_ id: StreamID, pairs: UnsafeBufferPointer<Arg>) {
+        var maxBytes = EncodingLimits.streamNodeMaxBytes.load(ordering: .relaxed)
         if maxBytes <= 0 || maxBytes > 1 << 30 { maxBytes = 1 << 30 }
-        let maxEntries = StreamLimits.nodeMaxEntries.load(ordering: .relaxed)
+        let maxEntries = EncodingLimits.streamNodeMaxEntries.load(ordering: .relaxed)
         var raw = 0
-        for p in pairs { raw += p.1 }
+        for p in pairs { raw += p.count }
         var fits = nodes.count > head
         if fits {
             let t = nodes[nodes.count - 1]
@@ -96,7 +89,11 @@ public final class StreamValue: ValueObject {
             if !fits { nodes[nodes.count - 1].fit() }
         }
         if !fits {
-            nodes.append(StreamNode(first: id, pairs: pairs, capacity: min(maxBytes, 4096)))
+            // A stream's nodes tend to fill to the same size: sizing the new
+            // one like the last full one saves the growth reallocs, and the
+            // holes a shrink-to-fit would leave behind.
+            let hint = nodes.count > head ? Int(nodes[nodes.count - 1].used) + 32 : 64
+            nodes.append(StreamNode(first: id, pairs: pairs, capacity: min(hint, maxBytes)))
         }
         nodes[nodes.count - 1].append(id, pairs: pairs, limit: max(maxBytes, 64))
         length += 1

@@ -1,5 +1,8 @@
 import XCTest
 @testable import Storage
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// RDB value codecs checked against bytes redis-server 7.0.15 wrote (DUMP
 /// payloads captured with rdbcompression no unless noted).
@@ -254,5 +257,128 @@ final class RdbTests: XCTestCase {
             XCTAssertEqual(Array(k), [107]); XCTAssertEqual(Array(v), [118, 49])
             XCTAssertNil(r.next(&ok)); XCTAssertTrue(ok)
         }
+    }
+
+    /// Duplicate fields and members are refused on every path: a compact
+    /// hash found by scanning, one past the scan limit, a hashtable; compact
+    /// and skiplist sorted sets; plain (non-listpack) encodings.
+    func testDuplicatesAreRejected() {
+        func load(_ type: UInt8, _ body: (inout RdbWriter) -> Void) -> LoadedValue? {
+            var w = RdbWriter(compress: false)
+            w.byte(type)
+            body(&w)
+            return w.out.withUnsafeBufferPointer { loadDumpPayload($0) }
+        }
+        for n in [3, 40, 600] {
+            for dup in [false, true] {
+                let hash = load(Rdb.typeHashListpack) { w in
+                    var lp = ListpackWriter()
+                    for i in 0..<n { lp.append(Array("f\(i)".utf8).withUnsafeBufferPointer { $0 }); lp.append(int: i) }
+                    if dup { lp.append(Array("f0".utf8).withUnsafeBufferPointer { $0 }); lp.append(int: 1) }
+                    w.string(lp.finish())
+                }
+                XCTAssertEqual(hash == nil, dup, "hash listpack n=\(n) dup=\(dup)")
+                let plain = load(Rdb.typeHash) { w in
+                    w.length(n + (dup ? 1 : 0))
+                    for i in 0..<n { w.string(Array("f\(i)".utf8)); w.string(Array("v".utf8)) }
+                    if dup { w.string(Array("f\(n - 1)".utf8)); w.string(Array("v".utf8)) }
+                }
+                XCTAssertEqual(plain == nil, dup, "plain hash n=\(n) dup=\(dup)")
+                let zset = load(Rdb.typeZSetListpack) { w in
+                    var lp = ListpackWriter()
+                    for i in 0..<n { lp.append(Array("m\(i)".utf8).withUnsafeBufferPointer { $0 }); lp.append(int: n - i) }
+                    if dup { lp.append(Array("m1".utf8).withUnsafeBufferPointer { $0 }); lp.append(int: 0) }
+                    w.string(lp.finish())
+                }
+                XCTAssertEqual(zset == nil, dup, "zset listpack n=\(n) dup=\(dup)")
+                let zset2 = load(Rdb.typeZSet2) { w in
+                    w.length(n + (dup ? 1 : 0))
+                    for i in 0..<n { w.string(Array("m\(i)".utf8)); w.binaryDouble(Double(i) / 3) }
+                    if dup { w.string(Array("m0".utf8)); w.binaryDouble(7) }
+                }
+                XCTAssertEqual(zset2 == nil, dup, "zset2 n=\(n) dup=\(dup)")
+                let set = load(Rdb.typeSet) { w in
+                    w.length(n + (dup ? 1 : 0))
+                    for i in 0..<n { w.string(Array("\(i * 7)".utf8)) }
+                    if dup { w.string(Array("0".utf8)) }
+                }
+                XCTAssertEqual(set == nil, dup, "set n=\(n) dup=\(dup)")
+            }
+        }
+        // A compact zset comes out sorted by (score, member) whatever the input order.
+        guard case .compact(.zset, let z)? = load(Rdb.typeZSet2, { w in
+            w.length(3)
+            w.string(Array("b".utf8)); w.binaryDouble(2)
+            w.string(Array("c".utf8)); w.binaryDouble(1)
+            w.string(Array("a".utf8)); w.binaryDouble(2)
+        }) else { return XCTFail("zset not compact") }
+        let key = b("k")
+        let e = key.withUnsafeBufferPointer { LoadedValue.compact(.zset, z).makeEntry(key: $0.baseAddress!, keyLen: 1, expireAt: -1, lru: 0) }
+        defer { e.free() }
+        XCTAssertEqual(CompactZSet.Pairs(e.compact).map { String(decoding: $0.member, as: UTF8.self) }, ["c", "a", "b"])
+    }
+
+    // MARK: RDB files
+
+    func testFileRoundTripAndChecks() throws {
+        let path = "/tmp/ringkv-rdbtests-\(getpid()).rdb"
+        defer { unlink(path) }
+        guard let f = RdbFileWriter(path: path, compress: true) else { return XCTFail("open") }
+        f.header(version: "7.0.15", ctime: 1_700_000_000, usedMemory: 1 << 20)
+        f.function(b("#!lua name=x\nredis.register_function('f', function() return 1 end)"))
+        f.database(3, keys: 3, expires: 2)
+        var entries: [Entry] = []
+        for (i, p) in [hashPayload, zsetPayload, lzfPayload].enumerated() {
+            let v = hex(p).withUnsafeBufferPointer { loadDumpPayload($0)! }
+            let key = b("key\(i)")
+            let exp: Int64 = i == 0 ? -1 : (i == 1 ? 1 : 4_102_444_800_000)   // key1 expired long ago
+            entries.append(key.withUnsafeBufferPointer { v.makeEntry(key: $0.baseAddress!, keyLen: $0.count, expireAt: exp, lru: 0) })
+        }
+        defer { for e in entries { e.free() } }
+        for e in entries { XCTAssertTrue(f.key(e)) }
+        XCTAssertTrue(f.finish())
+
+        let file = try XCTUnwrap(readAll(path))
+        XCTAssertEqual(Array(file.prefix(9)), b("REDIS0010"))
+        var got: [(String, Int, Int64)] = []
+        let res = file.withUnsafeBufferPointer { buf in
+            loadRdbFile(buf, databases: 16, now: 1_000) { key, db, v, exp in
+                got.append((String(decoding: key, as: UTF8.self), db, exp))
+                return true
+            }
+        }
+        guard case .success(let r) = res else { return XCTFail("load failed") }
+        XCTAssertEqual(r.keys, 2)
+        XCTAssertEqual(r.expired, 1)
+        XCTAssertEqual(r.producer, "7.0.15")
+        XCTAssertEqual(r.functions.count, 1)
+        XCTAssertEqual(got.map { $0.0 }, ["key0", "key2"])
+        XCTAssertEqual(got.map { $0.1 }, [3, 3])
+        XCTAssertEqual(got.map { $0.2 }, [-1, 4_102_444_800_000])
+
+        // A flipped byte anywhere fails the load (checksum or format), never traps.
+        for i in stride(from: 9, to: file.count, by: max(1, file.count / 97)) {
+            var bad = file
+            bad[i] ^= 0x40
+            let rr = bad.withUnsafeBufferPointer { loadRdbFile($0, databases: 16, now: 0) { _, _, _, _ in true } }
+            if case .success = rr { XCTFail("corrupt byte \(i) loaded") }
+        }
+        // Too few databases for the file.
+        let few = file.withUnsafeBufferPointer { loadRdbFile($0, databases: 2, now: 0) { _, _, _, _ in true } }
+        if case .success = few { XCTFail("db 3 loaded with 2 databases") }
+    }
+
+    func readAll(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY)
+        if fd < 0 { return nil }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if n <= 0 { break }
+            out.append(contentsOf: buf[0..<n])
+        }
+        return out
     }
 }

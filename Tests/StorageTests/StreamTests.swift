@@ -1,22 +1,23 @@
 import XCTest
 @testable import Storage
+import RESP
 
 /// The packed-node stream, checked against a Swift array model.
 final class StreamTests: XCTestCase {
     override func tearDown() {
-        StreamLimits.nodeMaxEntries.store(100, ordering: .relaxed)
-        StreamLimits.nodeMaxBytes.store(4096, ordering: .relaxed)
+        EncodingLimits.streamNodeMaxEntries.store(100, ordering: .relaxed)
+        EncodingLimits.streamNodeMaxBytes.store(4096, ordering: .relaxed)
         super.tearDown()
     }
 
     private func add(_ s: StreamValue, _ id: StreamID, _ kv: [[UInt8]]) {
-        let ptrs = kv.map { b -> (UnsafePointer<UInt8>?, Int) in
+        let ptrs = kv.map { b -> Arg in
             let p = UnsafeMutablePointer<UInt8>.allocate(capacity: max(b.count, 1))
             p.initialize(from: b, count: b.count)
-            return (UnsafePointer(p), b.count)
+            return Arg(UnsafePointer(p), b.count)
         }
         ptrs.withUnsafeBufferPointer { s.append(id, pairs: $0) }
-        for p in ptrs { UnsafeMutablePointer(mutating: p.0!).deallocate() }
+        for p in ptrs { UnsafeMutablePointer(mutating: p.ptr).deallocate() }
     }
 
     private func read(_ s: StreamValue, _ a: StreamID = .zero, _ b: StreamID = .max, rev: Bool = false)
@@ -106,12 +107,12 @@ final class StreamTests: XCTestCase {
     }
 
     func testNodeLimits() {
-        StreamLimits.nodeMaxEntries.store(5, ordering: .relaxed)
+        EncodingLimits.streamNodeMaxEntries.store(5, ordering: .relaxed)
         let s = StreamValue()
         for i in 1...23 { add(s, StreamID(UInt64(i), 0), fields(i)) }
         XCTAssertEqual(s.nodeCount, 5)
-        StreamLimits.nodeMaxEntries.store(0, ordering: .relaxed)
-        StreamLimits.nodeMaxBytes.store(200, ordering: .relaxed)
+        EncodingLimits.streamNodeMaxEntries.store(0, ordering: .relaxed)
+        EncodingLimits.streamNodeMaxBytes.store(200, ordering: .relaxed)
         let t = StreamValue()
         let big = [Array("f".utf8), [UInt8](repeating: 65, count: 60)]
         for i in 1...20 { add(t, StreamID(UInt64(i), 0), big) }

@@ -100,3 +100,20 @@ def test_pause_reaches_every_worker(ringkv):
     finally:
         for c in conns:
             c.close()
+
+
+def test_no_active_expiry_during_pause(ringkv):
+    """Redis keeps the dataset still while paused: the active expiry cycle
+    does not run (the key is still counted by DBSIZE), then catches up."""
+    with ringkv.raw() as c, ringkv.raw() as admin:
+        c.call("FLUSHALL")
+        for i in range(20):
+            c.call("SET", f"e{i}", "v", "PX", "50")
+        admin.call("CLIENT", "PAUSE", "800", "WRITE")
+        time.sleep(0.5)
+        assert c.call("DBSIZE") == (":", 20)
+        admin.call("CLIENT", "UNPAUSE")
+        deadline = time.time() + 5
+        while c.call("DBSIZE") != (":", 0) and time.time() < deadline:
+            time.sleep(0.05)
+        assert c.call("DBSIZE") == (":", 0)

@@ -333,3 +333,139 @@ def test_command_info_and_docs(ringkv, redis_ref, name):
     with ringkv.raw() as ours, redis_ref.raw() as ref:
         for sub in ("INFO", "DOCS"):
             assert ours.call("COMMAND", sub, name) == ref.call("COMMAND", sub, name), (sub, name)
+
+
+# --------------------------------------------------------------------------
+# SAVE and loading at start-up. These start their own servers (in their own
+# directories), so they run once, not per matrix entry.
+
+LIB = "#!lua name=mylib\nredis.register_function('f1', function() return 1 end)"
+
+
+def fill(client, seed: int):
+    client.flushall()
+    build(client, dataset(seed), db=0)
+    build(client, dataset(seed + 1)[:12], db=5)
+    client.execute_command("SELECT", 0)
+    client.execute_command("EXPIRE", "str:1", 1000)
+    client.execute_command("PEXPIRE", "list:small", 2000000)
+    client.execute_command("FUNCTION", "LOAD", LIB)
+
+
+def digest(server) -> bytes:
+    c = server.client()
+    try:
+        return c.execute_command("DEBUG", "DIGEST")
+    finally:
+        c.close()
+
+
+@pytest.fixture(scope="module")
+def reference_digest():
+    """DEBUG DIGEST of the saved dataset on a real redis-server."""
+    ref = harness.redis_server(extra=["--enable-debug-command", "yes"]).start()
+    try:
+        c = ref.client()
+        fill(c, 11)
+        yield digest(ref)
+    finally:
+        ref.cleanup()
+
+
+def test_save_restart_and_reshard(server_factory, reference_digest):
+    s = server_factory("ringkv", shards=3)
+    c = s.client()
+    fill(c, 11)
+    assert digest(s) == reference_digest
+    before = c.lastsave()
+    assert c.save() is True
+    assert c.lastsave() >= before
+    info = c.info("persistence")
+    assert info["rdb_saves"] == 1
+    c.close()
+    assert (s.workdir / "dump.rdb").exists() and not list(s.workdir.glob("temp-*.rdb"))
+    assert s.stop() == 0
+    # The same file, loaded by a server with a different number of shards.
+    s.args[s.args.index("--shards") + 1] = "2"
+    s.start()
+    assert digest(s) == reference_digest
+    assert "Done loading RDB, keys loaded: 50, keys expired: 0." in s.log_tail()
+    c = s.client()
+    assert 990 <= c.ttl("str:1") <= 1000
+    assert c.execute_command("FCALL", "f1", 0) == 1
+    c.close()
+
+
+def test_redis_loads_ringkv_file_and_back(server_factory, reference_digest):
+    s = server_factory("ringkv", shards=4)
+    c = s.client()
+    fill(c, 11)
+    assert c.save() is True
+    c.close()
+    # redis-server starts on RingKV's file...
+    ref = server_factory("redis", extra=["--dir", str(s.workdir), "--enable-debug-command", "yes"])
+    assert digest(ref) == reference_digest
+    rc = ref.client()
+    assert rc.execute_command("FUNCTION", "LIST")[0][1] == b"mylib"
+    # ...and saves it again (over it); RingKV starts on Redis's file.
+    ours = (s.workdir / "dump.rdb").read_bytes()
+    assert rc.save() is True
+    rc.close()
+    assert (s.workdir / "dump.rdb").read_bytes() != ours
+    s2 = server_factory("ringkv", shards=2, extra=["--dir", str(s.workdir)])
+    assert digest(s2) == reference_digest
+
+
+def test_shutdown_save(server_factory):
+    s = server_factory("ringkv", shards=2)
+    c = s.client()
+    fill(c, 12)
+    d = digest(s)
+    with s.raw() as raw:
+        raw.send(harness.encode("SHUTDOWN", "SAVE"))
+        with pytest.raises(harness.Closed):
+            raw.read()
+    assert s.wait(15) == 0
+    s.start()
+    assert digest(s) == d
+
+
+def test_corrupt_file_stops_start_up(server_factory):
+    s = server_factory("ringkv", shards=1)
+    c = s.client()
+    fill(c, 13)
+    assert c.save() is True
+    c.close()
+    s.stop()
+    good = (s.workdir / "dump.rdb").read_bytes()
+    for bad, why in [(good[:len(good) // 2], ("Short read", "Bad data format")),
+                     (good[:-30], ("Short read", "Bad data format")),
+                     (good[:-1] + bytes([good[-1] ^ 1]), ("Wrong RDB checksum",)),
+                     (b"REDIS0011" + good[9:], ("Can't handle RDB format version 11",)),
+                     (b"NOTRDB" + good[6:], ("Wrong signature",))]:
+        (s.workdir / "dump.rdb").write_bytes(bad)
+        with pytest.raises(harness.ServerError):
+            s.start(timeout=10)
+        tail = s.log_tail(400)
+        assert any(w in tail for w in why), tail
+    # Expired keys are dropped on load; a good file starts again.
+    (s.workdir / "dump.rdb").write_bytes(good)
+    s.start()
+    assert s.client().dbsize() == 38
+
+
+def test_function_dump_compresses_as_redis(pair):
+    """FUNCTION DUMP's library code is an RDB string: LZF when it pays."""
+    ours, ref = pair
+    lib = "#!lua name=big\n" + "".join(
+        f"redis.register_function('f{i}', function() return {i} end)\n" for i in range(8))
+    for c in (ours, ref):
+        c.execute_command("FUNCTION", "FLUSH")
+        c.execute_command("FUNCTION", "LOAD", lib)
+    got, want = ours.execute_command("FUNCTION", "DUMP"), ref.execute_command("FUNCTION", "DUMP")
+    assert got == want and len(got) < len(lib)
+    for c in (ours, ref):
+        c.execute_command("FUNCTION", "FLUSH")
+        assert c.execute_command("FUNCTION", "RESTORE", want) == b"OK"
+        assert c.execute_command("FCALL", "f5", 0) == 5
+        c.execute_command("FUNCTION", "FLUSH")

@@ -108,6 +108,12 @@ extension Worker {
         }
     }
 
+    /// Any CLIENT PAUSE (WRITE or ALL) still on: active expiry waits.
+    var pauseInForce: Bool {
+        let end = state.pauseEnd.value
+        return end != 0 && Int(wallMillis()) < end
+    }
+
     /// The poll timeout while clients are held: until the pause ends.
     var pauseTimeoutMs: Int? {
         if pausedClients.isEmpty { return nil }

@@ -35,7 +35,7 @@ extension Worker {
             r.array(2)
             r.bulk(string: String(us / 1_000_000))
             r.bulk(string: String(us % 1_000_000))
-        case .lastsave: r.int(Int(state.lastSave))
+        case .lastsave: r.int(state.lastSave.value)
         case .dbsize:
             _ = fanoutInternal(c, .sum, .dbsize, lock: .shared)
         case .flushdb, .flushall:

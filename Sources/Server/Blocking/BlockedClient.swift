@@ -1,5 +1,6 @@
 import Commands
 import RESP
+import Storage
 
 /// A client blocked by BLPOP and friends. Its worker owns the client and
 /// the reply ticket; the shards that hold its keys keep it in their
@@ -48,6 +49,9 @@ final class BlockRegistry {
         let client: BlockedClient
         /// The argument that names this key.
         let arg: Int
+        /// XREAD: the ID it reads after on this key, resolved when it
+        /// blocked (`$` is the stream's last ID then, not when served).
+        var after = StreamID.zero
     }
     private(set) var byKey: [DBKey: [Waiter]] = [:]
     var ready: [DBKey] = []

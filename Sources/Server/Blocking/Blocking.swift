@@ -85,7 +85,11 @@ extension Worker {
     /// is a lent shard's inside a transaction).
     func register(_ b: BlockedClient, _ a: ArgVector, db: Int) {
         for k in b.plan.keys where shardOf(a[k].ptr, a[k].count, shards: shardCount) == execShard {
-            blocked.add(DBKey(db: db, a[k]), BlockRegistry.Waiter(client: b, arg: k))
+            var w = BlockRegistry.Waiter(client: b, arg: k)
+            if case .xread = b.plan.kind {
+                w.after = StreamCommands.readStart(store.dbs[db], a, key: k, now: now) ?? .zero
+            }
+            blocked.add(DBKey(db: db, a[k]), w)
         }
     }
 
@@ -193,20 +197,39 @@ extension Worker {
         while !blocked.ready.isEmpty {
             let k = blocked.ready.removeFirst()
             guard var list = blocked.waiters(k) else { continue }
-            while let w = list.first {
+            var i = 0
+            while i < list.count {
+                let w = list[i]
                 let b = w.client
-                if !b.isWaiting { list.removeFirst(); continue }
-                guard hasData(k, b.plan.kind.valueType) else { break }
-                list.removeFirst()
+                if !b.isWaiting { list.remove(at: i); continue }
+                if case .xread = b.plan.kind {
+                    // Each XREAD waiter has its own start: skip those it cannot serve.
+                    guard streamWaiterReady(b, w) else { i += 1; continue }
+                } else {
+                    guard hasData(k, b.plan.kind.valueType) else { break }
+                }
+                list.remove(at: i)
                 guard b.claim() else { continue }
                 if let d = b.plan.dst, !dstIsHere(b, d) {
                     sendBlocked(b, .blockRetry, nil, 0)
                     continue
                 }
-                serveOne(b, arg: w.arg)
+                serveOne(b, arg: w.arg, after: w.after)
             }
             blocked.set(k, list)
         }
+    }
+
+    /// Whether a blocked XREAD/XREADGROUP would be answered now (entries
+    /// past its start, or the error of a vanished key or group).
+    func streamWaiterReady(_ b: BlockedClient, _ w: BlockRegistry.Waiter) -> Bool {
+        guard case .xread(let count, _) = b.plan.kind else { return false }
+        let a = blockArgsOf(b)
+        let out = blockOut
+        out.clear()
+        var x = Exec(args: a, reply: Reply(out, proto: b.proto), store: store, stats: stats, db: b.db, now: now,
+                     shard: id, shardCount: shardCount)
+        return StreamCommands.serveBlocked(&x, key: w.arg, after: w.after, count: count, dryRun: true)
     }
 
     func hasData(_ k: DBKey, _ t: ValueType) -> Bool {
@@ -225,14 +248,14 @@ extension Worker {
     }
 
     /// Pops for one claimed waiter here and hands the reply to its worker.
-    func serveOne(_ b: BlockedClient, arg: Int) {
+    func serveOne(_ b: BlockedClient, arg: Int, after: StreamID = .zero) {
         let a = blockArgs
         _ = parseCommand(UnsafePointer(b.command.base), b.command.count, into: a, limits: trustedLimits)
         let out = blockOut
         out.clear()
         var x = Exec(args: a, reply: Reply(out, proto: b.proto), store: store, stats: stats, db: b.db, now: now,
                      shard: id, shardCount: shardCount)
-        _ = BlockingCommands.serve(&x, b.plan.kind, key: arg, dst: b.plan.dst)
+        _ = BlockingCommands.serve(&x, b.plan.kind, key: arg, dst: b.plan.dst, after: after)
         if !watches.isEmpty {
             watches.touch(DBKey(db: b.db, a[arg]))
             if let d = b.plan.dst { watches.touch(DBKey(db: b.db, a[d])) }

@@ -1,3 +1,5 @@
+import RESP
+
 /// One connection's Pub/Sub subscriptions. Channels are sets, as Redis's
 /// per-client dicts; patterns keep subscription order, as Redis 7.0's list.
 final class ClientSubscriptions {
@@ -24,6 +26,8 @@ final class PubSubLocal {
     var monitors: [Client] = []
     /// Reused lookup key, so a PUBLISH allocates nothing for its channel.
     var key: [UInt8] = []
+    /// A message's frame, encoded once per PUBLISH for all its receivers.
+    let frame = ByteBuf(capacity: 256)
 
     func setKey(_ p: UnsafeBufferPointer<UInt8>) {
         key.removeAll(keepingCapacity: true)

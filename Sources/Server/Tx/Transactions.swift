@@ -76,7 +76,7 @@ extension Worker {
     /// The locks of a part: `keys` in `db`, exclusive for a writing command.
     func lockSet(_ spec: CommandSpec, keys: [Arg], db: Int) -> LockSet {
         var s = LockSet()
-        let x = spec.flags.contains(.write)
+        let x = spec.mayWrite
         for k in keys { s.add(LockKey(db: db, k), exclusive: x) }
         return s
     }
@@ -168,7 +168,7 @@ extension Worker {
         if case .local = spec.route { return false }
         if case .server = spec.route { return false }
         if locks.wholeExclusive > 0 { return true }
-        let write = spec.flags.contains(.write)
+        let write = spec.mayWrite
         if write && locks.wholeShared > 0 { return true }
         var hit = false
         if spec.forEachKey(a, { i in if !hit && locks.conflicts(LockKey(db: db, a[i]), exclusive: write) { hit = true } }) {
@@ -179,7 +179,7 @@ extension Worker {
 
     func commandLocks(_ spec: CommandSpec, _ a: ArgVector, db: Int) -> LockSet {
         var s = LockSet()
-        let write = spec.flags.contains(.write)
+        let write = spec.mayWrite
         if spec.firstKey <= 0 && spec.keysOf == nil {
             // Keyless data commands (SCAN) only wait for a borrowed shard.
             s.whole = .shared

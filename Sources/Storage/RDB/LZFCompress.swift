@@ -1,3 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+private let lzfKey: pthread_key_t = {
+    var k = pthread_key_t()
+    pthread_key_create(&k) { p in if let p { Unmanaged<LZFCompressor>.fromOpaque(p).release() } }
+    return k
+}()
+
 /// LZF compression the way Redis's lzf_c.c runs it (HLOG 16, VERY_FAST,
 /// greedy matches against one candidate per hash slot), so that a string or
 /// listpack compressed for DUMP has the same bytes as Redis's payload.
@@ -8,8 +18,20 @@
 /// candidates amount to as well: its stale slots never pass the match test
 /// for a fresh input in practice, and position 0 never matches.
 public final class LZFCompressor {
+    /// This thread's compressor: its 512 KiB table is made once per thread,
+    /// not once per DUMP.
+    public static var forThisThread: LZFCompressor {
+        if let p = pthread_getspecific(lzfKey) { return Unmanaged<LZFCompressor>.fromOpaque(p).takeUnretainedValue() }
+        let c = LZFCompressor()
+        pthread_setspecific(lzfKey, Unmanaged.passRetained(c).toOpaque())
+        return c
+    }
+
     private let table: UnsafeMutablePointer<UInt64>
     private var generation: UInt64 = 0
+    /// Output scratch, reused: a result is valid until the next call.
+    private var scratch: UnsafeMutablePointer<UInt8>
+    private var scratchCap = 256
     private static let slots = 1 << 16
     private static let maxLit = 1 << 5
     private static let maxOff = 1 << 13
@@ -18,9 +40,13 @@ public final class LZFCompressor {
     public init() {
         table = .allocate(capacity: LZFCompressor.slots)
         table.initialize(repeating: 0, count: LZFCompressor.slots)
+        scratch = .allocate(capacity: scratchCap)
     }
 
-    deinit { table.deallocate() }
+    deinit {
+        table.deallocate()
+        scratch.deallocate()
+    }
 
     @inline(__always) private static func idx(_ h: UInt32) -> Int {
         Int(((h >> 8) &- h &* 5) & 0xFFFF)
@@ -29,6 +55,12 @@ public final class LZFCompressor {
     /// The compressed bytes, or nil when they would not fit in `outLimit`
     /// bytes (lzf_compress returning 0).
     public func compress(_ input: UnsafeRawBufferPointer, outLimit: Int) -> [UInt8]? {
+        compressInPlace(input, outLimit: outLimit).map { Array($0) }
+    }
+
+    /// `compress` into this compressor's scratch: no allocation per call.
+    /// The bytes are valid until the next call.
+    public func compressInPlace(_ input: UnsafeRawBufferPointer, outLimit: Int) -> UnsafeBufferPointer<UInt8>? {
         let inLen = input.count
         guard inLen >= 3, outLimit > 0, let base = input.baseAddress else { return nil }
         generation &+= 1
@@ -40,9 +72,13 @@ public final class LZFCompressor {
         let ip0 = base.assumingMemoryBound(to: UInt8.self)
         // Slack past outLimit: the tail copy may run up to 3 bytes past the
         // last check, as in the C code; the result is cut at `op` anyway.
-        var out = [UInt8](repeating: 0, count: outLimit + 8)
-        return out.withUnsafeMutableBufferPointer { ob -> [UInt8]? in
-            let o = ob.baseAddress!
+        if scratchCap < outLimit + 8 {
+            scratch.deallocate()
+            scratchCap = max(outLimit + 8, scratchCap * 2)
+            scratch = .allocate(capacity: scratchCap)
+        }
+        do {
+            let o = scratch
             let outEnd = outLimit
             let inEnd = inLen
             var op = 1   // start run
@@ -116,7 +152,7 @@ public final class LZFCompressor {
             }
             o[op - lit - 1] = UInt8(truncatingIfNeeded: lit - 1)
             if lit == 0 { op -= 1 }
-            return Array(UnsafeBufferPointer(start: o, count: op))
+            return UnsafeBufferPointer(start: o, count: op)
         }
     }
 }

@@ -175,23 +175,19 @@ public struct RdbReader {
             guard let blob = string() else { return nil }
             return blob.withUnsafeBufferPointer { b -> LoadedValue? in
                 guard let pairs = Rdb.pairs(b, listpack: t == Rdb.typeZSetListpack) else { return nil }
-                let z = ZSetValue()
+                var members: [([UInt8], Double)] = []
+                members.reserveCapacity(pairs.count)
                 for (m, s) in pairs {
                     let score: Double
                     switch s {
                     case .int(let v): score = Double(v)
                     case .bytes(let sb): guard let d = Rdb.parseDouble(sb) else { return nil }; score = d
                     }
-                    let ok = m.withBytes { mb -> Bool in
-                        if z.find(Rdb.ptr(mb), mb.count) != nil { return false }
-                        _ = z.insert(Rdb.ptr(mb), mb.count, score: score)
-                        return true
-                    }
-                    if !ok { return nil }
+                    members.append((m.withBytes { Array($0) }, score))
                 }
-                if z.count == 0 { return nil }
-                if z.count > EncodingLimits.zsetEntries { return .object(.zset, z) }
-                return Rdb.compactZSet(z)
+                if members.isEmpty { return nil }
+                if members.count > EncodingLimits.zsetEntries { return Rdb.skiplistZSet(members) }
+                return Rdb.compactZSet(members)
             }
         case Rdb.typeHash:
             return plainHash()
@@ -293,20 +289,17 @@ public struct RdbReader {
 
     mutating func plainZSet(binary: Bool) -> LoadedValue? {
         guard let n = length(), n > 0 else { return nil }
-        let z = ZSetValue()
+        var members: [([UInt8], Double)] = []
         var maxLen = 0
         for _ in 0..<n {
             guard let m = string(), let score = binary ? binaryDouble() : textDouble(), !score.isNaN else { return nil }
-            let ok = m.withUnsafeBufferPointer { b -> Bool in
-                if z.find(Rdb.ptr(b), b.count) != nil { return false }
-                _ = z.insert(Rdb.ptr(b), b.count, score: score)
-                return true
-            }
-            if !ok { return nil }
             maxLen = max(maxLen, m.count)
+            members.append((m, score))
         }
-        if z.count <= EncodingLimits.zsetEntries && maxLen <= EncodingLimits.zsetValue { return Rdb.compactZSet(z) }
-        return .object(.zset, z)
+        if members.count <= EncodingLimits.zsetEntries && maxLen <= EncodingLimits.zsetValue {
+            return Rdb.compactZSet(members)
+        }
+        return Rdb.skiplistZSet(members)
     }
 
     mutating func plainHash() -> LoadedValue? {
@@ -324,36 +317,60 @@ public struct RdbReader {
 }
 
 /// Collects a hash's pairs: in order as a compact payload while it stays
-/// compact, always in a table that also catches duplicate fields.
+/// compact, in a table once it is not (or once it is big enough that the
+/// duplicate check wants one).
 struct HashBuilder {
     var compact: Bool
-    let table = HashValue()
+    var table: HashValue?
     var packed = PackedBuffer()
+    var fields = 0
+    /// Up to this many fields, duplicates are found by walking the run.
+    static let scanLimit = 32
 
-    init(compact: Bool) { self.compact = compact }
+    init(compact: Bool) {
+        self.compact = compact
+        if !compact { table = HashValue() }
+    }
+
+    private mutating func ensureTable() {
+        guard table == nil else { return }
+        let t = HashValue()
+        var it = CompactHashPairs(PackedIterator(packed.bytes, from: 0, end: packed.used))
+        while let (f, v) = it.next() { _ = t.set(Rdb.ptr(f), f.count, Rdb.ptr(v), v.count) }
+        table = t
+    }
 
     mutating func convert() {
+        ensureTable()
         compact = false
         packed.free()
     }
 
     /// False for a duplicate field.
     mutating func add(_ f: UnsafeBufferPointer<UInt8>, _ v: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard table.set(Rdb.ptr(f), f.count, Rdb.ptr(v), v.count) else {
-            packed.free()
-            return false
+        if compact && table == nil && fields < HashBuilder.scanLimit {
+            if compactHashFind(packed.bytes, from: 0, end: packed.used, Rdb.ptr(f), f.count) != nil {
+                packed.free()
+                return false
+            }
+        } else {
+            ensureTable()
+            guard table!.set(Rdb.ptr(f), f.count, Rdb.ptr(v), v.count) else {
+                packed.free()
+                return false
+            }
         }
         if compact {
             packed.append(f)
             packed.append(v)
         }
+        fields += 1
         return true
     }
 
     mutating func finish() -> LoadedValue? {
-        if table.count == 0 { packed.free(); return nil }
-        guard compact else { return .object(.hash, table) }
-        let fields = table.count
+        if fields == 0 { packed.free(); return nil }
+        guard compact else { return .object(.hash, table!) }
         var payload = [UInt8](repeating: 0, count: compactHashPayloadLength(fields: fields, elementBytes: packed.used))
         payload.withUnsafeMutableBytes { p in
             let off = compactHashWriteHeader(p.baseAddress!, fields: fields)
@@ -442,25 +459,33 @@ extension Rdb {
         return .compact(.set, payload)
     }
 
-    /// A sorted set's compact payload, in the skiplist's order.
-    static func compactZSet(_ z: ZSetValue) -> LoadedValue {
-        var size = packedVarintSize(z.count)
-        var n = z.list.first
-        while let node = n {
-            size += CompactZSet.pairSize(memberLength: node.member.count, score: node.score)
-            n = node.next
+    /// A skiplist sorted set; nil on a duplicate member.
+    static func skiplistZSet(_ members: [([UInt8], Double)]) -> LoadedValue? {
+        let z = ZSetValue()
+        for (m, score) in members {
+            let ok = m.withUnsafeBufferPointer { b -> Bool in
+                if z.find(ptr(b), b.count) != nil { return false }
+                _ = z.insert(ptr(b), b.count, score: score)
+                return true
+            }
+            if !ok { return nil }
         }
+        return .object(.zset, z)
+    }
+
+    /// A compact sorted set in (score, member) order; nil on a duplicate member.
+    static func compactZSet(_ members: [([UInt8], Double)]) -> LoadedValue? {
+        let byMember = members.indices.sorted { members[$0].0.lexicographicallyPrecedes(members[$1].0) }
+        for i in byMember.indices.dropFirst() where members[byMember[i]].0 == members[byMember[i - 1]].0 { return nil }
+        let ordered = members.sorted { a, b in a.1 < b.1 || (a.1 == b.1 && a.0.lexicographicallyPrecedes(b.0)) }
+        var size = packedVarintSize(ordered.count)
+        for (m, s) in ordered { size += CompactZSet.pairSize(memberLength: m.count, score: s) }
         var payload = [UInt8](repeating: 0, count: size)
         payload.withUnsafeMutableBytes { raw in
             let p = raw.baseAddress!
             var off = 0
-            packedWriteVarint(p, &off, z.count)
-            var n = z.list.first
-            while let node = n {
-                let m = node.member
-                CompactZSet.writePair(p, &off, m.baseAddress, m.count, node.score)
-                n = node.next
-            }
+            packedWriteVarint(p, &off, ordered.count)
+            for (m, s) in ordered { m.withUnsafeBufferPointer { CompactZSet.writePair(p, &off, $0.baseAddress, $0.count, s) } }
         }
         return .compact(.zset, payload)
     }

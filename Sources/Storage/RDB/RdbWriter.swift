@@ -36,7 +36,6 @@ public enum Rdb {
 public struct RdbWriter {
     public var out: [UInt8] = []
     public let compress: Bool
-    private var lzf: LZFCompressor?
 
     public init(compress: Bool = Rdb.compression.load(ordering: .relaxed)) {
         self.compress = compress
@@ -84,8 +83,7 @@ public struct RdbWriter {
     public mutating func string(_ p: UnsafePointer<UInt8>?, _ n: Int) {
         if n <= 11, let p = p, n > 0, let v = parseStrictInt(p, n), encodedInt(v) { return }
         if compress && n > 20, let p = p {
-            if lzf == nil { lzf = LZFCompressor() }
-            if let c = lzf!.compress(UnsafeRawBufferPointer(start: p, count: n), outLimit: n - 4) {
+            if let c = LZFCompressor.forThisThread.compressInPlace(UnsafeRawBufferPointer(start: p, count: n), outLimit: n - 4) {
                 out.append(0xC3)
                 length(c.count)
                 length(n)
@@ -115,27 +113,26 @@ public struct RdbWriter {
 
     /// The RDB type byte and value of `e`; false for a type that cannot be
     /// serialised yet (streams), with nothing written.
-    public mutating func value(_ e: Entry) -> Bool {
+    /// With `key`, the key follows the type byte (an RDB file's record).
+    public mutating func value(_ e: Entry, key: UnsafeBufferPointer<UInt8>? = nil) -> Bool {
+        guard let t = Rdb.type(of: e) else { return false }
+        out.append(t)
+        if let k = key { string(k) }
         switch e.type {
         case .string:
-            out.append(Rdb.typeString)
             if e.payload == .int { string(int: e.intValue) } else { string(e.bytes) }
         case .list:
-            out.append(Rdb.typeListQuicklist2)
             list(e.objectRef(ListValue.self))
         case .set:
             if e.payload == .bytes {
-                out.append(Rdb.typeSetIntset)
                 intset(IntSet(e))
             } else {
-                out.append(Rdb.typeSet)
                 let s = e.objectRef(SetValue.self)
                 length(s.count)
                 for i in 0..<s.capacity where s.isLive(i) { string(s.member(at: i)) }
             }
         case .zset:
             if e.payload == .bytes {
-                out.append(Rdb.typeZSetListpack)
                 var lp = ListpackWriter(capacity: e.bytes.count + 16)
                 for pair in CompactZSet.Pairs(e.compact) {
                     lp.append(pair.member)
@@ -143,7 +140,6 @@ public struct RdbWriter {
                 }
                 string(lp.finish())
             } else {
-                out.append(Rdb.typeZSet2)
                 let z = e.objectRef(ZSetValue.self)
                 length(z.count)
                 // Highest first, as Redis walks its skiplist from the tail.
@@ -156,7 +152,6 @@ public struct RdbWriter {
             }
         case .hash:
             if e.payload == .bytes {
-                out.append(Rdb.typeHashListpack)
                 var lp = ListpackWriter(capacity: e.bytes.count + 16)
                 var it = CompactHash(e).pairs
                 while let (f, v) = it.next() {
@@ -165,7 +160,6 @@ public struct RdbWriter {
                 }
                 string(lp.finish())
             } else {
-                out.append(Rdb.typeHash)
                 let h = e.objectRef(HashValue.self)
                 length(h.count)
                 for i in 0..<h.slotCount where h.isLive(i) {
@@ -174,7 +168,6 @@ public struct RdbWriter {
                 }
             }
         case .stream:
-            // Streams get their RDB form with their type (RDB_TYPE_STREAM_LISTPACKS_2).
             return false
         }
         return true
@@ -233,15 +226,33 @@ public struct RdbWriter {
 }
 
 extension Rdb {
+    /// The RDB type byte Redis 7.0 writes for the value's encoding; nil for
+    /// a type without an RDB form yet.
+    public static func type(of e: Entry) -> UInt8? {
+        switch e.type {
+        case .string: return typeString
+        case .list: return typeListQuicklist2
+        case .set: return e.payload == .bytes ? typeSetIntset : typeSet
+        case .zset: return e.payload == .bytes ? typeZSetListpack : typeZSet2
+        case .hash: return e.payload == .bytes ? typeHashListpack : typeHash
+        case .stream:
+            // Streams get their RDB form with their type (RDB_TYPE_STREAM_LISTPACKS_2).
+            return nil
+        }
+    }
+
     /// A sorted set score in a listpack, as zzlInsertAt stores it: an
     /// integer when the double is one (within +-2^62), else its "%.17g" text.
     public static func appendScore(_ lp: inout ListpackWriter, _ d: Double) {
         if d >= -4611686018427387904.0 && d <= 4611686018427387904.0, d == d.rounded(.towardZero) {
             return lp.append(int: Int(d))
         }
-        var buf = [UInt8](repeating: 0, count: 40)
-        let n = buf.withUnsafeMutableBufferPointer { formatG17($0.baseAddress!, d) }
-        buf.withUnsafeBufferPointer { lp.append($0.baseAddress, n) }
+        var buf: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &buf) { raw in
+            let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            let n = formatG17(p, d)
+            lp.append(UnsafePointer(p), n)
+        }
     }
 
     /// d2string's text for a non-integral double: inf, -inf, or "%.17g".
@@ -252,16 +263,22 @@ extension Rdb {
             return s.count
         }
         return out.withMemoryRebound(to: CChar.self, capacity: 40) { c -> Int in
-            Int(withVaList([d]) { vsnprintf(c, 40, "%.17g", $0) })
+            Int(rdbStrfromd(c, 40, "%.17g", d))
         }
     }
 }
+
+/// glibc's strfromd (not in Swift's Glibc module): "%.17g" without
+/// building a C varargs list, which costs a dynamic cast per score.
+@_silgen_name("strfromd")
+func rdbStrfromd(_ str: UnsafeMutablePointer<CChar>, _ n: Int, _ format: UnsafePointer<CChar>, _ fp: Double) -> Int32
 
 /// DUMP's payload: the value in RDB form, the RDB version (2 bytes LE) and
 /// a CRC64 of everything before it (8 bytes LE). Nil for a type that has no
 /// RDB form yet.
 public func dumpPayload(_ e: Entry) -> [UInt8]? {
     var w = RdbWriter()
+    w.out.reserveCapacity(e.payload == .bytes ? e.bytes.count + 32 : 64)
     guard w.value(e) else { return nil }
     w.out.append(UInt8(Rdb.version & 0xFF))
     w.out.append(UInt8(Rdb.version >> 8))
