@@ -17,6 +17,7 @@ typedef struct {
 } rk_mem_slot;
 
 static rk_mem_slot slots[RK_MEM_SLOTS];
+static rk_mem_slot credits[RK_MEM_SLOTS];
 static _Atomic int next_slot = 1;
 static _Atomic int counting = 0;
 // -1: not claimed yet. Initial-exec TLS: no allocation on first access.
@@ -104,6 +105,17 @@ int rk_mem_thread_slot(void) { return slot_index(); }
 long long rk_mem_slot_bytes(int slot) {
     if (slot < 0 || slot >= RK_MEM_SLOTS) return 0;
     return atomic_load_explicit(&slots[slot].bytes, memory_order_relaxed);
+}
+
+void rk_mem_credit(int slot, long long delta) {
+    if (slot <= 0 || slot >= RK_MEM_SLOTS) return;
+    atomic_fetch_add_explicit(&credits[slot].bytes, delta, memory_order_relaxed);
+}
+
+long long rk_mem_slot_owned(int slot) {
+    if (slot < 0 || slot >= RK_MEM_SLOTS) return 0;
+    return atomic_load_explicit(&slots[slot].bytes, memory_order_relaxed)
+        + atomic_load_explicit(&credits[slot].bytes, memory_order_relaxed);
 }
 
 long long rk_mem_total_bytes(void) {

@@ -29,11 +29,18 @@ let oomError: StaticString = "OOM command not allowed when used memory > 'maxmem
 /// shards that make room and the total is honoured even when one thread's
 /// counter is skewed by blocks other threads free (lazy free, EXEC's lent
 /// shards). A shard that has nothing left to evict while the total is over
-/// answers -OOM, as Redis does when it cannot free enough.
+/// answers -OOM, as Redis does when it cannot free enough. What the lazy-free
+/// thread frees for a shard is credited back to its figure (CMalloc's
+/// credits); blocks allocated by one worker for another shard's keys (EXEC
+/// and scripts on lent shards) still count for the worker that ran them.
 extension Worker {
     /// Process-wide allocated bytes: this thread exact, the others as of
     /// this loop iteration.
     @inline(__always) var usedMemoryNow: Int { Int(rk_mem_slot_bytes(memSlot)) + othersMemory }
+
+    /// What this shard's thread holds: its counter, less what the lazy-free
+    /// thread released for it.
+    var ownMemory: Int { Int(rk_mem_slot_owned(memSlot)) }
 
     /// Called on the worker's thread before it serves anything.
     func claimMemorySlot() { memSlot = rk_mem_thread_slot() }
@@ -61,7 +68,7 @@ extension Worker {
         if memLimit.policy == .noeviction { return false }
         // Lent whole to a coordinator: its data is not ours to touch now.
         if locks.wholeExclusive != 0 && lentDepth == 0 { return true }
-        let own = Int(rk_mem_slot_bytes(memSlot))
+        let own = ownMemory
         let over = used - limit
         let share = (over + shardCount - 1) / shardCount
         let toFree = min(over, max(own - limit / shardCount, share))

@@ -219,3 +219,16 @@ final class EvictionTests: XCTestCase {
         XCTAssertGreaterThan(rk_mem_total_bytes(), 0)
     }
 }
+
+extension EvictionTests {
+    func testCreditMovesOwnedBytesNotTheTotal() {
+        let slot = rk_mem_thread_slot()
+        let owned = rk_mem_slot_owned(slot)
+        let bytes = rk_mem_slot_bytes(slot)
+        rk_mem_credit(slot, -1000)
+        XCTAssertEqual(rk_mem_slot_owned(slot) - owned, -1000)
+        XCTAssertEqual(rk_mem_slot_bytes(slot), bytes, "the counter itself is untouched")
+        rk_mem_credit(slot, 1000)
+        XCTAssertEqual(rk_mem_slot_owned(slot), owned)
+    }
+}

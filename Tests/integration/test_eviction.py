@@ -332,3 +332,17 @@ def test_object_freq_default_log_factor(ringkv, limits):
         f = c.call("OBJECT", "FREQ", "k")[1]
         # Expected about 5 + log-ish growth: 1000 reads give roughly 13-14 in Redis.
         assert 9 <= f <= 20, f
+
+
+def test_eviction_touches_watched_keys(ringkv, limits):
+    """An evicted key is a modified key for WATCH (Redis's signalModifiedKey)."""
+    with ringkv.raw() as c, ringkv.raw() as w:
+        set_limit(c, 1024 * 1024, "volatile-ttl")
+        # The nearest expiry of all: volatile-ttl takes it first.
+        assert w.call("SET", "watched", "v", "EX", "50") == ("+", b"OK")
+        assert w.call("WATCH", "watched") == ("+", b"OK")
+        assert fill_until(c, 10000, VALUE, 0, ttl=lambda i: 100000 + i) == []
+        assert c.call("EXISTS", "watched") == (":", 0)
+        assert w.call("MULTI") == ("+", b"OK")
+        assert w.call("SET", "x", "y") == ("+", b"QUEUED")
+        assert w.call("EXEC") == ("*", None)

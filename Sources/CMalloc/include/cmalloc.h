@@ -39,6 +39,15 @@ int rk_mem_thread_slot(void);
 /// Net bytes allocated by the threads of counter `slot`.
 long long rk_mem_slot_bytes(int slot);
 
+/// Bytes another thread freed on behalf of counter `slot`'s thread (the
+/// lazy-free thread releasing a shard's big values): added with an atomic
+/// add by that thread, so a shard's own figure is slot bytes + credit while
+/// the sum of the counters stays exact.
+void rk_mem_credit(int slot, long long delta);
+
+/// rk_mem_slot_bytes(slot) plus the credit other threads gave it.
+long long rk_mem_slot_owned(int slot);
+
 /// Sum of every counter: bytes malloc handed out and not taken back.
 long long rk_mem_total_bytes(void);
 
