@@ -90,9 +90,13 @@ extension Worker {
                 }
             }
             if !ok {
+                // Nothing left here. Redis's EVICT_FAIL, unless the excess
+                // is other shards' to evict (they do, from their next
+                // command or cron) or values are still being freed in the
+                // background (Redis waits for those briefly).
                 refreshOthersMemory()
                 used = usedMemoryNow
-                return used <= limit
+                return used <= limit || ownMemory <= limit / shardCount || LazyFree.shared.pending > 0
             }
             freed += max(0, before - Int(rk_mem_slot_bytes(memSlot))) + deferred
             keys += 1

@@ -323,15 +323,20 @@ def test_object_freq_lfu_matches_redis(ringkv, redis_ref, limits):
 
 def test_object_freq_default_log_factor(ringkv, limits):
     """With lfu-log-factor 10 the counter climbs logarithmically: the first
-    read always counts, then 1 in 11, then 1 in 21, ..."""
+    read always counts, then 1 in 11, then 1 in 21, ... After 1000 reads a
+    counter is 19 on average (5 + k, where 5k^2 - 4k ~ 1000; Redis's table in
+    redis.conf says 18), between 15 and 25 for 98% of keys."""
     with ringkv.raw() as c:
         c.call("FLUSHALL")
         c.call("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")
-        c.call("SET", "k", "v")
-        c.pipeline([("GET", "k")] * 1000)
-        f = c.call("OBJECT", "FREQ", "k")[1]
-        # Expected about 5 + log-ish growth: 1000 reads give roughly 13-14 in Redis.
-        assert 9 <= f <= 20, f
+        keys = [f"k{i}" for i in range(20)]
+        for k in keys:
+            c.call("SET", k, "v")
+        for _ in range(10):
+            c.pipeline([("GET", k) for k in keys for _ in range(100)])
+        freqs = [r[1] for r in c.pipeline([("OBJECT", "FREQ", k) for k in keys])]
+        assert all(12 <= f <= 30 for f in freqs), freqs
+        assert 17 <= sum(freqs) / len(freqs) <= 21, freqs
 
 
 def test_eviction_touches_watched_keys(ringkv, limits):
@@ -346,3 +351,20 @@ def test_eviction_touches_watched_keys(ringkv, limits):
         assert w.call("MULTI") == ("+", b"OK")
         assert w.call("SET", "x", "y") == ("+", b"QUEUED")
         assert w.call("EXEC") == ("*", None)
+
+
+def test_big_values_evicted_lazily_stay_under_limit(ringkv, limits):
+    """Collections past the lazy-free threshold are freed by the LazyFree
+    thread: the shard counts what they will free, and the limit holds."""
+    with ringkv.raw() as c:
+        limit = set_limit(c, 3 * 1024 * 1024, "allkeys-random")
+        before = evicted(c)
+        members = [b"m%05d" % i for i in range(2000)]
+        for i in range(60):
+            assert c.call("SADD", f"set:{i}", *members)[0] == ":"
+        deadline = time.time() + 3
+        while used(c) > limit + SLACK and time.time() < deadline:
+            time.sleep(0.05)
+        assert used(c) <= limit + SLACK
+        assert evicted(c) > before
+        assert 0 < int(c.call("DBSIZE")[1]) < 60
