@@ -204,6 +204,21 @@ extension Worker {
 }
 
 extension Worker {
+    /// Sets `scriptOOM` for a script about to run: out of memory and not
+    /// declared allow-oom. Inside EXEC nothing is evicted (Redis checks the
+    /// EXEC, not what it runs); elsewhere this shard evicts first.
+    func noteScriptOOM(sha: String, function: String?) {
+        let allowOOM = function.map { lua.libraryFunctions[$0]?.flags.contains("allow-oom") ?? false }
+            ?? (lua.flags[sha]?.allowOOM ?? false)
+        if allowOOM {
+            scriptOOM = false
+        } else if lentDepth > 0 {
+            scriptOOM = memLimit.policy == .noeviction && usedMemoryNow > memLimit.max
+        } else {
+            scriptOOM = outOfMemory()
+        }
+    }
+
     /// EVAL or FCALL of a script declared writing while out of memory
     /// (counted as a failed call of EVAL, where Redis counts a rejected one).
     func refuseScriptOOM(_ r: Reply) {

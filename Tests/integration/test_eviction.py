@@ -79,6 +79,9 @@ OOM_STEPS = [
     ("EVAL", "return redis.pcall('set','a','b')", "0"),
     ("EVAL", "return redis.call('get','a')", "0"),
     ("EVAL", "return redis.call('del','k1')", "0"),
+    # Declared keys: on 4 shards a known script runs on its keys' shard.
+    *[("EVAL", "return redis.call('set',KEYS[1],'x')", "1", k) for k in ("a", "b", "c", "d", "e", "f")],
+    *[("EVAL", "return redis.call('get',KEYS[1])", "1", k) for k in ("k1", "k2", "a", "b")],
     ("EVAL", "#!lua\nreturn 1", "0"),
     ("EVAL", "#!lua flags=no-writes\nreturn redis.call('get','k1')", "0"),
     ("EVAL", "#!lua flags=allow-oom\nreturn redis.call('set','k1','v')", "0"),

@@ -145,7 +145,6 @@ extension Worker: ScriptHost {
         }
         // A script declared writing is a denyoom command of its own (Redis's evalGetCommandFlags).
         if scriptOOM && flags.declared && !flags.noWrites && !flags.allowOOM { return refuseScriptOOM(r) }
-        if flags.allowOOM { scriptOOM = false }
         startScript(c, r, sha: sha, function: nil, readOnly: ro || flags.noWrites, numkeys: numkeys)
     }
 
@@ -271,6 +270,9 @@ extension Worker: ScriptHost {
     @discardableResult
     func runScript(_ c: Client, sha: String, function: String?, readOnly: Bool, numkeys: Int, keysFrom a: ArgVector,
                    held: [Bool], declared: [Bool], db: Int, out r: Reply) -> Bool {
+        // Redis's script_oom, decided as the script starts: it may run here
+        // long after its EVAL was read (locks, a hop to its keys' shard).
+        if memLimit.max != 0 { noteScriptOOM(sha: sha, function: function) }
         // Reused per worker; a script inside EXEC inside a script cannot happen (EVAL is noscript).
         var keys = scriptKeys
         var argv = scriptArgv
