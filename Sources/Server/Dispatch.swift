@@ -144,6 +144,7 @@ extension Worker {
             Reply(replyBuffer(c), proto: c.proto).error(bytes: subscribedModeError(spec))
             return
         }
+        if memLimit.max != 0 && lentDepth == 0 && c.fd >= 0 && !admitUnderMaxmemory(spec, c) { return }
         if state.pauseEnd.value != 0 && pauseHolds(spec, c) { return holdForPause(c) }
         if c.multi != nil && queueInMulti(spec, c, raw: raw, rawCount: rawCount) { return }
         // MONITOR: one load while nobody watches. The line is made before the
@@ -239,6 +240,8 @@ extension Worker {
                     message: ShardMessage? = nil, imported: Entry? = nil, importMode: Bool = false,
                     countStats: Bool = true) -> Bool {
         guard let h = spec.handler else { return false }
+        if memLimit.max != 0 && spec.flags.contains(.denyoom)
+            && !admitDenyOOM(spec, out: out, proto: proto, client: client) { return false }
         let t0 = monotonicNanos()
         var x = Exec(args: a, reply: Reply(out, proto: proto), store: store, stats: stats, db: db, now: now,
                      shard: execShard, shardCount: shardCount)

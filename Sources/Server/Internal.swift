@@ -114,6 +114,6 @@ extension Worker {
         netOutputBytes = 0
         stats.keyspaceHits = 0
         stats.keyspaceMisses = 0
-        for ks in store.dbs { ks.expiredKeys = 0 }
+        for ks in store.dbs { ks.expiredKeys = 0; ks.evictedKeys = 0 }
     }
 }

@@ -97,6 +97,16 @@ final class Worker<B: IOBackend>: IOEvents {
 
     var now: Int64 = 0
     var lastCron: Int64 = 0
+    /// maxmemory (Server/Eviction.swift): the settings, this thread's
+    /// allocation counter, the other threads' bytes as of this iteration,
+    /// the shard's evictor, and whether a time-limited eviction stopped short.
+    var memLimit = MemoryLimit()
+    var memSlot: Int32 = 0
+    var othersMemory = 0
+    let evictor = Evictor()
+    var evictionPending = false
+    /// Memory was over maxmemory when the running script started (Redis's script_oom).
+    var scriptOOM = false
     var configGeneration = -1
     var requirePass: [UInt8]? = nil
     var protectedMode = true
@@ -176,7 +186,14 @@ final class Worker<B: IOBackend>: IOEvents {
         limits.maxBulkLen = c.protoMaxBulkLen
         StringCommands.protoMaxBulkLen.store(c.protoMaxBulkLen, ordering: .relaxed)
         let policy = c.maxmemoryPolicy
-        KeyCommands.lfuPolicy.store(policy.contains("lfu"), ordering: .relaxed)
+        let lowered = c.maxmemory != 0 && (memLimit.max == 0 || c.maxmemory < memLimit.max)
+        memLimit.max = c.maxmemory
+        memLimit.policy = EvictionPolicy(name: policy)
+        memLimit.samples = Int(c.get("maxmemory-samples") ?? "") ?? 5
+        memLimit.tenacity = Int(c.get("maxmemory-eviction-tenacity") ?? "") ?? 10
+        AccessTracking.lfu.store(memLimit.policy.isLFU, ordering: .relaxed)
+        AccessTracking.logFactor.store(Int(c.get("lfu-log-factor") ?? "") ?? 10, ordering: .relaxed)
+        AccessTracking.decayTime.store(Int(c.get("lfu-decay-time") ?? "") ?? 1, ordering: .relaxed)
         KeyCommands.noSharedIntegers.store(c.maxmemory != 0 && (policy.contains("lru") || policy.contains("lfu")), ordering: .relaxed)
         busyThresholdMs = Int(c.get("busy-reply-threshold") ?? "5000") ?? 5000
         func limit(_ a: borrowing Atomic<Int>, _ name: String, _ dflt: Int) {
@@ -196,11 +213,17 @@ final class Worker<B: IOBackend>: IOEvents {
         limit(EncodingLimits.streamNodeMaxBytes, "stream-node-max-bytes", 4096)
         slowlog.threshold = c.slowlogLogSlowerThan
         slowlog.maxLen = c.slowlogMaxLen
+        // A lower maxmemory evicts down at once, as Redis's CONFIG SET does.
+        if lowered && memSlot != 0 {
+            refreshOthersMemory()
+            performEvictions()
+        }
     }
 
     // MARK: loop
 
     func run() {
+        claimMemorySlot()
         now = wallMillis()
         while true {
             if state.isStopping { break }
@@ -220,6 +243,7 @@ final class Worker<B: IOBackend>: IOEvents {
             backend.poll(timeoutMs: timeout, sink: self)
             handle.sleeping.store(0)
             now = wallMillis()
+            if memLimit.max != 0 { refreshOthersMemory() }
             drainInbox()
             if !blocked.ready.isEmpty { serveReady() }
             if !blockedWaits.isEmpty { expireBlocked() }
@@ -254,6 +278,7 @@ final class Worker<B: IOBackend>: IOEvents {
         lastCron = now
         refreshConfig()
         sampleOps()
+        evictionCron()
         // Redis's active expiry: a slice of the cycle per tick per db.
         let budget = 25_000_000 / hz
         // A shard locked whole for an EXEC is being read by its coordinator;
@@ -282,6 +307,7 @@ final class Worker<B: IOBackend>: IOEvents {
         now = wallMillis()
         // CONFIG SET on any worker binds every worker from its next command on.
         if state.config.generation != configGeneration { refreshConfig() }
+        if memLimit.max != 0 { refreshOthersMemory() }
     }
 
     func client(at index: Int, generation: UInt32) -> Client? {
