@@ -295,11 +295,11 @@ extension StreamCommands {
         let n = count == 0 ? p.count - lo : min(count, p.count - lo)
         x.reply.array(n)
         for i in lo..<(lo + n) {
-            let id = p.ids[i]
+            let id = p.id(i)
             if let e = s.entry(id) {
                 replyEntry(x.reply, e)
-                p.entries[i].deliveryTime = x.now
-                p.entries[i].deliveryCount += 1
+                p.entry(i).deliveryTime = x.now
+                p.entry(i).deliveryCount += 1
             } else {
                 x.reply.array(2)
                 replyID(x.reply, id)
