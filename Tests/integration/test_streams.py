@@ -259,6 +259,10 @@ def test_xread_across_shards(ringkv, redis_ref, matrix_entry):
         ("XREADGROUP", "GROUP", "g", "x", "STREAMS", a, c, ">", ">"),
         ("XREADGROUP", "GROUP", "g", "x", "STREAMS", a, b, ">", ">"),
         ("XREADGROUP", "GROUP", "g", "x", "STREAMS", a, c, "0", "0"),
+        # Pair commands and EXEC across shards carry the stream and its groups.
+        ("COPY", a, b), ("XRANGE", b, "-", "+"), ("XPENDING", b, "g"), ("DEL", c), ("RENAME", a, c),
+        ("XPENDING", c, "g"), ("EXISTS", a), ("MULTI",), ("XADD", b, "9-1", "k", "v"), ("XADD", c, "9-1", "k", "v"),
+        ("XREAD", "STREAMS", b, c, "8", "8"), ("EXEC",),
     ]
     compare(ringkv, redis_ref, steps)
     compare(ringkv, redis_ref, steps, proto=3)
