@@ -229,6 +229,12 @@ SCENARIOS = {
         ("XREAD", "STREAMS", "s", "0"), ("XREAD", "COUNT", "2", "STREAMS", "s", "2-1"),
         ("XREAD", "STREAMS", "s", "$"), ("XREAD", "STREAMS", "s", "nokey", "0", "0"),
         ("XREAD", "STREAMS", "nokey", "0"), ("XREAD", "COUNT", "0", "STREAMS", "s", "4"),
+        # A repeated key: the second read sees what the first one left.
+        ("XREAD", "COUNT", "1", "STREAMS", "s", "s", "0", "$"), ("XGROUP", "CREATE", "s", "g", "0"),
+        ("XREADGROUP", "GROUP", "g", "c", "COUNT", "10", "STREAMS", "s", "s", ">", ">"),
+        ("XADD", "s", "100-1", "f", "v"), ("XADD", "s", "100-2", "f", "v"),
+        ("XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "s", "s", ">", ">"),
+        ("XREADGROUP", "GROUP", "g", "c", "COUNT", "3", "STREAMS", "s", "s", "0", ">"),
     ],
     "copy_rename_type": fill("s", 8) + [
         ("XGROUP", "CREATE", "s", "g", "0"), ("XREADGROUP", "GROUP", "g", "c", "COUNT", "3", "STREAMS", "s", ">"),
