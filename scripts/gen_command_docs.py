@@ -56,6 +56,15 @@ FAMILIES: dict[str, tuple[str, str, list[str]]] = {
         zremrangebyscore zremrangebylex zpopmin zpopmax zmpop zrandmember zunion zinter zdiff
         zunionstore zinterstore zdiffstore zintercard zscan bzpopmin bzpopmax bzmpop""".split()),
     "sort": ("Sort", "addSort", "sort sort_ro".split()),
+    "geo": ("Geo", "addGeo", """
+        geoadd geodist geohash geopos georadius georadius_ro georadiusbymember georadiusbymember_ro
+        geosearch geosearchstore""".split()),
+    "bitmaps": ("Bitmaps", "addBitmaps", "setbit getbit bitcount bitpos bitop bitfield bitfield_ro".split()),
+    "hyperloglog": ("HyperLogLog", "addHyperLogLog", "pfadd pfcount pfmerge pfdebug pfselftest".split()),
+    "pubsub": ("PubSub", "addPubSub", """
+        subscribe unsubscribe psubscribe punsubscribe ssubscribe sunsubscribe publish spublish pubsub
+        monitor client|pause client|unpause""".split()),
+    "dumprestore": ("DumpRestore", "addDumpRestore", "dump restore".split()),
     "streams": ("Streams", "addStreams", """
         xadd xlen xrange xrevrange xdel xtrim xsetid xread xreadgroup xgroup xack xpending xclaim
         xautoclaim xinfo""".split()),

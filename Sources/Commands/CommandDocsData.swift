@@ -898,8 +898,13 @@ extension CommandDocs {
         addSets(&t)
         addSortedSets(&t)
         addSort(&t)
+        addGeo(&t)
+        addBitmaps(&t)
+        addHyperLogLog(&t)
+        addDumpRestore(&t)
         addStreams(&t)
         addMemory(&t)
+        addPubSub(&t)
         return t
     }
 }

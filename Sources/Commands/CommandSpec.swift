@@ -65,13 +65,19 @@ public enum FanoutKind: Sendable {
     case colocated
     /// A blocking command trying over shards it holds.
     case blocked
+    /// DEBUG DIGEST and DIGEST-VALUE: the shards' digests xored.
+    case digest
+    /// SAVE across shards: hold them all, write the file, release them.
+    case save
 }
 
 /// Commands that need connection or server state rather than shard data.
 public enum ServerOp: Sendable {
     case ping, echo, quit, select, hello, auth, client, reset, info, config, command, time, shutdown,
          debug, slowlog, latency, memory, swapdb, flushall, flushdb, dbsize, lastsave,
-         multi, exec, discard, watch, unwatch, eval, evalsha, evalRO, evalshaRO, script, function, fcall, fcallRO
+         multi, exec, discard, watch, unwatch, eval, evalsha, evalRO, evalshaRO, script, function, fcall, fcallRO,
+         subscribe, unsubscribe, psubscribe, punsubscribe, ssubscribe, sunsubscribe, publish, spublish, pubsub,
+         monitor
 }
 
 public struct CommandFlags: OptionSet, Sendable {

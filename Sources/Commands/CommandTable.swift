@@ -15,6 +15,8 @@ public final class CommandTable: @unchecked Sendable {
     public static let shared = CommandTable(families: [
         StringCommands.specs, KeyCommands.specs, ServerCommandSpecs.specs, HashCommands.specs,
         SetCommands.specs, ListCommands.specs, SortedSetCommands.specs, BlockingCommands.specs, SortCommand.specs,
+        GeoCommands.specs, BitmapCommands.specs, HyperLogLogCommands.specs, PubSubCommands.specs,
+        DumpRestoreCommands.specs,
         StreamCommands.specs,
     ])
 

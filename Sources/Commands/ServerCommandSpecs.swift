@@ -216,6 +216,11 @@ public enum ServerCommandSpecs {
         CommandSpec("no-evict", arity: 3, flags: [.admin, .noscript, .loading, .stale], route: .server(.client),
                     group: "connection", summary: "Set client eviction mode for the current connection",
                     since: "7.0.0"),
+        CommandSpec("pause", arity: -3, flags: [.admin, .noscript, .loading, .stale], route: .server(.client),
+                    group: "connection", summary: "Stop processing commands from clients for some time",
+                    since: "2.9.50"),
+        CommandSpec("unpause", arity: 2, flags: [.admin, .noscript, .loading, .stale], route: .server(.client),
+                    group: "connection", summary: "Resume processing of clients that were paused", since: "6.2.0"),
         CommandSpec("help", arity: 2, flags: [.loading, .stale], route: .server(.client),
                     group: "connection", summary: "Show helpful text about the different subcommands", since: "5.0.0"),
     ]

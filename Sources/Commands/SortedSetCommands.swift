@@ -320,14 +320,25 @@ public enum SortedSetCommands {
             if parseRedisDouble(a.ptr, a.count) == nil { return x.error(Err.notFloat) }
         }
 
+        let args = x.args
+        addPairs(&x, f, ch: ch, pairs: pairs, score: { j in
+            let a = args[idx + 2 * j]
+            return parseRedisDouble(a.ptr, a.count)!
+        }, member: { j in args[idx + 2 * j + 1] })
+    }
+
+    /// ZADD's work once its arguments are checked: adds `pairs` members
+    /// (`member(j)` with `score(j)`) to key 1 and replies. GEOADD shares it.
+    static func addPairs(_ x: inout Exec, _ f: AddFlags, ch: Bool, pairs: Int, score scoreAt: (Int) -> Double,
+                         member memberAt: (Int) -> Arg) {
         var slot: Int
         switch x.find(1, .zset, read: false) {
         case .wrongType: return
         case .found(_, let s): slot = s
         case .missing:
             if f.xx { return replyAdd(&x, f, ch: ch, added: 0, updated: 0, processed: 0, score: 0) }
-            let m = x[idx + 1]
-            let score = parseRedisDouble(x[idx].ptr, x[idx].count)!
+            let m = memberAt(0)
+            let score = scoreAt(0)
             if EncodingLimits.zsetEntries == 0 || EncodingLimits.zsetValue < m.count {
                 let z = ZSetValue()
                 z.insert(m.ptr, m.count, score: score)
@@ -346,7 +357,7 @@ public enum SortedSetCommands {
             var added = 1, updated = 0, processed = 1
             var last = score
             for j in 1..<pairs {
-                let out = addOne(&x, slot: slot, idx + 2 * j, f, &last)
+                let out = addOne(&x, slot: slot, score: scoreAt(j), member: memberAt(j), f, &last)
                 tally(out, &added, &updated, &processed)
             }
             return replyAdd(&x, f, ch: ch, added: added, updated: updated, processed: processed, score: last)
@@ -356,7 +367,7 @@ public enum SortedSetCommands {
         var changedObject = false
         for j in 0..<pairs {
             let isObject = entry(x, 1, slot).payload == .object
-            let out = addOne(&x, slot: slot, idx + 2 * j, f, &last)
+            let out = addOne(&x, slot: slot, score: scoreAt(j), member: memberAt(j), f, &last)
             if out == .nan {
                 if changedObject { x.modified(1) }
                 return x.error(nanResult)
@@ -392,13 +403,12 @@ public enum SortedSetCommands {
         }
     }
 
-    /// Redis's zsetAdd for the pair at argument `j` (score) / `j+1`
-    /// (member) on the sorted set in `slot` of key 1; `newScore` gets the
-    /// score the member ends with. Converts to the skiplist when the
-    /// compact encoding would outgrow its limits.
-    static func addOne(_ x: inout Exec, slot: Int, _ j: Int, _ f: AddFlags, _ newScore: inout Double) -> AddOutcome {
-        let sa = x[j], m = x[j + 1]
-        var score = parseRedisDouble(sa.ptr, sa.count)!
+    /// Redis's zsetAdd of `m` with `score0` on the sorted set in `slot` of
+    /// key 1; `newScore` gets the score the member ends with. Converts to
+    /// the skiplist when the compact encoding would outgrow its limits.
+    static func addOne(_ x: inout Exec, slot: Int, score score0: Double, member m: Arg, _ f: AddFlags,
+                       _ newScore: inout Double) -> AddOutcome {
+        var score = score0
         let e = entry(x, 1, slot)
         if e.payload != .object {
             let c = e.compact

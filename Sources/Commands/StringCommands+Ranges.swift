@@ -23,7 +23,11 @@ extension StringCommands {
     /// with realloc when it can (no TTL), so repeated APPENDs do not copy the
     /// whole value each time.
     static func makeRaw(_ x: inout Exec, slot: Int, hash h: UInt64, newLen: Int) -> UnsafeMutablePointer<UInt8> {
-        let ks = x.keyspace
+        makeRaw(x.keyspace, slot: slot, hash: h, newLen: newLen)
+    }
+
+    /// makeRaw in a given keyspace (a key of a `.colocated` command).
+    static func makeRaw(_ ks: Keyspace, slot: Int, hash h: UInt64, newLen: Int) -> UnsafeMutablePointer<UInt8> {
         let e = ks.entry(at: slot)
         if e.payload == .bytes && !e.hasExpire {
             let n = e.resizedString(newLen)

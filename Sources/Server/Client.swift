@@ -63,6 +63,10 @@ final class Client {
     var watch: ClientWatch?
     /// BLPOP and friends: set while the client waits.
     var blockWait: BlockedClient?
+    /// Its Pub/Sub subscriptions (nil until its first SUBSCRIBE).
+    var subs: ClientSubscriptions?
+    /// MONITOR: every command of every worker is shown to it.
+    var monitoring = false
 
     var recvArmed = false
     var recvPaused = false

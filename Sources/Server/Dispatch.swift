@@ -138,7 +138,34 @@ extension Worker {
             Reply(replyBuffer(c), proto: c.proto).error(Err.noAuth)
             return
         }
+        if c.proto == 2, let s = c.subs, s.total > 0, !allowedWhileSubscribed(spec) {
+            cmdRejected[spec.id] += 1
+            countError("ERR")
+            Reply(replyBuffer(c), proto: c.proto).error(bytes: subscribedModeError(spec))
+            return
+        }
+        if state.pauseEnd.value != 0 && pauseHolds(spec, c) { return holdForPause(c) }
         if c.multi != nil && queueInMulti(spec, c, raw: raw, rawCount: rawCount) { return }
+        // MONITOR: one load while nobody watches. The line is made before the
+        // command runs (EXEC and scripts reuse `args`) and shown after it, so
+        // the commands an EXEC runs come first, as in Redis.
+        var monitorLine: ByteBuf? = nil
+        var monitorBlock: MultiState? = nil
+        if state.monitors.value != 0 && (lentDepth == 0 || c === scriptClient) {
+            if case .server(.exec) = spec.route { monitorBlock = c.multi }
+            if monitorShows(spec, args) {
+                monitorLine = self.monitorLine(c)
+            } else if spec.flags.contains(.skipMonitor) && !spec.flags.contains(.admin) {
+                // EVAL and FCALL show themselves before their script's commands.
+                feedMonitors(c, self.monitorLine(c))
+            }
+        }
+        defer {
+            if let l = monitorLine, !c.stalled {
+                if let ms = monitorBlock { feedQueuedCommands(c, ms) }
+                feedMonitors(c, l)
+            }
+        }
         switch spec.route {
         case .key:
             let k = args[spec.routeKey]
@@ -160,7 +187,7 @@ extension Worker {
         case .server(let op):
             if txNeeded {
                 switch op {
-                case .dbsize, .flushdb, .flushall, .swapdb:
+                case .dbsize, .flushdb, .flushall, .swapdb, .shutdown:
                     if mustWaitForEarlier(c) { return }
                 default: break
                 }
@@ -426,6 +453,8 @@ extension Worker {
 
     /// Target side: run a batch against this shard and send the replies back.
     func runRequests(_ m: ShardMessage) {
+        // Subscribers are worker state, not shard data: no lock applies.
+        if case .publish = m.op { return runPublishBatch(m) }
         if m.txid == 0 && m.parkItem == nil {
             // A transaction part pushed before this batch was sent comes first.
             drainLaneIfNeeded()
@@ -485,6 +514,7 @@ extension Worker {
 
     /// Source side: a batch came back; release replies that are now in order.
     func handleResponse(_ m: ShardMessage) {
+        if case .publish = m.op { return publishAnswered(m) }
         m.done = true
         if let s = m.ticket {
             s.pending -= 1

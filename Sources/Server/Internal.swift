@@ -13,8 +13,8 @@ extension Worker {
         }
         let r = Reply(m.replies, proto: m.proto)
         switch m.op {
-        case .commands:
-            preconditionFailure("client commands run through runRequests")
+        case .commands, .publish:
+            preconditionFailure("client commands and messages run through runRequests")
         case .dbsize:
             r.int(store.dbs[m.db].count)
         case .flushdb:
@@ -47,6 +47,8 @@ extension Worker {
             slowlog.items.removeAll()
             r.ok()
         case .debugObject: runKeyStep(ServerCommandSpecs.debugObject, a, m)
+        case .debugDigest: r.bulk(shardDigest())
+        case .debugDigestValue: r.bulk(shardDigestValues(a, db: m.db))
         case .memoryUsage(let samples):
             var x = Exec(args: a, reply: r, store: store, stats: stats, db: m.db, now: now, shard: id,
                          shardCount: shardCount)

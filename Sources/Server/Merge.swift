@@ -65,7 +65,7 @@ extension Worker {
         let r = Reply(out, proto: c?.proto ?? 2)
         // The first error any shard returned wins, as a single shard would have said it first.
         if s.merge != .pair && s.merge != .setIfNoneExist && s.merge != .exec && s.merge != .script
-            && s.merge != .colocated && s.merge != .blocked {
+            && s.merge != .colocated && s.merge != .blocked && s.merge != .save {
             for m in s.parts {
                 let rr = ReplyReader(m)
                 if rr.isError {
@@ -151,6 +151,10 @@ extension Worker {
             mergeServerFanout(s, c, r)
         case .memoryStats:
             mergeMemoryStats(s, r)
+        case .digest:
+            mergeDigest(s, r)
+        case .save:
+            if completeSave(s, c) { return }
         case .exec:
             if completeExec(s, c) { return }
         case .script:

@@ -90,6 +90,7 @@ public func runServer(config: ConfigStore) -> Int32 {
     let state = ServerState(config: config, backendName: useUring ? "uring" : "epoll", backendDetail: detail, logger: logger)
     let n = state.shardCount
     state.handles = (0..<n).map { _ in WorkerHandle(queueCapacity: state.queueCapacity) }
+    guard loadDataset(state) else { return 1 }
 
     // Listeners: one per bind address per worker (SO_REUSEPORT).
     var listenerSets: [[Int32]] = Array(repeating: [], count: n)
@@ -141,8 +142,8 @@ public func runServer(config: ConfigStore) -> Int32 {
         })
     }
     while ready.value < n { usleep(1000) }
-    if failed.value > 0 {
-        logger.warning("A worker could not set up its I/O backend, aborting.")
+    if failed.value > 0 || state.startupFailed.value > 0 {
+        if failed.value > 0 { logger.warning("A worker could not set up its I/O backend, aborting.") }
         state.stopping.store(1)
         for t in threads { pthread_join(t, nil) }
         return 1
@@ -172,6 +173,16 @@ private func runWorker<B: IOBackend>(_ w: Worker<B>, _ listeners: [Int32], _ rea
     for fd in listeners {
         w.listeners.append(fd)
         w.backend.addListener(fd)
+    }
+    if w.id == 0 {
+        // Libraries from the RDB file, checked and installed as FUNCTION RESTORE does.
+        for code in w.state.pendingFunctions {
+            if case .failure(let e) = w.installLibrary(code, replace: false) {
+                w.state.logger.warning("Failed loading library from the RDB file: \(e.message)")
+                w.state.startupFailed.add(1)
+            }
+        }
+        w.state.pendingFunctions = []
     }
     ready.add(1)
     w.run()

@@ -40,6 +40,11 @@ final class WorkerHandle: @unchecked Sendable {
     var store: ShardStore?
     var watches: WatchTable?
     var blocked: BlockRegistry?
+    /// Channel, pattern and shard-channel subscriptions of this worker's
+    /// clients: a publisher on another worker sends here only when it is not 0.
+    let subscriptions = AtomicCounter(0)
+    /// MONITOR clients of this worker.
+    let monitors = AtomicCounter(0)
     init(queueCapacity: Int) { inbox = MPSCQueue(capacity: queueCapacity) }
 }
 
@@ -70,13 +75,25 @@ final class ServerState: @unchecked Sendable {
     let runID: String
     let logger: Logger
     let port: Int
-    var lastSave: Int64
+    /// LASTSAVE: start time, then the last successful SAVE (seconds).
+    let lastSave: AtomicCounter
+    let rdbSaves = AtomicCounter(0)
+    /// Function libraries of the RDB loaded at start-up, for worker 0 to install.
+    var pendingFunctions: [[UInt8]] = []
+    let startupFailed = AtomicCounter(0)
     let capture: CaptureControl
     /// SLOWLOG ids come from one counter so entries of different shards
     /// never share an id and merge newest-first by id.
     let slowlogIDs = AtomicCounter(0)
     /// DEBUG SET-ACTIVE-EXPIRE: 0 stops every worker's active expiry cycle.
     let activeExpire = AtomicCounter(1)
+    /// Server-wide subscriber counts for PUBSUB and INFO (not PUBLISH).
+    let pubsub = PubSubDirectory()
+    /// MONITOR clients on any worker: 0 costs a command one load.
+    let monitors = AtomicCounter(0)
+    /// CLIENT PAUSE: its end (wall ms, 0: none) and type (PauseType).
+    let pauseEnd = AtomicCounter(0)
+    let pauseType = AtomicCounter(0)
 
     init(config: ConfigStore, backendName: String, backendDetail: String, logger: Logger) {
         self.config = config
@@ -87,7 +104,7 @@ final class ServerState: @unchecked Sendable {
         self.backendDetail = backendDetail
         self.logger = logger
         port = config.port
-        lastSave = startMillis / 1000
+        lastSave = AtomicCounter(Int(startMillis / 1000))
         capture = CaptureControl(logger: logger)
         var id = ""
         let hex: [Character] = Array("0123456789abcdef")

@@ -48,6 +48,9 @@ final class ShardMessage: @unchecked Sendable {
     /// attempt served it.
     var blocked: BlockedClient?
     var served = false
+    /// `.publish`: per message carried, the PUBLISH waiting for its count
+    /// (nil for a message nobody counts: EXEC, scripts, notifications).
+    var publishers: [ReplyTicket?] = []
 
     init() { replyEnds.reserveCapacity(32) }
 
@@ -71,6 +74,7 @@ final class ShardMessage: @unchecked Sendable {
         token = nil
         blocked = nil
         served = false
+        publishers.removeAll(keepingCapacity: true)
         if requests.capacity > 1 << 20 { requests.shrink(to: 1024) }
         if replies.capacity > 1 << 20 { replies.shrink(to: 1024) }
     }
@@ -124,6 +128,9 @@ final class ReplyTicket {
     var scriptClient: Client?
     /// BLPOP and friends: the blocked client this ticket answers.
     var blocked: BlockedClient?
+    /// PUBLISH: its connection, and the receivers counted so far.
+    var publisher: Client?
+    var receivers = 0
 
     func reset() {
         kind = .local
@@ -143,6 +150,8 @@ final class ReplyTicket {
         script = nil
         scriptClient = nil
         blocked = nil
+        publisher = nil
+        receivers = 0
         saved.clear()
         if buf.capacity > 1 << 20 { buf.shrink(to: 128) }
     }
@@ -165,6 +174,10 @@ enum ShardOp {
     case slowlogGet(count: Int), slowlogLen, slowlogReset
     /// DEBUG OBJECT on the key's shard; args: [key].
     case debugObject
+    /// DEBUG DIGEST: per database a non-empty flag and the xor of its keys' digests.
+    case debugDigest
+    /// DEBUG DIGEST-VALUE; args: keys (20 bytes each back, zero when not here).
+    case debugDigestValue
     /// MEMORY USAGE on the key's shard; args: [key].
     case memoryUsage(samples: Int)
     /// This worker's and shard's MEMORY STATS figures.
@@ -199,6 +212,10 @@ enum ShardOp {
     case blockRetry
     /// CLIENT UNBLOCK for a client of this worker.
     case clientUnblock(id: Int, error: Bool)
+    /// Pub/Sub messages for this worker's subscribers, in publish order;
+    /// args: `[kind, channel, message]` arrays back to back. The reply is
+    /// one integer per message: the receivers here.
+    case publish
 }
 
 extension ShardOp {
@@ -206,10 +223,10 @@ extension ShardOp {
     /// the shard it holds; the rest read worker state and still travel.
     var touchesStore: Bool {
         switch self {
-        case .commands, .dbsize, .flushdb, .flushall, .swapdb, .debugObject, .memoryUsage, .export, .withImport, .deleteExported,
+        case .commands, .dbsize, .flushdb, .flushall, .swapdb, .debugObject, .debugDigest, .debugDigestValue, .memoryUsage, .export, .withImport, .deleteExported,
              .txHold, .txRelease, .watch, .execBlock, .scriptCall, .blockAttempt:
             return true
-        case .blockServed, .blockRetry, .clientUnblock:
+        case .blockServed, .blockRetry, .clientUnblock, .publish:
             return false
         case .stats, .memoryStats, .resetStats, .clientList, .clientKill, .clientKillAddr, .slowlogGet, .slowlogLen, .slowlogReset:
             return false

@@ -29,6 +29,8 @@ final class Worker<B: IOBackend>: IOEvents {
     /// >0 while an EXEC runs on shards locked for it.
     var lentDepth = 0
     var resumeQueue: [Client] = []
+    /// Clients whose next command waits for CLIENT PAUSE to end.
+    var pausedClients: [Client] = []
     /// Scripting (Server/Scripting), made on first use.
     var luaEngine: LuaEngine?
     var luaGeneration = 0
@@ -43,6 +45,8 @@ final class Worker<B: IOBackend>: IOEvents {
     var blockedNearest: Int64 = .max
     let blockArgs = ArgVector(capacity: 16)
     let blockOut = ByteBuf(capacity: 256)
+    /// This worker's subscribers by channel and pattern (Server/PubSub).
+    let pubsub = PubSubLocal()
     /// Every shard's store, for commands run with shards lent (runLent).
     var lentStores: [ShardStore] = []
     var scriptKeys: [Arg] = []
@@ -103,6 +107,8 @@ final class Worker<B: IOBackend>: IOEvents {
     var outputHard = 0
     var outputSoft = 0
     var outputSoftSeconds = 0
+    /// client-output-buffer-limit pubsub: hard, soft, seconds.
+    var pubsubOutputLimit = (hard: 0, soft: 0, seconds: 0)
     var hz = 10
     /// Stop reading from a client while this much output waits for it.
     let outputPauseBytes = 64 << 20
@@ -131,7 +137,8 @@ final class Worker<B: IOBackend>: IOEvents {
         self.state = state
         self.backend = backend
         self.handle = handle
-        store = ShardStore(databases: state.config.databases)
+        // Start-up loading (loadDataset) fills the stores before the workers start.
+        store = handle.store ?? ShardStore(databases: state.config.databases)
         execShard = id
         handle.store = store
         handle.watches = watches
@@ -164,6 +171,7 @@ final class Worker<B: IOBackend>: IOEvents {
         outputHard = o.hard
         outputSoft = o.soft
         outputSoftSeconds = o.seconds
+        pubsubOutputLimit = c.clientOutputBufferLimitPubsub
         hz = max(1, min(500, c.hz))
         limits.maxBulkLen = c.protoMaxBulkLen
         StringCommands.protoMaxBulkLen.store(c.protoMaxBulkLen, ordering: .relaxed)
@@ -181,6 +189,8 @@ final class Worker<B: IOBackend>: IOEvents {
         limit(EncodingLimits.zsetMaxListpackValue, "zset-max-listpack-value", 64)
         limit(EncodingLimits.listMaxListpackSize, "list-max-listpack-size", -2)
         limit(EncodingLimits.listCompressDepth, "list-compress-depth", 0)
+        limit(EncodingLimits.hllSparseMaxBytes, "hll-sparse-max-bytes", 3000)
+        Rdb.compression.store((c.get("rdbcompression") ?? "yes") == "yes", ordering: .relaxed)
         limit(EncodingLimits.streamNodeMaxEntries, "stream-node-max-entries", 100)
         limit(EncodingLimits.streamNodeMaxBytes, "stream-node-max-bytes", 4096)
         slowlog.threshold = c.slowlogLogSlowerThan
@@ -195,6 +205,7 @@ final class Worker<B: IOBackend>: IOEvents {
             if state.isStopping { break }
             var timeout = 1000 / hz
             if !blockedWaits.isEmpty, let d = nextBlockedDeadline { timeout = min(timeout, Int(d)) }
+            if let p = pauseTimeoutMs { timeout = min(timeout, p) }
             if overflowCount > 0 || handle.inbox.hasItems || handle.lane.hasItems || !dirty.isEmpty
                 || !resumeQueue.isEmpty {
                 timeout = 0
@@ -211,6 +222,7 @@ final class Worker<B: IOBackend>: IOEvents {
             drainInbox()
             if !blocked.ready.isEmpty { serveReady() }
             if !blockedWaits.isEmpty { expireBlocked() }
+            if !pausedClients.isEmpty { releasePaused() }
             resumeDeferred()
             flushOutgoing()
             flushClients()
@@ -243,8 +255,9 @@ final class Worker<B: IOBackend>: IOEvents {
         sampleOps()
         // Redis's active expiry: a slice of the cycle per tick per db.
         let budget = 25_000_000 / hz
-        // A shard locked whole for an EXEC is being read by its coordinator.
-        if locks.wholeExclusive == 0 {
+        // A shard locked whole for an EXEC is being read by its coordinator;
+        // under CLIENT PAUSE the dataset stays as it is, as in Redis.
+        if locks.wholeExclusive == 0 && !pauseInForce {
             for (i, ks) in store.dbs.enumerated() where ks.expiringCount > 0 && state.activeExpire.value != 0 {
                 let before = ks.mutations
                 _ = ks.activeExpireCycle(now: now, budgetNanos: budget, clock: monotonicNanos)
@@ -412,14 +425,18 @@ final class Worker<B: IOBackend>: IOEvents {
         backend.startSend(c, sink: self)
     }
 
-    /// client-output-buffer-limit for normal clients, as Redis applies it.
+    /// client-output-buffer-limit of the client's class (normal, or pubsub
+    /// while it has subscriptions), as Redis applies it.
     func checkOutputLimits(_ c: Client) {
+        var (hard, soft, seconds) = (outputHard, outputSoft, outputSoftSeconds)
+        if let s = c.subs, s.total > 0 { (hard, soft, seconds) = pubsubOutputLimit }
+        if hard == 0 && soft == 0 { return }
         let bytes = c.outputBytes
-        var over = outputHard > 0 && bytes >= outputHard
-        if !over && outputSoft > 0 && bytes >= outputSoft {
+        var over = hard > 0 && bytes >= hard
+        if !over && soft > 0 && bytes >= soft {
             if c.softLimitSince == 0 { c.softLimitSince = now }
-            over = now - c.softLimitSince >= Int64(outputSoftSeconds) * 1000
-        } else if bytes < outputSoft {
+            over = now - c.softLimitSince >= Int64(seconds) * 1000
+        } else if bytes < soft {
             c.softLimitSince = 0
         }
         if over {
@@ -450,6 +467,8 @@ final class Worker<B: IOBackend>: IOEvents {
         c.closing = true
         endTransactionState(c)
         dropBlocked(c)
+        dropSubscriptions(c)
+        stopMonitoring(c)
         if !flush {
             c.out.clear()
             c.tickets.removeAll()

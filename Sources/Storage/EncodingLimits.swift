@@ -14,6 +14,9 @@ public enum EncodingLimits {
     /// caps its bytes at 4, 8, 16, 32 or 64 KiB.
     public static let listMaxListpackSize = Atomic<Int>(-2)
     public static let listCompressDepth = Atomic<Int>(0)
+    /// hll-sparse-max-bytes: a sparse HyperLogLog that would grow past it
+    /// becomes dense.
+    public static let hllSparseMaxBytes = Atomic<Int>(3000)
     /// A stream node's bounds (0: none; bytes above 1 GiB are 1 GiB).
     public static let streamNodeMaxEntries = Atomic<Int>(100)
     public static let streamNodeMaxBytes = Atomic<Int>(4096)
@@ -22,6 +25,7 @@ public enum EncodingLimits {
     @inlinable public static var hashValue: Int { hashMaxListpackValue.load(ordering: .relaxed) }
     @inlinable public static var intsetEntries: Int { setMaxIntsetEntries.load(ordering: .relaxed) }
     @inlinable public static var zsetEntries: Int { zsetMaxListpackEntries.load(ordering: .relaxed) }
+    @inlinable public static var hllSparseBytes: Int { hllSparseMaxBytes.load(ordering: .relaxed) }
     @inlinable public static var zsetValue: Int { zsetMaxListpackValue.load(ordering: .relaxed) }
 
     /// A quicklist node's limits from list-max-listpack-size: (entries, bytes).

@@ -124,6 +124,11 @@ extension Worker {
             if args[2].equalsLower("on") { c.noEvict = true; r.ok() }
             else if args[2].equalsLower("off") { c.noEvict = false; r.ok() }
             else { r.error(Err.syntax) }
+        } else if sub.equalsLower("pause") {
+            clientPause(c, r)
+        } else if sub.equalsLower("unpause") {
+            guard arity(2) else { return }
+            clientUnpause(c, r)
         } else if sub.equalsLower("help") {
             let lines = [
                 "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -141,6 +146,8 @@ extension Worker {
                 "    * ID <client-id>", "      Kill connections by client id.",
                 "LIST [options ...]", "    Return information about client connections. Options:",
                 "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)", "      Return clients of specified type.",
+                "UNPAUSE", "    Stop the current client pause, resuming traffic.",
+                "PAUSE <timeout> [WRITE|ALL]", "    Suspend all, or just write, clients for <timeout> milliseconds.",
                 "NO-EVICT (ON|OFF)", "    Protect current client connection from eviction.",
                 "REPLY (ON|OFF|SKIP)", "    Control the replies sent to the current connection.",
                 "SETNAME <name>", "    Assign the name <name> to the current connection.",
@@ -175,7 +182,7 @@ extension Worker {
         if c.recvArmed && !c.recvPaused && !c.closing { events += "r" }
         if c.sendInFlight { events += "w" }
         var s = "id=\(c.id) addr=\(c.addr) laddr=\(c.laddr) fd=\(c.fd) name=\(name) age=\(age) idle=\(idle) flags=\(clientFlags(c))"
-        s += " db=\(c.db) sub=0 psub=0 ssub=0 multi=\(c.multi?.count ?? -1) qbuf=\(qbuf) qbuf-free=\(c.inbuf.capacity - qbuf)"
+        s += " db=\(c.db) sub=\(c.subs?.channels.count ?? 0) psub=\(c.subs?.patterns.count ?? 0) ssub=\(c.subs?.shardChannels.count ?? 0) multi=\(c.multi?.count ?? -1) qbuf=\(qbuf) qbuf-free=\(c.inbuf.capacity - qbuf)"
         s += " argv-mem=\(c.argvMem) multi-mem=0 rbs=\(c.out.capacity) rbp=\(max(c.out.count, c.sending.count))"
         s += " obl=\(c.out.count) oll=\(c.tickets.count - c.ticketHead) omem=\(c.outputBytes) tot-mem=\(totMem)"
         s += " events=\(events) cmd=\(commandName(c)) user=default redir=-1 resp=\(c.proto)"
@@ -225,7 +232,7 @@ extension Worker {
         var s = ""
         for case let c? in clients where !c.closing {
             if let ids = ids, !ids.contains(c.id) { continue }
-            if let t = typeFilter, t != "normal" { continue }
+            if let t = typeFilter, t != clientTypeName(c) { continue }
             s += clientLine(c) + "\n"
         }
         return s
@@ -262,7 +269,7 @@ extension Worker {
             if let id { match = match && c.id == id }
             if let addr { match = match && c.addr == addr }
             if let laddr { match = match && c.laddr == laddr }
-            if let type { match = match && type == "normal" }
+            if let type { match = match && type == clientTypeName(c) }
             if skipMe && c.id == caller { match = false }
             if match {
                 killed += 1
@@ -279,9 +286,17 @@ extension Worker {
 }
 
 extension Worker {
-    /// CLIENT LIST's flags: x in MULTI, d when a WATCHed key changed, N for none.
+    /// Redis's getClientType: a monitor counts as normal.
+    func clientTypeName(_ c: Client) -> String {
+        if let s = c.subs, s.total > 0 { return "pubsub" }
+        return "normal"
+    }
+
+    /// CLIENT LIST's flags: O monitor, P subscribed, x in MULTI, d when a WATCHed key changed, N for none.
     func clientFlags(_ c: Client) -> String {
         var f = ""
+        if c.monitoring { f += "O" }
+        if let s = c.subs, s.total > 0 { f += "P" }
         if c.multi != nil { f += "x" }
         if let w = c.watch, w.token.dirty.value != 0 { f += "d" }
         return f.isEmpty ? "N" : f

@@ -15,7 +15,12 @@ extension Worker {
         switch op {
         case .ping:
             if args.count > 2 { r.error(string: wrongArityError("ping")) }
-            else if args.count == 2 { r.bulk(args[1]) } else { r.simple("PONG") }
+            else if c.proto == 2, let s = c.subs, s.total > 0 {
+                // Subscribed mode: an array, so it reads like a message.
+                r.array(2)
+                r.bulk(static: "pong")
+                if args.count == 2 { r.bulk(args[1]) } else { r.bulk(static: "") }
+            } else if args.count == 2 { r.bulk(args[1]) } else { r.simple("PONG") }
         case .echo: r.bulk(args[1])
         case .quit:
             r.ok()
@@ -30,7 +35,7 @@ extension Worker {
             r.array(2)
             r.bulk(string: String(us / 1_000_000))
             r.bulk(string: String(us % 1_000_000))
-        case .lastsave: r.int(Int(state.lastSave))
+        case .lastsave: r.int(state.lastSave.value)
         case .dbsize:
             _ = fanoutInternal(c, .sum, .dbsize, lock: .shared)
         case .flushdb, .flushall:
@@ -65,6 +70,16 @@ extension Worker {
         case .slowlog: slowlogCommand(c, r)
         case .latency: latencyCommand(c, r)
         case .memory: memoryCommand(c, r)
+        case .subscribe: subscribe(c, r, shard: false)
+        case .ssubscribe: subscribe(c, r, shard: true)
+        case .unsubscribe: unsubscribe(c, r, shard: false)
+        case .sunsubscribe: unsubscribe(c, r, shard: true)
+        case .psubscribe: psubscribe(c, r)
+        case .punsubscribe: punsubscribe(c, r)
+        case .publish: publish(c, r, shard: false)
+        case .spublish: publish(c, r, shard: true)
+        case .pubsub: pubsubCommand(c, r)
+        case .monitor: monitorCommand(c, r)
         }
         // Not started (EXEC waits for earlier replies): it runs, and is counted, later.
         if c.stalled { return }
@@ -177,6 +192,8 @@ extension Worker {
         c.noEvict = false
         c.authenticated = requirePass == nil
         endTransactionState(c)
+        dropSubscriptions(c)
+        stopMonitoring(c)
         Reply(r.buf, proto: 2).simple("RESET")
     }
 

@@ -172,8 +172,8 @@ extension Worker {
                     "current_cow_size_age:0", "current_fork_perc:0.00", "current_save_keys_processed:0",
                     "current_save_keys_total:0",
                     "rdb_changes_since_last_save:\(v("write_commands"))", "rdb_bgsave_in_progress:0",
-                    "rdb_last_save_time:\(state.lastSave)", "rdb_last_bgsave_status:ok",
-                    "rdb_last_bgsave_time_sec:-1", "rdb_current_bgsave_time_sec:-1", "rdb_saves:0",
+                    "rdb_last_save_time:\(state.lastSave.value)", "rdb_last_bgsave_status:ok",
+                    "rdb_last_bgsave_time_sec:-1", "rdb_current_bgsave_time_sec:-1", "rdb_saves:\(state.rdbSaves.value)",
                     "rdb_last_cow_size:0", "rdb_last_load_keys_expired:0", "rdb_last_load_keys_loaded:0",
                     "aof_enabled:0", "aof_rewrite_in_progress:0", "aof_rewrite_scheduled:0",
                     "aof_last_rewrite_time_sec:-1", "aof_current_rewrite_time_sec:-1",
@@ -182,6 +182,7 @@ extension Worker {
                     "module_fork_last_cow_size:0",
                 ])
             case "stats":
+                let pubsubCounts = state.pubsub.read { ($0.channels.count, $0.patterns.count, $0.shardChannels.count) }
                 section("Stats", [
                     "total_connections_received:\(state.totalConnections.value)",
                     "total_commands_processed:\(v("total_commands_processed"))",
@@ -194,7 +195,8 @@ extension Worker {
                     // No eviction: maxmemory and the eviction policies are refused.
                     "expired_keys:\(v("expired_keys"))", "evicted_keys:0",
                     "keyspace_hits:\(v("keyspace_hits"))", "keyspace_misses:\(v("keyspace_misses"))",
-                    "pubsub_channels:0", "pubsub_patterns:0",
+                    "pubsub_channels:\(pubsubCounts.0)", "pubsub_patterns:\(pubsubCounts.1)",
+                    "pubsubshard_channels:\(pubsubCounts.2)",
                     // Scripts that ran with every shard locked (keys they had not declared).
                     "scripts_all_shards_runs:\(state.scripts.allShardRuns.value)",
                     "total_error_replies:\(order.filter { $0.hasPrefix("errorstat_") }.reduce(0) { $0 + (totals[$1]?.first?.1 ?? 0) })",

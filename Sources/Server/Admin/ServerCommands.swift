@@ -6,7 +6,7 @@ import Storage
 import Glibc
 #endif
 
-let persistenceUnsupported: StaticString = "ERR persistence is not supported yet"
+let persistenceUnsupported: StaticString = "ERR background saving is not supported yet: use SAVE"
 
 /// CONFIG, SHUTDOWN, SAVE, BGSAVE, DEBUG, SLOWLOG, LATENCY and the merges of server fan-outs.
 extension Worker {
@@ -92,14 +92,13 @@ extension Worker {
     }
 
     /// SHUTDOWN, and SAVE and BGSAVE (routed here: they share its route so
-    /// that they need no dispatch case of their own). There is no persistence
-    /// yet (the config refuses save points and appendonly), so every request
-    /// to save is refused rather than answered +OK with nothing written.
+    /// that they need no dispatch case of their own). SAVE and SHUTDOWN SAVE
+    /// write the RDB file (Admin/Persistence.swift); BGSAVE, save points and
+    /// appendonly are refused rather than answered +OK with nothing written.
     func shutdownCommand(_ c: Client, _ r: Reply) {
-        if args[0].equalsLower("save") || args[0].equalsLower("bgsave") {
-            if args.count == 2 && !(args[0].equalsLower("bgsave") && args[1].equalsLower("schedule")) {
-                return r.error(Err.syntax)
-            }
+        if args[0].equalsLower("save") { return saveCommand(c, r, thenShutdown: false) }
+        if args[0].equalsLower("bgsave") {
+            if args.count == 2 && !args[1].equalsLower("schedule") { return r.error(Err.syntax) }
             return r.error(persistenceUnsupported)
         }
         var save = false, nosave = false, abort = false, other = false
@@ -116,13 +115,15 @@ extension Worker {
         // Redis's checks and their order (shutdownCommand in server.c).
         if (abort && (save || nosave || other)) || (save && nosave) { return r.error(Err.syntax) }
         if abort { return r.error("ERR No shutdown in progress.") }
-        if save {
-            return r.error("ERR persistence is not supported yet, nothing can be saved: use SHUTDOWN NOSAVE")
-        }
         // Plain SHUTDOWN saves only when save points are set, and none can be.
+        if save { return saveCommand(c, r, thenShutdown: true) }
+        shutdownNow(c)
+    }
+
+    func shutdownNow(_ c: Client?) {
         state.logger.warning("User requested shutdown...")
         state.stopping.store(1)
-        closeClient(c)
+        if let c { closeClient(c) }
     }
 
     func debugCommand(_ c: Client, _ r: Reply) {
@@ -140,6 +141,12 @@ extension Worker {
             // atoi, as Redis: anything without leading digits is 0 (off).
             state.activeExpire.store(atoiPrefix(args[2]) != 0 ? 1 : 0)
             r.ok()
+        } else if sub.equalsLower("digest") && args.count == 2 {
+            _ = fanoutInternal(c, .digest, .debugDigest, saved: Array("d".utf8))
+        } else if sub.equalsLower("digest-value") {
+            _ = fanoutInternal(c, .digest, .debugDigestValue, saved: Array("v".utf8), argc: args.count - 2) { b in
+                for i in 2..<args.count { appendBulkArg(b, args[i].ptr, args[i].count) }
+            }
         } else if sub.equalsLower("object") && args.count == 3 {
             // The entry lives on its key's shard.
             let k = args[2]
@@ -153,6 +160,10 @@ extension Worker {
         } else if sub.equalsLower("help") {
             r.helpLines([
                 "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "DIGEST",
+                "    Output a hex signature representing the current DB content.",
+                "DIGEST-VALUE <key> [<key> ...]",
+                "    Output a hex signature of the values of all the specified keys.",
                 "ERROR <string>",
                 "    Return a Redis protocol error with <string> as message. Useful for clients",
                 "    unit tests to simulate Redis errors.",

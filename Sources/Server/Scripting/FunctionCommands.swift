@@ -189,14 +189,15 @@ extension Worker {
     }
 
     /// Redis's FUNCTION DUMP payload: per library the RDB FUNCTION2 opcode
-    /// and the code as an RDB string, then the RDB version and a CRC64.
+    /// and the code as an RDB string (LZF-compressed as rdbSaveRawString
+    /// decides), then the RDB version and a CRC64.
     func functionDump() -> [UInt8] {
-        var out: [UInt8] = []
+        var w = RdbWriter()
         for l in state.functions.all {
-            out.append(245)
-            rdbLength(l.code.count, into: &out)
-            out.append(contentsOf: l.code)
+            w.byte(245)
+            w.string(l.code)
         }
+        var out = w.out
         out.append(10)
         out.append(0)
         let crc = out.withUnsafeBytes { crc64(0, $0) }

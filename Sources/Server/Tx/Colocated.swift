@@ -23,7 +23,26 @@ extension Worker {
         return need
     }
 
+    /// The one shard every key of a first/last/step command lives on (this
+    /// worker's when it names none), or nil when they span shards. No
+    /// allocation: the common single-key PFCOUNT or one-shard SINTER pays
+    /// nothing for being routable across shards.
+    @inline(__always)
+    func singleShard(_ spec: CommandSpec, _ a: ArgVector) -> Int? {
+        var shard = -1
+        var same = true
+        _ = spec.forEachKey(a) { i in
+            let s = shardOf(a[i].ptr, a[i].count, shards: shardCount)
+            if shard < 0 { shard = s } else if s != shard { same = false }
+        }
+        return same ? (shard < 0 ? id : shard) : nil
+    }
+
     func routeColocated(_ spec: CommandSpec, _ c: Client, raw: UnsafePointer<UInt8>, rawCount: Int) {
+        if spec.keysOf == nil, let sh = singleShard(spec, args) {
+            runOn(sh, spec, c, raw: raw, rawCount: rawCount)
+            return
+        }
         guard let need = colocatedShards(spec, args) else {
             // Malformed (bad numkeys, ...): the handler replies the error without touching keys.
             runLocal(spec, c)

@@ -1,0 +1,168 @@
+import Commands
+import Logging
+import RESP
+import Storage
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// SAVE and loading the dataset at start-up: Redis 7.0's RDB file
+/// (Storage/RDB/RdbFile.swift) at `dir`/`dbfilename`.
+///
+/// SAVE is synchronous, as Redis's: with several shards it holds every
+/// shard (a transaction over all of them, as a cross-shard EXEC), so the
+/// file is one consistent snapshot, and writes it from the caller's worker.
+/// BGSAVE and save points are still refused: a background snapshot needs
+/// copy-on-write shards RingKV does not have yet.
+extension Worker {
+    /// SAVE, or SHUTDOWN SAVE (`thenShutdown`): stops the server once the
+    /// file is written, or answers Redis's error and keeps serving.
+    func saveCommand(_ c: Client, _ r: Reply, thenShutdown: Bool) {
+        if shardCount == 1 || lentDepth > 0 {
+            let ok = rdbSave(state.handles.map { $0.store! })
+            if thenShutdown {
+                return ok ? shutdownNow(c) : r.error("ERR Errors trying to SHUTDOWN. Check logs.")
+            }
+            return ok ? r.ok() : r.error("ERR")
+        }
+        let s = beginFanout(c, .save)
+        s.saved.append(thenShutdown ? 1 : 0)
+        c.barrier = s
+        holdShards(s, c, Array(0..<shardCount))
+    }
+
+    /// Every shard is held: write the file, answer, release them.
+    func completeSave(_ s: ReplyTicket, _ c: Client?) -> Bool {
+        guard s.stage == 0 else { return false }
+        let held = s.parts.map { $0.target }
+        let ok = rdbSave(state.handles.map { $0.store! })
+        let r = Reply(s.buf, proto: c?.proto ?? 2)
+        if s.saved.bytes.first == 1 {
+            if ok {
+                state.logger.warning("User requested shutdown...")
+                state.stopping.store(1)
+            } else {
+                r.error("ERR Errors trying to SHUTDOWN. Check logs.")
+            }
+        } else if ok {
+            r.ok()
+        } else {
+            r.error("ERR")
+        }
+        s.stage = 1
+        releaseShards(s, c, held)
+        return true
+    }
+
+    /// rdbSave: a temp file, fsynced, renamed over `dbfilename`.
+    func rdbSave(_ stores: [ShardStore]) -> Bool {
+        let log = state.logger
+        let tmp = "temp-\(getpid()).rdb"
+        guard let f = RdbFileWriter(path: tmp) else {
+            log.warning("Failed opening the temp RDB file \(tmp) (in server root dir \(currentDirectory())) for saving: \(String(cString: strerror(errno)))")
+            return false
+        }
+        let t = wallMillis()
+        f.header(version: redisCompatVersion, ctime: Int(t / 1000), usedMemory: usedMemory())
+        for l in state.functions.all { f.function(l.code) }
+        for db in 0..<state.config.databases {
+            var keys = 0, expires = 0
+            for s in stores {
+                let tb = s.dbs[db].table
+                keys += tb.count
+                if tb.count > 0 { for i in 0..<tb.capacity where tb.isLive(i) && tb.entry(at: i).hasExpire { expires += 1 } }
+            }
+            if keys == 0 { continue }
+            f.database(db, keys: keys, expires: expires)
+            for s in stores {
+                let tb = s.dbs[db].table
+                if tb.count == 0 { continue }
+                for i in 0..<tb.capacity where tb.isLive(i) {
+                    let e = tb.entry(at: i)
+                    if !f.key(e) {
+                        log.warning("Write error saving DB on disk: a \(e.type.name) value has no RDB form yet")
+                        unlink(tmp)
+                        return false
+                    }
+                }
+            }
+        }
+        guard f.finish() else {
+            log.warning("Write error saving DB on disk: \(String(cString: strerror(errno)))")
+            unlink(tmp)
+            return false
+        }
+        let name = state.config.dbfilename
+        if rename(tmp, name) != 0 {
+            log.warning("Error moving temp DB file \(tmp) on the final destination \(name) (in server root dir \(currentDirectory())): \(String(cString: strerror(errno)))")
+            unlink(tmp)
+            return false
+        }
+        log.notice("DB saved on disk")
+        state.lastSave.store(Int(t / 1000))
+        state.rdbSaves.add(1)
+        return true
+    }
+}
+
+func currentDirectory() -> String {
+    var buf = [CChar](repeating: 0, count: 4096)
+    return getcwd(&buf, buf.count) != nil ? String(cString: buf) : "?"
+}
+
+/// Loads `dbfilename` (if there is one) into fresh shard stores before the
+/// workers start, each key into the shard that owns it. False: the file is
+/// unreadable or corrupt, and the server must not start.
+func loadDataset(_ state: ServerState) -> Bool {
+    let log = state.logger
+    let config = state.config
+    let n = state.shardCount
+    let stores = (0..<n).map { _ in ShardStore(databases: config.databases) }
+    for (i, h) in state.handles.enumerated() { h.store = stores[i] }
+    let path = config.dbfilename
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    if fd < 0 {
+        if errno == ENOENT { return true }
+        log.warning("Fatal error loading the DB: \(String(cString: strerror(errno))). Exiting.")
+        return false
+    }
+    defer { close(fd) }
+    var st = stat()
+    guard fstat(fd, &st) == 0 else { return false }
+    var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
+    var got = 0
+    while got < bytes.count {
+        let r = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + got, $0.count - got) }
+        if r < 0 && errno == EINTR { continue }
+        if r <= 0 { break }
+        got += r
+    }
+    if got < bytes.count { bytes.removeSubrange(got...) }
+    let t0 = monotonicNanos()
+    let now = wallMillis()
+    let lru = lruClock(now)
+    let result = bytes.withUnsafeBufferPointer { buf in
+        loadRdbFile(buf, databases: config.databases, now: now) { key, db, value, expireAt in
+            key.withUnsafeBufferPointer { k in
+                let kp = k.baseAddress ?? UnsafePointer(bitPattern: 8)!
+                let ks = stores[shardOf(kp, k.count, shards: n)].dbs[db]
+                let h = hashBytes(kp, k.count)
+                if ks.table.find(kp, k.count, hash: h) >= 0 { return false }
+                ks.put(value.makeEntry(key: kp, keyLen: k.count, expireAt: expireAt, lru: lru), at: -1, hash: h)
+                return true
+            }
+        }
+    }
+    switch result {
+    case .failure(let e):
+        log.warning("\(e.message)")
+        return false
+    case .success(let r):
+        if !r.producer.isEmpty { log.notice("Loading RDB produced by version \(r.producer)") }
+        state.pendingFunctions = r.functions
+        log.notice("Done loading RDB, keys loaded: \(r.keys), keys expired: \(r.expired).")
+        let secs = Double(monotonicNanos() - t0) / 1e9
+        log.notice("DB loaded from disk: \(secs) seconds")
+        return true
+    }
+}

@@ -1,0 +1,36 @@
+import RESP
+
+/// One connection's Pub/Sub subscriptions. Channels are sets, as Redis's
+/// per-client dicts; patterns keep subscription order, as Redis 7.0's list.
+final class ClientSubscriptions {
+    var channels = Set<[UInt8]>()
+    var shardChannels = Set<[UInt8]>()
+    var patterns: [[UInt8]] = []
+
+    /// What SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE and PUNSUBSCRIBE report.
+    var count: Int { channels.count + patterns.count }
+    /// Redis's CLIENT_PUBSUB: set while any subscription remains.
+    var total: Int { count + shardChannels.count }
+}
+
+/// A worker's subscribers by channel, shard channel and pattern. Lists keep
+/// subscription order, which is delivery order, as in Redis.
+final class PubSubLocal {
+    var channels: [[UInt8]: [Client]] = [:]
+    var shardChannels: [[UInt8]: [Client]] = [:]
+    var patterns: [[UInt8]: [Client]] = [:]
+    /// Subscriptions of this worker's clients (a plain copy of
+    /// `WorkerHandle.subscriptions`, read without an atomic).
+    var total = 0
+    /// This worker's MONITOR clients, in the order they started.
+    var monitors: [Client] = []
+    /// Reused lookup key, so a PUBLISH allocates nothing for its channel.
+    var key: [UInt8] = []
+    /// A message's frame, encoded once per PUBLISH for all its receivers.
+    let frame = ByteBuf(capacity: 256)
+
+    func setKey(_ p: UnsafeBufferPointer<UInt8>) {
+        key.removeAll(keepingCapacity: true)
+        key.append(contentsOf: p)
+    }
+}

@@ -1,0 +1,471 @@
+"""DUMP, RESTORE and DEBUG DIGEST against redis-server 7.0.
+
+A seeded random dataset holds every type in every encoding Redis 7.0 has
+for it (int/embstr/raw strings, long compressible strings; quicklists with
+small, 12-bit and 32-bit length elements; intsets of every width and
+hashtable sets; listpack and skiplist sorted sets; listpack and hashtable
+hashes). The same commands build it in ringkv (every matrix entry, so keys
+spread over 4 shards) and in redis-server, then:
+
+* DUMP payloads are byte-identical wherever Redis's bytes do not follow its
+  dict's iteration order (everything but hashtable sets and hashes);
+* a payload DUMPed by either server RESTOREs in the other with the same
+  TYPE, value, OBJECT ENCODING and DEBUG DIGEST-VALUE;
+* DEBUG DIGEST of the whole dataset (several databases, keys with TTLs) is
+  the same 40 hex digits on both servers;
+* RESTORE's options and errors are Redis's;
+* corrupt payloads carrying a correct CRC64 (so the parser itself is hit)
+  get an error or a usable value, and the server stays up.
+"""
+from __future__ import annotations
+
+import random
+
+import pytest
+
+import harness
+
+# Redis's CRC-64 (Jones, reflected, init 0), for payloads built here.
+_POLY = 0x95AC9329AC4BC9B5
+_TABLE = []
+for _i in range(256):
+    _c = _i
+    for _ in range(8):
+        _c = (_c >> 1) ^ _POLY if _c & 1 else _c >> 1
+    _TABLE.append(_c)
+
+
+def crc64(data: bytes) -> int:
+    c = 0
+    for b in data:
+        c = _TABLE[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c
+
+
+def with_footer(body: bytes, version: int = 10) -> bytes:
+    """A DUMP payload: value, RDB version, CRC64 of both."""
+    b = body + version.to_bytes(2, "little")
+    return b + crc64(b).to_bytes(8, "little")
+
+
+def dataset(seed: int) -> list[tuple]:
+    """Commands building one key of each type and encoding (plus variants)."""
+    rnd = random.Random(seed)
+    word = lambda n: "".join(rnd.choice("abcdefghij") for _ in range(n))
+    cmds: list[tuple] = []
+    # Strings: shared and unshared ints, 8/16/32-bit int encodings, 64-bit
+    # ints stored as text, embstr/raw, compressible and incompressible.
+    for i, v in enumerate(["0", "7", "-128", "127", "300", "-32768", "70000", "-2147483648", "2147483647",
+                           "4294967296", "-9223372036854775808", "9223372036854775807", "007", "+5", "1.5",
+                           "", "x", word(30), word(44), word(45), "ab" * 40, "hello world " * 30,
+                           bytes(rnd.getrandbits(8) for _ in range(300))]):
+        cmds.append(("SET", f"str:{i}", v))
+    # Lists: RPUSH-built (Redis's nodes are then what ringkv's DUMP rebuilds).
+    cmds.append(("RPUSH", "list:small", "a", "1", "-1", "4095", "-4096", "32767", "-32769", "8388607",
+                 "-2147483649", "9223372036854775807", "-9223372036854775808", "12ab"))
+    cmds.append(("RPUSH", "list:big", *[str(rnd.randint(-10**12, 10**12)) for _ in range(3000)]))
+    cmds.append(("RPUSH", "list:words", *[word(rnd.randint(1, 80)) for _ in range(1500)]))
+    cmds.append(("RPUSH", "list:huge-elements", "h" * 70, "i" * 5000, word(9000), "z"))
+    # Sets: intsets of each width, hashtables of strings and of many ints.
+    cmds.append(("SADD", "set:int16", *[str(rnd.randint(-30000, 30000)) for _ in range(50)]))
+    cmds.append(("SADD", "set:int32", "1", "-70000", "2000000000"))
+    cmds.append(("SADD", "set:int64", "1", "5000000000", "-9223372036854775808"))
+    cmds.append(("SADD", "set:strings", *[word(rnd.randint(1, 20)) for _ in range(40)]))
+    cmds.append(("SADD", "set:many-ints", *[str(i * 3) for i in range(700)]))
+    # Sorted sets: listpack (integer, fractional, negative, infinite, huge
+    # scores), skiplist by count and by member length.
+    cmds.append(("ZADD", "zset:small", "1", "a", "2.5", "b", "-3", "c", "1e20", "d", "inf", "e", "-inf", "f",
+                 "0.1", "g", "4611686018427387904", "h", "1e300", "i", "100", "123"))
+    cmds.append(("ZADD", "zset:big", *[x for i in range(300) for x in (str(rnd.randint(-500, 500) / 4), f"m{i}")]))
+    cmds.append(("ZADD", "zset:long-member", "1", "x" * 100, "2", "y"))
+    # Hashes: listpack with integer and string values, hashtables.
+    cmds.append(("HSET", "hash:small", "f1", "v1", "n", "-42", "big", "5000000000", "s", word(60), "7", "8"))
+    cmds.append(("HSET", "hash:big", *[x for i in range(600) for x in (f"field{i}", str(rnd.randint(0, 10**6)))]))
+    cmds.append(("HSET", "hash:long-value", "f", "v" * 100))
+    return cmds
+
+
+HASHTABLE_ORDER = {"set:strings", "set:many-ints", "hash:big", "hash:long-value"}
+
+
+def keys_of(cmds) -> list[str]:
+    return [c[1] for c in cmds]
+
+
+def build(client, cmds, db: int = 0):
+    client.execute_command("SELECT", db)
+    for c in cmds:
+        client.execute_command(*c)
+
+
+def snapshot(client, key: str):
+    """TYPE, value (sets and hashes sorted), OBJECT ENCODING."""
+    t = client.execute_command("TYPE", key).decode()
+    if t == "string":
+        v = client.execute_command("GET", key)
+    elif t == "list":
+        v = client.execute_command("LRANGE", key, 0, -1)
+    elif t == "set":
+        v = sorted(client.execute_command("SMEMBERS", key))
+    elif t == "zset":
+        v = client.execute_command("ZRANGE", key, 0, -1, "WITHSCORES")
+    elif t == "hash":
+        v = sorted(client.execute_command("HGETALL", key))
+    else:
+        v = None
+    enc = client.execute_command("OBJECT", "ENCODING", key) if t != "none" else None
+    return t, v, enc
+
+
+@pytest.fixture
+def pair(ringkv, redis_dbg):
+    ours, ref = ringkv.client(), redis_dbg.client()
+    for c in (ours, ref):
+        c.flushall()
+    yield ours, ref
+    for c in (ours, ref):
+        c.execute_command("CONFIG", "SET", "rdbcompression", "yes")
+        c.flushall()
+        c.close()
+    assert ringkv.alive(), ringkv.log_tail()
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_dump_payloads_are_redis_bytes(pair, seed):
+    ours, ref = pair
+    cmds = dataset(seed)
+    for c in (ours, ref):
+        build(c, cmds)
+    for key in keys_of(cmds):
+        assert snapshot(ours, key) == snapshot(ref, key), key
+        got, want = ours.execute_command("DUMP", key), ref.execute_command("DUMP", key)
+        if key in HASHTABLE_ORDER:
+            # Same type byte, length and footer version; the order is the table's.
+            assert got[0] == want[0] and len(got) == len(want) and got[-10:-8] == want[-10:-8], key
+        else:
+            assert got == want, f"{key}: DUMP differs\n ringkv {got[:80]!r}\n redis  {want[:80]!r}"
+
+
+def test_dump_without_compression(pair):
+    ours, ref = pair
+    for c in (ours, ref):
+        c.execute_command("CONFIG", "SET", "rdbcompression", "no")
+        c.execute_command("SET", "s", "ab" * 100)
+        c.execute_command("RPUSH", "l", *(["same-element"] * 200))
+    for key in ("s", "l"):
+        got = ours.execute_command("DUMP", key)
+        assert got == ref.execute_command("DUMP", key), key
+    assert ours.execute_command("DUMP", "s")[1:3] == b"\x40\xc8", "a plain 200-byte string"
+
+
+@pytest.mark.parametrize("direction", ["redis-to-ringkv", "ringkv-to-redis"])
+def test_restore_across_servers(pair, direction):
+    ours, ref = pair
+    src, dst = (ref, ours) if direction == "redis-to-ringkv" else (ours, ref)
+    cmds = dataset(3)
+    build(src, cmds)
+    for key in keys_of(cmds):
+        payload = src.execute_command("DUMP", key)
+        assert dst.execute_command("RESTORE", key, 0, payload) == b"OK"
+        assert snapshot(dst, key) == snapshot(src, key), key
+        assert dst.execute_command("DEBUG", "DIGEST-VALUE", key) == \
+            src.execute_command("DEBUG", "DIGEST-VALUE", key), key
+        # And back again: the value survives a second trip unchanged.
+        again = dst.execute_command("DUMP", key)
+        assert src.execute_command("RESTORE", "again", 0, again, "REPLACE") == b"OK"
+        assert snapshot(src, "again") == snapshot(src, key), key
+    src.execute_command("DEL", "again")
+    assert dst.execute_command("DEBUG", "DIGEST") == src.execute_command("DEBUG", "DIGEST")
+
+
+def test_digest_of_whole_dataset(pair):
+    ours, ref = pair
+    assert ours.execute_command("DEBUG", "DIGEST") == ref.execute_command("DEBUG", "DIGEST") == b"0" * 40
+    cmds = dataset(4)
+    for c in (ours, ref):
+        build(c, cmds, db=0)
+        build(c, cmds[:10], db=3)
+        c.execute_command("SELECT", 0)
+        c.execute_command("EXPIRE", "list:small", 1000)
+        c.execute_command("PEXPIRE", "str:3", 5000000)
+    d = ours.execute_command("DEBUG", "DIGEST")
+    assert d == ref.execute_command("DEBUG", "DIGEST")
+    keys = keys_of(cmds) + ["missing"]
+    assert ours.execute_command("DEBUG", "DIGEST-VALUE", *keys) == \
+        ref.execute_command("DEBUG", "DIGEST-VALUE", *keys)
+    assert ours.execute_command("DEBUG", "DIGEST-VALUE") == ref.execute_command("DEBUG", "DIGEST-VALUE") == []
+    # The digest sees a change, a moved database and a dropped TTL.
+    for c in (ours, ref):
+        c.execute_command("PERSIST", "str:3")
+    d2 = ours.execute_command("DEBUG", "DIGEST")
+    assert d2 != d and d2 == ref.execute_command("DEBUG", "DIGEST")
+    for c in (ours, ref):
+        c.execute_command("SWAPDB", 3, 5)
+    assert ours.execute_command("DEBUG", "DIGEST") == ref.execute_command("DEBUG", "DIGEST") != d2
+
+
+def call_both(ours, ref, *cmd):
+    """The same command on both; errors compared by message."""
+    out = []
+    for c in (ours, ref):
+        try:
+            out.append(("ok", c.execute_command(*cmd)))
+        except Exception as e:  # noqa: BLE001 - the error text is the point
+            out.append(("err", str(e)))
+    assert out[0] == out[1], f"{cmd[:3]}: ringkv {out[0]!r}, redis {out[1]!r}"
+    return out[0]
+
+
+def test_restore_options_and_errors(pair):
+    ours, ref = pair
+    for c in (ours, ref):
+        c.execute_command("SET", "src", "value")
+        c.execute_command("SET", "busy", "x")
+    payload = ref.execute_command("DUMP", "src")
+    assert ours.execute_command("DUMP", "src") == payload
+    assert call_both(ours, ref, "DUMP", "nokey") == ("ok", None)
+    cases = [
+        ("RESTORE", "busy", 0, payload),
+        ("RESTORE", "busy", 0, payload, "REPLACE"),
+        ("RESTORE", "k1", -1, payload),
+        ("RESTORE", "k1", "abc", payload),
+        ("RESTORE", "k1", 0, payload, "FOO"),
+        ("RESTORE", "k1", 0, payload, "IDLETIME"),
+        ("RESTORE", "k1", 0, payload, "IDLETIME", "-1"),
+        ("RESTORE", "k1", 0, payload, "IDLETIME", "x"),
+        ("RESTORE", "k1", 0, payload, "FREQ", "256"),
+        ("RESTORE", "k1", 0, payload, "FREQ", "-1"),
+        ("RESTORE", "k1", 0, payload, "FREQ", "5", "IDLETIME", "5"),
+        ("RESTORE", "k1", 0, payload, "IDLETIME", "5", "FREQ", "5"),
+        ("RESTORE", "k2", 0, b"short"),
+        ("RESTORE", "k2", 0, payload[:-1] + bytes([payload[-1] ^ 1])),
+        ("RESTORE", "k2", 0, with_footer(payload[:-10], version=11)),
+        ("RESTORE", "k2", 0, with_footer(b"\x63\x00")),             # not a value type
+        ("RESTORE", "k2", 0, with_footer(b"\x00\x05ab")),           # string past the end
+        ("RESTORE", "k2", 0, with_footer(b"\x02\x00")),             # empty set
+        ("RESTORE", "k2", 0, with_footer(b"\x02\x02\x01a\x01a")),   # duplicate member
+        ("RESTORE", "k2", 0, with_footer(b"\x05\x01\x01a" + b"\x00" * 6 + b"\xf8\x7f")),  # NaN score
+        ("RESTORE", "k3", 0, payload, "FREQ", "100"),
+        ("RESTORE", "k4", 0, payload, "ABSTTL"),
+        ("RESTORE", "k5", 1, payload, "ABSTTL"),                      # already expired
+        ("RESTORE", "busy", 1, payload, "ABSTTL", "REPLACE"),         # deletes busy
+        ("RESTORE", "k6", 0, with_footer(payload[:-10], version=9)),  # older versions load
+    ]
+    for cmd in cases:
+        call_both(ours, ref, *cmd)
+    for key in ("busy", "k1", "k2", "k3", "k4", "k5", "k6"):
+        assert snapshot(ours, key) == snapshot(ref, key), key
+    # TTLs: relative and absolute.
+    for c in (ours, ref):
+        c.execute_command("RESTORE", "t1", 100000, payload)
+        assert 95000 < c.execute_command("PTTL", "t1") <= 100000
+        c.execute_command("RESTORE", "t2", 4102444800000, payload, "ABSTTL")
+        assert c.execute_command("PEXPIRETIME", "t2") == 4102444800000
+        c.execute_command("RESTORE", "idle", 0, payload, "IDLETIME", "1000")
+        assert 1000 <= c.execute_command("OBJECT", "IDLETIME", "idle") <= 1002
+
+
+def test_restore_wakes_blocked_pop_and_watch(ringkv, redis_dbg):
+    """RESTORE is a write: a WATCHing transaction fails and BLPOP wakes."""
+    c = ringkv.client()
+    c.flushall()
+    c.rpush("tmpl", "x")
+    payload = c.dump("tmpl")
+    w = ringkv.client()
+    w.execute_command("WATCH", "w")
+    c.restore("w", 0, payload)
+    w.execute_command("MULTI")
+    w.execute_command("PING")
+    assert w.execute_command("EXEC") is None
+    blocked = ringkv.raw()
+    blocked.send(harness.encode("BLPOP", "q", "5"))
+    import time
+    time.sleep(0.2)
+    c.restore("q", 0, payload)
+    assert blocked.read() == ("*", [("$", b"q"), ("$", b"x")])
+    blocked.close()
+    c.flushall()
+
+
+def test_corrupt_payloads_with_valid_crc(ringkv, redis_dbg):
+    """Bit flips, truncations and random bytes behind a correct footer: an
+    error or a value that works, never a dead server."""
+    src = redis_dbg.client()
+    src.flushall()
+    build(src, dataset(5))
+    payloads = [src.execute_command("DUMP", k) for k in keys_of(dataset(5))]
+    src.flushall()
+    c = ringkv.client()
+    c.flushall()
+    rnd = random.Random(99)
+    outcomes = {"ok": 0, "err": 0}
+    for i in range(600):
+        body = bytearray(rnd.choice(payloads)[:-10])
+        kind = i % 4
+        if kind == 0:
+            body[rnd.randrange(len(body))] ^= 1 << rnd.randrange(8)
+        elif kind == 1:
+            del body[rnd.randrange(1, len(body)):]
+        elif kind == 2:
+            for _ in range(rnd.randint(1, 6)):
+                body[rnd.randrange(len(body))] = rnd.randrange(256)
+        else:
+            body = bytearray([rnd.choice([0, 1, 2, 3, 4, 5, 9, 10, 11, 12, 13, 14, 16, 17, 18])]) + \
+                bytearray(rnd.randrange(256) for _ in range(rnd.randint(0, 60)))
+        try:
+            c.execute_command("RESTORE", f"f{i}", 0, with_footer(bytes(body)))
+            outcomes["ok"] += 1
+            # Whatever loaded must be a working value.
+            snapshot(c, f"f{i}")
+            again = c.execute_command("DUMP", f"f{i}")
+            c.execute_command("RESTORE", f"f{i}", 0, again, "REPLACE")
+        except Exception as e:  # noqa: BLE001
+            assert "Bad data format" in str(e), str(e)
+            outcomes["err"] += 1
+    assert c.ping()
+    assert outcomes["err"] > 100, outcomes
+    assert ringkv.alive(), ringkv.log_tail()
+    c.flushall()
+
+
+@pytest.mark.parametrize("name", ["dump", "restore"])
+def test_command_info_and_docs(ringkv, redis_ref, name):
+    with ringkv.raw() as ours, redis_ref.raw() as ref:
+        for sub in ("INFO", "DOCS"):
+            assert ours.call("COMMAND", sub, name) == ref.call("COMMAND", sub, name), (sub, name)
+
+
+# --------------------------------------------------------------------------
+# SAVE and loading at start-up. These start their own servers (in their own
+# directories), so they run once, not per matrix entry.
+
+LIB = "#!lua name=mylib\nredis.register_function('f1', function() return 1 end)"
+
+
+def fill(client, seed: int):
+    client.flushall()
+    build(client, dataset(seed), db=0)
+    build(client, dataset(seed + 1)[:12], db=5)
+    client.execute_command("SELECT", 0)
+    client.execute_command("EXPIRE", "str:1", 1000)
+    client.execute_command("PEXPIRE", "list:small", 2000000)
+    client.execute_command("FUNCTION", "LOAD", LIB)
+
+
+def digest(server) -> bytes:
+    c = server.client()
+    try:
+        return c.execute_command("DEBUG", "DIGEST")
+    finally:
+        c.close()
+
+
+@pytest.fixture(scope="module")
+def reference_digest():
+    """DEBUG DIGEST of the saved dataset on a real redis-server."""
+    ref = harness.redis_server(extra=["--enable-debug-command", "yes"]).start()
+    try:
+        c = ref.client()
+        fill(c, 11)
+        yield digest(ref)
+    finally:
+        ref.cleanup()
+
+
+def test_save_restart_and_reshard(server_factory, reference_digest):
+    s = server_factory("ringkv", shards=3)
+    c = s.client()
+    fill(c, 11)
+    assert digest(s) == reference_digest
+    before = c.lastsave()
+    assert c.save() is True
+    assert c.lastsave() >= before
+    info = c.info("persistence")
+    assert info["rdb_saves"] == 1
+    c.close()
+    assert (s.workdir / "dump.rdb").exists() and not list(s.workdir.glob("temp-*.rdb"))
+    assert s.stop() == 0
+    # The same file, loaded by a server with a different number of shards.
+    s.args[s.args.index("--shards") + 1] = "2"
+    s.start()
+    assert digest(s) == reference_digest
+    assert "Done loading RDB, keys loaded: 50, keys expired: 0." in s.log_tail()
+    c = s.client()
+    assert 990 <= c.ttl("str:1") <= 1000
+    assert c.execute_command("FCALL", "f1", 0) == 1
+    c.close()
+
+
+def test_redis_loads_ringkv_file_and_back(server_factory, reference_digest):
+    s = server_factory("ringkv", shards=4)
+    c = s.client()
+    fill(c, 11)
+    assert c.save() is True
+    c.close()
+    # redis-server starts on RingKV's file...
+    ref = server_factory("redis", extra=["--dir", str(s.workdir), "--enable-debug-command", "yes"])
+    assert digest(ref) == reference_digest
+    rc = ref.client()
+    assert rc.execute_command("FUNCTION", "LIST")[0][1] == b"mylib"
+    # ...and saves it again (over it); RingKV starts on Redis's file.
+    ours = (s.workdir / "dump.rdb").read_bytes()
+    assert rc.save() is True
+    rc.close()
+    assert (s.workdir / "dump.rdb").read_bytes() != ours
+    s2 = server_factory("ringkv", shards=2, extra=["--dir", str(s.workdir)])
+    assert digest(s2) == reference_digest
+
+
+def test_shutdown_save(server_factory):
+    s = server_factory("ringkv", shards=2)
+    c = s.client()
+    fill(c, 12)
+    d = digest(s)
+    with s.raw() as raw:
+        raw.send(harness.encode("SHUTDOWN", "SAVE"))
+        with pytest.raises(harness.Closed):
+            raw.read()
+    assert s.wait(15) == 0
+    s.start()
+    assert digest(s) == d
+
+
+def test_corrupt_file_stops_start_up(server_factory):
+    s = server_factory("ringkv", shards=1)
+    c = s.client()
+    fill(c, 13)
+    assert c.save() is True
+    c.close()
+    s.stop()
+    good = (s.workdir / "dump.rdb").read_bytes()
+    for bad, why in [(good[:len(good) // 2], ("Short read", "Bad data format")),
+                     (good[:-30], ("Short read", "Bad data format")),
+                     (good[:-1] + bytes([good[-1] ^ 1]), ("Wrong RDB checksum",)),
+                     (b"REDIS0011" + good[9:], ("Can't handle RDB format version 11",)),
+                     (b"NOTRDB" + good[6:], ("Wrong signature",))]:
+        (s.workdir / "dump.rdb").write_bytes(bad)
+        with pytest.raises(harness.ServerError):
+            s.start(timeout=10)
+        tail = s.log_tail(400)
+        assert any(w in tail for w in why), tail
+    # Expired keys are dropped on load; a good file starts again.
+    (s.workdir / "dump.rdb").write_bytes(good)
+    s.start()
+    assert s.client().dbsize() == 38
+
+
+def test_function_dump_compresses_as_redis(pair):
+    """FUNCTION DUMP's library code is an RDB string: LZF when it pays."""
+    ours, ref = pair
+    lib = "#!lua name=big\n" + "".join(
+        f"redis.register_function('f{i}', function() return {i} end)\n" for i in range(8))
+    for c in (ours, ref):
+        c.execute_command("FUNCTION", "FLUSH")
+        c.execute_command("FUNCTION", "LOAD", lib)
+    got, want = ours.execute_command("FUNCTION", "DUMP"), ref.execute_command("FUNCTION", "DUMP")
+    assert got == want and len(got) < len(lib)
+    for c in (ours, ref):
+        c.execute_command("FUNCTION", "FLUSH")
+        assert c.execute_command("FUNCTION", "RESTORE", want) == b"OK"
+        assert c.execute_command("FCALL", "f5", 0) == 5
+        c.execute_command("FUNCTION", "FLUSH")
