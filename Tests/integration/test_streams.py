@@ -505,3 +505,11 @@ def random_ops(seed, n):
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_random_stream_ops(ringkv, redis_ref, seed):
     compare(ringkv, redis_ref, random_ops(seed, 700))
+
+
+def test_debug_digest_of_streams(ringkv, redis_dbg):
+    """DEBUG DIGEST-VALUE mixes each live entry's "<ms>.<seq>", fields and values, as debug.c."""
+    steps = fill("s", 30) + [("XDEL", "s", "3-2", "4-0"), ("XADD", "t", "1-1", "a", "b"), ("XDEL", "t", "1-1"),
+                             ("XADD", "u", "5-5", "f", "1", "g", "2"),
+                             ("DEBUG", "DIGEST-VALUE", "s", "t", "u"), ("DEBUG", "DIGEST")]
+    compare(ringkv, redis_dbg, steps)

@@ -134,8 +134,21 @@ struct Digest {
                 for i in 0..<h.slotCount where h.isLive(i) { addPair(h.field(at: i), h.value(at: i)) }
             }
         case .stream:
-            // The stream type mixes its entry ids and fields here (debug.c's OBJ_STREAM case).
-            break
+            // debug.c: each entry's "<ms>.<seq>", then its fields and values.
+            e.objectRef(StreamValue.self).forEach(from: .zero, to: .max, reverse: false) { en in
+                var tmp: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
+                withUnsafeMutableBytes(of: &tmp) { raw in
+                    let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                    let n = en.id.format(into: p)
+                    for i in 0..<n where p[i] == 45 { p[i] = 46; break }
+                    mix(p, n)
+                }
+                en.forEachPair { f, fn, v, vn in
+                    mix(f, fn)
+                    mix(v, vn)
+                }
+                return true
+            }
         }
         if e.hasExpire {
             let tag: StaticString = "!!expire!!"
