@@ -9,7 +9,7 @@ import Glibc
 /// Trimming drops nodes from the front by moving `head`, so MAXLEN on a
 /// long stream is O(1) per dropped node.
 public final class StreamValue: ValueObject {
-    public private(set) var nodes: [StreamNode] = []
+    public internal(set) var nodes: [StreamNode] = []
     public private(set) var head = 0
     public var length = 0
     public var lastID = StreamID.zero
