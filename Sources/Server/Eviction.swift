@@ -213,7 +213,7 @@ extension Worker {
         if allowOOM {
             scriptOOM = false
         } else if lentDepth > 0 {
-            scriptOOM = memLimit.policy == .noeviction && usedMemoryNow > memLimit.max
+            scriptOOM = memLimit.max != 0 && memLimit.policy == .noeviction && usedMemoryNow > memLimit.max
         } else {
             scriptOOM = outOfMemory()
         }

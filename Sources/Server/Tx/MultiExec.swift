@@ -317,7 +317,11 @@ extension Worker {
         while off < n, case .command(let used) = parseCommand(p + off, n - off, into: batchArgs, limits: trustedLimits) {
             off += used
             guard let spec = table.lookup(batchArgs[0]) else { continue }
-            runHandler(spec, batchArgs, out: m.replies, proto: m.proto, db: m.db, message: m)
+            if runHandler(spec, batchArgs, out: m.replies, proto: m.proto, db: m.db, message: m) {
+                // A blocking command that found nothing wrote nothing; inside
+                // EXEC it answers as if it had timed out.
+                replyUnblocked(batchArgs, Reply(m.replies, proto: m.proto), db: m.db)
+            }
         }
     }
 
