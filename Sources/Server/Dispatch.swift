@@ -195,7 +195,11 @@ extension Worker {
         case .server(let op):
             if txNeeded {
                 switch op {
-                case .dbsize, .flushdb, .flushall, .swapdb:
+                // Server state these change (CONFIG SET proto-max-bulk-len,
+                // DEBUG, loaded scripts) binds commands that run on other
+                // shards: one sent earlier on this connection and still in
+                // flight must run under the old state, as it would in Redis.
+                case .dbsize, .flushdb, .flushall, .swapdb, .config, .debug, .script, .function, .shutdown:
                     if mustWaitForEarlier(c) { return }
                 default: break
                 }
