@@ -409,10 +409,24 @@ extension Worker {
     func flushOutgoing() {
         if overflowCount > 0 { retryOverflow() }
         for t in 0..<outgoing.count where !outgoing[t].isEmpty {
-            let list = outgoing[t]
+            // By index, not over a copy: a copy shares the storage, and
+            // emptying the list then reallocated it every iteration. A message
+            // appended meanwhile (a part for this shard answered at once) goes
+            // out in this pass, after the earlier ones.
+            var pushed = false
+            var i = 0
+            while i < outgoing[t].count {
+                if deliver(outgoing[t][i]) { pushed = true }
+                i += 1
+            }
             outgoing[t].removeAll(keepingCapacity: true)
-            for m in list { deliver(m) }
+            if pushed { wakeIfSleeping(state.handles[t]) }
         }
+    }
+
+    /// One check per target and iteration, not an exchange per message.
+    @inline(__always) func wakeIfSleeping(_ h: WorkerHandle) {
+        if h.claimWake() { backend.wake(h.wakeFD) }
     }
 
     /// Oldest first per target, stopping at the first that still does not fit.
@@ -424,7 +438,7 @@ extension Worker {
             if k == 0 { continue }
             overflow[t].removeFirst(k)
             overflowCount -= k
-            if h.sleeping.exchange(0) == 1 { backend.wake(h.wakeFD) }
+            wakeIfSleeping(h)
         }
         if overflowCount < maxOverflow / 2 && !overflowPaused.isEmpty {
             let paused = overflowPaused
@@ -433,19 +447,19 @@ extension Worker {
         }
     }
 
-    func deliver(_ m: ShardMessage) {
+    /// Returns whether `m` went into another worker's inbox (a wake-up may be owed).
+    func deliver(_ m: ShardMessage) -> Bool {
         let t = m.kind == .request ? m.target : m.source
         if t == id {
             if m.kind == .request { receive(m) } else { handleResponse(m) }
-            return
+            return false
         }
-        let h = state.handles[t]
-        if !overflow[t].isEmpty || !h.inbox.push(m) {
+        if !overflow[t].isEmpty || !state.handles[t].inbox.push(m) {
             overflow[t].append(m)
             overflowCount += 1
-            return
+            return false
         }
-        if h.sleeping.exchange(0) == 1 { backend.wake(h.wakeFD) }
+        return true
     }
 
     func drainInbox() {

@@ -203,18 +203,23 @@ final class Worker<B: IOBackend>: IOEvents {
             var timeout = 1000 / hz
             if !blockedWaits.isEmpty, let d = nextBlockedDeadline { timeout = min(timeout, Int(d)) }
             if let p = pauseTimeoutMs { timeout = min(timeout, p) }
+            // `sleeping` is read by every producer: written only around a
+            // poll that may block, so a busy worker leaves the line shared.
+            var armed = false
             if overflowCount > 0 || handle.inbox.hasItems || handle.lane.hasItems || !dirty.isEmpty
                 || !resumeQueue.isEmpty {
                 timeout = 0
             } else {
                 handle.sleeping.store(1)
+                armed = true
                 if handle.inbox.hasItems || handle.lane.hasItems {
                     handle.sleeping.store(0)
+                    armed = false
                     timeout = 0
                 }
             }
             backend.poll(timeoutMs: timeout, sink: self)
-            handle.sleeping.store(0)
+            if armed { handle.sleeping.store(0) }
             now = wallMillis()
             drainInbox()
             if !blocked.ready.isEmpty { serveReady() }
