@@ -52,6 +52,7 @@ final class Worker<B: IOBackend>: IOEvents {
     var scriptKeys: [Arg] = []
     var scriptArgv: [Arg] = []
     let stats = ShardStats()
+    let clock = CommandClock.shared
     let table = CommandTable.shared
     let args = ArgVector(capacity: 64)
     /// Commands of forwarded batches; separate from `args` because a batch
