@@ -92,6 +92,10 @@ final class Worker<B: IOBackend>: IOEvents {
     var overflowPaused: [Client] = []
     var dirtyFlushing: [Client] = []
     var messagePool: [ShardMessage] = []
+    /// routeMultiKey's per-shard scratch (Server/Routing.swift).
+    var fanoutCounts: [Int] = []
+    var fanoutParts: [ShardMessage?] = []
+    var fanoutSecond: [ShardMessage?] = []
     var ticketPool: [ReplyTicket] = []
     /// Reply sink for CLIENT REPLY OFF/SKIP.
     let discard = ByteBuf(capacity: 256)
