@@ -52,6 +52,7 @@ final class Worker<B: IOBackend>: IOEvents {
     var scriptKeys: [Arg] = []
     var scriptArgv: [Arg] = []
     let stats = ShardStats()
+    let clock = CommandClock.shared
     let table = CommandTable.shared
     let args = ArgVector(capacity: 64)
     /// Commands of forwarded batches; separate from `args` because a batch
@@ -91,6 +92,10 @@ final class Worker<B: IOBackend>: IOEvents {
     var overflowPaused: [Client] = []
     var dirtyFlushing: [Client] = []
     var messagePool: [ShardMessage] = []
+    /// routeMultiKey's per-shard scratch (Server/Routing.swift).
+    var fanoutCounts: [Int] = []
+    var fanoutParts: [ShardMessage?] = []
+    var fanoutSecond: [ShardMessage?] = []
     var ticketPool: [ReplyTicket] = []
     /// Reply sink for CLIENT REPLY OFF/SKIP.
     let discard = ByteBuf(capacity: 256)
@@ -230,18 +235,23 @@ final class Worker<B: IOBackend>: IOEvents {
             var timeout = 1000 / hz
             if !blockedWaits.isEmpty, let d = nextBlockedDeadline { timeout = min(timeout, Int(d)) }
             if let p = pauseTimeoutMs { timeout = min(timeout, p) }
+            // `sleeping` is read by every producer: written only around a
+            // poll that may block, so a busy worker leaves the line shared.
+            var armed = false
             if overflowCount > 0 || handle.inbox.hasItems || handle.lane.hasItems || !dirty.isEmpty
                 || !resumeQueue.isEmpty {
                 timeout = 0
             } else {
                 handle.sleeping.store(1)
+                armed = true
                 if handle.inbox.hasItems || handle.lane.hasItems {
                     handle.sleeping.store(0)
+                    armed = false
                     timeout = 0
                 }
             }
             backend.poll(timeoutMs: timeout, sink: self)
-            handle.sleeping.store(0)
+            if armed { handle.sleeping.store(0) }
             now = wallMillis()
             if memLimit.max != 0 { refreshOthersMemory() }
             drainInbox()
