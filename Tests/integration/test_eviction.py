@@ -119,6 +119,25 @@ def test_oom_under_noeviction_matches_redis(ringkv, redis_ref, limits):
     assert got_stats["evicted_keys"] == "0"
 
 
+def test_script_oom_forgotten_when_limit_lifted(ringkv, redis_ref, limits):
+    """A writing script refused for OOM runs again once maxmemory is 0: the
+    out-of-memory answer of the last script must not outlive the limit."""
+    script = "#!lua\nreturn redis.call('set', KEYS[1], 'v')"
+    res = []
+    for server in (ringkv, redis_ref):
+        with server.raw() as c:
+            c.call("FLUSHALL")
+            try:
+                assert c.call("CONFIG", "SET", "maxmemory", "1") == ("+", b"OK")
+                first = c.call("EVAL", script, "1", "a")
+            finally:
+                reset_limits(c)
+            res.append((first, c.call("EVAL", script, "1", "a"), c.call("GET", "a")))
+            c.call("FLUSHALL")
+    assert res[0] == res[1]
+    assert res[0] == (("-", OOM), ("+", b"OK"), ("$", b"v"))
+
+
 def test_exec_refused_when_block_has_denyoom(ringkv, redis_ref, limits):
     """Queued while memory was fine, refused at EXEC: EXECABORT naming OOM,
     and the transaction is gone."""

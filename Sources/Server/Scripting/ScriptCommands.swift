@@ -144,7 +144,7 @@ extension Worker: ScriptHost {
             return r.error("ERR Can not execute a script with write flag using *_ro command.")
         }
         // A script declared writing is a denyoom command of its own (Redis's evalGetCommandFlags).
-        if scriptOOM && flags.declared && !flags.noWrites && !flags.allowOOM { return refuseScriptOOM(r) }
+        if memLimit.max != 0 && scriptOOM && flags.declared && !flags.noWrites && !flags.allowOOM { return refuseScriptOOM(r) }
         startScript(c, r, sha: sha, function: nil, readOnly: ro || flags.noWrites, numkeys: numkeys)
     }
 
@@ -272,7 +272,7 @@ extension Worker: ScriptHost {
                    held: [Bool], declared: [Bool], db: Int, out r: Reply) -> Bool {
         // Redis's script_oom, decided as the script starts: it may run here
         // long after its EVAL was read (locks, a hop to its keys' shard).
-        if memLimit.max != 0 { noteScriptOOM(sha: sha, function: function) }
+        if memLimit.max != 0 { noteScriptOOM(sha: sha, function: function) } else { scriptOOM = false }
         // Reused per worker; a script inside EXEC inside a script cannot happen (EVAL is noscript).
         var keys = scriptKeys
         var argv = scriptArgv
