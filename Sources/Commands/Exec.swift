@@ -96,6 +96,7 @@ extension Exec {
         let s = keyspace.find(a.ptr, a.count, hash: h, now: now)
         if s < 0 {
             stats.keyspaceMisses += 1
+            noteMiss(i)
         } else {
             stats.keyspaceHits += 1
             if touch { keyspace.entry(at: s).lru = lru }
@@ -124,7 +125,10 @@ extension Exec {
     public func pairEntry(_ i: Int, read: Bool) -> Entry? {
         if importMode && i == 1 {
             guard let e = imported, !(e.hasExpire && e.expireAt <= now) else {
-                if read { stats.keyspaceMisses += 1 }
+                if read {
+                    stats.keyspaceMisses += 1
+                    noteMiss(i)
+                }
                 return nil
             }
             if read { stats.keyspaceHits += 1 }

@@ -281,6 +281,7 @@ public enum SortCommand {
             let s = ks.find(kp, kb.count, hash: hashBytes(kp, kb.count), now: x.now)
             if s < 0 {
                 x.stats.keyspaceMisses += 1
+                ks.events?.note(.keyMiss, "keymiss", db: x.db, kp, kb.count)
                 return nil
             }
             x.stats.keyspaceHits += 1

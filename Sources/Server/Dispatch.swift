@@ -253,6 +253,7 @@ extension Worker {
             ? KeyCommands.otherDatabaseWrite(spec, a, databases: store.dbs.count) : nil
         let otherMutations = other.map { store.dbs[$0.db].mutations } ?? 0
         h(&x)
+        flushKeyEvents(store)
         // A change (or a lazy expiry) signals the keys to WATCHers, as Redis's signalModifiedKey.
         if watched && store.dbs[db].mutations != mutations { touchWatched(spec, a, db: db) }
         if watched, let o = other, store.dbs[o.db].mutations != otherMutations {

@@ -53,6 +53,7 @@ extension Worker {
             var x = Exec(args: a, reply: r, store: store, stats: stats, db: m.db, now: now, shard: id,
                          shardCount: shardCount)
             ServerCommandSpecs.memoryUsage(&x, key: 0, samples: samples)
+            flushKeyEvents(store)
         case .memoryStats: memoryStatsPart(r)
         case .export: runKeyStep(KeyCommands.exportKey, a, m)
         case .deleteExported:
@@ -79,6 +80,7 @@ extension Worker {
         var x = Exec(args: a, reply: Reply(m.replies, proto: m.proto), store: store, stats: stats, db: m.db, now: now,
                      shard: id, shardCount: shardCount)
         h(&x)
+        flushKeyEvents(store)
     }
 
     /// The destination's stage of a pair command whose source key lives on

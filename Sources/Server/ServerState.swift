@@ -89,6 +89,11 @@ final class ServerState: @unchecked Sendable {
     /// CLIENT PAUSE: its end (wall ms, 0: none) and type (PauseType).
     let pauseEnd = AtomicCounter(0)
     let pauseType = AtomicCounter(0)
+    /// `notify-keyspace-events` (and whether anyone tracks keys), read by
+    /// every shard's event sites.
+    let notify = NotifySwitch()
+    /// Clients with CLIENT TRACKING on, on any worker.
+    let trackingClients = AtomicCounter(0)
 
     init(config: ConfigStore, backendName: String, backendDetail: String, logger: Logger) {
         self.config = config
@@ -105,6 +110,7 @@ final class ServerState: @unchecked Sendable {
         let hex: [Character] = Array("0123456789abcdef")
         for _ in 0..<40 { id.append(hex[Int.random(in: 0..<16)]) }
         runID = id
+        notify.set(config.settings.notifyKeyspaceEvents)
     }
 
     var isStopping: Bool { stopping.value != 0 }

@@ -137,7 +137,7 @@ final class Worker<B: IOBackend>: IOEvents {
         self.state = state
         self.backend = backend
         self.handle = handle
-        store = ShardStore(databases: state.config.databases)
+        store = ShardStore(databases: state.config.databases, notify: state.notify)
         execShard = id
         handle.store = store
         handle.watches = watches
@@ -259,6 +259,7 @@ final class Worker<B: IOBackend>: IOEvents {
                 let before = ks.mutations
                 _ = ks.activeExpireCycle(now: now, budgetNanos: budget, clock: monotonicNanos)
                 if ks.mutations != before && !watches.isEmpty { touchMissingWatched(db: i) }
+                flushKeyEvents(store)
             }
         }
         if !watches.isEmpty { watches.purge() }

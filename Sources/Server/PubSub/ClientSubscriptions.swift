@@ -28,6 +28,8 @@ final class PubSubLocal {
     var key: [UInt8] = []
     /// A message's frame, encoded once per PUBLISH for all its receivers.
     let frame = ByteBuf(capacity: 256)
+    /// A keyspace event's channel name, built once per event.
+    let eventChannel = ByteBuf(capacity: 128)
 
     func setKey(_ p: UnsafeBufferPointer<UInt8>) {
         key.removeAll(keepingCapacity: true)
