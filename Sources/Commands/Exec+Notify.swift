@@ -22,6 +22,15 @@ extension Exec {
         ks.append(c, event, db: d, a.ptr, a.count)
     }
 
+    /// Runs `body`, which stores key argument `i` after deleting it; when
+    /// the key `existed`, Redis overwrote it in place, so no `new` fires.
+    @inline(__always) public func overwriting(_ i: Int, existed: Bool, _ body: () -> Void) {
+        guard existed, let ev = keyspace(of: i).events else { return body() }
+        ev.muteNew = true
+        body()
+        ev.muteNew = false
+    }
+
     /// Redis's lookupKeyRead miss: `keymiss`.
     @inline(__always) public func noteMiss(_ i: Int) {
         notify(.keyMiss, "keymiss", i)

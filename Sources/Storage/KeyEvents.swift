@@ -50,6 +50,9 @@ public final class KeyEvents {
     var buf: UnsafeMutableRawPointer
     var cap = 256
     public private(set) var used = 0
+    /// Set while a command replaces a key that existed (Redis's setKey
+    /// over an existing key, dbOverwrite): the new entry is not `new`.
+    public var muteNew = false
 
     public init(config: NotifySwitch) {
         self.config = config

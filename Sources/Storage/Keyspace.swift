@@ -59,7 +59,7 @@ public final class Keyspace {
 
     /// Redis's dbAdd fires `new`.
     @inline(__always) func noteNew(_ key: UnsafePointer<UInt8>, _ n: Int) {
-        guard let ev = events else { return }
+        guard let ev = events, !ev.muteNew else { return }
         ev.note(.new, "new", db: index, key, n)
     }
 
