@@ -204,9 +204,11 @@ public enum SortCommand {
         if outputLength > 0 {
             // The destination is replaced whatever it held, TTL included.
             if slot >= 0 { ks.remove(at: slot) }
-            x.storeObject(dst, slot: -1, type: .list, list)
+            x.overwriting(dst, existed: slot >= 0) { x.storeObject(dst, slot: -1, type: .list, list) }
+            x.notify(.list, "sortstore", dst)
         } else if slot >= 0 {
             ks.remove(at: slot)
+            x.notify(.generic, "del", dst)
         }
         x.reply.int(outputLength)
     }
