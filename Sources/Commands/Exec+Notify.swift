@@ -33,6 +33,7 @@ extension Exec {
 
     /// Redis's lookupKeyRead miss: `keymiss`.
     @inline(__always) public func noteMiss(_ i: Int) {
+        if quietMiss { return }
         notify(.keyMiss, "keymiss", i)
     }
 }

@@ -44,6 +44,9 @@ public struct Exec {
     /// The command runs from a Lua script (Redis's CLIENT_SCRIPT): SORT then
     /// orders an unsorted set so the script's result is deterministic.
     public var fromScript = false
+    /// The existence check of a split MSETNX: Redis looks its keys up for
+    /// writing, so a missing one is no `keymiss`.
+    public var quietMiss = false
 
     public init(args: ArgVector, reply: Reply, store: ShardStore, stats: ShardStats, db: Int, now: Int64,
                 shard: Int, shardCount: Int) {

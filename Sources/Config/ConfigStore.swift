@@ -195,7 +195,7 @@ public final class ConfigStore: @unchecked Sendable {
 
     private func canonicalValue(_ d: Directive, _ values: [String: String]) -> String {
         if case .dir = d.kind { return currentWorkingDirectory() }
-        return values[d.name] ?? d.defaultValue
+        return shownValue(d, values[d.name] ?? d.defaultValue)
     }
 
     /// The canonical value string of a directive (or alias), as CONFIG GET prints it.

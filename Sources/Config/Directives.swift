@@ -424,8 +424,26 @@ private func parseDirectiveValue(_ d: Directive, _ args: [String], current: Stri
         guard let f = keyspaceEventFlags(one()) else {
             return .failure("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
         }
-        return .success(keyspaceEventString(f))
+        return .success(keyspaceEventLetters(f))
     }
+}
+
+/// The stored form: one letter per class, `n` included. Redis keeps the
+/// bits and shows them with keyspaceEventString, which hides `n` next to
+/// `A`; storing the shown form would lose it.
+func keyspaceEventLetters(_ f: Int) -> String {
+    var out: [UInt8] = []
+    for (c, bit) in eventLetters where f & bit != 0 { out.append(c) }
+    if f & (1 << 0) != 0 { out.append(UInt8(ascii: "K")) }
+    if f & (1 << 1) != 0 { out.append(UInt8(ascii: "E")) }
+    if f & (1 << 11) != 0 { out.append(UInt8(ascii: "m")) }
+    return String(decoding: out, as: UTF8.self)
+}
+
+/// What CONFIG GET and CONFIG REWRITE show for a stored value.
+func shownValue(_ d: Directive, _ v: String) -> String {
+    if case .keyspaceEvents = d.kind { return keyspaceEventString(keyspaceEventFlags(v) ?? 0) }
+    return v
 }
 
 // Redis's notify.c bit values (Storage.NotifyClass mirrors them).

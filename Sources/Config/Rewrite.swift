@@ -103,7 +103,7 @@ func rewriteConfigFile(path: String, values: [String: String]) -> String? {
         return "Rewriting config file: \(errnoString(errno))"
     }
     for d in directiveTable {
-        let value = values[d.name] ?? d.defaultValue
+        let value = shownValue(d, values[d.name] ?? d.defaultValue)
         let force = value != d.defaultValue
         switch d.kind {
         case .bool, .enumeration:

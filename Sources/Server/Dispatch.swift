@@ -245,6 +245,7 @@ extension Worker {
         x.importMode = importMode
         x.imported = imported
         x.fromScript = client != nil && client === scriptClient
+        if let m = message, let t = m.ticket, t.merge == .setIfNoneExist { x.quietMiss = true }
         let before = out.count
         let watched = !watches.isEmpty
         let mutations = watched ? store.dbs[db].mutations : 0

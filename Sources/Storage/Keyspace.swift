@@ -57,6 +57,16 @@ public final class Keyspace {
         ev.note([.expired, .tracking], "expired", db: index, k.baseAddress!, k.count)
     }
 
+    /// Eviction (maxmemory) calls this for an entry it is about to remove:
+    /// `evicted`, and an invalidation for clients tracking the key. The
+    /// worker publishes it after the command that evicted
+    /// (`Worker.flushKeyEvents`).
+    public func noteEvicted(_ e: Entry) {
+        guard let ev = events else { return }
+        let k = e.key
+        ev.note([.evicted, .tracking], "evicted", db: index, k.baseAddress!, k.count)
+    }
+
     /// Redis's dbAdd fires `new`.
     @inline(__always) func noteNew(_ key: UnsafePointer<UInt8>, _ n: Int) {
         guard let ev = events, !ev.muteNew else { return }
