@@ -89,11 +89,8 @@ final class ServerState: @unchecked Sendable {
     /// CLIENT PAUSE: its end (wall ms, 0: none) and type (PauseType).
     let pauseEnd = AtomicCounter(0)
     let pauseType = AtomicCounter(0)
-    /// `notify-keyspace-events` (and whether anyone tracks keys), read by
-    /// every shard's event sites.
+    /// `notify-keyspace-events`, read by every shard's event sites.
     let notify = NotifySwitch()
-    /// Clients with CLIENT TRACKING on, on any worker.
-    let trackingClients = AtomicCounter(0)
 
     init(config: ConfigStore, backendName: String, backendDetail: String, logger: Logger) {
         self.config = config

@@ -54,17 +54,17 @@ public final class Keyspace {
     public func noteExpired(_ e: Entry) {
         guard let ev = events else { return }
         let k = e.key
-        ev.note([.expired, .tracking], "expired", db: index, k.baseAddress!, k.count)
+        ev.note(.expired, "expired", db: index, k.baseAddress!, k.count)
     }
 
-    /// Eviction (maxmemory) calls this for an entry it is about to remove:
-    /// `evicted`, and an invalidation for clients tracking the key. The
-    /// worker publishes it after the command that evicted
-    /// (`Worker.flushKeyEvents`).
+    /// Eviction (maxmemory) calls this for an entry it is about to remove
+    /// (`evicted`). The worker publishes it with the events of the command
+    /// that evicted (`Worker.flushKeyEvents`); an eviction outside a
+    /// command must call `flushKeyEvents` itself.
     public func noteEvicted(_ e: Entry) {
         guard let ev = events else { return }
         let k = e.key
-        ev.note([.evicted, .tracking], "evicted", db: index, k.baseAddress!, k.count)
+        ev.note(.evicted, "evicted", db: index, k.baseAddress!, k.count)
     }
 
     /// Redis's dbAdd fires `new`.

@@ -326,3 +326,23 @@ def test_enable_protected_configs_is_honoured(redis_ref, mode, tmp_path):
     finally:
         ours.stop()
         ours.cleanup()
+
+
+def test_keyspace_events_are_honoured_and_tracking_refused(ringkv):
+    """notify-keyspace-events is honoured (events reach a subscriber: more in
+    test_notifications.py). tracking-table-max-keys is accepted because
+    client-side caching itself is refused: CLIENT TRACKING answers an error
+    naming it, so the bound promises nothing on its own."""
+    with ringkv.raw() as c, ringkv.raw() as sub:
+        sub.send(harness.encode("SUBSCRIBE", "__keyevent@0__:set"))
+        sub.read()
+        assert c.call("CONFIG", "SET", "notify-keyspace-events", "E$") == ("+", b"OK")
+        try:
+            c.call("SET", "honoured", "1")
+            assert sub.read() == ("*", [("$", b"message"), ("$", b"__keyevent@0__:set"), ("$", b"honoured")])
+        finally:
+            c.call("CONFIG", "SET", "notify-keyspace-events", "")
+        assert c.call("CONFIG", "SET", "tracking-table-max-keys", "10") == ("+", b"OK")
+        c.call("CONFIG", "SET", "tracking-table-max-keys", "1000000")
+        t, msg = c.call("CLIENT", "TRACKING", "ON")
+        assert t == "-" and b"tracking" in msg.lower()

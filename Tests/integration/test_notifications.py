@@ -322,3 +322,17 @@ def test_blocked_pop_events(ringkv, redis_ref, matrix_entry):
             with server.raw() as c:
                 c.call("CONFIG", "SET", "notify-keyspace-events", "")
     compare(scenario(ringkv), scenario(redis_ref), matrix_entry[1])
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_tracking_queries_without_tracking(ringkv, redis_ref, proto):
+    """Client-side caching is not built yet (CLIENT TRACKING answers an
+    error); the queries a client may send without it answer as Redis does."""
+    got = []
+    for server in (ringkv, redis_ref):
+        with server.raw() as c:
+            if proto == 3:
+                c.call("HELLO", "3")
+            got.append([c.call("CLIENT", "TRACKINGINFO"), c.call("CLIENT", "GETREDIR"),
+                        c.call("CLIENT", "CACHING", "YES"), c.call("CLIENT", "GETREDIR", "x")])
+    assert got[0] == got[1]

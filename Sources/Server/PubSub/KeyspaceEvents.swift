@@ -17,9 +17,7 @@ extension Worker {
     func publishKeyEvents(_ ev: KeyEvents) {
         let flags = ev.config.flags
         let ch = pubsub.eventChannel
-        ev.drain { c, db, event, key in
-            if c.contains(.tracking) { invalidateExpired(db: db, key) }
-            if c.rawValue & flags & ~NotifyClass.tracking.rawValue == 0 { return }
+        ev.drain { _, db, event, key in
             if flags & NotifyClass.keyspace.rawValue != 0 {
                 ch.clear()
                 ch.append("__keyspace@")
@@ -39,11 +37,8 @@ extension Worker {
         }
     }
 
-    /// The flags every shard reads: the directive, plus `.tracking` while
-    /// any client tracks keys.
+    /// The flags every shard reads, after a CONFIG SET.
     func applyNotifyConfig() {
-        var f = state.config.settings.notifyKeyspaceEvents
-        if state.trackingClients.value > 0 { f |= NotifyClass.tracking.rawValue }
-        state.notify.set(f)
+        state.notify.set(state.config.settings.notifyKeyspaceEvents)
     }
 }

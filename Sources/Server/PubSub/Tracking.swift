@@ -1,8 +1,0 @@
-import Commands
-import RESP
-import Storage
-
-extension Worker {
-    /// A tracked key expired on this shard.
-    func invalidateExpired(db: Int, _ key: UnsafeBufferPointer<UInt8>) {}
-}
