@@ -13,17 +13,19 @@ extension Worker {
         }
         let r = Reply(m.replies, proto: m.proto)
         switch m.op {
-        case .commands, .publish:
+        case .commands, .publish, .invalidate:
             preconditionFailure("client commands and messages run through runRequests")
         case .dbsize:
             r.int(store.dbs[m.db].count)
         case .flushdb:
             touchWatchedExisting(dbs: [m.db])
             store.dbs[m.db].removeAll()
+            if state.trackingClients.value > 0 { invalidateFlush(store, shard: execShard) }
             r.ok()
         case .flushall:
             touchWatchedExisting(dbs: nil)
             for ks in store.dbs { ks.removeAll() }
+            if state.trackingClients.value > 0 { invalidateFlush(store, shard: execShard) }
             r.ok()
         case .swapdb(let x, let y):
             touchWatchedSwap(x, y)

@@ -45,6 +45,9 @@ final class WorkerHandle: @unchecked Sendable {
     let subscriptions = AtomicCounter(0)
     /// MONITOR clients of this worker.
     let monitors = AtomicCounter(0)
+    /// Tracking clients of this worker (a flush's null invalidation goes
+    /// only to workers that have some).
+    let trackers = AtomicCounter(0)
     init(queueCapacity: Int) { inbox = MPSCQueue(capacity: queueCapacity) }
 }
 
@@ -89,8 +92,11 @@ final class ServerState: @unchecked Sendable {
     /// CLIENT PAUSE: its end (wall ms, 0: none) and type (PauseType).
     let pauseEnd = AtomicCounter(0)
     let pauseType = AtomicCounter(0)
-    /// `notify-keyspace-events`, read by every shard's event sites.
+    /// `notify-keyspace-events` (and whether anyone tracks keys), read by
+    /// every shard's event sites.
     let notify = NotifySwitch()
+    /// Clients with CLIENT TRACKING on, on any worker.
+    let trackingClients = AtomicCounter(0)
 
     init(config: ConfigStore, backendName: String, backendDetail: String, logger: Logger) {
         self.config = config

@@ -54,17 +54,17 @@ public final class Keyspace {
     public func noteExpired(_ e: Entry) {
         guard let ev = events else { return }
         let k = e.key
-        ev.note(.expired, "expired", db: index, k.baseAddress!, k.count)
+        ev.note([.expired, .tracking], "expired", db: index, k.baseAddress!, k.count)
     }
 
     /// Eviction (maxmemory) calls this for an entry it is about to remove
-    /// (`evicted`). The worker publishes it with the events of the command
+    /// (`evicted`, and an invalidation for clients tracking the key). The worker publishes it with the events of the command
     /// that evicted (`Worker.flushKeyEvents`); an eviction outside a
     /// command must call `flushKeyEvents` itself.
     public func noteEvicted(_ e: Entry) {
         guard let ev = events else { return }
         let k = e.key
-        ev.note(.evicted, "evicted", db: index, k.baseAddress!, k.count)
+        ev.note([.evicted, .tracking], "evicted", db: index, k.baseAddress!, k.count)
     }
 
     /// Redis's dbAdd fires `new`.
@@ -239,8 +239,10 @@ public final class Keyspace {
 public final class ShardStore {
     public private(set) var dbs: [Keyspace]
 
-    /// Keyspace events and tracked-key changes not yet published.
+    /// Keyspace events not yet published.
     public let events: KeyEvents
+    /// Keys tracking clients read here (CLIENT TRACKING).
+    public let tracking = TrackingTable()
 
     public init(databases: Int, notify: NotifySwitch = NotifySwitch()) {
         dbs = (0..<databases).map { _ in Keyspace() }

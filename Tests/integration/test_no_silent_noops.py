@@ -328,11 +328,11 @@ def test_enable_protected_configs_is_honoured(redis_ref, mode, tmp_path):
         ours.cleanup()
 
 
-def test_keyspace_events_are_honoured_and_tracking_refused(ringkv):
+def test_keyspace_events_and_tracking_table_bound_are_honoured(ringkv, matrix_entry):
     """notify-keyspace-events is honoured (events reach a subscriber: more in
-    test_notifications.py). tracking-table-max-keys is accepted because
-    client-side caching itself is refused: CLIENT TRACKING answers an error
-    naming it, so the bound promises nothing on its own."""
+    test_notifications.py), and tracking-table-max-keys bounds the tracked
+    keys: past it, keys are forgotten with an invalidation, as in Redis (per
+    shard here: each shard keeps max / shards keys, at least one)."""
     with ringkv.raw() as c, ringkv.raw() as sub:
         sub.send(harness.encode("SUBSCRIBE", "__keyevent@0__:set"))
         sub.read()
@@ -342,7 +342,22 @@ def test_keyspace_events_are_honoured_and_tracking_refused(ringkv):
             assert sub.read() == ("*", [("$", b"message"), ("$", b"__keyevent@0__:set"), ("$", b"honoured")])
         finally:
             c.call("CONFIG", "SET", "notify-keyspace-events", "")
-        assert c.call("CONFIG", "SET", "tracking-table-max-keys", "10") == ("+", b"OK")
-        c.call("CONFIG", "SET", "tracking-table-max-keys", "1000000")
-        t, msg = c.call("CLIENT", "TRACKING", "ON")
-        assert t == "-" and b"tracking" in msg.lower()
+    shards = matrix_entry[1]
+    keys = [f"bound{i}" for i in range(10)]
+    with ringkv.raw() as c, ringkv.raw() as t:
+        assert c.call("CONFIG", "SET", "tracking-table-max-keys", "1") == ("+", b"OK")
+        try:
+            t.call("HELLO", "3")
+            t.call("CLIENT", "TRACKING", "ON")
+            for k in keys:
+                t.send(harness.encode("GET", k))
+            time.sleep(0.2)
+            t.send(harness.encode("PING", "end"))
+            frames = []
+            while (f := t.read()) != ("$", b"end"):
+                frames.append(f)
+            pushes = [f for f in frames if f[0] == ">"]
+            kept = len({harness.shard_of(k, shards) for k in keys})
+            assert len(pushes) == len(keys) - kept
+        finally:
+            c.call("CONFIG", "SET", "tracking-table-max-keys", "1000000")

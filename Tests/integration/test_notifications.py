@@ -326,8 +326,8 @@ def test_blocked_pop_events(ringkv, redis_ref, matrix_entry):
 
 @pytest.mark.parametrize("proto", [2, 3])
 def test_tracking_queries_without_tracking(ringkv, redis_ref, proto):
-    """Client-side caching is not built yet (CLIENT TRACKING answers an
-    error); the queries a client may send without it answer as Redis does."""
+    """Without CLIENT TRACKING on, the tracking queries answer as Redis's
+    (test_tracking.py covers tracking itself)."""
     got = []
     for server in (ringkv, redis_ref):
         with server.raw() as c:

@@ -126,24 +126,16 @@ extension Worker {
             else { r.error(Err.syntax) }
         } else if sub.equalsLower("tracking") {
             guard arity(3, exact: false) else { return }
-            r.error("ERR CLIENT TRACKING (client-side caching) is not supported yet")
+            clientTracking(c, r)
         } else if sub.equalsLower("caching") {
             guard arity(3) else { return }
-            // Tracking is never on here, so Redis's answer is always this one.
-            r.error("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled")
+            clientCaching(c, r)
         } else if sub.equalsLower("getredir") {
             guard arity(2) else { return }
-            r.int(-1)
+            r.int(c.tracking == nil ? -1 : 0)
         } else if sub.equalsLower("trackinginfo") {
             guard arity(2) else { return }
-            r.map(3)
-            r.bulk(static: "flags")
-            r.set(1)
-            r.bulk(static: "off")
-            r.bulk(static: "redirect")
-            r.int(-1)
-            r.bulk(static: "prefixes")
-            r.array(0)
+            clientTrackingInfo(c, r)
         } else if sub.equalsLower("pause") {
             clientPause(c, r)
         } else if sub.equalsLower("unpause") {

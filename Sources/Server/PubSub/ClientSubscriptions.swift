@@ -28,6 +28,8 @@ final class PubSubLocal {
     var key: [UInt8] = []
     /// A message's frame, encoded once per PUBLISH for all its receivers.
     let frame = ByteBuf(capacity: 256)
+    /// This worker's CLIENT TRACKING clients by id.
+    var trackers: [Int: Client] = [:]
     /// A keyspace event's channel name, built once per event.
     let eventChannel = ByteBuf(capacity: 128)
 

@@ -11,13 +11,16 @@ import Storage
 extension Worker {
     /// Publishes what a shard's log holds (most often nothing: one load).
     @inline(__always) func flushKeyEvents(_ s: ShardStore) {
-        if s.events.used != 0 { publishKeyEvents(s.events) }
+        if s.events.used != 0 { publishKeyEvents(s) }
     }
 
-    func publishKeyEvents(_ ev: KeyEvents) {
+    func publishKeyEvents(_ s: ShardStore) {
+        let ev = s.events
         let flags = ev.config.flags
         let ch = pubsub.eventChannel
-        ev.drain { _, db, event, key in
+        ev.drain { c, db, event, key in
+            if c.contains(.tracking) && !s.tracking.isEmpty { invalidateKey(s, key) }
+            if c.rawValue & flags & ~NotifyClass.tracking.rawValue == 0 { return }
             if flags & NotifyClass.keyspace.rawValue != 0 {
                 ch.clear()
                 ch.append("__keyspace@")
@@ -37,8 +40,11 @@ extension Worker {
         }
     }
 
-    /// The flags every shard reads, after a CONFIG SET.
+    /// The flags every shard reads: the directive, plus `.tracking` while
+    /// any client tracks keys.
     func applyNotifyConfig() {
-        state.notify.set(state.config.settings.notifyKeyspaceEvents)
+        var f = state.config.settings.notifyKeyspaceEvents
+        if state.trackingClients.value > 0 { f |= NotifyClass.tracking.rawValue }
+        state.notify.set(f)
     }
 }
