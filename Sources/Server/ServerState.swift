@@ -97,6 +97,8 @@ final class ServerState: @unchecked Sendable {
     let notify = NotifySwitch()
     /// Clients with CLIENT TRACKING on, on any worker.
     let trackingClients = AtomicCounter(0)
+    /// Where each connection lives, for CLIENT TRACKING REDIRECT.
+    let clientDirectory = ClientDirectory()
 
     init(config: ConfigStore, backendName: String, backendDetail: String, logger: Logger) {
         self.config = config

@@ -310,6 +310,7 @@ final class Worker<B: IOBackend>: IOEvents {
                        addr: addr, laddr: laddr, now: now)
         c.authenticated = requirePass == nil
         clients[index] = c
+        state.clientDirectory.add(c.id, ClientDirectory.Place(worker: id, index: index, generation: c.generation))
         backend.armRecv(c)
     }
 
@@ -467,6 +468,7 @@ final class Worker<B: IOBackend>: IOEvents {
         dropBlocked(c)
         dropSubscriptions(c)
         stopMonitoring(c)
+        state.clientDirectory.remove(c.id)
         if !flush {
             c.out.clear()
             c.tickets.removeAll()

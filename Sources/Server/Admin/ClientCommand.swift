@@ -132,7 +132,7 @@ extension Worker {
             clientCaching(c, r)
         } else if sub.equalsLower("getredir") {
             guard arity(2) else { return }
-            r.int(c.tracking == nil ? -1 : 0)
+            r.int(c.tracking?.redirect ?? -1)
         } else if sub.equalsLower("trackinginfo") {
             guard arity(2) else { return }
             clientTrackingInfo(c, r)

@@ -1,4 +1,5 @@
 import Commands
+import Synchronization
 import RESP
 import Storage
 
@@ -11,6 +12,24 @@ final class ClientTracking {
     var caching = false
     /// The previous command was a CLIENT subcommand, which keeps the flag.
     var prevClient = false
+    /// REDIRECT: the client that receives the invalidations (0: this one).
+    var redirect = 0
+    var brokenRedirect = false
+}
+
+/// Client id -> its worker and slot, for every connection: CLIENT TRACKING
+/// REDIRECT checks that the target exists and sends it invalidations.
+/// Touched at connect and close and by redirecting invalidations only.
+final class ClientDirectory: Sendable {
+    struct Place: Sendable {
+        let worker: Int
+        let index: Int
+        let generation: UInt32
+    }
+    private let places = Mutex<[Int: Place]>([:])
+    func add(_ id: Int, _ p: Place) { places.withLock { $0[id] = p } }
+    func remove(_ id: Int) { _ = places.withLock { $0.removeValue(forKey: id) } }
+    func find(_ id: Int) -> Place? { places.withLock { $0[id] } }
 }
 
 /// Client-side caching (CLIENT TRACKING, default mode).
@@ -23,8 +42,10 @@ final class ClientTracking {
 /// tokens are taken out and each client gets an `invalidate` push on its
 /// own worker, by an `.invalidate` hop when that is another one. FLUSHALL
 /// and FLUSHDB send every tracking client a null invalidation.
-/// RESP2 clients need REDIRECT, which, like BCAST and PREFIX, is refused for
-/// now (CLIENT TRACKING answers an error naming it).
+/// With REDIRECT the invalidations go to another connection (any worker):
+/// a RESP3 one gets the push, a RESP2 one in Pub/Sub mode a message on
+/// `__redis__:invalidate`. BCAST and PREFIX are refused for now (CLIENT
+/// TRACKING answers an error naming them).
 extension Worker {
     /// Token of client `id` on this worker; bit 0 says NOLOOP.
     @inline(__always) func trackingToken(_ c: Client, _ t: ClientTracking) -> Int {
@@ -85,28 +106,28 @@ extension Worker {
         if token & 1 != 0 && cid == writer { return }
         let w = token >> 40
         if w == id { return pushInvalidation(cid, key) }
-        let m: ShardMessage
-        if let last = outgoing[w].last, last.kind == .request, case .invalidate = last.op {
-            m = last
-        } else {
-            m = newMessage(for: nil, target: w)
-            m.op = .invalidate
-            outgoing[w].append(m)
-        }
-        var idBuf = (0, 0, 0)
-        withUnsafeMutableBytes(of: &idBuf) { raw in
+        let m = invalidateMessage(to: w)
+        appendInvalidation(m, [0, cid], key)
+    }
+
+    /// One `[kind, numbers..., key?]` entry of an `.invalidate` hop.
+    func appendInvalidation(_ m: ShardMessage, _ nums: [Int], _ key: UnsafeBufferPointer<UInt8>?) {
+        arrayHeader(m.requests, nums.count + (key == nil ? 0 : 1))
+        var buf = (0, 0, 0)
+        withUnsafeMutableBytes(of: &buf) { raw in
             let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            let n = formatDecimal(cid, into: p)
-            if let k = key {
-                arrayHeader(m.requests, 2)
-                appendBulkArg(m.requests, p, n)
-                appendBulkArg(m.requests, k.baseAddress ?? UnsafePointer(bitPattern: 1)!, k.count)
-            } else {
-                arrayHeader(m.requests, 1)
-                appendBulkArg(m.requests, p, n)
-            }
+            for v in nums { appendBulkArg(m.requests, p, formatDecimal(v, into: p)) }
         }
+        if let k = key { appendBulkArg(m.requests, k.baseAddress ?? UnsafePointer(bitPattern: 1)!, k.count) }
         m.commandCount += 1
+    }
+
+    func invalidateMessage(to w: Int) -> ShardMessage {
+        if let last = outgoing[w].last, last.kind == .request, case .invalidate = last.op { return last }
+        let m = newMessage(for: nil, target: w)
+        m.op = .invalidate
+        outgoing[w].append(m)
+        return m
     }
 
     /// Target side of an `.invalidate` hop.
@@ -116,31 +137,79 @@ extension Worker {
         var off = 0
         while off < n, case .command(let used) = parseCommand(p + off, n - off, into: batchArgs, limits: trustedLimits) {
             off += used
-            let cid = parseStrictInt(batchArgs[0].ptr, batchArgs[0].count) ?? 0
+            func num(_ i: Int) -> Int { parseStrictInt(batchArgs[i].ptr, batchArgs[i].count) ?? 0 }
+            if num(0) == 1 {
+                // Already redirected: straight to the receiving connection.
+                if let r = client(at: num(1), generation: UInt32(num(2))) {
+                    deliverInvalidation(r, batchArgs.count > 3 ? batchArgs[3].buffer : nil, redirected: true)
+                }
+                continue
+            }
+            let cid = num(1)
             if cid == 0 {
                 for k in pubsub.trackers.keys { pushInvalidation(k, nil) }
             } else {
-                pushInvalidation(cid, batchArgs.count > 1 ? batchArgs[1].buffer : nil)
+                pushInvalidation(cid, batchArgs.count > 2 ? batchArgs[2].buffer : nil)
             }
         }
         m.kind = .response
         outgoing[m.source].append(m)
     }
 
-    /// The `invalidate` push (RESP3) to this worker's client `cid`; a null
-    /// key list for a flush.
+    /// An invalidation for this worker's tracking client `cid` (a null key
+    /// list for a flush): to it, or to the client it redirects to.
     func pushInvalidation(_ cid: Int, _ key: UnsafeBufferPointer<UInt8>?) {
-        guard let c = pubsub.trackers[cid], c.tracking != nil, c.proto == 3 else { return }
+        guard let c = pubsub.trackers[cid], let t = c.tracking else { return }
+        if t.redirect == 0 { return deliverInvalidation(c, key, redirected: false) }
+        guard let p = state.clientDirectory.find(t.redirect) else {
+            // Redis's broken redirect: said once per invalidation, in RESP3 only.
+            t.brokenRedirect = true
+            if c.proto == 3 {
+                let f = pubsub.frame
+                f.clear()
+                let r = Reply(f, proto: 3)
+                r.push(2)
+                r.bulk(static: "tracking-redir-broken")
+                r.int(t.redirect)
+                pushFrame(c, f)
+            }
+            return
+        }
+        if p.worker == id {
+            if let r = client(at: p.index, generation: p.generation) { deliverInvalidation(r, key, redirected: true) }
+        } else {
+            appendInvalidation(invalidateMessage(to: p.worker), [1, p.index, Int(p.generation)], key)
+        }
+    }
+
+    /// The frame itself: a RESP3 `invalidate` push, or for a redirect to a
+    /// RESP2 connection in Pub/Sub mode a message on `__redis__:invalidate`.
+    func deliverInvalidation(_ c: Client, _ key: UnsafeBufferPointer<UInt8>?, redirected: Bool) {
         let f = pubsub.frame
         f.clear()
-        let r = Reply(f, proto: 3)
-        r.push(2)
-        r.bulk(static: "invalidate")
-        if let k = key {
-            r.array(1)
-            r.bulk(k)
+        if c.proto == 3 {
+            let r = Reply(f, proto: 3)
+            r.push(2)
+            r.bulk(static: "invalidate")
+            if let k = key {
+                r.array(1)
+                r.bulk(k)
+            } else {
+                r.null()
+            }
+        } else if redirected, let s = c.subs, s.count + s.shardChannels.count > 0 {
+            let r = Reply(f, proto: 2)
+            r.array(3)
+            r.bulk(static: "message")
+            r.bulk(static: "__redis__:invalidate")
+            if let k = key {
+                r.array(1)
+                r.bulk(k)
+            } else {
+                r.null()
+            }
         } else {
-            r.null()
+            return
         }
         pushFrame(c, f)
     }
@@ -174,16 +243,23 @@ extension Worker {
         if state.trackingClients.add(-1) == 0 { applyNotifyConfig() }
     }
 
-    /// CLIENT TRACKING ON|OFF [OPTIN] [OPTOUT] [NOLOOP]; REDIRECT, BCAST
-    /// and PREFIX are refused.
+    /// CLIENT TRACKING ON|OFF [REDIRECT id] [OPTIN] [OPTOUT] [NOLOOP];
+    /// BCAST and PREFIX are refused.
     func clientTracking(_ c: Client, _ r: Reply) {
         var optin = false, optout = false, noloop = false
+        var redirect = 0
         var j = 3
         while j < args.count {
             let a = args[j]
             let more = args.count - 1 - j
             if a.equalsLower("redirect") && more > 0 {
-                return r.error("ERR CLIENT TRACKING REDIRECT is not supported yet (use RESP3: HELLO 3)")
+                j += 1
+                if redirect != 0 { return r.error("ERR A client can only redirect to a single other client") }
+                guard let v = parseStrictInt(args[j].ptr, args[j].count) else { return r.error(Err.notInteger) }
+                if state.clientDirectory.find(v) == nil {
+                    return r.error("ERR The client ID you want redirect to does not exist")
+                }
+                redirect = v
             } else if a.equalsLower("bcast") {
                 return r.error("ERR CLIENT TRACKING BCAST is not supported yet")
             } else if a.equalsLower("prefix") && more > 0 {
@@ -208,6 +284,8 @@ extension Worker {
             t.optin = optin
             t.optout = optout
             t.noloop = noloop
+            t.redirect = redirect
+            t.brokenRedirect = false
             startTracking(c, t)
         } else if args[2].equalsLower("off") {
             stopTracking(c)
@@ -241,6 +319,7 @@ extension Worker {
             if t.optout { flags.append("optout") }
             if t.caching { flags.append(t.optin ? "caching-yes" : "caching-no") }
             if t.noloop { flags.append("noloop") }
+            if t.brokenRedirect { flags.append("broken_redirect") }
             r.set(flags.count)
             for f in flags { r.bulk(static: f) }
         } else {
@@ -248,7 +327,7 @@ extension Worker {
             r.bulk(static: "off")
         }
         r.bulk(static: "redirect")
-        r.int(c.tracking == nil ? -1 : 0)
+        r.int(c.tracking?.redirect ?? -1)
         r.bulk(static: "prefixes")
         r.array(0)
     }
