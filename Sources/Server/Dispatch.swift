@@ -249,19 +249,15 @@ extension Worker {
         if let m = message, m.quietMiss { x.quietMiss = true }
         let before = out.count
         let watched = !watches.isEmpty
-        let tracked = !store.tracking.isEmpty
-        let mutations = watched || tracked ? store.dbs[db].mutations : 0
+        let mutations = watched ? store.dbs[db].mutations : 0
         // MOVE and COPY ... DB write a key in another database.
         let other = (watched || !blocked.isEmpty) && spec.flags.contains(.write)
             ? KeyCommands.otherDatabaseWrite(spec, a, databases: store.dbs.count) : nil
         let otherMutations = other.map { store.dbs[$0.db].mutations } ?? 0
         h(&x)
-        flushKeyEvents(store)
+        if store.events.used != 0 { publishKeyEvents(store, writer: client?.id ?? message?.writer ?? 0) }
         // A change (or a lazy expiry) signals the keys to WATCHers, as Redis's signalModifiedKey.
         if watched && store.dbs[db].mutations != mutations { touchWatched(spec, a, db: db) }
-        if tracked && store.dbs[db].mutations != mutations {
-            invalidateWritten(spec, a, writer: client?.id ?? message?.writer ?? 0)
-        }
         if state.trackingClients.value > 0 && spec.flags.contains(.readonly) {
             let t = client.map { readTracker($0) } ?? message?.tracker ?? 0
             if t != 0 { trackRead(spec, a, token: t) }

@@ -82,7 +82,7 @@ extension Worker {
         var x = Exec(args: a, reply: Reply(m.replies, proto: m.proto), store: store, stats: stats, db: m.db, now: now,
                      shard: id, shardCount: shardCount)
         h(&x)
-        flushKeyEvents(store)
+        flushKeyEvents(store, writer: m.writer)
     }
 
     /// The destination's stage of a pair command whose source key lives on

@@ -99,6 +99,8 @@ final class ServerState: @unchecked Sendable {
     let trackingClients = AtomicCounter(0)
     /// Where each connection lives, for CLIENT TRACKING REDIRECT.
     let clientDirectory = ClientDirectory()
+    /// CLIENT TRACKING BCAST prefixes of every worker's clients.
+    let bcast = BcastRegistry()
 
     init(config: ConfigStore, backendName: String, backendDetail: String, logger: Logger) {
         self.config = config

@@ -221,6 +221,7 @@ final class Worker<B: IOBackend>: IOEvents {
             if !blockedWaits.isEmpty { expireBlocked() }
             if !pausedClients.isEmpty { releasePaused() }
             resumeDeferred()
+            if !pubsub.bcastPending.isEmpty { flushBroadcasts() }
             flushOutgoing()
             flushClients()
             if now - lastCron >= Int64(1000 / hz) { cron() }

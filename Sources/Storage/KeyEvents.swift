@@ -19,8 +19,9 @@ public struct NotifyClass: OptionSet, Sendable {
     public static let keyMiss = NotifyClass(rawValue: 1 << 11)   // m
     public static let module = NotifyClass(rawValue: 1 << 13)    // d
     public static let new = NotifyClass(rawValue: 1 << 14)       // n
-    /// Not a Redis flag: some client has CLIENT TRACKING on, so expired and
-    /// evicted keys are logged for invalidation even with no class selected.
+    /// Not a Redis flag: some client has CLIENT TRACKING on, so every event
+    /// is logged (each names a key the command changed, as Redis's
+    /// signalModifiedKey does) for invalidation, whatever class is selected.
     public static let tracking = NotifyClass(rawValue: 1 << 30)
     /// "A": every class but m and n (Redis's NOTIFY_ALL).
     public static let all: NotifyClass = [.generic, .string, .list, .set, .hash, .zset, .expired, .evicted,
@@ -62,14 +63,15 @@ public final class KeyEvents {
     deinit { buf.deallocate() }
 
     /// Whether events of class `c` are to be recorded now.
-    @inline(__always) public func wants(_ c: NotifyClass) -> Bool { config.flags & c.rawValue != 0 }
+    @inline(__always) public func wants(_ c: NotifyClass) -> Bool {
+        config.flags & (c.rawValue | NotifyClass.tracking.rawValue) != 0
+    }
 
-    /// Records `event` on `key` in `db` when its class is selected. `c`
-    /// may name several classes (expiry is logged for `.expired` and for
-    /// `.tracking`); the publisher checks which apply.
+    /// Records `event` on `key` in `db` when its class is selected or a
+    /// client tracks keys; the publisher checks which apply.
     @inline(__always)
     public func note(_ c: NotifyClass, _ event: StaticString, db: Int, _ key: UnsafePointer<UInt8>, _ n: Int) {
-        if config.flags & c.rawValue == 0 { return }
+        if !wants(c) { return }
         append(c, event, db: db, key, n)
     }
 

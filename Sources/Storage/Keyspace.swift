@@ -54,7 +54,7 @@ public final class Keyspace {
     public func noteExpired(_ e: Entry) {
         guard let ev = events else { return }
         let k = e.key
-        ev.note([.expired, .tracking], "expired", db: index, k.baseAddress!, k.count)
+        ev.note(.expired, "expired", db: index, k.baseAddress!, k.count)
     }
 
     /// Eviction (maxmemory) calls this for an entry it is about to remove
@@ -64,7 +64,7 @@ public final class Keyspace {
     public func noteEvicted(_ e: Entry) {
         guard let ev = events else { return }
         let k = e.key
-        ev.note([.evicted, .tracking], "evicted", db: index, k.baseAddress!, k.count)
+        ev.note(.evicted, "evicted", db: index, k.baseAddress!, k.count)
     }
 
     /// Redis's dbAdd fires `new`.

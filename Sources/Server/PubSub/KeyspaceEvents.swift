@@ -10,17 +10,21 @@ import Storage
 /// events therefore reach each subscriber in the order they happened.
 extension Worker {
     /// Publishes what a shard's log holds (most often nothing: one load).
-    @inline(__always) func flushKeyEvents(_ s: ShardStore) {
-        if s.events.used != 0 { publishKeyEvents(s) }
+    /// `writer`: the client whose command made them (NOLOOP), 0 for none.
+    @inline(__always) func flushKeyEvents(_ s: ShardStore, writer: Int = 0) {
+        if s.events.used != 0 { publishKeyEvents(s, writer: writer) }
     }
 
-    func publishKeyEvents(_ s: ShardStore) {
+    /// Each event also names a key that changed: with CLIENT TRACKING on,
+    /// its trackers are told (Tracking.swift), as Redis's
+    /// signalModifiedKey does next to its notifyKeyspaceEvent.
+    func publishKeyEvents(_ s: ShardStore, writer: Int) {
         let ev = s.events
         let flags = ev.config.flags
         let ch = pubsub.eventChannel
         ev.drain { c, db, event, key in
-            if c.contains(.tracking) && !s.tracking.isEmpty { invalidateKey(s, key) }
-            if c.rawValue & flags & ~NotifyClass.tracking.rawValue == 0 { return }
+            if flags & NotifyClass.tracking.rawValue != 0 && c != .keyMiss { invalidateKey(s, key, writer: writer) }
+            if c.rawValue & flags == 0 { return }
             if flags & NotifyClass.keyspace.rawValue != 0 {
                 ch.clear()
                 ch.append("__keyspace@")
@@ -42,9 +46,14 @@ extension Worker {
 
     /// The flags every shard reads: the directive, plus `.tracking` while
     /// any client tracks keys.
+    /// Workers starting and stopping tracking race here: each sets what
+    /// the count says and looks again, so the last writer agrees with it.
     func applyNotifyConfig() {
-        var f = state.config.settings.notifyKeyspaceEvents
-        if state.trackingClients.value > 0 { f |= NotifyClass.tracking.rawValue }
-        state.notify.set(f)
+        let base = state.config.settings.notifyKeyspaceEvents
+        while true {
+            let n = state.trackingClients.value
+            state.notify.set(n > 0 ? base | NotifyClass.tracking.rawValue : base)
+            if state.trackingClients.value == n { return }
+        }
     }
 }

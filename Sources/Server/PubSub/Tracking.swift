@@ -15,6 +15,78 @@ final class ClientTracking {
     /// REDIRECT: the client that receives the invalidations (0: this one).
     var redirect = 0
     var brokenRedirect = false
+    /// BCAST and its prefixes, sorted.
+    var bcast = false
+    var prefixes: [[UInt8]] = []
+}
+
+/// Every BCAST client's prefixes, server-wide: a key changed on any shard is
+/// matched against them. Workers keep a copy, refreshed when `generation`
+/// moves; `active` counts the entries, so without BCAST clients a write
+/// pays one load.
+final class BcastRegistry: @unchecked Sendable {
+    struct Entry { let prefix: [UInt8]; let token: Int }
+    private let entries = Mutex<[Entry]>([])
+    let generation = AtomicCounter(0)
+    let active = AtomicCounter(0)
+
+    func add(_ prefixes: [[UInt8]], token: Int) {
+        entries.withLock { e in
+            for p in prefixes where !e.contains(where: { $0.token == token && $0.prefix == p }) {
+                e.append(Entry(prefix: p, token: token))
+                active.add(1)
+            }
+        }
+        generation.add(1)
+    }
+
+    func remove(token: Int) {
+        entries.withLock { e in
+            let before = e.count
+            e.removeAll { $0.token >> 1 == token >> 1 }
+            active.add(e.count - before)
+        }
+        generation.add(1)
+    }
+
+    /// Prefixes in byte order, each with its tokens.
+    func table() -> [([UInt8], [Int])] {
+        entries.withLock { e in
+            var d: [[UInt8]: [Int]] = [:]
+            for x in e { d[x.prefix, default: []].append(x.token) }
+            return d.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { ($0.key, $0.value) }
+        }
+    }
+}
+
+/// The keys of one invalidation message: none (a flush's null), one key,
+/// or a BCAST batch.
+enum InvalidKeys {
+    case null
+    case one(UnsafeBufferPointer<UInt8>)
+    case many([[UInt8]])
+
+    func forEach(_ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        switch self {
+        case .null: break
+        case .one(let k): body(k)
+        case .many(let ks): for k in ks { k.withUnsafeBufferPointer(body) }
+        }
+    }
+
+    var count: Int {
+        switch self {
+        case .null: return 0
+        case .one: return 1
+        case .many(let ks): return ks.count
+        }
+    }
+
+    func write(_ r: Reply) {
+        if case .null = self { return r.null() }
+        r.array(count)
+        forEach { r.bulk($0) }
+    }
 }
 
 /// Client id -> its worker and slot, for every connection: CLIENT TRACKING
@@ -36,12 +108,13 @@ final class ClientDirectory: Sendable {
 ///
 /// A read-only command of a tracking client records its keys in the
 /// `TrackingTable` of the shard that owns them, with the client's token
-/// (its worker and id). When that shard changes a key (the write point
-/// WATCH uses: the keyspace's mutation counter moved, and the command's
-/// key specs say it writes the key), expires or evicts it, the key's
-/// tokens are taken out and each client gets an `invalidate` push on its
-/// own worker, by an `.invalidate` hop when that is another one. FLUSHALL
-/// and FLUSHDB send every tracking client a null invalidation.
+/// (its worker and id). Changes are found where keyspace events are: while
+/// any client tracks, every event is logged (`NotifyClass.tracking`), and
+/// each names a key its command changed, expired or evicted, at the moment
+/// Redis calls signalModifiedKey. Publishing the log takes the key's tokens
+/// out and each client gets an `invalidate` push on its own worker, by an
+/// `.invalidate` hop when that is another one. FLUSHALL and FLUSHDB send
+/// every tracking client a null invalidation.
 /// With REDIRECT the invalidations go to another connection (any worker):
 /// a RESP3 one gets the push, a RESP2 one in Pub/Sub mode a message on
 /// `__redis__:invalidate`. BCAST and PREFIX are refused for now (CLIENT
@@ -56,7 +129,7 @@ extension Worker {
     /// (0: none): OPTIN records only after CLIENT CACHING YES, OPTOUT not
     /// after CLIENT CACHING NO.
     @inline(__always) func readTracker(_ c: Client) -> Int {
-        guard let t = c.tracking else { return 0 }
+        guard let t = c.tracking, !t.bcast else { return 0 }
         if (t.optin && !t.caching) || (t.optout && t.caching) { return 0 }
         return trackingToken(c, t)
     }
@@ -78,47 +151,76 @@ extension Worker {
             let perShard = max(1, limit / shardCount)
             while table.count > perShard, let (k, tokens) = table.takeAny() {
                 k.withUnsafeBufferPointer { kb in
-                    for t in tokens { sendInvalidation(t, kb, writer: 0) }
+                    for t in tokens { sendInvalidation(t, .one(kb), writer: 0) }
                 }
             }
         }
     }
 
-    /// A write command changed `store`: its written keys are invalidated.
-    func invalidateWritten(_ spec: CommandSpec, _ a: ArgVector, writer: Int) {
-        let table = store.tracking
-        spec.forEachWrittenKey(a) { i in
-            guard let tokens = table.take(a[i].ptr, a[i].count) else { return }
-            for t in tokens { sendInvalidation(t, a[i].buffer, writer: writer) }
+    /// A changed key, for the BCAST clients whose prefix it has: sent with
+    /// the iteration's other changes (`flushBroadcasts`), as Redis sends
+    /// them before it sleeps.
+    func rememberBroadcast(_ key: UnsafeBufferPointer<UInt8>, writer: Int) {
+        let g = state.bcast.generation.value
+        if g != pubsub.bcastGeneration {
+            pubsub.bcastTable = state.bcast.table()
+            pubsub.bcastGeneration = g
+        }
+        var k: [UInt8]? = nil
+        for (prefix, _) in pubsub.bcastTable where key.starts(with: prefix) {
+            let kb = k ?? Array(key)
+            k = kb
+            if pubsub.bcastPending[prefix, default: [:]][kb] == nil { pubsub.bcastPending[prefix, default: [:]][kb] = writer }
         }
     }
 
-    /// A key expired or was evicted on `s`.
-    func invalidateKey(_ s: ShardStore, _ key: UnsafeBufferPointer<UInt8>) {
+    /// One message per prefix and client with the keys changed here this
+    /// iteration, in byte order; NOLOOP leaves out the client's own.
+    func flushBroadcasts() {
+        let pending = pubsub.bcastPending
+        pubsub.bcastPending = [:]
+        for (prefix, tokens) in pubsub.bcastTable {
+            guard let keys = pending[prefix] else { continue }
+            let sorted = keys.keys.sorted { $0.lexicographicallyPrecedes($1) }
+            for t in tokens {
+                let cid = (t >> 1) & ((1 << 39) - 1)
+                let list = t & 1 != 0 ? sorted.filter { keys[$0] != cid } : sorted
+                if list.isEmpty { continue }
+                sendInvalidation(t, .many(list), writer: -1, bcast: true)
+            }
+        }
+    }
+
+    /// A key of `s` changed (written, expired, evicted) by `writer`'s command.
+    func invalidateKey(_ s: ShardStore, _ key: UnsafeBufferPointer<UInt8>, writer: Int) {
+        if state.bcast.active.value > 0 { rememberBroadcast(key, writer: writer) }
         guard let k = key.baseAddress, let tokens = s.tracking.take(k, key.count) else { return }
-        for t in tokens { sendInvalidation(t, key, writer: 0) }
+        for t in tokens { sendInvalidation(t, .one(key), writer: writer) }
     }
 
     /// To the client behind `token`, here or on its worker. NOLOOP skips
     /// the client's own writes.
-    func sendInvalidation(_ token: Int, _ key: UnsafeBufferPointer<UInt8>?, writer: Int) {
+    /// `bcast`: a BCAST batch or a flush, which BCAST clients take; a
+    /// default-mode key they may still have in a table is not for them.
+    func sendInvalidation(_ token: Int, _ key: InvalidKeys, writer: Int, bcast: Bool = false) {
         let cid = (token >> 1) & ((1 << 39) - 1)
         if token & 1 != 0 && cid == writer { return }
         let w = token >> 40
-        if w == id { return pushInvalidation(cid, key) }
+        if w == id { return pushInvalidation(cid, key, bcast: bcast) }
         let m = invalidateMessage(to: w)
-        appendInvalidation(m, [0, cid], key)
+        appendInvalidation(m, [bcast ? 2 : 0, cid], key)
     }
 
-    /// One `[kind, numbers..., key?]` entry of an `.invalidate` hop.
-    func appendInvalidation(_ m: ShardMessage, _ nums: [Int], _ key: UnsafeBufferPointer<UInt8>?) {
-        arrayHeader(m.requests, nums.count + (key == nil ? 0 : 1))
+    /// One `[kind, numbers..., keys...]` entry of an `.invalidate` hop (no
+    /// keys: null).
+    func appendInvalidation(_ m: ShardMessage, _ nums: [Int], _ key: InvalidKeys) {
+        arrayHeader(m.requests, nums.count + key.count)
         var buf = (0, 0, 0)
         withUnsafeMutableBytes(of: &buf) { raw in
             let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
             for v in nums { appendBulkArg(m.requests, p, formatDecimal(v, into: p)) }
         }
-        if let k = key { appendBulkArg(m.requests, k.baseAddress ?? UnsafePointer(bitPattern: 1)!, k.count) }
+        key.forEach { k in appendBulkArg(m.requests, k.baseAddress ?? UnsafePointer(bitPattern: 1)!, k.count) }
         m.commandCount += 1
     }
 
@@ -138,18 +240,23 @@ extension Worker {
         while off < n, case .command(let used) = parseCommand(p + off, n - off, into: batchArgs, limits: trustedLimits) {
             off += used
             func num(_ i: Int) -> Int { parseStrictInt(batchArgs[i].ptr, batchArgs[i].count) ?? 0 }
+            func keys(from i: Int) -> InvalidKeys {
+                if batchArgs.count <= i { return .null }
+                if batchArgs.count == i + 1 { return .one(batchArgs[i].buffer) }
+                return .many((i..<batchArgs.count).map { batchArgs[$0].bytes })
+            }
             if num(0) == 1 {
                 // Already redirected: straight to the receiving connection.
                 if let r = client(at: num(1), generation: UInt32(num(2))) {
-                    deliverInvalidation(r, batchArgs.count > 3 ? batchArgs[3].buffer : nil, redirected: true)
+                    deliverInvalidation(r, keys(from: 3), redirected: true)
                 }
                 continue
             }
             let cid = num(1)
             if cid == 0 {
-                for k in pubsub.trackers.keys { pushInvalidation(k, nil) }
+                for k in pubsub.trackers.keys { pushInvalidation(k, .null, bcast: true) }
             } else {
-                pushInvalidation(cid, batchArgs.count > 2 ? batchArgs[2].buffer : nil)
+                pushInvalidation(cid, keys(from: 2), bcast: num(0) == 2)
             }
         }
         m.kind = .response
@@ -158,8 +265,8 @@ extension Worker {
 
     /// An invalidation for this worker's tracking client `cid` (a null key
     /// list for a flush): to it, or to the client it redirects to.
-    func pushInvalidation(_ cid: Int, _ key: UnsafeBufferPointer<UInt8>?) {
-        guard let c = pubsub.trackers[cid], let t = c.tracking else { return }
+    func pushInvalidation(_ cid: Int, _ key: InvalidKeys, bcast: Bool) {
+        guard let c = pubsub.trackers[cid], let t = c.tracking, bcast || !t.bcast else { return }
         if t.redirect == 0 { return deliverInvalidation(c, key, redirected: false) }
         guard let p = state.clientDirectory.find(t.redirect) else {
             // Redis's broken redirect: said once per invalidation, in RESP3 only.
@@ -184,30 +291,20 @@ extension Worker {
 
     /// The frame itself: a RESP3 `invalidate` push, or for a redirect to a
     /// RESP2 connection in Pub/Sub mode a message on `__redis__:invalidate`.
-    func deliverInvalidation(_ c: Client, _ key: UnsafeBufferPointer<UInt8>?, redirected: Bool) {
+    func deliverInvalidation(_ c: Client, _ key: InvalidKeys, redirected: Bool) {
         let f = pubsub.frame
         f.clear()
         if c.proto == 3 {
             let r = Reply(f, proto: 3)
             r.push(2)
             r.bulk(static: "invalidate")
-            if let k = key {
-                r.array(1)
-                r.bulk(k)
-            } else {
-                r.null()
-            }
+            key.write(r)
         } else if redirected, let s = c.subs, s.count + s.shardChannels.count > 0 {
             let r = Reply(f, proto: 2)
             r.array(3)
             r.bulk(static: "message")
             r.bulk(static: "__redis__:invalidate")
-            if let k = key {
-                r.array(1)
-                r.bulk(k)
-            } else {
-                r.null()
-            }
+            key.write(r)
         } else {
             return
         }
@@ -220,9 +317,9 @@ extension Worker {
     func invalidateFlush(_ s: ShardStore, shard: Int) {
         s.tracking.removeAll()
         if shard == id {
-            for cid in pubsub.trackers.keys { pushInvalidation(cid, nil) }
+            for cid in pubsub.trackers.keys { pushInvalidation(cid, .null, bcast: true) }
         } else if state.handles[shard].trackers.value > 0 {
-            sendInvalidation((shard << 40) | (0 << 1), nil, writer: -1)
+            sendInvalidation((shard << 40) | (0 << 1), .null, writer: -1)
         }
     }
 
@@ -230,24 +327,29 @@ extension Worker {
         if c.tracking == nil {
             pubsub.trackers[c.id] = c
             handle.trackers.add(1)
-            if state.trackingClients.add(1) == 1 { applyNotifyConfig() }
+            state.trackingClients.add(1)
+            applyNotifyConfig()
         }
         c.tracking = t
     }
 
     func stopTracking(_ c: Client) {
-        guard c.tracking != nil else { return }
+        guard let t = c.tracking else { return }
+        if t.bcast { state.bcast.remove(token: trackingToken(c, t)) }
         c.tracking = nil
         pubsub.trackers[c.id] = nil
         handle.trackers.add(-1)
-        if state.trackingClients.add(-1) == 0 { applyNotifyConfig() }
+        state.trackingClients.add(-1)
+        applyNotifyConfig()
     }
 
     /// CLIENT TRACKING ON|OFF [REDIRECT id] [OPTIN] [OPTOUT] [NOLOOP];
-    /// BCAST and PREFIX are refused.
+    /// BCAST [PREFIX p ...].
     func clientTracking(_ c: Client, _ r: Reply) {
         var optin = false, optout = false, noloop = false
         var redirect = 0
+        var bcast = false
+        var prefixes: [[UInt8]] = []
         var j = 3
         while j < args.count {
             let a = args[j]
@@ -261,9 +363,10 @@ extension Worker {
                 }
                 redirect = v
             } else if a.equalsLower("bcast") {
-                return r.error("ERR CLIENT TRACKING BCAST is not supported yet")
+                bcast = true
             } else if a.equalsLower("prefix") && more > 0 {
-                return r.error("ERR CLIENT TRACKING PREFIX is not supported yet")
+                j += 1
+                prefixes.append(args[j].bytes)
             } else if a.equalsLower("optin") {
                 optin = true
             } else if a.equalsLower("optout") {
@@ -276,10 +379,16 @@ extension Worker {
             j += 1
         }
         if args[2].equalsLower("on") {
+            if !bcast && !prefixes.isEmpty { return r.error("ERR PREFIX option requires BCAST mode to be enabled") }
+            if let t = c.tracking, t.bcast != bcast {
+                return r.error("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.")
+            }
+            if bcast && (optin || optout) { return r.error("ERR OPTIN and OPTOUT are not compatible with BCAST") }
             if optin && optout { return r.error("ERR You can't specify both OPTIN mode and OPTOUT mode") }
             if let t = c.tracking, (optin && t.optout) || (optout && t.optin) {
                 return r.error("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.")
             }
+            if bcast, let e = prefixCollision(c.tracking?.prefixes ?? [], prefixes) { return r.error(string: e) }
             let t = c.tracking ?? ClientTracking()
             t.optin = optin
             t.optout = optout
@@ -287,6 +396,13 @@ extension Worker {
             t.redirect = redirect
             t.brokenRedirect = false
             startTracking(c, t)
+            if bcast {
+                t.bcast = true
+                if prefixes.isEmpty { prefixes = [[]] }
+                for p in prefixes where !t.prefixes.contains(p) { t.prefixes.append(p) }
+                t.prefixes.sort { $0.lexicographicallyPrecedes($1) }
+                state.bcast.add(prefixes, token: trackingToken(c, t))
+            }
         } else if args[2].equalsLower("off") {
             stopTracking(c)
         } else {
@@ -315,6 +431,7 @@ extension Worker {
         r.bulk(static: "flags")
         if let t = c.tracking {
             var flags: [StaticString] = ["on"]
+            if t.bcast { flags.append("bcast") }
             if t.optin { flags.append("optin") }
             if t.optout { flags.append("optout") }
             if t.caching { flags.append(t.optin ? "caching-yes" : "caching-no") }
@@ -329,18 +446,24 @@ extension Worker {
         r.bulk(static: "redirect")
         r.int(c.tracking?.redirect ?? -1)
         r.bulk(static: "prefixes")
-        r.array(0)
+        let ps = c.tracking?.prefixes ?? []
+        r.array(ps.count)
+        for p in ps { r.bulk(p) }
     }
-}
 
-extension Worker {
-    /// Inside `withLentShard`: the written keys that live on the lent shard.
-    func invalidateOwnedWritten(_ spec: CommandSpec, _ a: ArgVector, writer: Int) {
-        let table = store.tracking
-        spec.forEachWrittenKey(a) { i in
-            guard shardOf(a[i].ptr, a[i].count, shards: shardCount) == execShard,
-                  let tokens = table.take(a[i].ptr, a[i].count) else { return }
-            for t in tokens { sendInvalidation(t, a[i].buffer, writer: writer) }
+    /// Redis's checkPrefixCollisionsOrReply: a client's prefixes may not
+    /// be prefixes of one another.
+    func prefixCollision(_ existing: [[UInt8]], _ given: [[UInt8]]) -> String? {
+        func overlap(_ a: [UInt8], _ b: [UInt8]) -> Bool { a.starts(with: b) || b.starts(with: a) }
+        func text(_ b: [UInt8]) -> String { String(decoding: b, as: UTF8.self) }
+        for (i, p) in given.enumerated() {
+            if let e = existing.first(where: { overlap($0, p) }) {
+                return "ERR Prefix '\(text(p))' overlaps with an existing prefix '\(text(e))'. Prefixes for a single client must not overlap."
+            }
+            if let o = given[(i + 1)...].first(where: { overlap($0, p) }) {
+                return "ERR Prefix '\(text(p))' overlaps with another provided prefix '\(text(o))'. Prefixes for a single client must not overlap."
+            }
         }
+        return nil
     }
 }

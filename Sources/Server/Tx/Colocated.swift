@@ -98,13 +98,11 @@ extension Worker {
         x.fromScript = client != nil && client === scriptClient
         let before = out.count
         let mutations = lentStores.map { $0.dbs[db].mutations }
-        let tracked = lentStores.map { !$0.tracking.isEmpty }
         h(&x)
-        for s in lentStores { flushKeyEvents(s) }
+        for s in lentStores { flushKeyEvents(s, writer: client?.id ?? 0) }
         for sh in 0..<shardCount where lentStores[sh].dbs[db].mutations != mutations[sh] {
             withLentShard(sh) {
                 if !watches.isEmpty { touchWatched(spec, a, db: db) }
-                if tracked[sh] { invalidateOwnedWritten(spec, a, writer: client?.id ?? 0) }
                 // The owner serves its waiters once the shard is released.
                 if !blocked.isEmpty { noteBlockedWrites(spec, a, db: db) }
             }
