@@ -203,6 +203,9 @@ extension BitmapCommands {
                 }
             }
         }
-        if changes > 0 { x.keyspace.mutations &+= 1 }
+        if changes > 0 {
+            x.keyspace.mutations &+= 1
+            x.notify(.string, "setbit", 1)
+        }
     }
 }

@@ -102,6 +102,7 @@ public enum BitmapCommands {
         if dirty || old != (on == 1) {
             p[offset >> 3] = on == 1 ? byte | mask : byte & ~mask
             x.keyspace.mutations &+= 1
+            x.notify(.string, "setbit", 1)
         }
         x.reply.int(old ? 1 : 0)
     }
@@ -291,7 +292,10 @@ public enum BitmapCommands {
         let d = x[2]
         let dh = hashBytes(d.ptr, d.count)
         if maxLen == 0 {
-            if let (_, s) = x.findAny(2, read: false) { dstKs.remove(at: s) }
+            if let (_, s) = x.findAny(2, read: false) {
+                dstKs.remove(at: s)
+                x.notify(.generic, "del", 2)
+            }
             return x.reply.int(0)
         }
         // The result is built in its own entry before the destination is
@@ -324,6 +328,7 @@ public enum BitmapCommands {
         }
         let slot = x.findAny(2, read: false)?.slot ?? -1
         dstKs.put(out, at: slot, hash: dh)
+        x.notify(.string, "set", 2)
         x.reply.int(maxLen)
     }
 

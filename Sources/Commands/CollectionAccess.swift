@@ -41,7 +41,10 @@ extension Exec {
         let ks = keyspace(of: i)
         let s = ks.find(a.ptr, a.count, hash: hashBytes(a.ptr, a.count), now: now)
         if s < 0 {
-            if read { stats.keyspaceMisses += 1 }
+            if read {
+                stats.keyspaceMisses += 1
+                noteMiss(i)
+            }
             return .missing
         }
         if read { stats.keyspaceHits += 1 }
@@ -61,7 +64,10 @@ extension Exec {
         let ks = keyspace(of: i)
         let s = ks.find(a.ptr, a.count, hash: hashBytes(a.ptr, a.count), now: now)
         if s < 0 {
-            if read { stats.keyspaceMisses += 1 }
+            if read {
+                stats.keyspaceMisses += 1
+                noteMiss(i)
+            }
             return nil
         }
         if read { stats.keyspaceHits += 1 }

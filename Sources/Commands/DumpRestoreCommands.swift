@@ -63,7 +63,10 @@ public enum DumpRestoreCommands {
         if ttl != 0 && !absttl { at = at &+ x.now }
         if ttl != 0 && at <= x.now {
             // Already expired: the key is only deleted (REPLACE), as Redis does.
-            if let (_, slot) = existing { ks.remove(at: slot) }
+            if let (_, slot) = existing {
+                ks.remove(at: slot)
+                x.notify(.generic, "del", 1)
+            }
             return x.reply.ok()
         }
         var lru = x.lru
@@ -79,6 +82,8 @@ public enum DumpRestoreCommands {
         let k = x[1]
         let e = value.makeEntry(key: k.ptr, keyLen: k.count, expireAt: ttl != 0 ? at : -1, lru: lru)
         ks.put(e, at: existing?.slot ?? -1, hash: hashBytes(k.ptr, k.count))
+        if existing != nil { x.notify(.new, "new", 1) }
+        x.notify(.generic, "restore", 1)
         x.reply.ok()
     }
 }

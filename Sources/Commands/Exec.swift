@@ -44,6 +44,9 @@ public struct Exec {
     /// The command runs from a Lua script (Redis's CLIENT_SCRIPT): SORT then
     /// orders an unsorted set so the script's result is deterministic.
     public var fromScript = false
+    /// The existence check of a split MSETNX: Redis looks its keys up for
+    /// writing, so a missing one is no `keymiss`.
+    public var quietMiss = false
 
     public init(args: ArgVector, reply: Reply, store: ShardStore, stats: ShardStats, db: Int, now: Int64,
                 shard: Int, shardCount: Int) {
@@ -98,6 +101,7 @@ extension Exec {
         let s = keyspace.find(a.ptr, a.count, hash: h, now: now)
         if s < 0 {
             stats.keyspaceMisses += 1
+            noteMiss(i)
         } else {
             stats.keyspaceHits += 1
             if touch { keyspace.entry(at: s).touch(now, &stats.random) }
@@ -126,7 +130,10 @@ extension Exec {
     public func pairEntry(_ i: Int, read: Bool) -> Entry? {
         if importMode && i == 1 {
             guard let e = imported, !(e.hasExpire && e.expireAt <= now) else {
-                if read { stats.keyspaceMisses += 1 }
+                if read {
+                    stats.keyspaceMisses += 1
+                    noteMiss(i)
+                }
                 return nil
             }
             if read { stats.keyspaceHits += 1 }

@@ -143,7 +143,7 @@ extension GeoCommands {
 
         guard let set = v else {
             if storeKey >= 0 {
-                SortedSetCommands.deleteIfExists(&x, storeKey)
+                SortedSetCommands.storeEmpty(&x, storeKey)
                 x.reply.int(0)
             } else {
                 x.reply.array(0)
@@ -184,7 +184,7 @@ extension GeoCommands {
             return
         }
         if returned == 0 {
-            SortedSetCommands.deleteIfExists(&x, storeKey)
+            SortedSetCommands.storeEmpty(&x, storeKey)
             return r.int(0)
         }
         store(&x, storeKey, points[0..<returned], dist: storeDist, conversion: shape.conversion)
@@ -253,7 +253,8 @@ extension GeoCommands {
         for p in pairs { CompactZSet.appendPair(&packed, p.member.baseAddress, p.member.count, p.score) }
         SortedSetCommands.storeResult(&x, i, pairs: packed, members: pairs.count,
                                       compact: SortedSetCommands.fitsCompact(count: pairs.count,
-                                                                             maxLength: maxLength))
+                                                                             maxLength: maxLength),
+                                      x[0].equalsLower("geosearchstore") ? "geosearchstore" : "georadiusstore")
     }
 
     /// Redis's pqsort (Bentley & McIlroy's quicksort that only recurses

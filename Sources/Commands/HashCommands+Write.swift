@@ -46,6 +46,7 @@ extension HashCommands {
         } else {
             created = setCompactPairs(&x, e, slot)
         }
+        x.notify(.hash, "hset", 1)
         if hmset { x.reply.ok() } else { x.reply.int(created) }
     }
 
@@ -57,10 +58,12 @@ extension HashCommands {
             if e.payload == .object {
                 _ = e.objectRef(HashValue.self).set(f.ptr, f.count, v.ptr, v.count)
                 x.modified(1)
+                x.notify(.hash, "hset", 1)
                 return x.reply.int(1)
             }
         }
         _ = setOne(&x, e, slot, f.ptr, f.count, v.ptr, v.count)
+        x.notify(.hash, "hset", 1)
         x.reply.int(1)
     }
 
@@ -188,11 +191,15 @@ extension HashCommands {
                     deleted += 1
                     if t.count == 0 {
                         x.deleteKey(1, slot: slot)
+                        hdelNotify(&x, removed: true)
                         return x.reply.int(deleted)
                     }
                 }
             }
-            if deleted > 0 { x.modified(1) }
+            if deleted > 0 {
+                x.modified(1)
+                hdelNotify(&x, removed: false)
+            }
             return x.reply.int(deleted)
         }
         let c = CompactHash(e)
@@ -204,6 +211,7 @@ extension HashCommands {
             } else {
                 x.storeCompact(1, slot: slot, type: .hash, length: c.lengthRemoving(hit)) { c.writeRemoving(hit, to: $0) }
             }
+            hdelNotify(&x, removed: c.count == 1)
             return x.reply.int(1)
         }
         let capacity = max(c.payload.elementBytes, 16)
@@ -222,8 +230,14 @@ extension HashCommands {
                 let ed = ed
                 x.storeCompact(1, slot: slot, type: .hash, length: ed.payloadLength) { ed.write(to: $0) }
             }
+            if deleted > 0 { hdelNotify(&x, removed: ed.count == 0) }
         }
         x.reply.int(deleted)
+    }
+
+    @inline(__always) static func hdelNotify(_ x: inout Exec, removed: Bool) {
+        x.notify(.hash, "hdel", 1)
+        if removed { x.notify(.generic, "del", 1) }
     }
 
     // MARK: HINCRBY / HINCRBYFLOAT
@@ -248,6 +262,7 @@ extension HashCommands {
             let n = formatDecimal(sum, into: p)
             setValue(&x, e, slot, f, UnsafePointer(p), n)
         }
+        x.notify(.hash, "hincrby", 1)
         x.reply.int(sum)
     }
 
@@ -270,6 +285,7 @@ extension HashCommands {
             let p = buf.baseAddress!
             let n = formatRedisLongDouble(value, human: true, into: p, capacity: maxLongDoubleChars)
             setValue(&x, e, slot, f, UnsafePointer(p), n)
+            x.notify(.hash, "hincrbyfloat", 1)
             x.reply.bulk(UnsafePointer(p), n)
         }
     }

@@ -93,6 +93,7 @@ public enum HyperLogLogCommands {
                 if updated > 0 {
                     HLL.invalidateCache(h)
                     x.modified(1)
+                    x.notify(.string, "pfadd", 1)
                 }
                 return x.reply.int(updated > 0 ? 1 : 0)
             }
@@ -117,6 +118,7 @@ public enum HyperLogLogCommands {
             store(&x, key: 1, slot: slot, work)
         }
         if failed { return x.error(corrupt) }
+        if updated > 0 { x.notify(.string, "pfadd", 1) }
         x.reply.int(updated > 0 ? 1 : 0)
     }
 
@@ -183,6 +185,7 @@ public enum HyperLogLogCommands {
             }
             HLL.invalidateCache(work.buf)
             store(&x, key: 1, slot: slot, work)
+            x.notify(.string, "pfadd", 1)
             x.reply.ok()
         }
     }

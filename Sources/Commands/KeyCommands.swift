@@ -83,6 +83,7 @@ public enum KeyCommands {
             let s = x.lookup(i)
             if s >= 0 {
                 ks.remove(at: s)
+                x.notify(.generic, "del", i)
                 n += 1
             }
         }

@@ -74,8 +74,10 @@ extension KeyCommands {
 
         if when <= x.now {
             ks.remove(at: s)
+            x.notify(.generic, "del", 1)
         } else {
             ks.setExpire(at: s, Int64(when))
+            x.notify(.generic, "expire", 1)
         }
         x.reply.int(1)
     }
@@ -101,6 +103,7 @@ extension KeyCommands {
         let s = x.writeSlot(1)
         if s < 0 || !x.keyspace.entry(at: s).hasExpire { return x.reply.int(0) }
         x.keyspace.setExpire(at: s, -1)
+        x.notify(.generic, "persist", 1)
         x.reply.int(1)
     }
 

@@ -38,13 +38,19 @@ extension KeyCommands {
         let h2 = x.hash(2)
         // Lazily expiring the destination may resize the table: slots found
         // before are stale from here on, so everything below re-finds.
-        if ks.find(dst.ptr, dst.count, hash: h2, now: x.now) >= 0 && nx { return x.reply.int(0) }
+        let dstExisted = ks.find(dst.ptr, dst.count, hash: h2, now: x.now) >= 0
+        if dstExisted && nx { return x.reply.int(0) }
         let n = entryFor(&x, src, key: 2, dup: false)
         if !x.importMode {
             let k = x[1]
             ks.remove(at: ks.table.find(k.ptr, k.count, hash: x.hash(1)))
         }
         ks.put(n, at: ks.table.find(dst.ptr, dst.count, hash: h2), hash: h2)
+        // Redis deletes the destination and adds it again: `new` either way.
+        if dstExisted { x.notify(.new, "new", 2) }
+        // Across shards the source's owner says rename_from (deleteExported).
+        if !x.importMode { x.notify(.generic, "rename_from", 1) }
+        x.notify(.generic, "rename_to", 2)
         nx ? x.reply.int(1) : x.reply.ok()
     }
 
@@ -79,6 +85,8 @@ extension KeyCommands {
         n.lru = x.lru   // a copy is a new object in Redis, with a fresh LRU clock
         if n.payload == .int { n.isUnsharedInt = true }   // and never a shared integer
         dks.put(n, at: d, hash: h2)
+        if d >= 0 { x.notify(.new, "new", 2, db: dstDB) }
+        x.notify(.generic, "copy_to", 2, db: dstDB)
         x.reply.int(1)
     }
 
@@ -95,6 +103,8 @@ extension KeyCommands {
         if dks.find(k.ptr, k.count, hash: h, now: x.now) >= 0 { return x.reply.int(0) }
         let e = x.keyspace.detach(at: s)
         dks.put(e, at: -1, hash: h)
+        x.notify(.generic, "move_from", 1)
+        x.notify(.generic, "move_to", 1, db: dstDB)
         x.reply.int(1)
     }
 
@@ -140,7 +150,10 @@ extension KeyCommands {
         let ks = x.keyspace
         let k = x[0]
         let s = ks.find(k.ptr, k.count, hash: x.hash(0), now: x.now)
-        if s >= 0 { ks.remove(at: s) }
+        if s >= 0 {
+            ks.remove(at: s)
+            x.notify(.generic, "rename_from", 0)
+        }
         x.reply.int(s >= 0 ? 1 : 0)
     }
 }

@@ -201,6 +201,7 @@ extension KeyCommands {
             if s < 0 { return x.reply.null() }
             let e = ks.entry(at: s)
             if isExpired(e, x.now) {
+                ks.noteExpired(e)
                 ks.remove(at: s)
                 ks.expiredKeys += 1
                 continue

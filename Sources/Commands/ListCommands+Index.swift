@@ -65,6 +65,7 @@ extension ListCommands {
             let v = x[3]
             l.replace(at: i, with: v.ptr, v.count)
             x.modified(1)
+            x.notify(.list, "lset", 1)
             x.reply.ok()
         }
     }
@@ -98,6 +99,7 @@ extension ListCommands {
             let v = x[4]
             l.insert(v.ptr, v.count, at: after ? at + 1 : at)
             x.modified(1)
+            x.notify(.list, "linsert", 1)
             x.reply.int(l.count)
         }
     }
@@ -114,7 +116,7 @@ extension ListCommands {
             // 0 &- Int.min stays negative: any limit that big is "all" anyway.
             let limit = n < 0 ? (n == Int.min ? 0 : -n) : n
             let removed = l.removeAll(matching: v.ptr, v.count, limit: limit, fromTail: n < 0)
-            if removed > 0 { settle(&x, 1, l, slot: slot) }
+            if removed > 0 { settle(&x, 1, l, slot: slot, "lrem") }
             x.reply.int(removed)
         }
     }
@@ -134,7 +136,7 @@ extension ListCommands {
                 l.removeFirst(n)
             }
             // Redis signals the key whether or not anything went.
-            settle(&x, 1, l, slot: slot)
+            settle(&x, 1, l, slot: slot, "ltrim")
             x.reply.ok()
         }
     }

@@ -52,6 +52,8 @@ extension ListCommands {
                 }
             }
             x.modified(src)
+            x.notify(.list, toLeft ? "lpush" : "rpush", dst)
+            x.notify(.list, fromLeft ? "lpop" : "rpop", src)
             return true
         }
         let target = dl ?? ListValue()
@@ -67,10 +69,13 @@ extension ListCommands {
             }
         }
         if dl == nil { x.storeObject(dst, slot: -1, type: .list, target) } else { x.modified(dst) }
+        x.notify(.list, toLeft ? "lpush" : "rpush", dst)
+        x.notify(.list, fromLeft ? "lpop" : "rpop", src)
         // Slots may have moved (the lookups may expire keys, the store may
         // grow the table): find the source again to delete it.
         if sl.count == 0, let (_, s) = x.findAny(src, read: false) {
             x.deleteKey(src, slot: s)
+            x.notify(.generic, "del", src)
         } else {
             x.modified(src)
         }

@@ -101,9 +101,16 @@ public enum ListCommands {
         }
     }
 
-    /// Deletes key `i` once its list is empty, else marks it changed (WATCH).
-    @inline(__always) static func settle(_ x: inout Exec, _ i: Int, _ l: ListValue, slot: Int) {
-        if l.count == 0 { x.deleteKey(i, slot: slot) } else { x.modified(i) }
+    /// Notifies `event`, then deletes key `i` once its list is empty
+    /// (`del`), else marks it changed (WATCH).
+    @inline(__always) static func settle(_ x: inout Exec, _ i: Int, _ l: ListValue, slot: Int, _ event: StaticString) {
+        x.notify(.list, event, i)
+        if l.count == 0 {
+            x.deleteKey(i, slot: slot)
+            x.notify(.generic, "del", i)
+        } else {
+            x.modified(i)
+        }
     }
 
     // MARK: pushes
@@ -130,6 +137,7 @@ public enum ListCommands {
             if left { l.pushFront(a.ptr, a.count) } else { l.pushBack(a.ptr, a.count) }
         }
         if fresh { x.storeObject(1, slot: -1, type: .list, l) } else { x.modified(1) }
+        x.notify(.list, left ? "lpush" : "rpush", 1)
         x.reply.int(l.count)
     }
 
@@ -184,7 +192,7 @@ public enum ListCommands {
                 let r = x.reply
                 if left { l.popFront { r.bulk($0) } } else { l.popBack { r.bulk($0) } }
             }
-            settle(&x, i, l, slot: slot)
+            settle(&x, i, l, slot: slot, left ? "lpop" : "rpop")
             return true
         }
     }

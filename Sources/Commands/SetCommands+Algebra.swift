@@ -24,11 +24,13 @@ extension SetCommands {
         let m = x[3]
         if x[1].equals(x[2]) { return x.reply.int(SetRef(e).contains(m.ptr, m.count) ? 1 : 0) }
         guard removeMember(&x, key: 1, e, slot: slot, m) else { return x.reply.int(0) }
+        let added: Int
         if let (d, ds) = x.findAny(2, read: false) {
-            _ = addMembers(&x, key: 2, from: 3, to: d, slot: ds)
+            added = addMembers(&x, key: 2, from: 3, to: d, slot: ds)
         } else {
-            _ = addMembers(&x, key: 2, from: 3, to: nil, slot: -1)
+            added = addMembers(&x, key: 2, from: 3, to: nil, slot: -1)
         }
+        if added > 0 { x.notify(.set, "sadd", 2) }
         x.reply.int(1)
     }
 
@@ -39,6 +41,7 @@ extension SetCommands {
         case .table(let t):
             guard t.remove(m.ptr, m.count) else { return false }
             if t.count == 0 { x.deleteKey(key, slot: slot) } else { x.modified(key) }
+            sremNotify(&x, key, removed: t.count == 0)
             return true
         case .ints(let s):
             guard let v = parseStrictInt(m.ptr, m.count), IntSet.width(for: v) <= s.width else { return false }
@@ -46,6 +49,7 @@ extension SetCommands {
             guard found else { return false }
             if s.count == 1 {
                 x.deleteKey(key, slot: slot)
+                sremNotify(&x, key, removed: true)
                 return true
             }
             withUnsafePointer(to: &at) { p in
@@ -53,6 +57,7 @@ extension SetCommands {
                     s.writeRemoving(UnsafeBufferPointer(start: p, count: 1), into: out)
                 }
             }
+            sremNotify(&x, key, removed: false)
             return true
         }
     }
@@ -115,7 +120,7 @@ extension SetCommands {
             }
             if empty {
                 if let d = dst {
-                    deleteIfExists(&x, d)
+                    if deleteIfExists(&x, d) { x.notify(.generic, "del", d) }
                     x.reply.int(0)
                 } else if cardOnly {
                     x.reply.int(0)
@@ -168,7 +173,7 @@ extension SetCommands {
             if let d = dst {
                 var b = SetBuilder()
                 s0.forEach { m in if inAll(m) { _ = b.add(m) } }
-                storeResult(&x, d, &b)
+                storeResult(&x, d, &b, "sinterstore")
                 b.free()
                 return
             }
@@ -247,7 +252,7 @@ extension SetCommands {
                 }
             }
             if let d = dst {
-                storeResult(&x, d, &b)
+                storeResult(&x, d, &b, diff ? "sdiffstore" : "sunionstore")
             } else {
                 b.reply(x.reply)
             }
@@ -257,15 +262,23 @@ extension SetCommands {
 
     /// A *STORE result replaces the destination whatever it held, its TTL
     /// included (Redis's setKey); an empty result deletes it.
-    static func storeResult(_ x: inout Exec, _ dst: Int, _ b: inout SetBuilder) {
-        deleteIfExists(&x, dst)
+    static func storeResult(_ x: inout Exec, _ dst: Int, _ b: inout SetBuilder, _ event: StaticString) {
+        let existed = deleteIfExists(&x, dst)
         let n = b.count
-        if n > 0 { b.store(&x, key: dst, slot: -1) }
+        if n > 0 {
+            x.overwriting(dst, existed: existed) { b.store(&x, key: dst, slot: -1) }
+            x.notify(.set, event, dst)
+        } else if existed {
+            x.notify(.generic, "del", dst)
+        }
         x.reply.int(n)
     }
 
-    static func deleteIfExists(_ x: inout Exec, _ i: Int) {
-        if let (_, s) = x.findAny(i, read: false) { x.deleteKey(i, slot: s) }
+    @discardableResult
+    static func deleteIfExists(_ x: inout Exec, _ i: Int) -> Bool {
+        guard let (_, s) = x.findAny(i, read: false) else { return false }
+        x.deleteKey(i, slot: s)
+        return true
     }
 }
 

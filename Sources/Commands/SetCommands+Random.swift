@@ -28,16 +28,26 @@ extension SetCommands {
             x.reply.bulk(t.member(at: s))
             t.remove(slot: s)
             if t.count == 0 { x.deleteKey(1, slot: slot) } else { x.modified(1) }
+            spopNotify(&x, removed: t.count == 0)
         case .ints(let s):
             var at = rng.below(s.count)
             x.reply.bulkDecimal(s[at])
-            if s.count == 1 { return x.deleteKey(1, slot: slot) }
+            if s.count == 1 {
+                x.deleteKey(1, slot: slot)
+                return spopNotify(&x, removed: true)
+            }
+            spopNotify(&x, removed: false)
             withUnsafePointer(to: &at) { p in
                 x.storeCompact(1, slot: slot, type: .set, length: IntSet.size(count: s.count - 1, width: s.width)) { out in
                     s.writeRemoving(UnsafeBufferPointer(start: p, count: 1), into: out)
                 }
             }
         }
+    }
+
+    @inline(__always) static func spopNotify(_ x: inout Exec, removed: Bool) {
+        x.notify(.set, "spop", 1)
+        if removed { x.notify(.generic, "del", 1) }
     }
 
     static func spopCount(_ x: inout Exec) {
@@ -49,6 +59,7 @@ extension SetCommands {
             return
         }
         if count == 0 { return x.reply.set(0) }
+        x.notify(.set, "spop", 1)
         let set = SetRef(e)
         let size = set.count
         if count >= size {
@@ -58,7 +69,8 @@ extension SetCommands {
             set.forEach { _ = b.add($0) }
             b.reply(x.reply)
             b.free()
-            return x.deleteKey(1, slot: slot)
+            x.deleteKey(1, slot: slot)
+            return x.notify(.generic, "del", 1)
         }
         var rng = x.stats.rng()
         let remaining = size - count

@@ -68,9 +68,14 @@ public enum SetCommands {
     static func sadd(_ x: inout Exec) {
         switch x.find(1, .set, read: false) {
         case .wrongType: return
-        case .missing: x.reply.int(addMembers(&x, key: 1, from: 2, to: nil, slot: -1))
-        case .found(let e, let s): x.reply.int(addMembers(&x, key: 1, from: 2, to: e, slot: s))
+        case .missing: saddReply(&x, addMembers(&x, key: 1, from: 2, to: nil, slot: -1))
+        case .found(let e, let s): saddReply(&x, addMembers(&x, key: 1, from: 2, to: e, slot: s))
         }
+    }
+
+    @inline(__always) static func saddReply(_ x: inout Exec, _ n: Int) {
+        if n > 0 { x.notify(.set, "sadd", 1) }
+        x.reply.int(n)
     }
 
     /// Adds arguments `from...` to the set `e` of key argument `key` in
@@ -145,6 +150,7 @@ public enum SetCommands {
                 if t.count == 0 { break }
             }
             if t.count == 0 { x.deleteKey(1, slot: slot) } else if removed > 0 { x.modified(1) }
+            if removed > 0 { sremNotify(&x, 1, removed: t.count == 0) }
             return x.reply.int(removed)
         }
         let s = IntSet(e)
@@ -159,15 +165,22 @@ public enum SetCommands {
             if m == 0 { return 0 }
             if m == s.count {
                 x.deleteKey(1, slot: slot)
+                sremNotify(&x, 1, removed: true)
                 return m
             }
             let gone = UnsafeBufferPointer(rebasing: buf[0..<m])
             x.storeCompact(1, slot: slot, type: .set, length: IntSet.size(count: s.count - m, width: s.width)) { p in
                 s.writeRemoving(gone, into: p)
             }
+            sremNotify(&x, 1, removed: false)
             return m
         }
         x.reply.int(removed)
+    }
+
+    @inline(__always) static func sremNotify(_ x: inout Exec, _ i: Int, removed: Bool) {
+        x.notify(.set, "srem", i)
+        if removed { x.notify(.generic, "del", i) }
     }
 
     // MARK: SCARD / SISMEMBER / SMISMEMBER

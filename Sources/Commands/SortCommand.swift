@@ -204,9 +204,11 @@ public enum SortCommand {
         if outputLength > 0 {
             // The destination is replaced whatever it held, TTL included.
             if slot >= 0 { ks.remove(at: slot) }
-            x.storeObject(dst, slot: -1, type: .list, list)
+            x.overwriting(dst, existed: slot >= 0) { x.storeObject(dst, slot: -1, type: .list, list) }
+            x.notify(.list, "sortstore", dst)
         } else if slot >= 0 {
             ks.remove(at: slot)
+            x.notify(.generic, "del", dst)
         }
         x.reply.int(outputLength)
     }
@@ -281,6 +283,7 @@ public enum SortCommand {
             let s = ks.find(kp, kb.count, hash: hashBytes(kp, kb.count), now: x.now)
             if s < 0 {
                 x.stats.keyspaceMisses += 1
+                ks.events?.note(.keyMiss, "keymiss", db: x.db, kp, kb.count)
                 return nil
             }
             x.stats.keyspaceHits += 1

@@ -109,7 +109,7 @@ extension SortedSetCommands {
 
         if store {
             if result.count == 0 {
-                deleteIfExists(&x, 1)
+                storeEmpty(&x, 1)
                 return x.reply.int(0)
             }
             var maxLen = 0
@@ -118,18 +118,21 @@ extension SortedSetCommands {
                 if nd.member.count > maxLen { maxLen = nd.member.count }
                 n = nd.next
             }
-            deleteIfExists(&x, 1)
-            if fitsCompact(count: result.count, maxLength: maxLen) {
-                storeCompactPairs(&x, 1, members: result.count) { visit in
-                    var p = result.list.first
-                    while let nd = p {
-                        visit(nd.member, nd.score)
-                        p = nd.next
+            let existed = deleteIfExists(&x, 1)
+            x.overwriting(1, existed: existed) {
+                if fitsCompact(count: result.count, maxLength: maxLen) {
+                    storeCompactPairs(&x, 1, members: result.count) { visit in
+                        var p = result.list.first
+                        while let nd = p {
+                            visit(nd.member, nd.score)
+                            p = nd.next
+                        }
                     }
+                } else {
+                    x.storeObject(1, slot: -1, type: .zset, result)
                 }
-            } else {
-                x.storeObject(1, slot: -1, type: .zset, result)
             }
+            x.notify(.zset, op == .union ? "zunionstore" : op == .inter ? "zinterstore" : "zdiffstore", 1)
             return x.reply.int(result.count)
         }
         let r = x.reply

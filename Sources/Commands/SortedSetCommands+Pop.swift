@@ -50,6 +50,7 @@ extension SortedSetCommands {
             r.score(s)
         }
         removeRanks(&x, i, slot: slot, v, from: max ? len - n : 0, count: n)
+        if n > 0 { removedNotify(&x, i, max ? "zpopmax" : "zpopmin", removed: n >= len) }
         return true
     }
 

@@ -76,7 +76,7 @@ extension SortedSetCommands {
         case .wrongType: return
         case .missing:
             if store {
-                deleteIfExists(&x, 1)
+                storeEmpty(&x, 1)
                 x.reply.int(0)
             } else {
                 x.reply.array(0)
@@ -114,7 +114,7 @@ extension SortedSetCommands {
             return
         }
         if n == 0 {
-            deleteIfExists(&x, 1)
+            storeEmpty(&x, 1)
             return r.int(0)
         }
         // Redis adds the members one by one in the order the range is walked
@@ -142,7 +142,7 @@ extension SortedSetCommands {
             CompactZSet.appendPair(&pairs, m.baseAddress, m.count, score)
             i += 1
         }
-        storeResult(&x, 1, pairs: pairs, members: n, compact: convertAt < 0)
+        storeResult(&x, 1, pairs: pairs, members: n, compact: convertAt < 0, "zrangestore")
         r.int(n)
     }
 
@@ -207,7 +207,11 @@ extension SortedSetCommands {
         } else {
             (start, n) = scoreRange.map { v.locate($0, reverse: false) } ?? v.locate(lexRange!, reverse: false)
         }
-        if n > 0 { removeRanks(&x, 1, slot: slot, v, from: start, count: n) }
+        if n > 0 {
+            removeRanks(&x, 1, slot: slot, v, from: start, count: n)
+            removedNotify(&x, 1, kind == .rank ? "zremrangebyrank" : kind == .score ? "zremrangebyscore"
+                          : "zremrangebylex", removed: n >= len)
+        }
         x.reply.int(n)
     }
 

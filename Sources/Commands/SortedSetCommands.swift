@@ -165,8 +165,14 @@ public enum SortedSetCommands {
     /// Stores a new sorted set under key argument `i`, replacing whatever
     /// is there (and its TTL, as Redis's setKey). `pairs` holds the members
     /// (`CompactZSet.appendPair`), in order when `compact`.
+    static func storeResult(_ x: inout Exec, _ i: Int, pairs: PackedBuffer, members: Int, compact: Bool,
+                            _ event: StaticString) {
+        let existed = deleteIfExists(&x, i)
+        x.overwriting(i, existed: existed) { storeResult(&x, i, pairs: pairs, members: members, compact: compact) }
+        x.notify(.zset, event, i)
+    }
+
     static func storeResult(_ x: inout Exec, _ i: Int, pairs: PackedBuffer, members: Int, compact: Bool) {
-        if let (_, slot) = x.findAny(i, read: false) { x.deleteKey(i, slot: slot) }
         if compact {
             storeCompactPairs(&x, i, members: members) { visit in
                 var it = pairs.elements
@@ -197,8 +203,16 @@ public enum SortedSetCommands {
     }
 
     /// Deletes key argument `i` if it exists (a store whose result is empty).
-    static func deleteIfExists(_ x: inout Exec, _ i: Int) {
-        if let (_, slot) = x.findAny(i, read: false) { x.deleteKey(i, slot: slot) }
+    @discardableResult
+    static func deleteIfExists(_ x: inout Exec, _ i: Int) -> Bool {
+        guard let (_, slot) = x.findAny(i, read: false) else { return false }
+        x.deleteKey(i, slot: slot)
+        return true
+    }
+
+    /// A *STORE whose result is empty: the destination goes (`del`).
+    static func storeEmpty(_ x: inout Exec, _ i: Int) {
+        if deleteIfExists(&x, i) { x.notify(.generic, "del", i) }
     }
 
     // MARK: parsing
@@ -370,6 +384,7 @@ public enum SortedSetCommands {
             let out = addOne(&x, slot: slot, score: scoreAt(j), member: memberAt(j), f, &last)
             if out == .nan {
                 if changedObject { x.modified(1) }
+                if added + updated > 0 { x.notify(.zset, f.incr ? "zincr" : "zadd", 1) }
                 return x.error(nanResult)
             }
             if isObject && (out == .added || out == .updated) { changedObject = true }
@@ -396,6 +411,7 @@ public enum SortedSetCommands {
 
     static func replyAdd(_ x: inout Exec, _ f: AddFlags, ch: Bool, added: Int, updated: Int, processed: Int,
                          score: Double) {
+        if added + updated > 0 { x.notify(.zset, f.incr ? "zincr" : "zadd", 1) }
         if f.incr {
             if processed > 0 { x.reply.score(score) } else { x.reply.null() }
         } else {
@@ -476,6 +492,7 @@ public enum SortedSetCommands {
                     objectChanged = true
                     if z.count == 0 {
                         x.deleteKey(1, slot: slot)
+                        removedNotify(&x, 1, "zrem", removed: true)
                         return x.reply.int(deleted)
                     }
                 }
@@ -485,6 +502,7 @@ public enum SortedSetCommands {
                     deleted += 1
                     if c.count == 1 {
                         x.deleteKey(1, slot: slot)
+                        removedNotify(&x, 1, "zrem", removed: true)
                         return x.reply.int(deleted)
                     }
                     splice(&x, 1, slot: slot, c, members: c.count - 1, cut: p.start..<p.end)
@@ -493,7 +511,14 @@ public enum SortedSetCommands {
             }
         }
         if objectChanged { x.modified(1) }
+        if deleted > 0 { removedNotify(&x, 1, "zrem", removed: false) }
         x.reply.int(deleted)
+    }
+
+    /// `event`, then `del` when the key went with its last member.
+    @inline(__always) static func removedNotify(_ x: inout Exec, _ i: Int, _ event: StaticString, removed: Bool) {
+        x.notify(.zset, event, i)
+        if removed { x.notify(.generic, "del", i) }
     }
 
     // MARK: ZCARD / ZSCORE / ZMSCORE / ZRANK

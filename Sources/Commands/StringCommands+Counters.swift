@@ -30,6 +30,7 @@ extension StringCommands {
             let k = x[1]
             let e = Entry.makeInt(key: k.ptr, keyLen: k.count, value: by, expireAt: -1, lru: x.lru)
             x.keyspace.put(e, at: -1, hash: h)
+            x.notify(.string, "incrby", 1)
             return x.reply.int(by)
         }
         let e = x.keyspace.entry(at: slot)
@@ -39,6 +40,7 @@ extension StringCommands {
             if o { return x.error(Err.overflow) }
             e.setIntValue(n)
             x.keyspace.mutations &+= 1
+            x.notify(.string, "incrby", 1)
             return x.reply.int(n)
         }
         let b = e.bytes
@@ -50,6 +52,7 @@ extension StringCommands {
         let k = x[1]
         let ne = Entry.makeInt(key: k.ptr, keyLen: k.count, value: n, expireAt: e.expireAt, lru: x.lru)
         x.keyspace.put(ne, at: slot, hash: h)
+        x.notify(.string, "incrby", 1)
         x.reply.int(n)
     }
 
@@ -84,6 +87,7 @@ extension StringCommands {
             let e = Entry.makeString(key: k.ptr, keyLen: k.count, value: p, valueLen: n, expireAt: expireAt,
                                      lru: x.lru, tryInt: false)
             x.keyspace.put(e, at: slot, hash: h)
+            x.notify(.string, "incrbyfloat", 1)
             x.reply.bulk(p, n)
         }
     }

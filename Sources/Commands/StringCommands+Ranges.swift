@@ -57,6 +57,7 @@ extension StringCommands {
         if slot < 0 {
             // A new key takes the argument as SET would (int-encoded if canonical).
             store(&x, key: 1, value: 2, slot: -1, hash: h, expireAt: -1)
+            x.notify(.string, "append", 1)
             return x.reply.int(add.count)
         }
         let e = x.keyspace.entry(at: slot)
@@ -66,6 +67,7 @@ extension StringCommands {
         let total = olen + add.count
         let dst = makeRaw(&x, slot: slot, hash: h, newLen: total)
         if add.count > 0 { (dst + olen).update(from: add.ptr, count: add.count) }
+        x.notify(.string, "append", 1)
         x.reply.int(total)
     }
 
@@ -121,6 +123,7 @@ extension StringCommands {
             if offset > 0 { dst.initialize(repeating: 0, count: offset) }
             (dst + offset).update(from: v.ptr, count: v.count)
             x.keyspace.put(e, at: -1, hash: h)
+            x.notify(.string, "setrange", 1)
             return x.reply.int(total)
         }
         let e = x.keyspace.entry(at: slot)
@@ -136,12 +139,14 @@ extension StringCommands {
             e.isRawString = true
             // Redis signals the key even when the bytes are the same.
             x.keyspace.mutations &+= 1
+            x.notify(.string, "setrange", 1)
             return x.reply.int(olen)
         }
         let total = max(olen, need)
         let dst = makeRaw(&x, slot: slot, hash: h, newLen: total)
         if offset > olen { (dst + olen).initialize(repeating: 0, count: offset - olen) }
         (dst + offset).update(from: v.ptr, count: v.count)
+        x.notify(.string, "setrange", 1)
         x.reply.int(total)
     }
 }

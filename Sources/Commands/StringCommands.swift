@@ -130,6 +130,8 @@ public enum StringCommands {
         }
         if o.has(.keepTTL) && slot >= 0 { expireAt = x.keyspace.entry(at: slot).expireAt }
         store(&x, key: 1, value: 2, slot: slot, hash: h, expireAt: expireAt)
+        x.notify(.string, "set", 1)
+        if o.expireArg > 0 { x.notify(.generic, "expire", 1) }
         if !o.has(.get) { x.reply.ok() }
     }
 
@@ -138,6 +140,7 @@ public enum StringCommands {
         let slot = x.writeSlot(1, hash: h)
         if slot >= 0 { return x.reply.int(0) }
         store(&x, key: 1, value: 2, slot: -1, hash: h, expireAt: -1)
+        x.notify(.string, "set", 1)
         x.reply.int(1)
     }
 
@@ -153,6 +156,8 @@ public enum StringCommands {
         let h = x.hash(1)
         let slot = x.writeSlot(1, hash: h)
         store(&x, key: 1, value: 3, slot: slot, hash: h, expireAt: at)
+        x.notify(.string, "set", 1)
+        x.notify(.generic, "expire", 1)
         x.reply.ok()
     }
 
@@ -168,6 +173,7 @@ public enum StringCommands {
         }
         // GETSET drops any TTL, as SET without KEEPTTL does.
         store(&x, key: 1, value: 2, slot: slot, hash: h, expireAt: -1)
+        x.notify(.string, "set", 1)
     }
 
     static func getdel(_ x: inout Exec) {
@@ -177,6 +183,7 @@ public enum StringCommands {
         guard e.type == .string else { return x.error(Err.wrongType) }
         replyString(x.reply, e)
         x.keyspace.remove(at: slot)
+        x.notify(.generic, "del", 1)
     }
 
     /// GETEX key [EX s|PX ms|EXAT ts|PXAT ts|PERSIST]
@@ -197,11 +204,14 @@ public enum StringCommands {
         replyString(x.reply, e)
         if (o.has(.exat) || o.has(.pxat)) && at <= x.now {
             x.keyspace.remove(at: slot)
+            x.notify(.generic, "del", 1)
         } else if o.expireArg > 0 {
             x.keyspace.setExpire(at: slot, at)
+            x.notify(.generic, "expire", 1)
         } else if o.has(.persist) && e.hasExpire {
             // Without a TTL there is nothing to remove and nothing for WATCH to see.
             x.keyspace.setExpire(at: slot, -1)
+            x.notify(.generic, "persist", 1)
         }
     }
 
@@ -248,6 +258,7 @@ public enum StringCommands {
             let h = x.hash(i)
             let slot = x.writeSlot(i, hash: h)
             store(&x, key: i, value: i + 1, slot: slot, hash: h, expireAt: -1)
+            x.notify(.string, "set", i)
             i += 2
         }
     }

@@ -63,6 +63,9 @@ public struct ConfigSettings: Sendable {
     public var appendonly: Bool = false
     public var appendfilename: String = "appendonly.aof"
     public var dbfilename: String = "dump.rdb"
+    /// `notify-keyspace-events` as Redis's class bits.
+    public var notifyKeyspaceEvents: Int = 0
+    public var trackingTableMaxKeys: Int = 1_000_000
 
     public init() {}
 }
@@ -192,7 +195,7 @@ public final class ConfigStore: @unchecked Sendable {
 
     private func canonicalValue(_ d: Directive, _ values: [String: String]) -> String {
         if case .dir = d.kind { return currentWorkingDirectory() }
-        return values[d.name] ?? d.defaultValue
+        return shownValue(d, values[d.name] ?? d.defaultValue)
     }
 
     /// The canonical value string of a directive (or alias), as CONFIG GET prints it.
@@ -408,6 +411,8 @@ public final class ConfigStore: @unchecked Sendable {
         s.appendonly = bool("appendonly")
         s.appendfilename = str("appendfilename")
         s.dbfilename = str("dbfilename")
+        s.notifyKeyspaceEvents = keyspaceEventFlags(str("notify-keyspace-events")) ?? 0
+        s.trackingTableMaxKeys = int("tracking-table-max-keys")
         return s
     }
 }

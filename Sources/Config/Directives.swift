@@ -25,6 +25,8 @@ enum DirectiveKind: Sendable {
     case bind
     case save
     case clientOutputBufferLimit
+    /// `notify-keyspace-events`: Redis's class letters, kept in Redis's canonical order.
+    case keyspaceEvents
 }
 
 struct Directive: Sendable {
@@ -168,6 +170,9 @@ let directiveTable: [Directive] = [
     i("lfu-log-factor", 10, 0, intMax32),
     i("lfu-decay-time", 1, 0, intMax32),
     b("jemalloc-bg-thread", true),
+    Directive(name: "notify-keyspace-events", aliases: [], immutable: false, protected: false,
+              kind: .keyspaceEvents, defaultValue: ""),
+    i("tracking-table-max-keys", 1_000_000, 0, Int.max),
     // RingKV's own
     i("shards", 0, 0, 1024, immutable: true),
     e("io-backend", "auto", ["auto", "uring", "epoll"], immutable: true),
@@ -415,7 +420,71 @@ private func parseDirectiveValue(_ d: Directive, _ args: [String], current: Stri
             j += 4
         }
         return .success(formatClientOutputBufferLimits(limits))
+    case .keyspaceEvents:
+        guard let f = keyspaceEventFlags(one()) else {
+            return .failure("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
+        }
+        return .success(keyspaceEventLetters(f))
     }
+}
+
+/// The stored form: one letter per class, `n` included. Redis keeps the
+/// bits and shows them with keyspaceEventString, which hides `n` next to
+/// `A`; storing the shown form would lose it.
+func keyspaceEventLetters(_ f: Int) -> String {
+    var out: [UInt8] = []
+    for (c, bit) in eventLetters where f & bit != 0 { out.append(c) }
+    if f & (1 << 0) != 0 { out.append(UInt8(ascii: "K")) }
+    if f & (1 << 1) != 0 { out.append(UInt8(ascii: "E")) }
+    if f & (1 << 11) != 0 { out.append(UInt8(ascii: "m")) }
+    return String(decoding: out, as: UTF8.self)
+}
+
+/// What CONFIG GET and CONFIG REWRITE show for a stored value.
+func shownValue(_ d: Directive, _ v: String) -> String {
+    if case .keyspaceEvents = d.kind { return keyspaceEventString(keyspaceEventFlags(v) ?? 0) }
+    return v
+}
+
+// Redis's notify.c bit values (Storage.NotifyClass mirrors them).
+private let eventLetters: [(UInt8, Int)] = [
+    (UInt8(ascii: "g"), 1 << 2), (UInt8(ascii: "$"), 1 << 3), (UInt8(ascii: "l"), 1 << 4),
+    (UInt8(ascii: "s"), 1 << 5), (UInt8(ascii: "h"), 1 << 6), (UInt8(ascii: "z"), 1 << 7),
+    (UInt8(ascii: "x"), 1 << 8), (UInt8(ascii: "e"), 1 << 9), (UInt8(ascii: "t"), 1 << 10),
+    (UInt8(ascii: "d"), 1 << 13), (UInt8(ascii: "n"), 1 << 14),
+]
+private let notifyAll = (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 9)
+    | (1 << 10) | (1 << 13)
+
+/// Redis's keyspaceEventsStringToFlags: nil for a letter it does not know.
+public func keyspaceEventFlags(_ s: String) -> Int? {
+    var f = 0
+    for c in s.utf8 {
+        switch c {
+        case UInt8(ascii: "A"): f |= notifyAll
+        case UInt8(ascii: "K"): f |= 1 << 0
+        case UInt8(ascii: "E"): f |= 1 << 1
+        case UInt8(ascii: "m"): f |= 1 << 11
+        default:
+            guard let l = eventLetters.first(where: { $0.0 == c }) else { return nil }
+            f |= l.1
+        }
+    }
+    return f
+}
+
+/// Redis's keyspaceEventsFlagsToString (with A, `n` is not shown, as in Redis).
+func keyspaceEventString(_ f: Int) -> String {
+    var out: [UInt8] = []
+    if f & notifyAll == notifyAll {
+        out.append(UInt8(ascii: "A"))
+    } else {
+        for (c, bit) in eventLetters where f & bit != 0 { out.append(c) }
+    }
+    if f & (1 << 0) != 0 { out.append(UInt8(ascii: "K")) }
+    if f & (1 << 1) != 0 { out.append(UInt8(ascii: "E")) }
+    if f & (1 << 11) != 0 { out.append(UInt8(ascii: "m")) }
+    return String(decoding: out, as: UTF8.self)
 }
 
 /// strtoll(s, &end, 10) requiring the whole string to be consumed (Redis's save parsing).

@@ -103,7 +103,7 @@ func rewriteConfigFile(path: String, values: [String: String]) -> String? {
         return "Rewriting config file: \(errnoString(errno))"
     }
     for d in directiveTable {
-        let value = values[d.name] ?? d.defaultValue
+        let value = shownValue(d, values[d.name] ?? d.defaultValue)
         let force = value != d.defaultValue
         switch d.kind {
         case .bool, .enumeration:
@@ -111,7 +111,7 @@ func rewriteConfigFile(path: String, values: [String: String]) -> String? {
         case let .integer(_, _, memory, _):
             let shown = memory ? formatMemory(Int(value) ?? 0) : value
             st.rewriteLine(d.name, "\(d.name) \(shown)", force: force)
-        case .string:
+        case .string, .keyspaceEvents:
             st.rewriteLine(d.name, "\(d.name) \(quotedRepr(value))", force: force)
         case .dir:
             st.rewriteLine(d.name, "dir \(quotedRepr(value))", force: true)

@@ -45,6 +45,9 @@ func unsupportedReason(_ d: Directive, _ value: String) -> String? {
         return value == "1" ? nil : no("io-threads", hint: "use shards: every shard is its own I/O thread")
     case "io-threads-do-reads":
         return value == "yes" ? no("io-threads", hint: "use shards: every shard is its own I/O thread") : nil
+    // tracking-table-max-keys is honoured per shard: each shard's tracking
+    // table keeps at most max / shards keys (at least one), evicting with an
+    // invalidation as Redis does (Server/PubSub/Tracking.swift).
     case "active-expire-effort":
         return value == "1" ? nil : no("tuning the active expire cycle", hint: "only 1 is accepted")
     default:

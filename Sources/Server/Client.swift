@@ -23,6 +23,8 @@ final class Client {
     var lastCommandID = -1
     var replyMode = ReplyMode.on
     var noEvict = false
+    /// CLIENT TRACKING (nil: off).
+    var tracking: ClientTracking? = nil
 
     /// Bytes of a partial command carried over to the next recv.
     let inbuf = ByteBuf(capacity: 64)

@@ -153,6 +153,7 @@ extension Worker {
             return
         }
         c.lastCommandID = spec.id
+        if let t = c.tracking { trackingBeforeCommand(c, t) }
         // A script on some worker is past busy-reply-threshold (one load when none is).
         if state.busyScripts.value != 0 && c.fd >= 0 && !allowedWhileBusy(spec) {
             countError("BUSY")
@@ -286,6 +287,7 @@ extension Worker {
         x.importMode = importMode
         x.imported = imported
         x.fromScript = client != nil && client === scriptClient
+        if let m = message, m.quietMiss { x.quietMiss = true }
         let before = out.count
         let watched = !watches.isEmpty
         let mutations = watched ? store.dbs[db].mutations : 0
@@ -295,8 +297,13 @@ extension Worker {
         let otherMutations = other.map { store.dbs[$0.db].mutations } ?? 0
         if a.count > 2, case .keys = spec.route { prefetchCommandKeys(a, db: db, step: max(spec.keyStep, 1)) }
         h(&x)
+        if store.events.used != 0 { publishKeyEvents(store, writer: client?.id ?? message?.writer ?? 0) }
         // A change (or a lazy expiry) signals the keys to WATCHers, as Redis's signalModifiedKey.
         if watched && store.dbs[db].mutations != mutations { touchWatched(spec, a, db: db) }
+        if state.trackingClients.value > 0 && spec.flags.contains(.readonly) {
+            let t = client.map { readTracker($0) } ?? message?.tracker ?? 0
+            if t != 0 { trackRead(spec, a, token: t) }
+        }
         if watched, let o = other, store.dbs[o.db].mutations != otherMutations {
             watches.touch(DBKey(db: o.db, a[o.arg]))
         }
@@ -372,6 +379,8 @@ extension Worker {
             m.proto = c.proto
             m.originAddr = c.addr
             m.originName = c.name
+            m.writer = c.id
+            if c.tracking != nil { m.tracker = readTracker(c) }
         }
         return m
     }
@@ -519,6 +528,7 @@ extension Worker {
     func runRequests(_ m: ShardMessage) {
         // Subscribers are worker state, not shard data: no lock applies.
         if case .publish = m.op { return runPublishBatch(m) }
+        if case .invalidate = m.op { return runInvalidations(m) }
         if m.txid == 0 && m.parkItem == nil {
             // A transaction part pushed before this batch was sent comes first.
             drainLaneIfNeeded()
@@ -582,6 +592,7 @@ extension Worker {
     /// Source side: a batch came back; release replies that are now in order.
     func handleResponse(_ m: ShardMessage) {
         if case .publish = m.op { return publishAnswered(m) }
+        if case .invalidate = m.op { return recycle(m) }
         m.done = true
         if let s = m.ticket {
             s.pending -= 1

@@ -13,17 +13,19 @@ extension Worker {
         }
         let r = Reply(m.replies, proto: m.proto)
         switch m.op {
-        case .commands, .publish:
+        case .commands, .publish, .invalidate:
             preconditionFailure("client commands and messages run through runRequests")
         case .dbsize:
             r.int(store.dbs[m.db].count)
         case .flushdb:
             touchWatchedExisting(dbs: [m.db])
             store.dbs[m.db].removeAll()
+            if state.trackingClients.value > 0 { invalidateFlush(store, shard: execShard) }
             r.ok()
         case .flushall:
             touchWatchedExisting(dbs: nil)
             for ks in store.dbs { ks.removeAll() }
+            if state.trackingClients.value > 0 { invalidateFlush(store, shard: execShard) }
             r.ok()
         case .swapdb(let x, let y):
             touchWatchedSwap(x, y)
@@ -53,6 +55,7 @@ extension Worker {
             var x = Exec(args: a, reply: r, store: store, stats: stats, db: m.db, now: now, shard: id,
                          shardCount: shardCount)
             ServerCommandSpecs.memoryUsage(&x, key: 0, samples: samples)
+            flushKeyEvents(store)
         case .memoryStats: memoryStatsPart(r)
         case .export: runKeyStep(KeyCommands.exportKey, a, m)
         case .deleteExported:
@@ -79,6 +82,7 @@ extension Worker {
         var x = Exec(args: a, reply: Reply(m.replies, proto: m.proto), store: store, stats: stats, db: m.db, now: now,
                      shard: id, shardCount: shardCount)
         h(&x)
+        flushKeyEvents(store, writer: m.writer)
     }
 
     /// The destination's stage of a pair command whose source key lives on

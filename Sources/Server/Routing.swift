@@ -96,6 +96,7 @@ extension Worker {
             let m = addPart(s, c, shard: sh)
             if merge == .setIfNoneExist {
                 header(m.requests, counts[sh] + 1, "exists")
+                m.quietMiss = true
                 let m2 = newMessage(for: c, target: sh)
                 m2.ticket = s
                 header(m2.requests, counts[sh] * 2 + 1, "mset")

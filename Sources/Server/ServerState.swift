@@ -47,6 +47,9 @@ final class WorkerHandle: @unchecked Sendable {
     let subscriptions = AtomicCounter(0)
     /// MONITOR clients of this worker.
     let monitors = AtomicCounter(0)
+    /// Tracking clients of this worker (a flush's null invalidation goes
+    /// only to workers that have some).
+    let trackers = AtomicCounter(0)
     init(queueCapacity: Int) { inbox = MPSCQueue(capacity: queueCapacity) }
 
     /// A producer that pushed into `inbox`: whether it owes the wake-up. The
@@ -114,6 +117,15 @@ final class ServerState: @unchecked Sendable {
     /// CLIENT PAUSE: its end (wall ms, 0: none) and type (PauseType).
     let pauseEnd = AtomicCounter(0)
     let pauseType = AtomicCounter(0)
+    /// `notify-keyspace-events` (and whether anyone tracks keys), read by
+    /// every shard's event sites.
+    let notify = NotifySwitch()
+    /// Clients with CLIENT TRACKING on, on any worker.
+    let trackingClients = AtomicCounter(0)
+    /// Where each connection lives, for CLIENT TRACKING REDIRECT.
+    let clientDirectory = ClientDirectory()
+    /// CLIENT TRACKING BCAST prefixes of every worker's clients.
+    let bcast = BcastRegistry()
 
     init(config: ConfigStore, backendName: String, backendDetail: String, logger: Logger) {
         self.config = config
@@ -130,6 +142,7 @@ final class ServerState: @unchecked Sendable {
         let hex: [Character] = Array("0123456789abcdef")
         for _ in 0..<40 { id.append(hex[Int.random(in: 0..<16)]) }
         runID = id
+        notify.set(config.settings.notifyKeyspaceEvents)
     }
 
     var isStopping: Bool { stopping.value != 0 }

@@ -26,6 +26,12 @@ final class ShardMessage: @unchecked Sendable {
     /// The issuing client's address and name, for the target's SLOWLOG.
     var originAddr = ""
     var originName: [UInt8]? = nil
+    /// The issuing client's id, and its CLIENT TRACKING token when its
+    /// reads are to be tracked (0: not).
+    var writer = 0
+    var tracker = 0
+    /// The existence check of a split MSETNX (no `keymiss` events).
+    var quietMiss = false
     let requests = ByteBuf(capacity: 1024)
     var commandCount = 0
     let replies = ByteBuf(capacity: 1024)
@@ -59,6 +65,9 @@ final class ShardMessage: @unchecked Sendable {
         op = .commands
         client = nil
         originName = nil
+        writer = 0
+        tracker = 0
+        quietMiss = false
         ticket = nil
         requests.clear()
         replies.clear()
@@ -216,6 +225,10 @@ enum ShardOp {
     /// args: `[kind, channel, message]` arrays back to back. The reply is
     /// one integer per message: the receivers here.
     case publish
+    /// CLIENT TRACKING invalidations for this worker's clients; args:
+    /// `[client id, key]` (or `[client id]`: a flush's null; id 0: every
+    /// tracking client) back to back. No reply.
+    case invalidate
 }
 
 extension ShardOp {
@@ -226,7 +239,7 @@ extension ShardOp {
         case .commands, .dbsize, .flushdb, .flushall, .swapdb, .debugObject, .debugDigest, .debugDigestValue, .memoryUsage, .export, .withImport, .deleteExported,
              .txHold, .txRelease, .watch, .execBlock, .scriptCall, .blockAttempt:
             return true
-        case .blockServed, .blockRetry, .clientUnblock, .publish:
+        case .blockServed, .blockRetry, .clientUnblock, .publish, .invalidate:
             return false
         case .stats, .memoryStats, .resetStats, .clientList, .clientKill, .clientKillAddr, .slowlogGet, .slowlogLen, .slowlogReset:
             return false

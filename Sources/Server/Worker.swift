@@ -153,7 +153,7 @@ final class Worker<B: IOBackend>: IOEvents {
         self.backend = backend
         self.handle = handle
         // Start-up loading (loadDataset) fills the stores before the workers start.
-        store = handle.store ?? ShardStore(databases: state.config.databases)
+        store = handle.store ?? ShardStore(databases: state.config.databases, notify: state.notify)
         execShard = id
         handle.store = store
         handle.watches = watches
@@ -259,6 +259,7 @@ final class Worker<B: IOBackend>: IOEvents {
             if !blockedWaits.isEmpty { expireBlocked() }
             if !pausedClients.isEmpty { releasePaused() }
             resumeDeferred()
+            if !pubsub.bcastPending.isEmpty { flushBroadcasts() }
             flushOutgoing()
             flushClients()
             if now - lastCron >= Int64(1000 / hz) { cron() }
@@ -298,6 +299,7 @@ final class Worker<B: IOBackend>: IOEvents {
                 let before = ks.mutations
                 _ = ks.activeExpireCycle(now: now, budgetNanos: budget, clock: monotonicNanos)
                 if ks.mutations != before && !watches.isEmpty { touchMissingWatched(db: i) }
+                flushKeyEvents(store)
             }
         }
         if !watches.isEmpty { watches.purge() }
@@ -349,6 +351,7 @@ final class Worker<B: IOBackend>: IOEvents {
                        addr: addr, laddr: laddr, now: now)
         c.authenticated = requirePass == nil
         clients[index] = c
+        state.clientDirectory.add(c.id, ClientDirectory.Place(worker: id, index: index, generation: c.generation))
         backend.armRecv(c)
     }
 
@@ -506,6 +509,7 @@ final class Worker<B: IOBackend>: IOEvents {
         dropBlocked(c)
         dropSubscriptions(c)
         stopMonitoring(c)
+        state.clientDirectory.remove(c.id)
         if !flush {
             c.out.clear()
             c.tickets.removeAll()

@@ -21,6 +21,10 @@ public final class Keyspace {
     public var mutations = 0
     /// The active expiry cycle's samples.
     var random = ShardRandom()
+    /// The shard's event log (nil in unit tests) and this keyspace's db
+    /// number, for `new` and `expired` events.
+    public var events: KeyEvents?
+    public var index = 0
 
     public init() {
         expiring = .allocate(capacity: 16)
@@ -41,12 +45,35 @@ public final class Keyspace {
         if i >= 0 {
             let e = table.entry(at: i)
             if e.hasExpire && e.expireAt <= now {
+                noteExpired(e)
                 remove(at: i)
                 expiredKeys += 1
                 return -1
             }
         }
         return i
+    }
+
+    public func noteExpired(_ e: Entry) {
+        guard let ev = events else { return }
+        let k = e.key
+        ev.note(.expired, "expired", db: index, k.baseAddress!, k.count)
+    }
+
+    /// Eviction (maxmemory) calls this for an entry it is about to remove
+    /// (`evicted`, and an invalidation for clients tracking the key). The worker publishes it with the events of the command
+    /// that evicted (`Worker.flushKeyEvents`); an eviction outside a
+    /// command must call `flushKeyEvents` itself.
+    public func noteEvicted(_ e: Entry) {
+        guard let ev = events else { return }
+        let k = e.key
+        ev.note(.evicted, "evicted", db: index, k.baseAddress!, k.count)
+    }
+
+    /// Redis's dbAdd fires `new`.
+    @inline(__always) func noteNew(_ key: UnsafePointer<UInt8>, _ n: Int) {
+        guard let ev = events, !ev.muteNew else { return }
+        ev.note(.new, "new", db: index, key, n)
     }
 
     /// Without expiry checks: for the active cycle and for iteration.
@@ -69,6 +96,8 @@ public final class Keyspace {
         }
         let s = table.insert(e, hash: hash)
         if e.hasExpire { listExpiring(e) }
+        let k = e.key
+        noteNew(k.baseAddress!, k.count)
         return s
     }
 
@@ -178,6 +207,7 @@ public final class Keyspace {
                 if expiringCount == 0 { break }
                 let e = Entry(expiring[Int.random(in: 0..<expiringCount, using: &random)]!)
                 if e.expireAt <= now {
+                    noteExpired(e)
                     let k = e.key
                     let slot = table.find(k.baseAddress!, k.count, hash: hashBytes(k.baseAddress!, k.count))
                     if slot >= 0 { remove(at: slot) }
@@ -214,9 +244,23 @@ public final class Keyspace {
 public final class ShardStore {
     public private(set) var dbs: [Keyspace]
 
-    public init(databases: Int) {
+    /// Keyspace events not yet published.
+    public let events: KeyEvents
+    /// Keys tracking clients read here (CLIENT TRACKING).
+    public let tracking = TrackingTable()
+
+    public init(databases: Int, notify: NotifySwitch = NotifySwitch()) {
         dbs = (0..<databases).map { _ in Keyspace() }
+        events = KeyEvents(config: notify)
+        for (n, ks) in dbs.enumerated() {
+            ks.events = events
+            ks.index = n
+        }
     }
 
-    public func swap(_ a: Int, _ b: Int) { dbs.swapAt(a, b) }
+    public func swap(_ a: Int, _ b: Int) {
+        dbs.swapAt(a, b)
+        dbs[a].index = a
+        dbs[b].index = b
+    }
 }

@@ -352,3 +352,38 @@ def test_enable_protected_configs_is_honoured(redis_ref, mode, tmp_path):
     finally:
         ours.stop()
         ours.cleanup()
+
+
+def test_keyspace_events_and_tracking_table_bound_are_honoured(ringkv, matrix_entry):
+    """notify-keyspace-events is honoured (events reach a subscriber: more in
+    test_notifications.py), and tracking-table-max-keys bounds the tracked
+    keys: past it, keys are forgotten with an invalidation, as in Redis (per
+    shard here: each shard keeps max / shards keys, at least one)."""
+    with ringkv.raw() as c, ringkv.raw() as sub:
+        sub.send(harness.encode("SUBSCRIBE", "__keyevent@0__:set"))
+        sub.read()
+        assert c.call("CONFIG", "SET", "notify-keyspace-events", "E$") == ("+", b"OK")
+        try:
+            c.call("SET", "honoured", "1")
+            assert sub.read() == ("*", [("$", b"message"), ("$", b"__keyevent@0__:set"), ("$", b"honoured")])
+        finally:
+            c.call("CONFIG", "SET", "notify-keyspace-events", "")
+    shards = matrix_entry[1]
+    keys = [f"bound{i}" for i in range(10)]
+    with ringkv.raw() as c, ringkv.raw() as t:
+        assert c.call("CONFIG", "SET", "tracking-table-max-keys", "1") == ("+", b"OK")
+        try:
+            t.call("HELLO", "3")
+            t.call("CLIENT", "TRACKING", "ON")
+            for k in keys:
+                t.send(harness.encode("GET", k))
+            time.sleep(0.2)
+            t.send(harness.encode("PING", "end"))
+            frames = []
+            while (f := t.read()) != ("$", b"end"):
+                frames.append(f)
+            pushes = [f for f in frames if f[0] == ">"]
+            kept = len({harness.shard_of(k, shards) for k in keys})
+            assert len(pushes) == len(keys) - kept
+        finally:
+            c.call("CONFIG", "SET", "tracking-table-max-keys", "1000000")

@@ -124,6 +124,18 @@ extension Worker {
             if args[2].equalsLower("on") { c.noEvict = true; r.ok() }
             else if args[2].equalsLower("off") { c.noEvict = false; r.ok() }
             else { r.error(Err.syntax) }
+        } else if sub.equalsLower("tracking") {
+            guard arity(3, exact: false) else { return }
+            clientTracking(c, r)
+        } else if sub.equalsLower("caching") {
+            guard arity(3) else { return }
+            clientCaching(c, r)
+        } else if sub.equalsLower("getredir") {
+            guard arity(2) else { return }
+            r.int(c.tracking?.redirect ?? -1)
+        } else if sub.equalsLower("trackinginfo") {
+            guard arity(2) else { return }
+            clientTrackingInfo(c, r)
         } else if sub.equalsLower("pause") {
             clientPause(c, r)
         } else if sub.equalsLower("unpause") {

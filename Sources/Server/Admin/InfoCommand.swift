@@ -149,7 +149,7 @@ extension Worker {
                     "maxclients:\(cfg.maxclients)",
                     "client_recent_max_input_buffer:\(v("client_recent_max_input_buffer"))",
                     "client_recent_max_output_buffer:\(v("client_recent_max_output_buffer"))",
-                    "blocked_clients:\(state.blockedClients.value)", "tracking_clients:0", "clients_in_timeout_table:0",
+                    "blocked_clients:\(state.blockedClients.value)", "tracking_clients:\(state.trackingClients.value)", "clients_in_timeout_table:0",
                 ])
             case "memory":
                 // used_memory is what malloc has handed out (CMalloc's counters), not the RSS.

@@ -144,7 +144,7 @@ func currentDirectory() -> String {
 func loadDataset(_ state: ServerState) -> Bool {
     let log = state.logger
     let config = state.config
-    let stores = (0..<state.shardCount).map { _ in ShardStore(databases: config.databases) }
+    let stores = (0..<state.shardCount).map { _ in ShardStore(databases: config.databases, notify: state.notify) }
     for (i, h) in state.handles.enumerated() { h.store = stores[i] }
     Rdb.checksum.store((config.get("rdbchecksum") ?? "yes") == "yes", ordering: .relaxed)
     let t0 = monotonicNanos()

@@ -64,6 +64,7 @@ extension Worker {
             }
             if let err = cfg.set(pairs, fromLocalClient: c.isLocal) { return r.error(string: "ERR " + err) }
             refreshConfig()
+            applyNotifyConfig()
             state.capture.apply(cfg)
             r.ok()
         } else if sub.equalsLower("resetstat") {

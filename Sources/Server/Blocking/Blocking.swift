@@ -265,6 +265,7 @@ extension Worker {
         var x = Exec(args: a, reply: Reply(out, proto: b.proto), store: store, stats: stats, db: b.db, now: now,
                      shard: id, shardCount: shardCount)
         _ = BlockingCommands.serve(&x, b.plan.kind, key: arg, dst: b.plan.dst, after: after)
+        flushKeyEvents(store)
         if !watches.isEmpty {
             watches.touch(DBKey(db: b.db, a[arg]))
             if let d = b.plan.dst { watches.touch(DBKey(db: b.db, a[d])) }

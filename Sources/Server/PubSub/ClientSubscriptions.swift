@@ -28,6 +28,17 @@ final class PubSubLocal {
     var key: [UInt8] = []
     /// A message's frame, encoded once per PUBLISH for all its receivers.
     let frame = ByteBuf(capacity: 256)
+    /// This worker's CLIENT TRACKING clients by id.
+    var trackers: [Int: Client] = [:]
+    /// BCAST prefixes (sorted) with their clients' tokens, as of
+    /// `bcastGeneration` of the server-wide registry.
+    var bcastTable: [([UInt8], [Int])] = []
+    var bcastGeneration = -1
+    /// Keys changed on this worker's shards this iteration, per prefix,
+    /// with the first client that changed each (for NOLOOP).
+    var bcastPending: [[UInt8]: [[UInt8]: Int]] = [:]
+    /// A keyspace event's channel name, built once per event.
+    let eventChannel = ByteBuf(capacity: 128)
 
     func setKey(_ p: UnsafeBufferPointer<UInt8>) {
         key.removeAll(keepingCapacity: true)

@@ -148,6 +148,7 @@ extension Worker {
 
     /// Every subscription of a closing or RESET connection, without replies.
     func dropSubscriptions(_ c: Client) {
+        stopTracking(c)
         guard let s = c.subs else { return }
         for ch in Array(s.channels) { removeChannel(c, s, ch, shard: false) }
         for ch in Array(s.shardChannels) { removeChannel(c, s, ch, shard: true) }

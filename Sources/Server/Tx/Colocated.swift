@@ -99,6 +99,7 @@ extension Worker {
         let before = out.count
         let mutations = lentStores.map { $0.dbs[db].mutations }
         h(&x)
+        for s in lentStores { flushKeyEvents(s, writer: client?.id ?? 0) }
         for sh in 0..<shardCount where lentStores[sh].dbs[db].mutations != mutations[sh] {
             withLentShard(sh) {
                 if !watches.isEmpty { touchWatched(spec, a, db: db) }
