@@ -93,7 +93,7 @@ public final class ConsumerGroup {
     public var lastID: StreamID
     public var entriesRead: Int64
     public var pending = PendingList()
-    public private(set) var consumers: [StreamConsumer] = []
+    public internal(set) var consumers: [StreamConsumer] = []
 
     public init(name: [UInt8], lastID: StreamID, entriesRead: Int64) {
         self.name = name

@@ -9,15 +9,15 @@ import Glibc
 /// Trimming drops nodes from the front by moving `head`, so MAXLEN on a
 /// long stream is O(1) per dropped node.
 public final class StreamValue: ValueObject {
-    public private(set) var nodes: [StreamNode] = []
-    public private(set) var head = 0
+    public internal(set) var nodes: [StreamNode] = []
+    public internal(set) var head = 0
     public var length = 0
     public var lastID = StreamID.zero
     /// First live entry's ID (0-0 when empty).
     public var firstID = StreamID.zero
     public var maxDeletedID = StreamID.zero
     public var entriesAdded: Int64 = 0
-    public private(set) var groups: [ConsumerGroup] = []
+    public internal(set) var groups: [ConsumerGroup] = []
 
     public init() {}
 

@@ -186,8 +186,7 @@ public struct RdbReader {
                 return hb.finish()
             }
         case Rdb.typeStreamListpacks, Rdb.typeStreamListpacks2:
-            // Streams load here once RingKV has a stream type.
-            return nil
+            return stream(v2: t == Rdb.typeStreamListpacks2)
         default:
             return nil
         }

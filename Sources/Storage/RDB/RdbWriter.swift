@@ -170,7 +170,7 @@ public struct RdbWriter {
                 }
             }
         case .stream:
-            return false
+            stream(e.objectRef(StreamValue.self))
         }
         return true
     }
@@ -237,9 +237,7 @@ extension Rdb {
         case .set: return e.payload == .bytes ? typeSetIntset : typeSet
         case .zset: return e.payload == .bytes ? typeZSetListpack : typeZSet2
         case .hash: return e.payload == .bytes ? typeHashListpack : typeHash
-        case .stream:
-            // Streams get their RDB form with their type (RDB_TYPE_STREAM_LISTPACKS_2).
-            return nil
+        case .stream: return typeStreamListpacks2
         }
     }
 
