@@ -46,6 +46,8 @@ extension HashCommands {
         } else {
             created = setCompactPairs(&x, e, slot)
         }
+        if x.failed { return }
+        x.changed((x.argc - 2) / 2)
         if hmset { x.reply.ok() } else { x.reply.int(created) }
     }
 
@@ -188,11 +190,13 @@ extension HashCommands {
                     deleted += 1
                     if t.count == 0 {
                         x.deleteKey(1, slot: slot)
+                        x.changed(deleted)
                         return x.reply.int(deleted)
                     }
                 }
             }
             if deleted > 0 { x.modified(1) }
+            x.changed(deleted)
             return x.reply.int(deleted)
         }
         let c = CompactHash(e)
@@ -223,6 +227,7 @@ extension HashCommands {
                 x.storeCompact(1, slot: slot, type: .hash, length: ed.payloadLength) { ed.write(to: $0) }
             }
         }
+        x.changed(deleted)
         x.reply.int(deleted)
     }
 

@@ -45,6 +45,8 @@ extension KeyCommands {
             ks.remove(at: ks.table.find(k.ptr, k.count, hash: x.hash(1)))
         }
         ks.put(n, at: ks.table.find(dst.ptr, dst.count, hash: h2), hash: h2)
+        // Removing the source and writing the destination are one change to Redis's dirty.
+        x.store.dirtyExtra &-= 1
         nx ? x.reply.int(1) : x.reply.ok()
     }
 

@@ -68,8 +68,14 @@ public enum SetCommands {
     static func sadd(_ x: inout Exec) {
         switch x.find(1, .set, read: false) {
         case .wrongType: return
-        case .missing: x.reply.int(addMembers(&x, key: 1, from: 2, to: nil, slot: -1))
-        case .found(let e, let s): x.reply.int(addMembers(&x, key: 1, from: 2, to: e, slot: s))
+        case .missing:
+            let n = addMembers(&x, key: 1, from: 2, to: nil, slot: -1)
+            x.changed(n)
+            x.reply.int(n)
+        case .found(let e, let s):
+            let n = addMembers(&x, key: 1, from: 2, to: e, slot: s)
+            x.changed(n)
+            x.reply.int(n)
         }
     }
 
@@ -145,6 +151,7 @@ public enum SetCommands {
                 if t.count == 0 { break }
             }
             if t.count == 0 { x.deleteKey(1, slot: slot) } else if removed > 0 { x.modified(1) }
+            x.changed(removed)
             return x.reply.int(removed)
         }
         let s = IntSet(e)
@@ -167,6 +174,7 @@ public enum SetCommands {
             }
             return m
         }
+        x.changed(removed)
         x.reply.int(removed)
     }
 

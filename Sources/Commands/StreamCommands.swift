@@ -126,6 +126,8 @@ public enum StreamCommands {
             guard create else { return nil }
             let s = StreamValue()
             x.storeObject(i, slot: -1, type: .stream, s)
+            // Creating it and the write that follows are one change to Redis's dirty.
+            x.store.dirtyExtra &-= 1
             return s
         }
     }

@@ -19,11 +19,16 @@ extension Worker {
             r.int(store.dbs[m.db].count)
         case .flushdb:
             touchWatchedExisting(dbs: [m.db])
+            // Redis's dirty counts the keys flushed; the flush itself is one write.
+            store.dirtyExtra += store.dbs[m.db].count - 1
             store.dbs[m.db].removeAll()
             r.ok()
         case .flushall:
             touchWatchedExisting(dbs: nil)
-            for ks in store.dbs { ks.removeAll() }
+            for ks in store.dbs {
+                store.dirtyExtra += ks.count - 1
+                ks.removeAll()
+            }
             r.ok()
         case .swapdb(let x, let y):
             touchWatchedSwap(x, y)
@@ -114,6 +119,10 @@ extension Worker {
         netOutputBytes = 0
         stats.keyspaceHits = 0
         stats.keyspaceMisses = 0
-        for ks in store.dbs { ks.expiredKeys = 0 }
+        // `dirty` subtracts expiries: keep it where it was.
+        for ks in store.dbs {
+            store.dirtyExtra -= ks.expiredKeys
+            ks.expiredKeys = 0
+        }
     }
 }

@@ -20,6 +20,7 @@ spread over 4 shards) and in redis-server, then:
 from __future__ import annotations
 
 import random
+import time
 
 import pytest
 
@@ -756,4 +757,72 @@ def test_stream_with_groups_survives_save_and_restart(server_factory):
     s.start()
     c = s.client()
     assert (xinfo_full(c, "s"), xinfo_full(c, "t")) == before
+    c.close()
+
+
+# --------------------------------------------------------------------------
+# rdb_changes_since_last_save: Redis's server.dirty.
+
+DIRTY_CMDS = [
+    ("SET", "k", "v"), ("SET", "k", "v2", "EX", "100"), ("SETNX", "k", "x"), ("MSET", "a", "1", "b", "2", "c", "3"),
+    ("MSETNX", "a", "1", "zz", "2"), ("INCR", "n"), ("INCRBY", "n", "5"), ("APPEND", "k", "xx"), ("GETSET", "k", "y"),
+    ("SETRANGE", "k", "0", "y"), ("SETBIT", "bm", "7", "1"), ("SETBIT", "bm", "7", "1"), ("SETBIT", "bm", "7", "0"),
+    ("DEL", "a", "b", "nosuch"), ("UNLINK", "c"), ("EXPIRE", "k", "100"), ("PERSIST", "k"), ("PERSIST", "k"),
+    ("SADD", "s", "a", "b", "c"), ("SADD", "s", "a", "d"), ("SADD", "s", "a"), ("SREM", "s", "a", "b", "zz"),
+    ("SADD", "si", "1", "2", "3"), ("SREM", "si", "1", "2"),
+    ("HSET", "h", "f1", "1", "f2", "2"), ("HSET", "h", "f1", "3"), ("HDEL", "h", "f1", "f2", "f3"),
+    ("HINCRBY", "h2", "x", "1"), ("HMSET", "h3", "a", "1", "b", "2", "c", "3"),
+    ("RPUSH", "l", "1", "2", "3"), ("LPUSH", "l", "0"), ("LPOP", "l"), ("RPOP", "l", "2"), ("LSET", "l", "0", "x"),
+    ("LREM", "l", "0", "x"), ("RPUSH", "l", "a", "b"), ("LMOVE", "l", "l2", "LEFT", "RIGHT"),
+    ("ZADD", "z", "1", "a", "2", "b"), ("ZADD", "z", "1", "a"), ("ZADD", "z", "5", "a"), ("ZINCRBY", "z", "1", "b"),
+    ("ZREM", "z", "a", "q"), ("XADD", "st", "1-1", "f", "v"), ("XADD", "st", "2-1", "f", "v"), ("XDEL", "st", "1-1"),
+    ("RENAME", "n", "n2"), ("COPY", "n2", "n3"), ("SINTERSTORE", "dst", "s", "s"), ("ZUNIONSTORE", "zd", "1", "z"),
+    ("GETDEL", "n3"), ("SPOP", "s"), ("GET", "k"), ("SET", "x1", "1"), ("FLUSHDB",), ("FLUSHDB",),
+]
+
+
+def changes(client) -> int:
+    return client.info("persistence")["rdb_changes_since_last_save"]
+
+
+def test_rdb_changes_since_last_save_counts_as_redis(pair):
+    """Per command, the change in rdb_changes_since_last_save is Redis's:
+    elements added or removed, keys set or deleted, nothing for a no-op."""
+    ours, ref = pair
+    got, want = [], []
+    for cmd in DIRTY_CMDS:
+        for c, out in ((ours, got), (ref, want)):
+            before = changes(c)
+            c.execute_command(*cmd)
+            out.append((" ".join(cmd), changes(c) - before))
+    assert got == want
+
+
+def test_save_and_reload_reset_changes(server_factory):
+    s = server_factory("ringkv", shards=2)
+    c = s.client()
+    assert changes(c) == 0
+    start = int(c.lastsave().timestamp())
+    c.execute_command("MSET", *[f"k{i}" for i in range(20) for _ in (0, 1)])
+    c.execute_command("SADD", "set", "a", "b", "c")
+    assert changes(c) == 23
+    time.sleep(1.1)
+    assert c.save() is True
+    info = c.info("persistence")
+    assert info["rdb_changes_since_last_save"] == 0
+    assert info["rdb_last_save_time"] == int(c.lastsave().timestamp()) > start
+    c.delete("k1", "k2")
+    assert changes(c) == 2
+    assert c.execute_command("DEBUG", "RELOAD") == b"OK"
+    assert changes(c) == 0
+    c.set("k1", "x")
+    # NOSAVE keeps the unsaved changes: the load itself is none.
+    assert c.execute_command("DEBUG", "RELOAD", "NOSAVE") == b"OK"
+    assert changes(c) == 1
+    c.close()
+    # A restart loads the file: nothing unsaved.
+    assert s.stop() == 0
+    s.start()
+    c = s.client()
+    assert changes(c) == 0 and c.dbsize() == 19
     c.close()
