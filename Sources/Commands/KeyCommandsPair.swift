@@ -97,6 +97,8 @@ extension KeyCommands {
         if dks.find(k.ptr, k.count, hash: h, now: x.now) >= 0 { return x.reply.int(0) }
         let e = x.keyspace.detach(at: s)
         dks.put(e, at: -1, hash: h)
+        // Two databases written, one change to Redis's dirty.
+        x.store.dirtyExtra &-= 1
         x.reply.int(1)
     }
 

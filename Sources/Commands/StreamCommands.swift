@@ -285,6 +285,7 @@ public enum StreamCommands {
         case .found(let e, _):
             let n = e.objectRef(StreamValue.self).trim(t.strategy, approx: t.approx, limit: t.limit)
             if n > 0 { x.modified(1) }
+            x.changed(n)
             x.reply.int(n)
         }
     }
@@ -413,6 +414,7 @@ public enum StreamCommands {
         s.lastID = id
         if added != -1 { s.entriesAdded = Int64(added) }
         if !maxDel.isZero { s.maxDeletedID = maxDel }
+        x.store.dirtyExtra &+= 1
         x.reply.ok()
     }
 }

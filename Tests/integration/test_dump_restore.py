@@ -777,7 +777,16 @@ DIRTY_CMDS = [
     ("ZADD", "z", "1", "a", "2", "b"), ("ZADD", "z", "1", "a"), ("ZADD", "z", "5", "a"), ("ZINCRBY", "z", "1", "b"),
     ("ZREM", "z", "a", "q"), ("XADD", "st", "1-1", "f", "v"), ("XADD", "st", "2-1", "f", "v"), ("XDEL", "st", "1-1"),
     ("RENAME", "n", "n2"), ("COPY", "n2", "n3"), ("SINTERSTORE", "dst", "s", "s"), ("ZUNIONSTORE", "zd", "1", "z"),
-    ("GETDEL", "n3"), ("SPOP", "s"), ("GET", "k"), ("SET", "x1", "1"), ("FLUSHDB",), ("FLUSHDB",),
+    ("GETDEL", "n3"), ("SPOP", "s"), ("GET", "k"),
+    ("ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e"), ("ZREM", "z", "a", "b"), ("ZPOPMIN", "z", "2"),
+    ("ZADD", "z", "1", "a", "2", "b", "3", "c"), ("ZREMRANGEBYSCORE", "z", "0", "2"), ("ZREMRANGEBYRANK", "z", "0", "0"),
+    ("RPUSH", "l", "1", "2", "3", "4", "5"), ("LTRIM", "l", "1", "2"), ("LTRIM", "l", "0", "-1"),
+    ("XADD", "st", "3-1", "f", "v"), ("XADD", "st", "4-1", "f", "v"), ("XTRIM", "st", "MAXLEN", "1"),
+    ("XGROUP", "CREATE", "st", "g", "0"), ("XGROUP", "CREATE", "st2", "g", "$", "MKSTREAM"),
+    ("XGROUP", "CREATECONSUMER", "st", "g", "d"), ("XGROUP", "CREATECONSUMER", "st", "g", "d"),
+    ("XGROUP", "DELCONSUMER", "st", "g", "d"), ("XSETID", "st", "10-0"), ("XGROUP", "SETID", "st", "g", "0"),
+    ("XGROUP", "DESTROY", "st", "g"), ("XGROUP", "DESTROY", "st", "g"), ("MOVE", "x9", "1"), ("SET", "x9", "1"),
+    ("MOVE", "x9", "1"), ("PFADD", "hll", "a"), ("SET", "x1", "1"), ("FLUSHDB",), ("FLUSHDB",),
 ]
 
 
