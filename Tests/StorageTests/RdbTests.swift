@@ -329,6 +329,26 @@ final class RdbTests: XCTestCase {
         XCTAssertNil(loadStream(patched("0301000101010201", "0301000100010201")))
     }
 
+    /// A field count near Int64.max in an entry: rejected, no overflow.
+    func testHugeStreamFieldCountIsRejected() {
+        for huge in [Int.max, Int.max / 2 + 1, 1 << 40] {
+            var lp = ListpackWriter()
+            for v in [1, 0, 1] { lp.append(int: v) }
+            lp.append(b("a").withUnsafeBufferPointer { $0 })
+            for v in [0, 0, 0, 0, huge] { lp.append(int: v) }
+            lp.append(b("f").withUnsafeBufferPointer { $0 })
+            lp.append(b("v").withUnsafeBufferPointer { $0 })
+            lp.append(int: 6)
+            var w = RdbWriter(compress: false)
+            w.byte(Rdb.typeStreamListpacks2)
+            w.length(1)
+            w.string([UInt8](repeating: 0, count: 16))
+            w.string(lp.finish())
+            for _ in 0..<9 { w.length(0) }
+            XCTAssertNil(loadStream(w.out), "\(huge)")
+        }
+    }
+
     func testZiplistAndZipmapReaders() {
         // A ziplist holding "ab", 12 (immediate), 300 (int16), -1 (int8 would be 0xFE).
         var zl: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0, 3, 0]

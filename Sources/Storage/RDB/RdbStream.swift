@@ -119,10 +119,19 @@ struct StreamNodeBuilder {
         bytes.append(UInt8(x))
     }
 
-    mutating func packed(_ e: PackedElement) {
-        e.withBytes { b in
+    /// Appends the element in packed form; returns what it weighs in Redis's listpack.
+    mutating func packed(_ e: PackedElement) -> Int {
+        switch e {
+        case .int(let v):
+            withDecimal(v) { p, n in
+                varint(UInt64(n))
+                bytes.append(contentsOf: UnsafeBufferPointer(start: p, count: n))
+            }
+            return lpIntSize(Int64(v))
+        case .bytes(let b):
             varint(UInt64(b.count))
             bytes.append(contentsOf: b)
+            return lpStrSize(b.baseAddress, b.count)
         }
     }
 }
@@ -304,21 +313,19 @@ extension Rdb {
             }
         }
         guard let count = int(), let deleted = int(), let nf = int(),
-              count >= 0, deleted >= 0, nf >= 0 else { return nil }
+              count >= 0, deleted >= 0, nf >= 0, nf < Int64(b.count) else { return nil }
         var nb = StreamNodeBuilder()
+        nb.bytes.reserveCapacity(b.count + 16)
         nb.varint(UInt64(nf))
-        var masterFields: [[UInt8]] = []
+        var redisBase = 7 + lpIntSize(nf) + 2
         for _ in 0..<nf {
             guard let f = r.next(&ok) else { return nil }
-            masterFields.append(f.withBytes { Array($0) })
-            nb.packed(f)
+            redisBase += nb.packed(f)
         }
         guard let zero = int(), zero == 0 else { return nil }
         let entriesStart = nb.bytes.count
         var seenLive = 0, seenDeleted = 0
         var prev: StreamID? = nil
-        var redisBase = 7 + lpIntSize(nf) + 2
-        for f in masterFields { redisBase += f.withUnsafeBufferPointer { lpStrSize($0.baseAddress, $0.count) } }
         while let flagsEl = r.next(&ok) {
             var flagsV: Int64
             switch flagsEl {
@@ -343,18 +350,17 @@ extension Rdb {
             if same {
                 for _ in 0..<nf {
                     guard let v = r.next(&ok) else { return nil }
-                    rb += v.withBytes { lpStrSize($0.baseAddress, $0.count) }
-                    nb.packed(v)
+                    rb += nb.packed(v)
                 }
             } else {
-                guard let n = int(), n >= 0 else { return nil }
+                // Bounded by the blob, so 2 * n cannot overflow.
+                guard let n = int(), n >= 0, n < Int64(b.count) else { return nil }
                 fields = n
                 nb.varint(UInt64(n))
                 rb += lpIntSize(n)
                 for _ in 0..<(2 * n) {
                     guard let v = r.next(&ok) else { return nil }
-                    rb += v.withBytes { lpStrSize($0.baseAddress, $0.count) }
-                    nb.packed(v)
+                    rb += nb.packed(v)
                 }
             }
             guard let lpCount = int(), lpCount == (same ? fields + 3 : 2 * fields + 4) else { return nil }
