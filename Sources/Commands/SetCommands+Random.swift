@@ -51,6 +51,7 @@ extension SetCommands {
         if count == 0 { return x.reply.set(0) }
         let set = SetRef(e)
         let size = set.count
+        x.changed(min(count, size))
         if count >= size {
             // Redis answers with SUNION of the one set: an intset's order, or
             // the order of a union built afresh.

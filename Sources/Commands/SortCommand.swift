@@ -205,6 +205,8 @@ public enum SortCommand {
             // The destination is replaced whatever it held, TTL included.
             if slot >= 0 { ks.remove(at: slot) }
             x.storeObject(dst, slot: -1, type: .list, list)
+            // Redis's dirty counts the elements stored, not the key writes.
+            x.store.dirtyExtra &+= outputLength - (slot >= 0 ? 2 : 1)
         } else if slot >= 0 {
             ks.remove(at: slot)
         }

@@ -786,7 +786,9 @@ DIRTY_CMDS = [
     ("XGROUP", "CREATECONSUMER", "st", "g", "d"), ("XGROUP", "CREATECONSUMER", "st", "g", "d"),
     ("XGROUP", "DELCONSUMER", "st", "g", "d"), ("XSETID", "st", "10-0"), ("XGROUP", "SETID", "st", "g", "0"),
     ("XGROUP", "DESTROY", "st", "g"), ("XGROUP", "DESTROY", "st", "g"), ("MOVE", "x9", "1"), ("SET", "x9", "1"),
-    ("MOVE", "x9", "1"), ("PFADD", "hll", "a"), ("SET", "x1", "1"), ("FLUSHDB",), ("FLUSHDB",),
+    ("MOVE", "x9", "1"), ("PFADD", "hll", "a"), ("SADD", "sp", "1", "2", "3", "4", "5"), ("SPOP", "sp", "2"),
+    ("SPOP", "sp", "10"), ("RPUSH", "sl", "3", "1", "2"), ("SORT", "sl", "STORE", "sorted"),
+    ("SORT", "sl", "STORE", "sorted"), ("SORT", "nosuch", "STORE", "sorted"), ("SET", "x1", "1"), ("FLUSHDB",), ("FLUSHDB",),
 ]
 
 
