@@ -39,7 +39,7 @@ let package = Package(
         // Per-shard keyspace: byte keys, compact entries, hash table, expiry.
         // It reuses RESP's integer parsing and formatting: one definition of
         // "canonical integer" for the wire and for int-encoded values.
-        .target(name: "Storage", dependencies: ["RESP"], swiftSettings: hot),
+        .target(name: "Storage", dependencies: ["RESP", "CMalloc"], swiftSettings: hot),
         // redis.conf-style configuration: parsing, directive table, defaults.
         .target(name: "Config", dependencies: ["RESP"], swiftSettings: hot),
         // Command table and one file per command family.
@@ -53,7 +53,7 @@ let package = Package(
             ],
             swiftSettings: hot
         ),
-        // glibc mallinfo2 for INFO's used_memory.
+        // The allocator shim: per-thread allocation counters (used_memory, maxmemory) and glibc statistics.
         .target(name: "CMalloc"),
         // AF_PACKET / TPACKET_V3 capture: C shim for linux/if_packet.h, then Swift.
         .target(name: "CPacket"),

@@ -66,7 +66,7 @@ if (( prefill > 0 )); then
 fi
 
 echo "ringkv pid $pid, shards $shards, io_backend=$backend; load: redis-benchmark ${bench[*]}"
-redis-benchmark -p "$port" "${bench[@]}" -l -q >"$work/bench.log" 2>&1 &
+redis-benchmark -p "$port" -l -q "${bench[@]}" >"$work/bench.log" 2>&1 &
 bpid=$!
 sleep 2  # warm up: connections open, caches hot
 perf record -e cpu-clock -F "$freq" "${cg[@]}" -p "$pid" -o "$work/perf.data" \

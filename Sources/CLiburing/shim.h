@@ -109,5 +109,11 @@ static inline long rk_atomic_load_seqcst(const long *p) { return __atomic_load_n
 static inline void rk_atomic_store_seqcst(long *p, long v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
 static inline long rk_atomic_add(long *p, long v) { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
 static inline void rk_fence_seqcst(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+// The time-stamp counter, for INFO commandstats' per-call timing (Server/CommandClock.swift).
+#if defined(__x86_64__)
+static inline uint64_t rk_rdtsc(void) { return __builtin_ia32_rdtsc(); }
+#else
+static inline uint64_t rk_rdtsc(void) { return 0; }
+#endif
 
 #endif

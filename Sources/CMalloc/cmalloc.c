@@ -1,8 +1,134 @@
 #define _GNU_SOURCE
+#include <errno.h>
 #include <malloc.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "cmalloc.h"
+
+// ---- Per-thread allocation counters ----
+
+#define RK_MEM_SLOTS 256
+
+typedef struct {
+    _Alignas(64) _Atomic long long bytes;
+} rk_mem_slot;
+
+static rk_mem_slot slots[RK_MEM_SLOTS];
+static rk_mem_slot credits[RK_MEM_SLOTS];
+static _Atomic int next_slot = 1;
+static _Atomic int counting = 0;
+// -1: not claimed yet. Initial-exec TLS: no allocation on first access.
+static __thread int my_slot __attribute__((tls_model("initial-exec"))) = -1;
+
+extern void *__libc_malloc(size_t);
+extern void __libc_free(void *);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+
+static inline int slot_index(void) {
+    int s = my_slot;
+    if (__builtin_expect(s < 0, 0)) {
+        s = atomic_fetch_add_explicit(&next_slot, 1, memory_order_relaxed);
+        if (s >= RK_MEM_SLOTS) s = 0;
+        my_slot = s;
+        atomic_store_explicit(&counting, 1, memory_order_relaxed);
+    }
+    return s;
+}
+
+static inline void account(long long delta) {
+    int s = slot_index();
+    if (__builtin_expect(s == 0, 0)) {
+        atomic_fetch_add_explicit(&slots[0].bytes, delta, memory_order_relaxed);
+    } else {
+        // Only this thread writes this counter: load and store, no RMW.
+        long long v = atomic_load_explicit(&slots[s].bytes, memory_order_relaxed);
+        atomic_store_explicit(&slots[s].bytes, v + delta, memory_order_relaxed);
+    }
+}
+
+void *malloc(size_t n) {
+    void *p = __libc_malloc(n);
+    if (p) account((long long)malloc_usable_size(p));
+    return p;
+}
+
+void free(void *p) {
+    if (!p) return;
+    account(-(long long)malloc_usable_size(p));
+    __libc_free(p);
+}
+
+void *calloc(size_t n, size_t size) {
+    void *p = __libc_calloc(n, size);
+    if (p) account((long long)malloc_usable_size(p));
+    return p;
+}
+
+void *realloc(void *old, size_t n) {
+    size_t before = old ? malloc_usable_size(old) : 0;
+    void *p = __libc_realloc(old, n);
+    if (p) {
+        account((long long)malloc_usable_size(p) - (long long)before);
+    } else if (old && n == 0) {
+        account(-(long long)before);
+    }
+    return p;
+}
+
+void *memalign(size_t align, size_t n) {
+    void *p = __libc_memalign(align, n);
+    if (p) account((long long)malloc_usable_size(p));
+    return p;
+}
+
+void *aligned_alloc(size_t align, size_t n) { return memalign(align, n); }
+
+int posix_memalign(void **out, size_t align, size_t n) {
+    if (align % sizeof(void *) != 0 || (align & (align - 1)) != 0 || align == 0) return EINVAL;
+    void *p = memalign(align, n);
+    if (!p) return ENOMEM;
+    *out = p;
+    return 0;
+}
+
+void *valloc(size_t n) { return memalign(4096, n); }
+
+void *pvalloc(size_t n) { return memalign(4096, (n + 4095) & ~(size_t)4095); }
+
+int rk_mem_thread_slot(void) { return slot_index(); }
+
+long long rk_mem_slot_bytes(int slot) {
+    if (slot < 0 || slot >= RK_MEM_SLOTS) return 0;
+    return atomic_load_explicit(&slots[slot].bytes, memory_order_relaxed);
+}
+
+void rk_mem_credit(int slot, long long delta) {
+    if (slot <= 0 || slot >= RK_MEM_SLOTS) return;
+    atomic_fetch_add_explicit(&credits[slot].bytes, delta, memory_order_relaxed);
+}
+
+long long rk_mem_slot_owned(int slot) {
+    if (slot < 0 || slot >= RK_MEM_SLOTS) return 0;
+    return atomic_load_explicit(&slots[slot].bytes, memory_order_relaxed)
+        + atomic_load_explicit(&credits[slot].bytes, memory_order_relaxed);
+}
+
+long long rk_mem_total_bytes(void) {
+    int n = atomic_load_explicit(&next_slot, memory_order_relaxed);
+    if (n > RK_MEM_SLOTS) n = RK_MEM_SLOTS;
+    long long sum = 0;
+    for (int i = 0; i < n; i++) sum += atomic_load_explicit(&slots[i].bytes, memory_order_relaxed);
+    return sum;
+}
+
+int rk_mem_counting(void) { return atomic_load_explicit(&counting, memory_order_relaxed); }
+
+// ---- glibc statistics ----
 
 size_t rk_malloc_used_bytes(void) {
     struct mallinfo2 m = mallinfo2();
@@ -34,4 +160,13 @@ char *rk_malloc_info(size_t *len) {
 
 size_t rk_malloc_usable_size(void *p) {
     return malloc_usable_size(p);
+}
+
+void *reallocarray(void *old, size_t n, size_t size) {
+    size_t bytes;
+    if (__builtin_mul_overflow(n, size, &bytes)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return realloc(old, bytes);
 }

@@ -46,7 +46,7 @@ extension Exec {
         }
         if read { stats.keyspaceHits += 1 }
         let e = ks.entry(at: s)
-        e.lru = lru
+        e.touch(now, &stats.random)
         if e.type != type {
             error(Err.wrongType)
             return .wrongType
@@ -66,7 +66,7 @@ extension Exec {
         }
         if read { stats.keyspaceHits += 1 }
         let e = ks.entry(at: s)
-        e.lru = lru
+        e.touch(now, &stats.random)
         return (e, s)
     }
 

@@ -66,7 +66,9 @@ public struct Exec {
     }
     @inlinable public subscript(i: Int) -> Arg { args[i] }
     @inlinable public var keyspace: Keyspace { store.dbs[db] }
-    @inlinable public var lru: UInt32 { lruClock(now) }
+    /// The access field of a key created now: the LRU clock, or under an LFU
+    /// policy the initial counter (`AccessTracking`).
+    @inlinable public var lru: UInt32 { AccessTracking.initial(now) }
 
     @inlinable public mutating func error(_ msg: StaticString) {
         failed = true
@@ -104,7 +106,7 @@ extension Exec {
             stats.keyspaceMisses += 1
         } else {
             stats.keyspaceHits += 1
-            if touch { keyspace.entry(at: s).lru = lru }
+            if touch { keyspace.entry(at: s).touch(now, &stats.random) }
         }
         return s
     }
@@ -117,7 +119,7 @@ extension Exec {
     public func writeSlot(_ i: Int, hash h: UInt64) -> Int {
         let a = args[i]
         let s = keyspace.find(a.ptr, a.count, hash: h, now: now)
-        if s >= 0 { keyspace.entry(at: s).lru = lru }
+        if s >= 0 { keyspace.entry(at: s).touch(now, &stats.random) }
         return s
     }
 

@@ -26,9 +26,6 @@ extension KeyCommands {
         summary: "A container for object introspection commands", since: "2.2.3",
         subcommands: objectSubcommands, handler: object)
 
-    /// Set by the server from maxmemory-policy: OBJECT FREQ and IDLETIME
-    /// answer or refuse by it, as in Redis.
-    public static let lfuPolicy = Atomic<Bool>(false)
     /// Set by the server when maxmemory != 0 under an LRU or LFU policy:
     /// Redis then stops sharing the integers 0..9999 (OBJECT REFCOUNT).
     public static let noSharedIntegers = Atomic<Bool>(false)
@@ -94,15 +91,18 @@ extension KeyCommands {
                 && !noSharedIntegers.load(ordering: .relaxed)
             x.reply.int(shared ? Int(Int32.max) : 1)
         case .idletime:
-            if lfuPolicy.load(ordering: .relaxed) {
+            if AccessTracking.lfu.load(ordering: .relaxed) {
                 return x.error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
             }
             x.reply.int(idleSeconds(e.lru, now: x.lru))
         case .freq:
-            // No LFU counters are kept, and the LFU policies are refused by
-            // the config (Config/Unsupported.swift): Redis's answer for a
-            // non-LFU policy is the only honest one.
-            x.error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+            // OBJECT FREQ and IDLETIME answer or refuse by maxmemory-policy, as in Redis.
+            guard AccessTracking.lfu.load(ordering: .relaxed) else {
+                return x.error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+            }
+            // The decayed counter, not stored: inspecting is no access.
+            x.reply.int(Int(LFU.decayed(e.lru, nowMs: x.now,
+                                        decayTime: AccessTracking.decayTime.load(ordering: .relaxed))))
         }
     }
 

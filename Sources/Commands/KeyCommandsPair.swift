@@ -134,7 +134,7 @@ extension KeyCommands {
         let s = ks.find(k.ptr, k.count, hash: x.hash(0), now: x.now)
         if s < 0 { return x.reply.null() }
         let e = ks.entry(at: s)
-        e.lru = x.lru   // the pair command's write lookup of its source
+        e.touch(x.now, &x.stats.random)   // the pair command's write lookup of its source
         x.reply.bulk(exportEntry(e))
     }
 

@@ -159,9 +159,9 @@ extension StreamCommands {
             let pn = count == 0 ? g.pending.count : min(count, g.pending.count)
             r.array(pn)
             for i in 0..<pn {
-                let p = g.pending.entries[i]
+                let p = g.pending.entry(i)
                 r.array(4)
-                replyID(r, g.pending.ids[i])
+                replyID(r, g.pending.id(i))
                 r.bulk(p.consumer.name)
                 r.int(Int(p.deliveryTime))
                 r.int(Int(p.deliveryCount))
@@ -180,9 +180,9 @@ extension StreamCommands {
                 let cn = count == 0 ? c.pending.count : min(count, c.pending.count)
                 r.array(cn)
                 for i in 0..<cn {
-                    let p = c.pending.entries[i]
+                    let p = c.pending.entry(i)
                     r.array(3)
-                    replyID(r, c.pending.ids[i])
+                    replyID(r, c.pending.id(i))
                     r.int(Int(p.deliveryTime))
                     r.int(Int(p.deliveryCount))
                 }

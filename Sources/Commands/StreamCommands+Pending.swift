@@ -89,8 +89,8 @@ extension StreamCommands {
                 r.nullArray()
                 return
             }
-            replyID(r, g.pending.ids[0])
-            replyID(r, g.pending.ids[g.pending.count - 1])
+            replyID(r, g.pending.id(0))
+            replyID(r, g.pending.id(g.pending.count - 1))
             var n = 0
             for c in g.consumers where !c.pending.isEmpty { n += 1 }
             r.array(n)
@@ -109,18 +109,18 @@ extension StreamCommands {
         // Count the matches first: the array header comes before them.
         let lo = pel.lowerBound(start)
         var n = 0, i = lo
-        while n < count && i < pel.count && pel.ids[i] <= end {
-            if minIdle == 0 || x.now - pel.entries[i].deliveryTime >= Int64(minIdle) { n += 1 }
+        while n < count && i < pel.count && pel.id(i) <= end {
+            if minIdle == 0 || x.now - pel.entry(i).deliveryTime >= Int64(minIdle) { n += 1 }
             i += 1
         }
         r.array(n)
         i = lo
         var k = 0
         while k < n {
-            let p = pel.entries[i]
+            let p = pel.entry(i)
             if minIdle == 0 || x.now - p.deliveryTime >= Int64(minIdle) {
                 r.array(4)
-                replyID(r, pel.ids[i])
+                replyID(r, pel.id(i))
                 r.bulk(p.consumer.name)
                 r.int(Int(max(x.now - p.deliveryTime, 0)))
                 r.int(Int(p.deliveryCount))
@@ -268,8 +268,8 @@ extension StreamCommands {
         var i = g.pending.lowerBound(start)
         while attempts > 0 && count > 0 && i < g.pending.count {
             attempts -= 1
-            let id = g.pending.ids[i]
-            let p = g.pending.entries[i]
+            let id = g.pending.id(i)
+            let p = g.pending.entry(i)
             if !s.contains(id) {
                 g.pending.remove(id)
                 p.consumer.pending.remove(id)
@@ -292,7 +292,7 @@ extension StreamCommands {
         }
         let r = x.reply
         r.array(3)
-        replyID(r, i < g.pending.count ? g.pending.ids[i] : .zero)
+        replyID(r, i < g.pending.count ? g.pending.id(i) : .zero)
         r.array(claimed.count)
         for id in claimed {
             if justid { replyID(r, id) } else if let e = s.entry(id) { replyEntry(r, e) }

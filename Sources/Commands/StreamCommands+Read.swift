@@ -1,5 +1,8 @@
 import RESP
 import Storage
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// XREAD and XREADGROUP, blocking or not. Both route as blocking commands
 /// (`BlockingCommands`): their keys may live on several shards, and the
@@ -135,13 +138,9 @@ extension StreamCommands {
     static func xread(_ x: inout Exec) {
         guard let r = parseRead(&x) else { return }
         let xg = r.group >= 0
-        let first = r.streamsArg
         // Check every key, group and ID before serving any (Redis's order).
-        var starts: [StreamID] = []
-        var groups: [ConsumerGroup?] = []
-        starts.reserveCapacity(r.streams)
         for j in 0..<r.streams {
-            let k = first + j
+            let k = r.streamsArg + j
             let idArg = x[k + r.streams]
             var s: StreamValue? = nil
             switch x.find(k, .stream, read: true) {
@@ -149,63 +148,37 @@ extension StreamCommands {
             case .missing: break
             case .found(let e, _): s = e.objectRef(StreamValue.self)
             }
-            if xg {
-                guard let g = s?.group(x[r.group].buffer) else {
-                    return nogroup(&x, key: k, group: r.group)
-                }
-                groups.append(g)
-            }
+            if xg && s?.group(x[r.group].buffer) == nil { return nogroup(&x, key: k, group: r.group) }
             if idArg.count == 1 && idArg[0] == 36 {
                 if xg {
                     return x.error("ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.")
                 }
-                starts.append(s?.lastID ?? .zero)
             } else if idArg.count == 1 && idArg[0] == 62 {
                 if !xg {
                     return x.error("ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.")
                 }
-                starts.append(.max)
-            } else {
-                guard let id = parseID(&x, k + r.streams, strict: true) else { return }
-                starts.append(id)
+            } else if parseID(&x, k + r.streams, strict: true) == nil {
+                return
             }
         }
+        // Serve; the outer header goes in front once the served streams are
+        // counted (serving one may leave nothing for a repeated key).
         var served = 0
+        let start = x.reply.buf.count
         for j in 0..<r.streams {
-            let k = first + j
-            let a = x[k]
-            let ks = x.keyspace(of: k)
-            let slot = ks.find(a.ptr, a.count, hash: hashBytes(a.ptr, a.count), now: x.now)
-            guard slot >= 0 else { continue }
-            let s = ks.entry(at: slot).objectRef(StreamValue.self)
-            var gt = starts[j]
-            var history = false
-            var serve = false
-            if xg {
-                if gt != .max {
-                    serve = true
-                    history = true
-                } else if s.length > 0, let top = s.edgeID(first: false), top > groups[j]!.lastID {
-                    serve = true
-                    gt = groups[j]!.lastID
-                }
-            } else if s.length > 0, let top = s.edgeID(first: false), top > gt {
-                serve = true
-            }
-            guard serve else { continue }
-            if served == 0 {
-                // The outer header needs the number of served streams: count them first.
-                // RESP2: an array of [key, entries] pairs; RESP3: a map.
-                let n = countServable(&x, r, starts, groups, from: j)
-                if x.reply.proto == 2 { x.reply.array(n) } else { x.reply.map(n) }
-            }
+            let k = r.streamsArg + j
+            guard let (s, gt, history, group) = servable(&x, r, j) else { continue }
             served += 1
             if x.reply.proto == 2 { x.reply.array(2) }
-            x.reply.bulk(a)
-            replyRead(&x, s, after: gt, count: r.count, group: xg ? groups[j] : nil, consumerArg: r.group + 1,
+            x.reply.bulk(x[k])
+            replyRead(&x, s, after: gt, count: r.count, group: group, consumerArg: r.group + 1,
                       noack: r.noack, history: history)
         }
-        if served > 0 { return }
+        if served > 0 {
+            // RESP2: an array of [key, entries] pairs; RESP3: a map.
+            insertHeader(x.reply, at: start) { $0.proto == 2 ? $0.array(served) : $0.map(served) }
+            return
+        }
         if r.timeoutMs >= 0 {
             x.wouldBlock = true
             return
@@ -213,24 +186,53 @@ extension StreamCommands {
         x.reply.nullArray()
     }
 
-    /// How many of the streams from `j` on will be served (the same tests as `xread`).
-    static func countServable(_ x: inout Exec, _ r: ReadArgs, _ starts: [StreamID], _ groups: [ConsumerGroup?],
-                              from j0: Int) -> Int {
-        var n = 0
-        for j in j0..<r.streams {
-            let k = r.streamsArg + j
-            let a = x[k]
-            let ks = x.keyspace(of: k)
-            let slot = ks.find(a.ptr, a.count, hash: hashBytes(a.ptr, a.count), now: x.now)
-            guard slot >= 0 else { continue }
-            let s = ks.entry(at: slot).objectRef(StreamValue.self)
-            if r.group >= 0 {
-                if starts[j] != .max { n += 1 } else if let top = s.edgeID(first: false), top > groups[j]!.lastID { n += 1 }
-            } else if let top = s.edgeID(first: false), top > starts[j] {
-                n += 1
+    /// Whether stream `j` of a checked XREAD/XREADGROUP has something to
+    /// serve now: the stream, the ID to read after, whether it is a
+    /// consumer's history, and its group.
+    static func servable(_ x: inout Exec, _ r: ReadArgs, _ j: Int)
+        -> (StreamValue, StreamID, Bool, ConsumerGroup?)? {
+        let k = r.streamsArg + j
+        let a = x[k]
+        let ks = x.keyspace(of: k)
+        let slot = ks.find(a.ptr, a.count, hash: hashBytes(a.ptr, a.count), now: x.now)
+        guard slot >= 0 else { return nil }
+        let s = ks.entry(at: slot).objectRef(StreamValue.self)
+        let idArg = x[k + r.streams]
+        if r.group >= 0 {
+            guard let g = s.group(x[r.group].buffer) else { return nil }
+            if !(idArg.count == 1 && idArg[0] == 62) {
+                guard case .id(let id)? = StreamID.parse(idArg.ptr, idArg.count, missingSeq: 0, strict: true)
+                else { return nil }
+                return (s, id, true, g)
             }
+            guard s.length > 0, let top = s.edgeID(first: false), top > g.lastID else { return nil }
+            return (s, g.lastID, false, g)
         }
-        return n
+        let gt: StreamID
+        if idArg.count == 1 && idArg[0] == 36 {
+            gt = s.lastID
+        } else {
+            guard case .id(let id)? = StreamID.parse(idArg.ptr, idArg.count, missingSeq: 0, strict: true)
+            else { return nil }
+            gt = id
+        }
+        guard s.length > 0, let top = s.edgeID(first: false), top > gt else { return nil }
+        return (s, gt, false, nil)
+    }
+
+    /// Puts an aggregate header in front of what was written since `start`,
+    /// as Redis's deferred lengths do: the count is known only afterwards.
+    static func insertHeader(_ r: Reply, at start: Int, _ header: (Reply) -> Void) {
+        let buf = r.buf
+        let end = buf.count
+        header(r)
+        let h = buf.count - end
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: h) { tmp in
+            let t = tmp.baseAddress!
+            t.update(from: buf.base + end, count: h)
+            memmove(buf.base + start + h, buf.base + start, end - start)
+            (buf.base + start).update(from: t, count: h)
+        }
     }
 
     static func nogroup(_ x: inout Exec, key k: Int, group g: Int) {
@@ -295,11 +297,11 @@ extension StreamCommands {
         let n = count == 0 ? p.count - lo : min(count, p.count - lo)
         x.reply.array(n)
         for i in lo..<(lo + n) {
-            let id = p.ids[i]
+            let id = p.id(i)
             if let e = s.entry(id) {
                 replyEntry(x.reply, e)
-                p.entries[i].deliveryTime = x.now
-                p.entries[i].deliveryCount += 1
+                p.entry(i).deliveryTime = x.now
+                p.entry(i).deliveryCount += 1
             } else {
                 x.reply.array(2)
                 replyID(x.reply, id)

@@ -1,9 +1,11 @@
 // Values RingKV accepts only where it honours them. A directive a user sets
 // believes it changes something; if the server would then ignore it (no
-// persistence, no eviction, no latency monitor yet), start-up and CONFIG SET
+// persistence, no latency monitor yet), start-up and CONFIG SET
 // must refuse the value instead, naming the directive. Values that only tune
-// a feature which is itself refused here (dbfilename, appendfsync,
-// maxmemory-samples, ...) stay accepted: they promise nothing on their own.
+// a feature which is itself refused here (dbfilename, appendfsync, ...) stay
+// accepted: they promise nothing on their own. maxmemory, every
+// maxmemory-policy, maxmemory-samples, maxmemory-eviction-tenacity,
+// lfu-log-factor and lfu-decay-time are honoured (Server/Eviction.swift).
 
 /// Why `value` (canonical) of `d` is refused, or nil when it is honoured.
 func unsupportedReason(_ d: Directive, _ value: String) -> String? {
@@ -15,12 +17,6 @@ func unsupportedReason(_ d: Directive, _ value: String) -> String? {
         return value == "yes" ? no("persistence", hint: "only appendonly no is accepted") : nil
     case "save":
         return value.isEmpty ? nil : no("persistence", hint: "only save \"\" is accepted")
-    case "maxmemory":
-        // Enforcing a limit honestly needs the OOM check on every write
-        // command; until it exists a limit would be a promise not kept.
-        return value == "0" ? nil : no("a memory limit", hint: "only maxmemory 0 is accepted")
-    case "maxmemory-policy":
-        return value == "noeviction" ? nil : no("eviction", hint: "only noeviction is accepted")
     case "latency-monitor-threshold":
         return value == "0" ? nil : no("the latency monitor", hint: "only 0 is accepted")
     case "latency-tracking":
@@ -41,7 +37,8 @@ func unsupportedReason(_ d: Directive, _ value: String) -> String? {
     // free effort passes Redis's threshold is always freed in the background
     // (Storage/LazyFree.swift), since freeing it on the shard stalls every
     // client of that shard; smaller ones are freed at once, as Redis does
-    // even with lazy freeing on.
+    // even with lazy freeing on. lazyfree-lazy-eviction included: an evicted
+    // big value is freed in the background either way.
     case "list-compress-depth":
         return value == "0" ? nil : no("compressing quicklist nodes", hint: "only 0 is accepted")
     case "io-threads":

@@ -60,7 +60,15 @@ extension Worker {
     /// slots of the first commands' keys, then the entries they point to, so
     /// the misses overlap instead of coming one command at a time.
     func prefetchKeys(_ c: Client, _ p: UnsafePointer<UInt8>, _ n: Int) {
-        let table = store.dbs[c.db].table
+        prefetchKeys(db: c.db, p, n, limits: limits, forwarded: false)
+    }
+
+    /// `forwarded`: a batch another shard sent here, whose keys are all this
+    /// shard's, so no key is filtered by owner. Without this pass a forwarded
+    /// GET's lookup missed the cache one command at a time (16% of a 2-shard
+    /// GET -P 16 profile, perf/results/flamegraph-hops-before-get-p16-s2).
+    func prefetchKeys(db: Int, _ p: UnsafePointer<UInt8>, _ n: Int, limits: ProtocolLimits, forwarded: Bool) {
+        let table = store.dbs[db].table
         let slots = table.slots
         let mask = table.mask
         var off = 0
@@ -72,7 +80,7 @@ extension Worker {
             if k == 0 && off >= n { return }
             if prefetchArgs.count < 2 { continue }
             let a = prefetchArgs[1]
-            if shardCount > 1 && shardOf(a.ptr, a.count, shards: shardCount) != id { continue }
+            if !forwarded && shardCount > 1 && shardOf(a.ptr, a.count, shards: shardCount) != id { continue }
             let h = hashBytes(a.ptr, a.count)
             prefetchHashes[k] = h
             k += 1
@@ -81,6 +89,32 @@ extension Worker {
         if k < 2 { return }
         for i in 0..<k {
             let h = prefetchHashes[i]
+            let s = slots[Int(truncatingIfNeeded: h) & mask]
+            if s > 1 && s & ~HashTable.ptrMask == h & ~HashTable.ptrMask {
+                rk_prefetch(UnsafeRawPointer(bitPattern: UInt(s & HashTable.ptrMask)))
+            }
+        }
+    }
+
+    /// MGET, DEL, EXISTS, MSET and their per-shard parts: the keys of one
+    /// command missed the cache one after another (HashTable.find was 22% of
+    /// a 2-shard MGET of 4 keys, perf/results/flamegraph-hops-before-mget4-p16-s2).
+    /// Touch all their slots, then the entries they point to.
+    func prefetchCommandKeys(_ a: ArgVector, db: Int, step: Int) {
+        let table = store.dbs[db].table
+        let slots = table.slots
+        let mask = table.mask
+        var i = 1
+        var k = 0
+        while i < a.count && k < prefetchHashes.count {
+            let h = hashBytes(a[i].ptr, a[i].count)
+            prefetchHashes[k] = h
+            k += 1
+            rk_prefetch(slots + (Int(truncatingIfNeeded: h) & mask))
+            i += step
+        }
+        for j in 0..<k {
+            let h = prefetchHashes[j]
             let s = slots[Int(truncatingIfNeeded: h) & mask]
             if s > 1 && s & ~HashTable.ptrMask == h & ~HashTable.ptrMask {
                 rk_prefetch(UnsafeRawPointer(bitPattern: UInt(s & HashTable.ptrMask)))
@@ -144,6 +178,7 @@ extension Worker {
             Reply(replyBuffer(c), proto: c.proto).error(bytes: subscribedModeError(spec))
             return
         }
+        if memLimit.max != 0 && lentDepth == 0 && c.fd >= 0 && !admitUnderMaxmemory(spec, c) { return }
         if state.pauseEnd.value != 0 && pauseHolds(spec, c) { return holdForPause(c) }
         if c.multi != nil && queueInMulti(spec, c, raw: raw, rawCount: rawCount) { return }
         // MONITOR: one load while nobody watches. The line is made before the
@@ -187,7 +222,11 @@ extension Worker {
         case .server(let op):
             if txNeeded {
                 switch op {
-                case .dbsize, .flushdb, .flushall, .swapdb, .shutdown:
+                // Server state these change (CONFIG SET proto-max-bulk-len,
+                // DEBUG, loaded scripts) binds commands that run on other
+                // shards: one sent earlier on this connection and still in
+                // flight must run under the old state, as it would in Redis.
+                case .dbsize, .flushdb, .flushall, .swapdb, .config, .debug, .script, .function, .shutdown:
                     if mustWaitForEarlier(c) { return }
                 default: break
                 }
@@ -239,7 +278,9 @@ extension Worker {
                     message: ShardMessage? = nil, imported: Entry? = nil, importMode: Bool = false,
                     countStats: Bool = true) -> Bool {
         guard let h = spec.handler else { return false }
-        let t0 = monotonicNanos()
+        if memLimit.max != 0 && spec.flags.contains(.denyoom)
+            && !admitDenyOOM(spec, out: out, proto: proto, client: client) { return false }
+        let t0 = clock.now()
         var x = Exec(args: a, reply: Reply(out, proto: proto), store: store, stats: stats, db: db, now: now,
                      shard: execShard, shardCount: shardCount)
         x.importMode = importMode
@@ -252,6 +293,7 @@ extension Worker {
         let other = (watched || !blocked.isEmpty) && spec.flags.contains(.write)
             ? KeyCommands.otherDatabaseWrite(spec, a, databases: store.dbs.count) : nil
         let otherMutations = other.map { store.dbs[$0.db].mutations } ?? 0
+        if a.count > 2, case .keys = spec.route { prefetchCommandKeys(a, db: db, step: max(spec.keyStep, 1)) }
         h(&x)
         // A change (or a lazy expiry) signals the keys to WATCHers, as Redis's signalModifiedKey.
         if watched && store.dbs[db].mutations != mutations { touchWatched(spec, a, db: db) }
@@ -260,7 +302,8 @@ extension Worker {
         }
         // The parts of a split command are one call, counted by its coordinator.
         if countStats {
-            recordCall(spec, since: t0, failed: x.failed, out: out, at: before, a, client: client, message: message)
+            recordCall(spec, micros: clock.nanos(clock.now() - t0) / 1000, failed: x.failed, out: out, at: before, a,
+                       client: client, message: message)
         }
         if !blocked.isEmpty && spec.mayWrite {
             noteBlockedWrites(spec, a, db: db)
@@ -274,7 +317,14 @@ extension Worker {
     /// the one place handler commands and server commands are counted.
     func recordCall(_ spec: CommandSpec, since t0: Int, failed: Bool, out: ByteBuf, at before: Int, _ a: ArgVector,
                     client: Client?, message: ShardMessage?, slowlogged: Bool = true) {
-        let us = (monotonicNanos() - t0) / 1000
+        recordCall(spec, micros: (monotonicNanos() - t0) / 1000, failed: failed, out: out, at: before, a,
+                   client: client, message: message, slowlogged: slowlogged)
+    }
+
+    /// The same, for a call timed with `clock` (handlers: the hot path).
+    @inline(__always)
+    func recordCall(_ spec: CommandSpec, micros us: Int, failed: Bool, out: ByteBuf, at before: Int, _ a: ArgVector,
+                    client: Client?, message: ShardMessage?, slowlogged: Bool = true) {
         cmdCalls[spec.id] += 1
         cmdMicros[spec.id] += us
         if failed {
@@ -397,10 +447,24 @@ extension Worker {
     func flushOutgoing() {
         if overflowCount > 0 { retryOverflow() }
         for t in 0..<outgoing.count where !outgoing[t].isEmpty {
-            let list = outgoing[t]
+            // By index, not over a copy: a copy shares the storage, and
+            // emptying the list then reallocated it every iteration. A message
+            // appended meanwhile (a part for this shard answered at once) goes
+            // out in this pass, after the earlier ones.
+            var pushed = false
+            var i = 0
+            while i < outgoing[t].count {
+                if deliver(outgoing[t][i]) { pushed = true }
+                i += 1
+            }
             outgoing[t].removeAll(keepingCapacity: true)
-            for m in list { deliver(m) }
+            if pushed { wakeIfSleeping(state.handles[t]) }
         }
+    }
+
+    /// One check per target and iteration, not an exchange per message.
+    @inline(__always) func wakeIfSleeping(_ h: WorkerHandle) {
+        if h.claimWake() { backend.wake(h.wakeFD) }
     }
 
     /// Oldest first per target, stopping at the first that still does not fit.
@@ -412,7 +476,7 @@ extension Worker {
             if k == 0 { continue }
             overflow[t].removeFirst(k)
             overflowCount -= k
-            if h.sleeping.exchange(0) == 1 { backend.wake(h.wakeFD) }
+            wakeIfSleeping(h)
         }
         if overflowCount < maxOverflow / 2 && !overflowPaused.isEmpty {
             let paused = overflowPaused
@@ -421,19 +485,19 @@ extension Worker {
         }
     }
 
-    func deliver(_ m: ShardMessage) {
+    /// Returns whether `m` went into another worker's inbox (a wake-up may be owed).
+    func deliver(_ m: ShardMessage) -> Bool {
         let t = m.kind == .request ? m.target : m.source
         if t == id {
             if m.kind == .request { receive(m) } else { handleResponse(m) }
-            return
+            return false
         }
-        let h = state.handles[t]
-        if !overflow[t].isEmpty || !h.inbox.push(m) {
+        if !overflow[t].isEmpty || !state.handles[t].inbox.push(m) {
             overflow[t].append(m)
             overflowCount += 1
-            return
+            return false
         }
-        if h.sleeping.exchange(0) == 1 { backend.wake(h.wakeFD) }
+        return true
     }
 
     func drainInbox() {
@@ -468,6 +532,9 @@ extension Worker {
             let p = UnsafePointer(m.requests.base)
             let n = m.requests.count
             var off = m.resumeAt
+            if m.commandCount > 1 && m.txid == 0 && locks.wholeExclusive == 0 {
+                prefetchKeys(db: m.db, p + off, n - off, limits: trustedLimits, forwarded: true)
+            }
             while off < n {
                 guard case .command(let used) = parseCommand(p + off, n - off, into: batchArgs, limits: trustedLimits) else { break }
                 if let spec = table.lookup(batchArgs[0]) {

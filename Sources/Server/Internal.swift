@@ -119,10 +119,11 @@ extension Worker {
         netOutputBytes = 0
         stats.keyspaceHits = 0
         stats.keyspaceMisses = 0
-        // `dirty` subtracts expiries: keep it where it was.
+        // `dirty` subtracts expiries and evictions: keep it where it was.
         for ks in store.dbs {
-            store.dirtyExtra -= ks.expiredKeys
+            store.dirtyExtra -= ks.expiredKeys + ks.evictedKeys
             ks.expiredKeys = 0
+            ks.evictedKeys = 0
         }
     }
 }

@@ -1,4 +1,7 @@
 import CLiburing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Bounded, preallocated multi-producer single-consumer queue of shard
 /// messages (Vyukov's bounded queue specialised to one consumer). Producers
@@ -10,7 +13,13 @@ final class MPSCQueue: @unchecked Sendable {
     private let items: UnsafeMutablePointer<Unmanaged<ShardMessage>?>
     /// On its own cache line: every producer hammers it, the consumer never does.
     private let enqueuePos: UnsafeMutablePointer<Int>
-    private var dequeuePos = 0
+    /// Also on its own line: as a field it shared the object's line with the
+    /// pointers and mask every producer reads, and the consumer writes it per pop.
+    private let dequeue: UnsafeMutablePointer<Int>
+    private var dequeuePos: Int {
+        @inline(__always) get { dequeue.pointee }
+        @inline(__always) set { dequeue.pointee = newValue }
+    }
 
     init(capacity: Int) {
         var c = 2
@@ -21,14 +30,15 @@ final class MPSCQueue: @unchecked Sendable {
         for i in 0..<c { seqs[i] = i }
         items = .allocate(capacity: c)
         items.initialize(repeating: nil, count: c)
-        enqueuePos = .allocate(capacity: 16)
-        enqueuePos.initialize(repeating: 0, count: 16)
+        let lines = allocateCacheLines(2)
+        enqueuePos = lines.assumingMemoryBound(to: Int.self)
+        dequeue = (lines + 128).assumingMemoryBound(to: Int.self)
     }
 
     deinit {
         seqs.deallocate()
         items.deallocate()
-        enqueuePos.deallocate()
+        free(enqueuePos)
     }
 
     /// Any thread. False when the queue is full; the caller keeps the message and retries.

@@ -67,7 +67,7 @@ final class ShardMessage: @unchecked Sendable {
         refs = 0
         done = false
         txid = 0
-        locks = LockSet()
+        locks.clear()
         txFinal = false
         resumeAt = 0
         parkItem = nil

@@ -52,6 +52,7 @@ final class Worker<B: IOBackend>: IOEvents {
     var scriptKeys: [Arg] = []
     var scriptArgv: [Arg] = []
     let stats = ShardStats()
+    let clock = CommandClock.shared
     let table = CommandTable.shared
     let args = ArgVector(capacity: 64)
     /// Commands of forwarded batches; separate from `args` because a batch
@@ -91,12 +92,26 @@ final class Worker<B: IOBackend>: IOEvents {
     var overflowPaused: [Client] = []
     var dirtyFlushing: [Client] = []
     var messagePool: [ShardMessage] = []
+    /// routeMultiKey's per-shard scratch (Server/Routing.swift).
+    var fanoutCounts: [Int] = []
+    var fanoutParts: [ShardMessage?] = []
+    var fanoutSecond: [ShardMessage?] = []
     var ticketPool: [ReplyTicket] = []
     /// Reply sink for CLIENT REPLY OFF/SKIP.
     let discard = ByteBuf(capacity: 256)
 
     var now: Int64 = 0
     var lastCron: Int64 = 0
+    /// maxmemory (Server/Eviction.swift): the settings, this thread's
+    /// allocation counter, the other threads' bytes as of this iteration,
+    /// the shard's evictor, and whether a time-limited eviction stopped short.
+    var memLimit = MemoryLimit()
+    var memSlot: Int32 = 0
+    var othersMemory = 0
+    let evictor = Evictor()
+    var evictionPending = false
+    /// Memory was over maxmemory when the running script started (Redis's script_oom).
+    var scriptOOM = false
     var configGeneration = -1
     var requirePass: [UInt8]? = nil
     var protectedMode = true
@@ -176,7 +191,14 @@ final class Worker<B: IOBackend>: IOEvents {
         limits.maxBulkLen = c.protoMaxBulkLen
         StringCommands.protoMaxBulkLen.store(c.protoMaxBulkLen, ordering: .relaxed)
         let policy = c.maxmemoryPolicy
-        KeyCommands.lfuPolicy.store(policy.contains("lfu"), ordering: .relaxed)
+        let lowered = c.maxmemory != 0 && (memLimit.max == 0 || c.maxmemory < memLimit.max)
+        memLimit.max = c.maxmemory
+        memLimit.policy = EvictionPolicy(name: policy)
+        memLimit.samples = Int(c.get("maxmemory-samples") ?? "") ?? 5
+        memLimit.tenacity = Int(c.get("maxmemory-eviction-tenacity") ?? "") ?? 10
+        AccessTracking.lfu.store(memLimit.policy.isLFU, ordering: .relaxed)
+        AccessTracking.logFactor.store(Int(c.get("lfu-log-factor") ?? "") ?? 10, ordering: .relaxed)
+        AccessTracking.decayTime.store(Int(c.get("lfu-decay-time") ?? "") ?? 1, ordering: .relaxed)
         KeyCommands.noSharedIntegers.store(c.maxmemory != 0 && (policy.contains("lru") || policy.contains("lfu")), ordering: .relaxed)
         busyThresholdMs = Int(c.get("busy-reply-threshold") ?? "5000") ?? 5000
         func limit(_ a: borrowing Atomic<Int>, _ name: String, _ dflt: Int) {
@@ -196,30 +218,42 @@ final class Worker<B: IOBackend>: IOEvents {
         limit(EncodingLimits.streamNodeMaxBytes, "stream-node-max-bytes", 4096)
         slowlog.threshold = c.slowlogLogSlowerThan
         slowlog.maxLen = c.slowlogMaxLen
+        // A lower maxmemory evicts down at once, as Redis's CONFIG SET does.
+        if lowered && memSlot != 0 {
+            refreshOthersMemory()
+            performEvictions()
+        }
     }
 
     // MARK: loop
 
     func run() {
+        claimMemorySlot()
         now = wallMillis()
         while true {
             if state.isStopping { break }
             var timeout = 1000 / hz
             if !blockedWaits.isEmpty, let d = nextBlockedDeadline { timeout = min(timeout, Int(d)) }
             if let p = pauseTimeoutMs { timeout = min(timeout, p) }
+            // `sleeping` is read by every producer: written only around a
+            // poll that may block, so a busy worker leaves the line shared.
+            var armed = false
             if overflowCount > 0 || handle.inbox.hasItems || handle.lane.hasItems || !dirty.isEmpty
                 || !resumeQueue.isEmpty {
                 timeout = 0
             } else {
                 handle.sleeping.store(1)
+                armed = true
                 if handle.inbox.hasItems || handle.lane.hasItems {
                     handle.sleeping.store(0)
+                    armed = false
                     timeout = 0
                 }
             }
             backend.poll(timeoutMs: timeout, sink: self)
-            handle.sleeping.store(0)
+            if armed { handle.sleeping.store(0) }
             now = wallMillis()
+            if memLimit.max != 0 { refreshOthersMemory() }
             drainInbox()
             if !blocked.ready.isEmpty { serveReady() }
             if !blockedWaits.isEmpty { expireBlocked() }
@@ -254,6 +288,7 @@ final class Worker<B: IOBackend>: IOEvents {
         lastCron = now
         refreshConfig()
         sampleOps()
+        evictionCron()
         // Redis's active expiry: a slice of the cycle per tick per db.
         let budget = 25_000_000 / hz
         // A shard locked whole for an EXEC is being read by its coordinator;
@@ -282,6 +317,7 @@ final class Worker<B: IOBackend>: IOEvents {
         now = wallMillis()
         // CONFIG SET on any worker binds every worker from its next command on.
         if state.config.generation != configGeneration { refreshConfig() }
+        if memLimit.max != 0 { refreshOthersMemory() }
     }
 
     func client(at index: Int, generation: UInt32) -> Client? {

@@ -16,58 +16,84 @@ public final class PendingEntry {
     }
 }
 
-/// IDs to pending entries in ID order: a sorted array, so appends (the
-/// usual XREADGROUP delivery) are O(1) and a lookup is a binary search.
+/// IDs to pending entries in ID order: sorted arrays with a dead prefix,
+/// so appends (XREADGROUP's deliveries) and removals at the front (XACK in
+/// delivery order) are O(1), and a lookup is a binary search.
 public struct PendingList {
-    public private(set) var ids: [StreamID] = []
-    public private(set) var entries: [PendingEntry] = []
+    @usableFromInline var ids: [StreamID] = []
+    @usableFromInline var entries: [PendingEntry] = []
+    /// Elements before `head` are gone (kept until compaction).
+    @usableFromInline var head = 0
 
     public init() {}
 
-    @inlinable public var count: Int { ids.count }
-    @inlinable public var isEmpty: Bool { ids.isEmpty }
+    @inlinable public var count: Int { ids.count - head }
+    @inlinable public var isEmpty: Bool { ids.count == head }
+    /// The `i`th pending ID and entry, in ID order.
+    @inlinable public func id(_ i: Int) -> StreamID { ids[head + i] }
+    @inlinable public func entry(_ i: Int) -> PendingEntry { entries[head + i] }
 
-    /// First index whose ID is >= `id`.
+    /// Index of the first ID >= `id`.
     public func lowerBound(_ id: StreamID) -> Int {
-        var lo = 0, hi = ids.count
+        var lo = head, hi = ids.count
         while lo < hi {
             let m = (lo + hi) >> 1
             if ids[m] < id { lo = m + 1 } else { hi = m }
         }
-        return lo
+        return lo - head
     }
 
     public func find(_ id: StreamID) -> PendingEntry? {
         let i = lowerBound(id)
-        return i < ids.count && ids[i] == id ? entries[i] : nil
+        return i < count && self.id(i) == id ? entry(i) : nil
     }
 
     /// Inserts unless present; returns false when `id` was already there.
     @discardableResult
     public mutating func insert(_ id: StreamID, _ e: PendingEntry) -> Bool {
-        if let last = ids.last, last < id {
+        if isEmpty || ids[ids.count - 1] < id {
             ids.append(id)
             entries.append(e)
             return true
         }
         let i = lowerBound(id)
-        if i < ids.count && ids[i] == id { return false }
-        ids.insert(id, at: i)
-        entries.insert(e, at: i)
+        if i < count && self.id(i) == id { return false }
+        if i == 0 && head > 0 {
+            head -= 1
+            ids[head] = id
+            entries[head] = e
+            return true
+        }
+        ids.insert(id, at: head + i)
+        entries.insert(e, at: head + i)
         return true
     }
 
     @discardableResult
     public mutating func remove(_ id: StreamID) -> PendingEntry? {
         let i = lowerBound(id)
-        guard i < ids.count && ids[i] == id else { return nil }
-        ids.remove(at: i)
-        return entries.remove(at: i)
+        guard i < count && self.id(i) == id else { return nil }
+        let e = entry(i)
+        if i == 0 {
+            head += 1
+            if head == ids.count {
+                removeAll()
+            } else if head >= 64 && head * 2 >= ids.count {
+                ids.removeSubrange(0..<head)
+                entries.removeSubrange(0..<head)
+                head = 0
+            }
+        } else {
+            ids.remove(at: head + i)
+            entries.remove(at: head + i)
+        }
+        return e
     }
 
     public mutating func removeAll() {
         ids.removeAll()
         entries.removeAll()
+        head = 0
     }
 }
 
@@ -93,7 +119,7 @@ public final class ConsumerGroup {
     public var lastID: StreamID
     public var entriesRead: Int64
     public var pending = PendingList()
-    public internal(set) var consumers: [StreamConsumer] = []
+    public private(set) var consumers: [StreamConsumer] = []
 
     public init(name: [UInt8], lastID: StreamID, entriesRead: Int64) {
         self.name = name
@@ -130,7 +156,7 @@ public final class ConsumerGroup {
     /// returns how many were pending.
     public func deleteConsumer(_ c: StreamConsumer) -> Int {
         let n = c.pending.count
-        for id in c.pending.ids { pending.remove(id) }
+        for i in 0..<c.pending.count { pending.remove(c.pending.id(i)) }
         c.pending.removeAll()
         let (i, hit) = consumerIndex(c.name.withUnsafeBufferPointer { $0 })
         if hit { consumers.remove(at: i) }
@@ -149,8 +175,9 @@ public final class ConsumerGroup {
         for c in consumers {
             let nc = StreamConsumer(name: c.name, now: c.seenTime)
             g.consumers.append(nc)
-            for (i, id) in c.pending.ids.enumerated() {
-                let old = c.pending.entries[i]
+            for i in 0..<c.pending.count {
+                let id = c.pending.id(i)
+                let old = c.pending.entry(i)
                 let e = PendingEntry(consumer: nc, time: old.deliveryTime)
                 e.deliveryCount = old.deliveryCount
                 nc.pending.insert(id, e)

@@ -1,4 +1,5 @@
 import RESP
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -255,7 +256,7 @@ public struct Entry: Equatable {
             writeVarint(raw, &o, n)
             if n > 0 { (raw + o).copyMemory(from: value, byteCount: n) }
         }
-        self.lru = lru
+        if !AccessTracking.lfu.load(ordering: .relaxed) { self.lru = lru }
         return true
     }
 

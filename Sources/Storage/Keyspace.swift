@@ -1,3 +1,4 @@
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,6 +14,8 @@ public final class Keyspace {
     public private(set) var expiringCount = 0
     /// Keys removed by lazy or active expiry (INFO stats expired_keys).
     public var expiredKeys = 0
+    /// Keys removed to stay under maxmemory (INFO stats evicted_keys).
+    public var evictedKeys = 0
     /// Bumped by every change to an entry: WATCH compares it around a write
     /// command to tell a real modification from a no-op (SET NX on a key that exists).
     public var mutations = 0
@@ -56,6 +59,8 @@ public final class Keyspace {
         mutations &+= 1
         if i >= 0 {
             let old = table.entry(at: i)
+            // Redis's dbOverwrite keeps the LFU counter of the value it replaces.
+            if old != e && AccessTracking.lfu.load(ordering: .relaxed) { e.lru = old.lru }
             if old.hasExpire { unlistExpiring(old) }
             table.replace(at: i, with: e)
             if old != e { old.free() }
@@ -213,11 +218,11 @@ public final class ShardStore {
     public var dirtyExtra = 0
 
     /// Redis's server.dirty, as a running total: every keyspace write that
-    /// was not an expiry, plus what handlers added. INFO and SAVE subtract
-    /// the total at the last save.
+    /// was not an expiry or an eviction, plus what handlers added. INFO and
+    /// SAVE subtract the total at the last save.
     public var dirty: Int {
         var n = dirtyExtra
-        for ks in dbs { n = n &+ ks.mutations &- ks.expiredKeys }
+        for ks in dbs { n = n &+ ks.mutations &- ks.expiredKeys &- ks.evictedKeys }
         return n
     }
 

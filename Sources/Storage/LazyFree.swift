@@ -1,3 +1,4 @@
+import CMalloc
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,14 +11,16 @@ import Glibc
 /// over would cost more than freeing them.
 ///
 /// The handoff takes a mutex: only deletions of big values reach it, never
-/// the ordinary data path.
+/// the ordinary data path. What a release frees is credited back to the
+/// allocation counter of the thread that handed it over (CMalloc), so a
+/// shard's own memory figure (maxmemory's share per shard) drops with it.
 public final class LazyFree: @unchecked Sendable {
     public static let shared = LazyFree()
     public static let threshold = 64
 
     private var mutex = pthread_mutex_t()
     private var cond = pthread_cond_t()
-    private var queue: [UInt] = []
+    private var queue: [(bits: UInt, slot: Int32)] = []
     private var started = false
     private var pendingCount = 0
     private var freedCount = 0
@@ -39,7 +42,7 @@ public final class LazyFree: @unchecked Sendable {
                 started = true
                 startWorker()
             }
-            queue.append(bits)
+            queue.append((bits, rk_mem_thread_slot()))
             pendingCount += 1
             pthread_cond_signal(&cond)
         }
@@ -72,8 +75,11 @@ public final class LazyFree: @unchecked Sendable {
             let batch = queue
             queue.removeAll(keepingCapacity: true)
             pthread_mutex_unlock(&mutex)
-            for bits in batch {
+            let me = rk_mem_thread_slot()
+            for (bits, slot) in batch {
+                let before = rk_mem_slot_bytes(me)
                 Unmanaged<AnyObject>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!).release()
+                rk_mem_credit(slot, rk_mem_slot_bytes(me) - before)
                 locked {
                     pendingCount -= 1
                     freedCount += 1

@@ -10,14 +10,15 @@ import Glibc
 /// long stream is O(1) per dropped node.
 public final class StreamValue: ValueObject {
     public internal(set) var nodes: [StreamNode] = []
-    public internal(set) var head = 0
+    public private(set) var head = 0
     public var length = 0
     public var lastID = StreamID.zero
     /// First live entry's ID (0-0 when empty).
     public var firstID = StreamID.zero
     public var maxDeletedID = StreamID.zero
     public var entriesAdded: Int64 = 0
-    public internal(set) var groups: [ConsumerGroup] = []
+    public private(set) var groups: [ConsumerGroup] = []
+    var scratch: [Int32] = []
 
     public init() {}
 
@@ -134,7 +135,11 @@ public final class StreamValue: ValueObject {
                 i += 1
             }
         } else {
-            var offs: [Int32] = []
+            // Offsets of one node at a time, walked backwards; the buffer is
+            // the stream's, reused (only its owner shard iterates it).
+            var offs = scratch
+            scratch = []
+            defer { scratch = offs }
             var i = nodeIndex(atOrBefore: end)
             while i >= head {
                 let n = nodes[i]
@@ -154,6 +159,18 @@ public final class StreamValue: ValueObject {
 
     /// The first or last live entry's ID, or nil when empty.
     public func edgeID(first: Bool) -> StreamID? {
+        if !first, head < nodes.count, nodes[nodes.count - 1].live > 0 {
+            // The tail node has a live entry: its last one, by a forward walk.
+            let n = nodes[nodes.count - 1]
+            var o = Int(n.entriesStart)
+            var last = n.master
+            while o < Int(n.used) {
+                let e = n.entry(at: o)
+                if !e.isDeleted { last = e.id }
+                o = e.next
+            }
+            return last
+        }
         var r: StreamID? = nil
         forEach(from: .zero, to: .max, reverse: !first) { r = $0.id; return false }
         return r

@@ -545,8 +545,6 @@ final class UnsupportedTests: XCTestCase {
         let cases: [(String, String)] = [
             ("appendonly yes", "appendonly yes: persistence is not supported yet (only appendonly no is accepted)"),
             ("save 900 1", "save 900 1: persistence is not supported yet (only save \"\" is accepted)"),
-            ("maxmemory 1gb", "maxmemory 1073741824: a memory limit is not supported yet (only maxmemory 0 is accepted)"),
-            ("maxmemory-policy allkeys-lru", "maxmemory-policy allkeys-lru: eviction is not supported yet (only noeviction is accepted)"),
             ("latency-monitor-threshold 10", "latency-monitor-threshold 10: the latency monitor is not supported yet (only 0 is accepted)"),
             ("latency-tracking yes", "latency-tracking yes: per-command latency tracking is not supported yet (only no is accepted)"),
             ("daemonize yes", "daemonize yes: daemonizing is not supported yet (run ringkv-server in the foreground under a supervisor)"),
@@ -572,5 +570,13 @@ final class UnsupportedTests: XCTestCase {
         // The honoured values stay valid.
         XCTAssertNoThrow(try ConfigStore.load(arguments: ["--appendonly", "no", "--save", "", "--maxmemory", "0",
                                                           "--maxmemory-policy", "noeviction", "--latency-monitor-threshold", "0"]))
+        // maxmemory and every eviction policy are honoured (Server/Eviction.swift).
+        for policy in ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
+                       "allkeys-lru", "allkeys-lfu", "allkeys-random"] {
+            XCTAssertNoThrow(try ConfigStore.load(arguments: ["--maxmemory", "1gb", "--maxmemory-policy", policy]))
+            let c = ConfigStore()
+            XCTAssertNil(c.set([("maxmemory", "100mb"), ("maxmemory-policy", policy)]))
+            XCTAssertEqual(c.get("maxmemory-policy"), policy)
+        }
     }
 }

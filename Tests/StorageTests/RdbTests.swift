@@ -276,11 +276,12 @@ final class RdbTests: XCTestCase {
         let g = s.groups[0]
         XCTAssertEqual(g.name, b("g"))
         XCTAssertEqual(g.entriesRead, ConsumerGroup.invalidEntriesRead)
-        XCTAssertEqual(g.pending.ids, [StreamID(1, 1)])
-        XCTAssertEqual(g.pending.entries[0].deliveryTime, 1_700_000_000_000)
-        XCTAssertEqual(g.pending.entries[0].deliveryCount, 3)
+        XCTAssertEqual(g.pending.count, 1)
+        XCTAssertEqual(g.pending.id(0), StreamID(1, 1))
+        XCTAssertEqual(g.pending.entry(0).deliveryTime, 1_700_000_000_000)
+        XCTAssertEqual(g.pending.entry(0).deliveryCount, 3)
         XCTAssertEqual(g.consumers.map { $0.name }, [b("bob")])
-        XCTAssertTrue(g.consumers[0].pending.entries[0] === g.pending.entries[0], "one NACK shared by both PELs")
+        XCTAssertTrue(g.consumers[0].pending.entry(0) === g.pending.entry(0), "one NACK shared by both PELs")
         // A new entry lands after the loaded ones, in a node of its own IDs.
         let arg = b("v")
         arg.withUnsafeBufferPointer { p in

@@ -160,4 +160,60 @@ final class StreamTests: XCTestCase {
         XCTAssertNil(StreamID.max.incremented)
         XCTAssertNil(StreamID.zero.decremented)
     }
+
+    private func named<T>(_ n: String, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
+        Array(n.utf8).withUnsafeBufferPointer(body)
+    }
+
+    func testPendingListAgainstModel() {
+        let g = ConsumerGroup(name: Array("g".utf8), lastID: .zero, entriesRead: 0)
+        let (c, created) = named("c") { g.createConsumer($0, now: 0) }
+        XCTAssertTrue(created)
+        var pl = PendingList()
+        var model: [StreamID] = []
+        var rng = SystemRandomNumberGenerator()
+        for step in 0..<20000 {
+            let id = StreamID(UInt64.random(in: 0..<3000, using: &rng), 0)
+            switch step % 5 {
+            case 0, 1, 2:
+                let added = pl.insert(id, PendingEntry(consumer: c, time: 0))
+                XCTAssertEqual(added, !model.contains(id))
+                if added { model.append(id); model.sort() }
+            case 3:
+                // Front removals (acks in delivery order) take the dead-prefix path.
+                if let f = model.first {
+                    XCTAssertNotNil(pl.remove(f))
+                    model.removeFirst()
+                }
+            default:
+                let had = model.firstIndex(of: id)
+                XCTAssertEqual(pl.remove(id) != nil, had != nil)
+                if let i = had { model.remove(at: i) }
+            }
+        }
+        XCTAssertEqual(pl.count, model.count)
+        XCTAssertEqual((0..<pl.count).map { pl.id($0) }, model)
+        if let m = model.dropFirst(model.count / 2).first {
+            XCTAssertEqual(pl.lowerBound(m), model.count / 2)
+            XCTAssertNotNil(pl.find(m))
+        }
+    }
+
+    func testConsumerDeleteDropsItsPending() {
+        let g = ConsumerGroup(name: Array("g".utf8), lastID: .zero, entriesRead: 0)
+        let a = named("a") { g.createConsumer($0, now: 5) }.0
+        let b = named("b") { g.createConsumer($0, now: 5) }.0
+        for i in 1...10 {
+            let owner = i % 2 == 0 ? a : b
+            let e = PendingEntry(consumer: owner, time: 0)
+            g.pending.insert(StreamID(UInt64(i), 0), e)
+            owner.pending.insert(StreamID(UInt64(i), 0), e)
+        }
+        XCTAssertEqual(g.deleteConsumer(a), 5)
+        XCTAssertEqual(g.pending.count, 5)
+        XCTAssertEqual(g.consumers.map { $0.name }, [Array("b".utf8)])
+        let copy = g.copy()
+        XCTAssertEqual(copy.pending.count, 5)
+        XCTAssertTrue(copy.pending.entry(0).consumer === copy.consumers[0])
+    }
 }

@@ -57,6 +57,15 @@ SCENARIOS = {
         (0, ("BLMOVE", "a", "b", "LEFT", "LEFT", "0")), (0, ("RPUSH", "q", "x")), (0, ("BLPOP", "q", "0")),
         (0, ("EXEC",)),
     ],
+    # A block whose keys all live on one shard that is not the client's
+    # worker runs on that shard in one step; a blocking command there must
+    # still answer (as if timed out), not leave EXEC's reply short.
+    "inside_multi_on_one_other_shard": [
+        step for k in harness.keys_on_distinct_shards("mb", 4, 4) for step in (
+            (0, ("MULTI",)), (0, ("BLPOP", k, "0")), (0, ("BZPOPMIN", k, "0")),
+            (0, ("BLMOVE", k, k, "LEFT", "LEFT", "0")), (0, ("XREAD", "BLOCK", "0", "STREAMS", k, "$")),
+            (0, ("EXEC",)))
+    ],
     "wakes_after_push_before_next_command": [
         # Connection 1 blocks; connection 0's LPUSH serves it before connection 0's LPOP runs.
         (1, ("BLPOP", "wq", "5")), ("SLEEP", 0.2), (0, ("LPUSH", "wq", "v")), (0, ("LPOP", "wq")),

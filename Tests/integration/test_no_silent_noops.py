@@ -1,10 +1,12 @@
 """No silent no-ops: a setting or command RingKV accepts must work, or be
 refused with an error that names it.
 
-Save points, AOF, BGSAVE, maxmemory, eviction and the latency monitor are not
-implemented yet, so start-up and CONFIG SET refuse them, BGSAVE answers an
-error (SAVE works: test_dump_restore.py), OBJECT FREQ answers Redis's non-LFU error and LATENCY answers what
-Redis answers with the monitor off. INFO's memory, rate and persistence
+Save points, AOF, BGSAVE and the latency monitor are not implemented yet,
+so start-up and CONFIG SET refuse them, BGSAVE answers an error (SAVE works:
+test_dump_restore.py) and LATENCY answers what Redis answers with the
+monitor off. maxmemory and every maxmemory-policy are honoured
+(test_eviction.py): they are accepted, and OBJECT FREQ answers by the policy
+as Redis does. INFO's memory, rate and persistence
 figures are measured, not constants.
 """
 from __future__ import annotations
@@ -22,9 +24,6 @@ import harness
 REFUSED = [
     (["appendonly", "yes"], "appendonly"),
     (["save", "900 1"], "save"),
-    (["maxmemory", "100mb"], "maxmemory"),
-    (["maxmemory-policy", "allkeys-lru"], "maxmemory-policy"),
-    (["maxmemory-policy", "allkeys-lfu"], "maxmemory-policy"),
     (["latency-monitor-threshold", "100"], "latency-monitor-threshold"),
     (["latency-tracking", "yes"], "latency-tracking"),
     (["daemonize", "yes"], "daemonize"),
@@ -103,8 +102,7 @@ def test_defaults_are_honoured(ringkv):
 
 
 @pytest.mark.parametrize("name,value", [
-    ("appendonly", "yes"), ("save", "900 1"), ("save", "900 1 300 10"), ("maxmemory", "100mb"),
-    ("maxmemory-policy", "allkeys-lru"), ("maxmemory-policy", "volatile-lfu"),
+    ("appendonly", "yes"), ("save", "900 1"), ("save", "900 1 300 10"),
     ("latency-monitor-threshold", "1"), ("latency-tracking", "yes"),
     ("active-expire-effort", "10"),
 ])
@@ -125,6 +123,32 @@ def test_config_set_accepts_honoured_values(ringkv):
                             ("maxmemory-policy", "noeviction"), ("latency-monitor-threshold", "0"),
                             ("latency-tracking", "no")]:
             assert c.call("CONFIG", "SET", name, value) == ("+", b"OK"), name
+
+
+@pytest.mark.parametrize("policy", ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
+                                    "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"])
+def test_eviction_settings_accepted(ringkv, policy):
+    """maxmemory and the policies are enforced now (test_eviction.py), so
+    they are accepted at start-up and by CONFIG SET."""
+    with ringkv.raw() as c:
+        try:
+            for name, value in [("maxmemory", "100mb"), ("maxmemory-policy", policy),
+                                ("maxmemory-samples", "10"), ("maxmemory-eviction-tenacity", "20"),
+                                ("lfu-log-factor", "5"), ("lfu-decay-time", "2")]:
+                assert c.call("CONFIG", "SET", name, value) == ("+", b"OK"), name
+            assert harness.plain(c.call("CONFIG", "GET", "maxmemory-policy")) == [b"maxmemory-policy", policy.encode()]
+        finally:
+            for name, value in [("maxmemory", "0"), ("maxmemory-policy", "noeviction"), ("maxmemory-samples", "5"),
+                                ("maxmemory-eviction-tenacity", "10"), ("lfu-log-factor", "10"),
+                                ("lfu-decay-time", "1")]:
+                c.call("CONFIG", "SET", name, value)
+
+
+def test_eviction_settings_accepted_at_startup(server_factory):
+    server = server_factory(extra=["--maxmemory", "200mb", "--maxmemory-policy", "allkeys-lfu"])
+    with server.raw() as c:
+        info = harness.info_dict(harness.plain(c.call("INFO", "memory")))
+    assert info["maxmemory"] == str(200 * 1024 * 1024) and info["maxmemory_policy"] == "allkeys-lfu"
 
 
 def test_save_commands_refused(ringkv, r):
@@ -165,20 +189,23 @@ def test_shutdown_without_save_still_works(server_factory, matrix_entry, mode):
     assert server.wait(15) == 0
 
 
-def test_object_freq_is_redis_non_lfu_error(ringkv, r, redis_ref, rref):
+def test_object_freq_follows_policy(ringkv, r, redis_ref, rref):
+    """OBJECT FREQ answers Redis's non-LFU error unless an LFU policy is
+    selected, and then the key's counter, as Redis."""
     r.set("k", "v")
     rref.set("k", "v")
-    with ringkv.raw() as c:
-        # Selecting an LFU policy is refused, so FREQ can never pretend.
-        assert c.call("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")[0] == "-"
-        got = c.call("OBJECT", "FREQ", "k")
-        c.call("CONFIG", "SET", "maxmemory-policy", "noeviction")
-        missing = c.call("OBJECT", "FREQ", "nosuchkey")
-    with redis_ref.raw() as c:
-        want = c.call("OBJECT", "FREQ", "k")
-        want_missing = c.call("OBJECT", "FREQ", "nosuchkey")
-    assert want[0] == "-" and got == want, (got, want)
-    assert missing == want_missing
+    got, want = [], []
+    for server, out in ((ringkv, got), (redis_ref, want)):
+        with server.raw() as c:
+            out.append(c.call("OBJECT", "FREQ", "k"))
+            out.append(c.call("OBJECT", "FREQ", "nosuchkey"))
+            try:
+                assert c.call("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu") == ("+", b"OK")
+                out.append(c.call("OBJECT", "FREQ", "k"))
+                out.append(c.call("OBJECT", "IDLETIME", "k"))
+            finally:
+                c.call("CONFIG", "SET", "maxmemory-policy", "noeviction")
+    assert got[0][0] == "-" and got == want, (got, want)
 
 
 def test_latency_answers_as_redis_with_monitor_off(ringkv, redis_ref):

@@ -156,3 +156,24 @@ def test_largest_uring_entries_still_uses_io_uring(server_factory):
     s = server_factory("uring", 1, ["--uring-entries", "32768"])
     assert s.client().info("server")["io_backend"] == "uring"
     assert s.client().ping()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_config_set_waits_for_earlier_forwarded_commands(server_factory, redis_ref, backend):
+    """CONFIG SET runs where it is read; SETBITs pipelined before it on the
+    same connection, forwarded to other shards, must still run under the
+    old proto-max-bulk-len (1mb: a bit offset of 2 MiB is out of range)."""
+    s = server_factory(backend, 4)
+    cmds = [("SETBIT", f"cfgorder:{i}", "16777216", "1") for i in range(16)]
+    cmds.append(("CONFIG", "SET", "proto-max-bulk-len", "512mb"))
+    got = {}
+    for name, srv in (("ringkv", s), ("redis", redis_ref)):
+        r = srv.client()
+        r.delete(*[c[1] for c in cmds[:-1]])
+        assert r.config_set("proto-max-bulk-len", "1mb")
+        with harness.RespConn(srv.port) as c:
+            got[name] = c.pipeline(cmds)
+        assert r.config_get("proto-max-bulk-len") == {"proto-max-bulk-len": "536870912"}
+        assert r.exists(*[c[1] for c in cmds[:-1]]) == 0
+    assert got["ringkv"] == got["redis"]
+    assert got["ringkv"][0] == ("-", b"ERR bit offset is not an integer or out of range")

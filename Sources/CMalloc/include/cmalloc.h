@@ -21,3 +21,35 @@ char *rk_malloc_info(size_t *len);
 
 /// malloc_usable_size of a block malloc handed out (a Swift object, a buffer).
 size_t rk_malloc_usable_size(void *p);
+
+// ---- Allocation accounting (INFO used_memory, maxmemory) ----
+//
+// malloc, free and their relatives are interposed (cmalloc.c): each call
+// goes to glibc's own (__libc_malloc ...) and adds or subtracts the block's
+// malloc_usable_size to a counter owned by the calling thread. A counter is
+// written only by its thread (a plain load and store, no lock prefix), on a
+// cache line of its own; readers sum them with relaxed loads. A block freed
+// by another thread than the one that allocated it moves bytes between two
+// counters: the sum stays exact.
+
+/// The calling thread's counter index (claimed on its first allocation).
+/// 0 means the shared counter, used once the per-thread ones run out.
+int rk_mem_thread_slot(void);
+
+/// Net bytes allocated by the threads of counter `slot`.
+long long rk_mem_slot_bytes(int slot);
+
+/// Bytes another thread freed on behalf of counter `slot`'s thread (the
+/// lazy-free thread releasing a shard's big values): added with an atomic
+/// add by that thread, so a shard's own figure is slot bytes + credit while
+/// the sum of the counters stays exact.
+void rk_mem_credit(int slot, long long delta);
+
+/// rk_mem_slot_bytes(slot) plus the credit other threads gave it.
+long long rk_mem_slot_owned(int slot);
+
+/// Sum of every counter: bytes malloc handed out and not taken back.
+long long rk_mem_total_bytes(void);
+
+/// 1 when the allocator is interposed (the counters are live), else 0.
+int rk_mem_counting(void);

@@ -134,11 +134,15 @@ struct Digest {
                 for i in 0..<h.slotCount where h.isLive(i) { addPair(h.field(at: i), h.value(at: i)) }
             }
         case .stream:
-            // Each live entry in order: its id as "ms.seq" (debug.c's "%U.%U"), then fields and values.
+            // debug.c: each entry's "<ms>.<seq>", then its fields and values.
             e.objectRef(StreamValue.self).forEach(from: .zero, to: .max, reverse: false) { en in
-                if en.isDeleted { return true }
-                var id = Array("\(en.id.ms).\(en.id.seq)".utf8)
-                mix(&id, id.count)
+                var tmp: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
+                withUnsafeMutableBytes(of: &tmp) { raw in
+                    let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                    let n = en.id.format(into: p)
+                    for i in 0..<n where p[i] == 45 { p[i] = 46; break }
+                    mix(p, n)
+                }
                 en.forEachPair { f, fn, v, vn in
                     mix(f, fn)
                     mix(v, vn)

@@ -39,8 +39,10 @@ extension Worker {
         s += "keyspace_misses:\(stats.keyspaceMisses)\n"
         var expired = 0
         var keys = 0
-        for ks in store.dbs { expired += ks.expiredKeys; keys += ks.count }
+        var evicted = 0
+        for ks in store.dbs { expired += ks.expiredKeys; evicted += ks.evictedKeys; keys += ks.count }
         s += "expired_keys:\(expired)\n"
+        s += "evicted_keys:\(evicted)\n"
         s += "connected_clients:\(clients.reduce(0) { $0 + ($1 == nil ? 0 : 1) })\n"
         s += "shard_keys:\(keys)\n"
         var maxIn = 0, maxOut = 0
@@ -150,7 +152,7 @@ extension Worker {
                     "blocked_clients:\(state.blockedClients.value)", "tracking_clients:0", "clients_in_timeout_table:0",
                 ])
             case "memory":
-                // used_memory is what malloc has handed out (mallinfo2), not the RSS.
+                // used_memory is what malloc has handed out (CMalloc's counters), not the RSS.
                 section("Memory", [
                     "used_memory:\(used)", "used_memory_human:\(humanBytes(used))", "used_memory_rss:\(rss)",
                     "used_memory_rss_human:\(humanBytes(rss))", "used_memory_peak:\(peak)",
@@ -192,8 +194,7 @@ extension Worker {
                     "instantaneous_input_kbps:\(fmt2(Double(v("instantaneous_input_bps")) / 1024))",
                     "instantaneous_output_kbps:\(fmt2(Double(v("instantaneous_output_bps")) / 1024))",
                     "rejected_connections:\(state.rejectedConnections.value)",
-                    // No eviction: maxmemory and the eviction policies are refused.
-                    "expired_keys:\(v("expired_keys"))", "evicted_keys:0",
+                    "expired_keys:\(v("expired_keys"))", "evicted_keys:\(v("evicted_keys"))",
                     "keyspace_hits:\(v("keyspace_hits"))", "keyspace_misses:\(v("keyspace_misses"))",
                     "pubsub_channels:\(pubsubCounts.0)", "pubsub_patterns:\(pubsubCounts.1)",
                     "pubsubshard_channels:\(pubsubCounts.2)",

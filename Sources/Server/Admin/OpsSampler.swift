@@ -36,11 +36,12 @@ final class OpsSampler {
 /// Highest used_memory seen, by INFO or by worker 0's once-a-second check.
 let usedMemoryPeak = Atomic<Int>(0)
 
-/// Bytes allocated by malloc and not freed (glibc mallinfo2: uordblks +
-/// hblkhd). It walks the allocator's free lists under each arena's lock, so
-/// it is sampled (INFO, once a second), never called per command.
+/// Bytes allocated by malloc and not freed: the sum of CMalloc's per-thread
+/// counters (every malloc, calloc, realloc, memalign and free of the
+/// process, by malloc_usable_size). Without the interposed allocator, glibc's
+/// mallinfo2 (uordblks + hblkhd), which walks the arenas under their locks.
 func usedMemory() -> Int {
-    let used = Int(rk_malloc_used_bytes())
+    let used = rk_mem_counting() != 0 ? Int(rk_mem_total_bytes()) : Int(rk_malloc_used_bytes())
     usedMemoryPeak.max(used, ordering: .relaxed)
     return used
 }

@@ -93,6 +93,15 @@ extension Worker {
         }
     }
 
+    /// The reply of a blocking command that found nothing where it may not
+    /// block (a one-shard EXEC block run on its owner): its timeout reply.
+    func replyUnblocked(_ a: ArgVector, _ r: Reply, db: Int) {
+        var px = Exec(args: a, reply: r, store: store, stats: stats, db: db, now: now,
+                      shard: execShard, shardCount: shardCount)
+        guard let plan = BlockingCommands.plan(&px) else { return }
+        BlockingCommands.timeoutReply(plan.kind, r, inTransaction: true)
+    }
+
     /// The shard side of a one-shard attempt.
     func blockAttempt(_ a: ArgVector, _ m: ShardMessage) {
         guard let b = m.blocked, b.isWaiting, let spec = table.lookup(a[0]) else { return }

@@ -34,6 +34,7 @@ extension Worker {
         syncFunctions()
         guard let name = args[1].asciiName, let f = lua.libraryFunctions[name] else { return r.error("ERR Function not found") }
         if ro && !f.noWrites { return r.error("ERR Can not execute a script with write flag using *_ro command.") }
+        if scriptOOM && !f.noWrites && !f.flags.contains("allow-oom") { return refuseScriptOOM(r) }
         startScript(c, r, sha: "fn:" + f.name, function: f.name, readOnly: ro || f.noWrites, numkeys: numkeys)
     }
 

@@ -143,6 +143,8 @@ extension Worker: ScriptHost {
         if ro && flags.declared && !flags.noWrites {
             return r.error("ERR Can not execute a script with write flag using *_ro command.")
         }
+        // A script declared writing is a denyoom command of its own (Redis's evalGetCommandFlags).
+        if scriptOOM && flags.declared && !flags.noWrites && !flags.allowOOM { return refuseScriptOOM(r) }
         startScript(c, r, sha: sha, function: nil, readOnly: ro || flags.noWrites, numkeys: numkeys)
     }
 
@@ -268,6 +270,9 @@ extension Worker: ScriptHost {
     @discardableResult
     func runScript(_ c: Client, sha: String, function: String?, readOnly: Bool, numkeys: Int, keysFrom a: ArgVector,
                    held: [Bool], declared: [Bool], db: Int, out r: Reply) -> Bool {
+        // Redis's script_oom, decided as the script starts: it may run here
+        // long after its EVAL was read (locks, a hop to its keys' shard).
+        if memLimit.max != 0 { noteScriptOOM(sha: sha, function: function) }
         // Reused per worker; a script inside EXEC inside a script cannot happen (EVAL is noscript).
         var keys = scriptKeys
         var argv = scriptArgv
@@ -485,6 +490,7 @@ extension Worker: ScriptHost {
 struct ScriptFlags {
     var declared = false
     var noWrites = false
+    var allowOOM = false
 }
 
 /// `#!lua flags=...`: Redis 7.0's shebang. The line is blanked so that line
@@ -506,7 +512,8 @@ func parseShebang(_ body: inout [UInt8]) -> Result<ScriptFlags, ScriptError> {
         for flag in p.dropFirst(6).split(separator: ",") {
             switch flag {
             case "no-writes": f.noWrites = true
-            case "allow-oom", "allow-stale", "no-cluster", "allow-cross-slot-keys": break
+            case "allow-oom": f.allowOOM = true
+            case "allow-stale", "no-cluster", "allow-cross-slot-keys": break
             default: return .failure(ScriptError("ERR Unexpected flag in script shebang: \(flag)"))
             }
         }

@@ -48,6 +48,15 @@ struct LockSet {
         keys.append(k)
         exclusive.append(x)
     }
+
+    /// Empty, keeping the arrays' storage for a pooled message's next part.
+    mutating func clear() {
+        if !keys.isEmpty {
+            keys.removeAll(keepingCapacity: true)
+            exclusive.removeAll(keepingCapacity: true)
+        }
+        whole = .none
+    }
 }
 
 /// A shard's intent locks (VLL): per key, how many queued or running parts

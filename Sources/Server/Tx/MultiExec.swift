@@ -8,6 +8,8 @@ final class MultiState {
     var count = 0
     /// A command was refused while queueing: EXEC answers EXECABORT.
     var aborted = false
+    /// A queued command is denyoom: EXEC is refused when memory is over maxmemory.
+    var denyoom = false
 }
 
 /// A connection's WATCHed keys and the token their shards mark.
@@ -41,6 +43,7 @@ extension Worker {
         }
         if raw[0] == 42 { ms.queue.append(raw, rawCount) } else { encodeCommand(ms.queue, args, from: 0) }
         ms.count += 1
+        if spec.flags.contains(.denyoom) { ms.denyoom = true }
         Reply(out, proto: c.proto).simple("QUEUED")
         return true
     }
@@ -53,6 +56,7 @@ extension Worker {
         ms.queue.clear()
         ms.count = 0
         ms.aborted = false
+        ms.denyoom = false
         c.multi = ms
         r.ok()
     }
@@ -313,7 +317,11 @@ extension Worker {
         while off < n, case .command(let used) = parseCommand(p + off, n - off, into: batchArgs, limits: trustedLimits) {
             off += used
             guard let spec = table.lookup(batchArgs[0]) else { continue }
-            runHandler(spec, batchArgs, out: m.replies, proto: m.proto, db: m.db, message: m)
+            if runHandler(spec, batchArgs, out: m.replies, proto: m.proto, db: m.db, message: m) {
+                // A blocking command that found nothing wrote nothing; inside
+                // EXEC it answers as if it had timed out.
+                replyUnblocked(batchArgs, Reply(m.replies, proto: m.proto), db: m.db)
+            }
         }
     }
 

@@ -21,10 +21,7 @@ extension Worker {
             state.handles[m.target].lane.push(m)
         }
         state.sequencer.end(t)
-        for m in parts where m.target != id {
-            let h = state.handles[m.target]
-            if h.sleeping.exchange(0) == 1 { backend.wake(h.wakeFD) }
-        }
+        for m in parts where m.target != id { wakeIfSleeping(state.handles[m.target]) }
         drainLane()
     }
 

@@ -1,19 +1,14 @@
 import RESP
-#if canImport(Glibc)
-import Glibc
-#endif
 
-/// Streams in RDB_TYPE_STREAM_LISTPACKS_2, as Redis 7.0's rdbSaveObject
-/// writes them: every node as its rax key (the master ID, 128-bit
-/// big-endian) and the listpack Redis would hold for the same entries
-/// (master entry: count, deleted, master fields, 0; then per entry flags,
-/// ms-diff, seq-diff, [field count, fields], values, lp-count); then the
-/// length, last ID, first ID, max deleted ID, entries added, and the
-/// groups with their PELs and consumers.
+/// Streams in RDB form (RDB_TYPE_STREAM_LISTPACKS_2), as Redis 7.0's
+/// rdbSaveObject and rdbLoadObject: each node as its 16-byte big-endian
+/// first ID and a stream listpack (master entry, then entries with ID
+/// deltas and lp-counts), then the stream's counters and its groups with
+/// their PELs and consumers.
 extension RdbWriter {
-    /// rdbSaveLen of a 64-bit value (IDs, and -1 entries-read as 2^64-1).
-    public mutating func length64(_ v: UInt64) {
-        if v <= UInt64(UInt32.max) { return length(Int(v)) }
+    /// rdbSaveLen of a 64-bit value (IDs and counters use the whole range).
+    mutating func lengthU64(_ v: UInt64) {
+        if v <= UInt64(Int.max) { return length(Int(v)) }
         out.append(0x81)
         for i in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: v >> UInt64(i))) }
     }
@@ -23,71 +18,68 @@ extension RdbWriter {
         for i in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: id.seq >> UInt64(i))) }
     }
 
-    /// rdbSaveMillisecondTime: int64 little-endian.
-    mutating func millis(_ t: Int64) {
-        let u = UInt64(bitPattern: t)
-        for i in stride(from: 0, through: 56, by: 8) { out.append(UInt8(truncatingIfNeeded: u >> UInt64(i))) }
+    /// rdbSaveMillisecondTime: 8 bytes little-endian.
+    mutating func milliseconds(_ t: Int64) {
+        let v = UInt64(bitPattern: t)
+        for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) }
     }
 
     mutating func stream(_ s: StreamValue) {
         length(s.nodeCount)
-        var key = [UInt8](repeating: 0, count: 16)
         for i in s.head..<s.nodes.count {
             let n = s.nodes[i]
-            for b in 0..<8 {
-                key[b] = UInt8(truncatingIfNeeded: n.master.ms >> UInt64(56 - 8 * b))
-                key[8 + b] = UInt8(truncatingIfNeeded: n.master.seq >> UInt64(56 - 8 * b))
-            }
-            string(key)
-            string(Rdb.redisListpack(n))
+            var key = RdbWriter()
+            key.rawID(n.master)
+            string(key.out)
+            string(StreamValue.listpack(of: n))
         }
-        length(s.length)
-        length64(s.lastID.ms)
-        length64(s.lastID.seq)
-        length64(s.firstID.ms)
-        length64(s.firstID.seq)
-        length64(s.maxDeletedID.ms)
-        length64(s.maxDeletedID.seq)
-        length64(UInt64(bitPattern: s.entriesAdded))
+        lengthU64(UInt64(s.length))
+        lengthU64(s.lastID.ms)
+        lengthU64(s.lastID.seq)
+        lengthU64(s.firstID.ms)
+        lengthU64(s.firstID.seq)
+        lengthU64(s.maxDeletedID.ms)
+        lengthU64(s.maxDeletedID.seq)
+        lengthU64(UInt64(bitPattern: s.entriesAdded))
         length(s.groups.count)
         for g in s.groups {
             string(g.name)
-            length64(g.lastID.ms)
-            length64(g.lastID.seq)
-            length64(UInt64(bitPattern: g.entriesRead))
+            lengthU64(g.lastID.ms)
+            lengthU64(g.lastID.seq)
+            lengthU64(UInt64(bitPattern: g.entriesRead))
             length(g.pending.count)
-            for (k, id) in g.pending.ids.enumerated() {
-                rawID(id)
-                millis(g.pending.entries[k].deliveryTime)
-                length64(UInt64(bitPattern: g.pending.entries[k].deliveryCount))
+            for i in 0..<g.pending.count {
+                rawID(g.pending.id(i))
+                milliseconds(g.pending.entry(i).deliveryTime)
+                lengthU64(UInt64(bitPattern: g.pending.entry(i).deliveryCount))
             }
             length(g.consumers.count)
             for c in g.consumers {
                 string(c.name)
-                millis(c.seenTime)
+                milliseconds(c.seenTime)
                 length(c.pending.count)
-                for id in c.pending.ids { rawID(id) }
+                for i in 0..<c.pending.count { rawID(c.pending.id(i)) }
             }
         }
     }
 }
 
-extension Rdb {
-    /// The listpack Redis 7.0 holds for the node's entries (streamAppendItem's layout).
-    static func redisListpack(_ n: StreamNode) -> [UInt8] {
-        var lp = ListpackWriter(capacity: n.redisBytes + 16)
+extension StreamValue {
+    /// A node as Redis's stream listpack holds it.
+    static func listpack(of n: StreamNode) -> [UInt8] {
+        var lp = ListpackWriter(capacity: n.redisBytes)
         lp.append(int: Int(n.live))
         lp.append(int: Int(n.deleted))
         lp.append(int: Int(n.masterFieldCount))
-        var m = 0
-        _ = readVarint(n.base, &m)
+        var o = 0
+        _ = readVarint(n.base, &o)
         for _ in 0..<Int(n.masterFieldCount) {
-            let fl = readVarint(n.base, &m)
-            lp.append(n.bytes + m, fl)
-            m += fl
+            let len = readVarint(n.base, &o)
+            lp.append(n.bytes + o, len)
+            o += len
         }
         lp.append(int: 0)
-        var o = Int(n.entriesStart)
+        o = Int(n.entriesStart)
         while o < Int(n.used) {
             let e = n.entry(at: o)
             let same = e.flags & StreamNode.sameFieldsFlag != 0
@@ -95,90 +87,112 @@ extension Rdb {
             lp.append(int: Int(Int64(bitPattern: e.id.ms &- n.master.ms)))
             lp.append(int: Int(Int64(bitPattern: e.id.seq &- n.master.seq)))
             if !same { lp.append(int: e.fieldCount) }
-            e.forEachPair { f, fl, v, vl in
-                if !same { lp.append(f, fl) }
-                lp.append(v, vl)
+            e.forEachPair { f, fn, v, vn in
+                if !same { lp.append(f, fn) }
+                lp.append(v, vn)
             }
             lp.append(int: same ? e.fieldCount + 3 : 2 * e.fieldCount + 4)
             o = e.next
         }
         return lp.finish()
     }
-}
 
-/// Builds a node in StreamNode's layout from a decoded Redis listpack.
-struct StreamNodeBuilder {
-    var bytes: [UInt8] = []
-
-    mutating func varint(_ v: UInt64) {
-        var x = v
-        while x >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: x) | 0x80)
-            x >>= 7
-        }
-        bytes.append(UInt8(x))
-    }
-
-    /// Appends the element in packed form; returns what it weighs in Redis's listpack.
-    mutating func packed(_ e: PackedElement) -> Int {
-        switch e {
-        case .int(let v):
-            withDecimal(v) { p, n in
-                varint(UInt64(n))
-                bytes.append(contentsOf: UnsafeBufferPointer(start: p, count: n))
+    /// Appends a node loaded from RDB as it was (its entries, deleted ones
+    /// included); false when its listpack is not a valid stream node.
+    func loadNode(master: StreamID, _ lpBytes: [UInt8]) -> Bool {
+        lpBytes.withUnsafeBufferPointer { b -> Bool in
+            guard var r = ListpackReader(b) else { return false }
+            var ok = true
+            func int() -> Int? {
+                guard case .int(let v)? = r.next(&ok), ok else { return nil }
+                return v
             }
-            return lpIntSize(Int64(v))
-        case .bytes(let b):
-            varint(UInt64(b.count))
-            bytes.append(contentsOf: b)
-            return lpStrSize(b.baseAddress, b.count)
+            func bytes() -> [UInt8]? {
+                guard let e = r.next(&ok), ok else { return nil }
+                return e.withBytes { Array($0) }
+            }
+            guard let liveCount = int(), let deletedCount = int(), let nf = int(), nf >= 0, nf < 1 << 20,
+                  liveCount >= 0, deletedCount >= 0, liveCount + deletedCount > 0 else { return false }
+            var masterFields: [[UInt8]] = []
+            for _ in 0..<nf {
+                guard let f = bytes() else { return false }
+                masterFields.append(f)
+            }
+            guard int() == 0 else { return false }
+            var node: StreamNode? = nil
+            var live = 0, dead = 0
+            var prev: StreamID? = nil
+            // 65535: a listpack too long for its header to count (Redis then walks to the end).
+            while r.headerCount == 65535 ? r.pos < r.size - 1 : r.seen < r.headerCount {
+                guard let flags = int(), flags >= 0, flags <= 3, let msd = int(), let seqd = int() else { return false }
+                let id = StreamID(master.ms &+ UInt64(bitPattern: Int64(msd)),
+                                  master.seq &+ UInt64(bitPattern: Int64(seqd)))
+                if let p = prev, id <= p { return false }
+                prev = id
+                let same = flags & Int(StreamNode.sameFieldsFlag) != 0
+                var kv: [[UInt8]] = []
+                if same {
+                    for f in masterFields {
+                        guard let v = bytes() else { return false }
+                        kv.append(f)
+                        kv.append(v)
+                    }
+                } else {
+                    guard let n = int(), n >= 0, n < 1 << 20 else { return false }
+                    for _ in 0..<(2 * n) {
+                        guard let x = bytes() else { return false }
+                        kv.append(x)
+                    }
+                }
+                guard int() != nil else { return false }
+                withArgs(kv) { pairs in
+                    if node == nil {
+                        withArgs(masterFields.flatMap { [$0, $0] }) { m in
+                            node = StreamNode(first: master, pairs: m, capacity: b.count)
+                        }
+                    }
+                    let off = Int(node!.used)
+                    node!.append(id, pairs: pairs, limit: Int.max)
+                    if flags & Int(StreamNode.deletedFlag) != 0 { node!.markDeleted(at: off) }
+                }
+                if flags & Int(StreamNode.deletedFlag) != 0 { dead += 1 } else { live += 1 }
+            }
+            guard var n = node, live == liveCount, dead == deletedCount else {
+                node?.free()
+                return false
+            }
+            n.fit()
+            // Nodes in ID order, none overlapping the one before (the search relies on it).
+            if head < nodes.count, nodes[nodes.count - 1].lastID >= master {
+                n.free()
+                return false
+            }
+            nodes.append(n)
+            return true
         }
     }
 }
 
-extension StreamNode {
-    init(loaded b: [UInt8], master: StreamID, masterFieldCount: Int, entriesStart: Int, live: Int, deleted: Int,
-         redisBase: Int) {
-        let cap = max(b.count, 16)
-        let m = malloc(cap)!
-        b.withUnsafeBytes { if $0.count > 0 { m.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
-        base = m
-        used = Int32(b.count)
-        capacity = Int32(cap)
-        self.live = Int32(live)
-        self.deleted = Int32(deleted)
-        self.master = master
-        self.entriesStart = Int32(entriesStart)
-        self.masterFieldCount = Int32(masterFieldCount)
-        self.redisBase = redisBase
-    }
-}
-
-extension StreamValue {
-    func loadedNodes(_ ns: [StreamNode]) {
-        nodes = ns
-        head = 0
-    }
-
-    func loadedGroup(_ g: ConsumerGroup) -> Bool {
-        let (i, hit) = g.name.withUnsafeBufferPointer { groupIndex($0) }
-        if hit { return false }
-        groups.insert(g, at: i)
-        return true
-    }
-}
-
-extension ConsumerGroup {
-    func loadedConsumer(_ c: StreamConsumer) -> Bool {
-        let (i, hit) = c.name.withUnsafeBufferPointer { consumerIndex($0) }
-        if hit { return false }
-        consumers.insert(c, at: i)
-        return true
+/// Args over byte arrays, for the node builders that take arguments.
+func withArgs<R>(_ arrays: [[UInt8]], _ body: (UnsafeBufferPointer<Arg>) -> R) -> R {
+    var blob: [UInt8] = []
+    for a in arrays { blob += a }
+    return blob.withUnsafeBufferPointer { bb -> R in
+        let base = bb.baseAddress ?? UnsafePointer(bitPattern: 8)!
+        var args: [Arg] = []
+        args.reserveCapacity(arrays.count)
+        var off = 0
+        for a in arrays {
+            args.append(Arg(base + off, a.count))
+            off += a.count
+        }
+        return args.withUnsafeBufferPointer(body)
     }
 }
 
 extension RdbReader {
-    public mutating func length64() -> UInt64? {
+    /// rdbLoadLen over the whole 64-bit range.
+    mutating func lengthU64() -> UInt64? {
         guard let b = byte() else { return nil }
         switch b >> 6 {
         case 0: return UInt64(b & 0x3F)
@@ -197,11 +211,6 @@ extension RdbReader {
         }
     }
 
-    mutating func id() -> StreamID? {
-        guard let ms = length64(), let seq = length64() else { return nil }
-        return StreamID(ms, seq)
-    }
-
     mutating func rawID() -> StreamID? {
         guard remaining >= 16 else { return nil }
         var ms: UInt64 = 0, seq: UInt64 = 0
@@ -211,7 +220,7 @@ extension RdbReader {
         return StreamID(ms, seq)
     }
 
-    mutating func millis() -> Int64? {
+    mutating func milliseconds() -> Int64? {
         guard remaining >= 8 else { return nil }
         var v: UInt64 = 0
         for i in 0..<8 { v |= UInt64(base[pos + i]) << (8 * UInt64(i)) }
@@ -219,158 +228,82 @@ extension RdbReader {
         return Int64(bitPattern: v)
     }
 
-    /// rdbLoadObject's stream branch (types 15 and 19), checked deeper than
-    /// Redis's sanitizer: nodes must hold valid, ordered entries that agree
-    /// with the stream's length and last ID, since StreamValue relies on it.
+    /// RDB_TYPE_STREAM_LISTPACKS (v1) and _2 (v2: first ID, max deleted ID,
+    /// entries added, per-group entries read).
     mutating func stream(v2: Bool) -> LoadedValue? {
-        guard let count = length() else { return nil }
-        var nodes: [StreamNode] = []
-        var ok = false
-        defer { if !ok { for n in nodes { n.free() } } }
-        var live = 0
-        for _ in 0..<count {
-            guard let key = string(), key.count == 16, let lp = string() else { return nil }
-            var ms: UInt64 = 0, seq: UInt64 = 0
-            for i in 0..<8 { ms = ms << 8 | UInt64(key[i]) }
-            for i in 8..<16 { seq = seq << 8 | UInt64(key[i]) }
-            guard let n = lp.withUnsafeBufferPointer({ Rdb.streamNode($0, master: StreamID(ms, seq)) }) else { return nil }
-            nodes.append(n)
-            live += Int(n.live)
-        }
-        // The rax keeps nodes in key order; each must start past the previous one's last entry.
-        nodes.sort { $0.master < $1.master }
-        for i in 1..<max(nodes.count, 1) where nodes[i].master <= nodes[i - 1].lastID { return nil }
-        guard let len = length(), len == live, let last = id() else { return nil }
-        if let n = nodes.last, n.lastID > last { return nil }
+        guard let nodes = length() else { return nil }
         let s = StreamValue()
-        s.length = len
-        s.lastID = last
+        for _ in 0..<nodes {
+            guard let key = string(), key.count == 16, let lp = string() else { return nil }
+            let master = key.withUnsafeBufferPointer { kb -> StreamID in
+                var r = RdbReader(kb)
+                return r.rawID()!
+            }
+            guard s.loadNode(master: master, lp) else { return nil }
+        }
+        guard let len = lengthU64(), let lms = lengthU64(), let lseq = lengthU64() else { return nil }
+        s.length = Int(truncatingIfNeeded: len)
+        s.lastID = StreamID(lms, lseq)
+        // XADD's next ID must be past every entry, deleted ones included.
+        if s.nodeCount > 0, s.nodes[s.nodes.count - 1].lastID > s.lastID { return nil }
         if v2 {
-            guard let first = id(), let maxDel = id(), let added = length64() else { return nil }
-            s.firstID = first
-            s.maxDeletedID = maxDel
+            guard let fms = lengthU64(), let fseq = lengthU64(), let dms = lengthU64(), let dseq = lengthU64(),
+                  let added = lengthU64() else { return nil }
+            s.firstID = StreamID(fms, fseq)
+            s.maxDeletedID = StreamID(dms, dseq)
             s.entriesAdded = Int64(bitPattern: added)
         } else {
-            s.entriesAdded = Int64(len)
+            s.firstID = s.edgeID(first: true) ?? .zero
+            s.entriesAdded = Int64(s.length)
         }
-        ok = true
-        s.loadedNodes(nodes)
-        if !v2 { s.firstID = s.edgeID(first: true) ?? .zero }
+        var live = 0
+        s.forEach(from: .zero, to: .max, reverse: false) { _ in live += 1; return true }
+        guard live == s.length else { return nil }
         guard let groups = length() else { return nil }
         for _ in 0..<groups {
-            guard let name = string(), let gid = id() else { return nil }
-            var read: Int64
+            guard let name = string(), let gms = lengthU64(), let gseq = lengthU64() else { return nil }
+            var entriesRead = ConsumerGroup.invalidEntriesRead
             if v2 {
-                guard let r = length64() else { return nil }
-                read = Int64(bitPattern: r)
+                guard let er = lengthU64() else { return nil }
+                entriesRead = Int64(bitPattern: er)
             } else {
-                read = s.estimateDistance(gid)
+                entriesRead = s.estimateDistance(StreamID(gms, gseq))
             }
-            let g = ConsumerGroup(name: name, lastID: gid, entriesRead: read)
-            guard s.loadedGroup(g), let pelCount = length() else { return nil }
-            // Owners come with the consumers: hold the global PEL until then.
-            var pel: [StreamID: (time: Int64, count: Int64, owned: Bool)] = [:]
+            guard let g = name.withUnsafeBufferPointer({ s.createGroup($0, lastID: StreamID(gms, gseq),
+                                                                      entriesRead: entriesRead) })
+            else { return nil }
+            // The group's PEL first, owners unknown until the consumers come.
+            guard let pelCount = length() else { return nil }
+            var nacks: [(StreamID, Int64, Int64)] = []
             for _ in 0..<pelCount {
-                guard let pid = rawID(), let t = millis(), let dc = length64() else { return nil }
-                if pel[pid] != nil { return nil }
-                pel[pid] = (t, Int64(bitPattern: dc), false)
+                guard let id = rawID(), let t = milliseconds(), let dc = lengthU64() else { return nil }
+                if let last = nacks.last, last.0 >= id { return nil }
+                nacks.append((id, t, Int64(bitPattern: dc)))
             }
             guard let consumers = length() else { return nil }
+            var owned = 0
             for _ in 0..<consumers {
-                guard let cname = string(), let seen = millis() else { return nil }
-                let c = StreamConsumer(name: cname, now: seen)
-                guard g.loadedConsumer(c), let n = length() else { return nil }
+                guard let cname = string(), let seen = milliseconds(), let n = length() else { return nil }
+                let (c, fresh) = cname.withUnsafeBufferPointer { g.createConsumer($0, now: seen) }
+                guard fresh else { return nil }
                 for _ in 0..<n {
-                    guard let pid = rawID(), let p = pel[pid], !p.owned else { return nil }
-                    pel[pid]!.owned = true
-                    let e = PendingEntry(consumer: c, time: p.time)
-                    e.deliveryCount = p.count
-                    c.pending.insert(pid, e)
-                    g.pending.insert(pid, e)
+                    guard let id = rawID() else { return nil }
+                    var lo = 0, hi = nacks.count
+                    while lo < hi {
+                        let m = (lo + hi) >> 1
+                        if nacks[m].0 < id { lo = m + 1 } else { hi = m }
+                    }
+                    guard lo < nacks.count, nacks[lo].0 == id, g.pending.find(id) == nil else { return nil }
+                    let p = PendingEntry(consumer: c, time: nacks[lo].1)
+                    p.deliveryCount = nacks[lo].2
+                    g.pending.insert(id, p)
+                    c.pending.insert(id, p)
+                    owned += 1
                 }
             }
-            // Every pending entry needs its consumer (Redis checks this when sanitizing).
-            for (_, p) in pel where !p.owned { return nil }
+            // Redis refuses a PEL entry without a consumer.
+            guard owned == nacks.count else { return nil }
         }
         return .object(.stream, s)
-    }
-}
-
-extension Rdb {
-    /// One Redis stream listpack as a StreamNode, or nil when it is not the
-    /// layout streamValidateListpackIntegrity accepts, its IDs are not
-    /// increasing from `master`, or its counts disagree with its entries.
-    static func streamNode(_ b: UnsafeBufferPointer<UInt8>, master: StreamID) -> StreamNode? {
-        guard var r = ListpackReader(b) else { return nil }
-        var ok = true
-        func int() -> Int64? {
-            guard let e = r.next(&ok) else { return nil }
-            switch e {
-            case .int(let v): return Int64(v)
-            case .bytes(let s):
-                guard s.count > 0, let v = parseStrictInt(s.baseAddress!, s.count) else { return nil }
-                return Int64(v)
-            }
-        }
-        guard let count = int(), let deleted = int(), let nf = int(),
-              count >= 0, deleted >= 0, nf >= 0, nf < Int64(b.count) else { return nil }
-        var nb = StreamNodeBuilder()
-        nb.bytes.reserveCapacity(b.count + 16)
-        nb.varint(UInt64(nf))
-        var redisBase = 7 + lpIntSize(nf) + 2
-        for _ in 0..<nf {
-            guard let f = r.next(&ok) else { return nil }
-            redisBase += nb.packed(f)
-        }
-        guard let zero = int(), zero == 0 else { return nil }
-        let entriesStart = nb.bytes.count
-        var seenLive = 0, seenDeleted = 0
-        var prev: StreamID? = nil
-        while let flagsEl = r.next(&ok) {
-            var flagsV: Int64
-            switch flagsEl {
-            case .int(let v): flagsV = Int64(v)
-            case .bytes(let s):
-                guard s.count > 0, let v = parseStrictInt(s.baseAddress!, s.count) else { return nil }
-                flagsV = Int64(v)
-            }
-            guard flagsV >= 0 && flagsV <= 3, let msd = int(), let seqd = int() else { return nil }
-            let flags = UInt8(flagsV)
-            let same = flags & StreamNode.sameFieldsFlag != 0
-            let id = StreamID(master.ms &+ UInt64(bitPattern: msd), master.seq &+ UInt64(bitPattern: seqd))
-            // Our node encodes IDs as deltas from the master, so none may precede it.
-            guard id >= master, prev.map({ id > $0 }) ?? true else { return nil }
-            prev = id
-            let msDelta = id.ms &- master.ms
-            nb.bytes.append(flags)
-            nb.varint(msDelta)
-            nb.varint(msDelta == 0 ? id.seq &- master.seq : id.seq)
-            var rb = 2 + lpIntSize(msd) + lpIntSize(seqd)
-            var fields = nf
-            if same {
-                for _ in 0..<nf {
-                    guard let v = r.next(&ok) else { return nil }
-                    rb += nb.packed(v)
-                }
-            } else {
-                // Bounded by the blob, so 2 * n cannot overflow.
-                guard let n = int(), n >= 0, n < Int64(b.count) else { return nil }
-                fields = n
-                nb.varint(UInt64(n))
-                rb += lpIntSize(n)
-                for _ in 0..<(2 * n) {
-                    guard let v = r.next(&ok) else { return nil }
-                    rb += nb.packed(v)
-                }
-            }
-            guard let lpCount = int(), lpCount == (same ? fields + 3 : 2 * fields + 4) else { return nil }
-            rb += lpIntSize(lpCount)
-            redisBase += rb
-            if flags & StreamNode.deletedFlag != 0 { seenDeleted += 1 } else { seenLive += 1 }
-        }
-        guard ok, seenLive == count, seenDeleted == deleted,
-              count <= Int64(Int32.max), nb.bytes.count < Int(Int32.max) else { return nil }
-        return StreamNode(loaded: nb.bytes, master: master, masterFieldCount: Int(nf), entriesStart: entriesStart,
-                          live: Int(count), deleted: Int(deleted), redisBase: redisBase)
     }
 }
