@@ -4,6 +4,7 @@ against redis-server 7.0 on the same dataset, in one run.
 
     .venv/bin/python perf/rdb_bench.py            # KEYS=200000
     KEYS=500000 .venv/bin/python perf/rdb_bench.py
+    MIX=streams KEYS=50000 .venv/bin/python perf/rdb_bench.py   # every key a stream
 
 DUMP runs through redis-benchmark (-P 16, random keys). RESTORE cannot go
 through redis-benchmark (every payload holds NUL bytes), so it is sent as
@@ -28,6 +29,9 @@ import harness  # noqa: E402
 
 KEYS = int(os.environ.get("KEYS", "200000"))
 N = int(os.environ.get("N", "200000"))
+# "streams": every key a stream of 20 entries (two fields each) with a
+# consumer group, so DUMP/RESTORE/SAVE/load measure the stream RDB form.
+MIX = os.environ.get("MIX", "mixed")
 
 
 def fill(server) -> None:
@@ -38,7 +42,11 @@ def fill(server) -> None:
     for i in range(KEYS):
         k = f"key:{i:012d}"
         m = i % 10
-        if m < 6:
+        if MIX == "streams":
+            for j in range(20):
+                p.execute_command("XADD", k, f"{j + 1}-0", "temp", str(i + j), "name", f"sensor-{i % 100}")
+            p.execute_command("XGROUP", "CREATE", k, "g", "0")
+        elif m < 6:
             p.set(k, f"value-{i}" * (1 + i % 4))
         elif m == 6:
             p.hset(k, mapping={f"f{j}": f"v{i}-{j}" for j in range(8)})
@@ -135,7 +143,8 @@ def main() -> None:
             ("SAVE (s)", "save", False), ("load at start-up (s, as logged)", "load", False),
             ("DEBUG DIGEST (s)", "digest", False), ("dump.rdb (bytes)", "file", False)]
     lines = [f"# RDB: DUMP, RESTORE, SAVE, load, DEBUG DIGEST ({time.strftime('%Y-%m-%d %H:%M')})", "",
-             f"{KEYS} keys (60% strings, 10% each small hash, list, set, zset), N={N}.",
+             (f"{KEYS} keys, each a stream of 20 entries with a consumer group, N={N}." if MIX == "streams" else
+              f"{KEYS} keys (60% strings, 10% each small hash, list, set, zset), N={N}."),
              "Command: `.venv/bin/python perf/rdb_bench.py`. Ratio: ringkv / redis (ops/s: higher is",
              "better; seconds and bytes: lower is better).", "",
              "| measure | redis | ringkv 1 shard | ratio | ringkv 2 shards | ratio |", "|---|---|---|---|---|---|"]
@@ -145,7 +154,7 @@ def main() -> None:
             v = results[name][key]
             cells += [f"{v:.4g}", f"{v / ref[key]:.2f}" if ref[key] else "-"]
         lines.append("| " + " | ".join(cells) + " |")
-    out = ROOT / "perf" / "results" / f"rdb-{time.strftime('%Y%m%d-%H%M%S')}.md"
+    out = ROOT / "perf" / "results" / f"rdb{'-streams' if MIX == 'streams' else ''}-{time.strftime('%Y%m%d-%H%M%S')}.md"
     out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     print(f"table: {out}")

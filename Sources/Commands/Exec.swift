@@ -61,6 +61,12 @@ public struct Exec {
     }
 
     @inlinable public var argc: Int { args.count }
+
+    /// The command made `n` changes (Redis's server.dirty += n) where its
+    /// one keyspace write counted one: SADD of three new members, RPUSH of three.
+    @inline(__always) public func changed(_ n: Int) {
+        if n > 1 { store.dirtyExtra &+= n - 1 }
+    }
     @inlinable public subscript(i: Int) -> Arg { args[i] }
     @inlinable public var keyspace: Keyspace { store.dbs[db] }
     /// The access field of a key created now: the LRU clock, or under an LFU

@@ -46,7 +46,9 @@ extension HashCommands {
         } else {
             created = setCompactPairs(&x, e, slot)
         }
+        if x.failed { return }
         x.notify(.hash, "hset", 1)
+        x.changed((x.argc - 2) / 2)
         if hmset { x.reply.ok() } else { x.reply.int(created) }
     }
 
@@ -191,6 +193,7 @@ extension HashCommands {
                     deleted += 1
                     if t.count == 0 {
                         x.deleteKey(1, slot: slot)
+                        x.changed(deleted)
                         hdelNotify(&x, removed: true)
                         return x.reply.int(deleted)
                     }
@@ -200,6 +203,7 @@ extension HashCommands {
                 x.modified(1)
                 hdelNotify(&x, removed: false)
             }
+            x.changed(deleted)
             return x.reply.int(deleted)
         }
         let c = CompactHash(e)
@@ -232,6 +236,7 @@ extension HashCommands {
             }
             if deleted > 0 { hdelNotify(&x, removed: ed.count == 0) }
         }
+        x.changed(deleted)
         x.reply.int(deleted)
     }
 

@@ -51,6 +51,8 @@ extension KeyCommands {
         // Across shards the source's owner says rename_from (deleteExported).
         if !x.importMode { x.notify(.generic, "rename_from", 1) }
         x.notify(.generic, "rename_to", 2)
+        // Removing the source and writing the destination are one change to Redis's dirty.
+        x.store.dirtyExtra &-= 1
         nx ? x.reply.int(1) : x.reply.ok()
     }
 
@@ -105,6 +107,8 @@ extension KeyCommands {
         dks.put(e, at: -1, hash: h)
         x.notify(.generic, "move_from", 1)
         x.notify(.generic, "move_to", 1, db: dstDB)
+        // Two databases written, one change to Redis's dirty.
+        x.store.dirtyExtra &-= 1
         x.reply.int(1)
     }
 

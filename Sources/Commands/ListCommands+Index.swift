@@ -135,7 +135,8 @@ extension ListCommands {
             } else {
                 l.removeFirst(n)
             }
-            // Redis signals the key whether or not anything went.
+            // Redis signals the key whether or not anything went; its dirty counts what went.
+            x.store.dirtyExtra &+= n - l.count - 1
             settle(&x, 1, l, slot: slot, "ltrim")
             x.reply.ok()
         }

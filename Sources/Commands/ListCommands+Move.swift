@@ -79,6 +79,8 @@ extension ListCommands {
         } else {
             x.modified(src)
         }
+        // Two keys written, one change to Redis's dirty.
+        x.store.dirtyExtra &-= 1
         return true
     }
 

@@ -138,6 +138,7 @@ public enum ListCommands {
         }
         if fresh { x.storeObject(1, slot: -1, type: .list, l) } else { x.modified(1) }
         x.notify(.list, left ? "lpush" : "rpush", 1)
+        x.changed(x.argc - 2)
         x.reply.int(l.count)
     }
 
@@ -188,6 +189,7 @@ public enum ListCommands {
                 let n = min(c, l.count)
                 replyRange(x.reply, l, from: left ? 0 : l.count - 1, count: n, reverse: !left)
                 if left { l.removeFirst(n) } else { l.removeLast(n) }
+                x.changed(n)
             } else {
                 let r = x.reply
                 if left { l.popFront { r.bulk($0) } } else { l.popBack { r.bulk($0) } }

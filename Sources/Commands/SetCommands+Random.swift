@@ -62,6 +62,7 @@ extension SetCommands {
         x.notify(.set, "spop", 1)
         let set = SetRef(e)
         let size = set.count
+        x.changed(min(count, size))
         if count >= size {
             // Redis answers with SUNION of the one set: an intset's order, or
             // the order of a union built afresh.

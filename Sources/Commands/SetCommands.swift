@@ -68,8 +68,14 @@ public enum SetCommands {
     static func sadd(_ x: inout Exec) {
         switch x.find(1, .set, read: false) {
         case .wrongType: return
-        case .missing: saddReply(&x, addMembers(&x, key: 1, from: 2, to: nil, slot: -1))
-        case .found(let e, let s): saddReply(&x, addMembers(&x, key: 1, from: 2, to: e, slot: s))
+        case .missing:
+            let n = addMembers(&x, key: 1, from: 2, to: nil, slot: -1)
+            x.changed(n)
+            saddReply(&x, n)
+        case .found(let e, let s):
+            let n = addMembers(&x, key: 1, from: 2, to: e, slot: s)
+            x.changed(n)
+            saddReply(&x, n)
         }
     }
 
@@ -150,6 +156,7 @@ public enum SetCommands {
                 if t.count == 0 { break }
             }
             if t.count == 0 { x.deleteKey(1, slot: slot) } else if removed > 0 { x.modified(1) }
+            x.changed(removed)
             if removed > 0 { sremNotify(&x, 1, removed: t.count == 0) }
             return x.reply.int(removed)
         }
@@ -175,6 +182,7 @@ public enum SetCommands {
             sremNotify(&x, 1, removed: false)
             return m
         }
+        x.changed(removed)
         x.reply.int(removed)
     }
 

@@ -206,6 +206,8 @@ public enum SortCommand {
             if slot >= 0 { ks.remove(at: slot) }
             x.overwriting(dst, existed: slot >= 0) { x.storeObject(dst, slot: -1, type: .list, list) }
             x.notify(.list, "sortstore", dst)
+            // Redis's dirty counts the elements stored, not the key writes.
+            x.store.dirtyExtra &+= outputLength - (slot >= 0 ? 2 : 1)
         } else if slot >= 0 {
             ks.remove(at: slot)
             x.notify(.generic, "del", dst)

@@ -218,6 +218,7 @@ extension SortedSetCommands {
     /// Deletes `n` members from 0-based rank `start` of key `i` (in `slot`),
     /// and the key when that empties it.
     static func removeRanks(_ x: inout Exec, _ i: Int, slot: Int, _ v: ZView, from start: Int, count n: Int) {
+        x.changed(n)
         if n >= v.count { return x.deleteKey(i, slot: slot) }
         switch v {
         case .compact(let c):

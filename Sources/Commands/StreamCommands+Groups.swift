@@ -145,6 +145,8 @@ extension StreamCommands {
                 x.storeObject(2, slot: -1, type: .stream, st)
             }
             if st.createGroup(x[3].buffer, lastID: id, entriesRead: Int64(entriesRead)) != nil {
+                // MKSTREAM's new key is the one change; else the group is.
+                if s != nil { x.store.dirtyExtra &+= 1 }
                 x.reply.ok()
             } else {
                 x.error("BUSYGROUP Consumer Group name already exists")
@@ -159,21 +161,25 @@ extension StreamCommands {
             }
             g!.lastID = id
             g!.entriesRead = Int64(entriesRead)
+            x.store.dirtyExtra &+= 1
             x.reply.ok()
         } else if sub.equalsLower("destroy") && x.argc == 4 {
             if g != nil {
                 _ = s!.destroyGroup(x[3].buffer)
+                x.store.dirtyExtra &+= 1
                 x.reply.int(1)
             } else {
                 x.reply.int(0)
             }
         } else if sub.equalsLower("createconsumer") && x.argc == 5 {
             let (_, created) = g!.createConsumer(x[4].buffer, now: x.now)
+            if created { x.store.dirtyExtra &+= 1 }
             x.reply.int(created ? 1 : 0)
         } else if sub.equalsLower("delconsumer") && x.argc == 5 {
             var pending = 0
             if let c = g!.consumer(x[4].buffer) {
                 pending = g!.deleteConsumer(c)
+                x.store.dirtyExtra &+= 1
             }
             x.reply.int(pending)
         } else {
@@ -206,6 +212,7 @@ extension StreamCommands {
                 n += 1
             }
         }
+        x.store.dirtyExtra &+= n
         x.reply.int(n)
     }
 }

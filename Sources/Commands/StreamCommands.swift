@@ -126,6 +126,8 @@ public enum StreamCommands {
             guard create else { return nil }
             let s = StreamValue()
             x.storeObject(i, slot: -1, type: .stream, s)
+            // Creating it and the write that follows are one change to Redis's dirty.
+            x.store.dirtyExtra &-= 1
             return s
         }
     }
@@ -283,6 +285,7 @@ public enum StreamCommands {
         case .found(let e, _):
             let n = e.objectRef(StreamValue.self).trim(t.strategy, approx: t.approx, limit: t.limit)
             if n > 0 { x.modified(1) }
+            x.changed(n)
             x.reply.int(n)
         }
     }
@@ -411,6 +414,7 @@ public enum StreamCommands {
         s.lastID = id
         if added != -1 { s.entriesAdded = Int64(added) }
         if !maxDel.isZero { s.maxDeletedID = maxDel }
+        x.store.dirtyExtra &+= 1
         x.reply.ok()
     }
 }

@@ -19,12 +19,17 @@ extension Worker {
             r.int(store.dbs[m.db].count)
         case .flushdb:
             touchWatchedExisting(dbs: [m.db])
+            // Redis's dirty counts the keys flushed; the flush itself is one write.
+            store.dirtyExtra += store.dbs[m.db].count - 1
             store.dbs[m.db].removeAll()
             if state.trackingClients.value > 0 { invalidateFlush(store, shard: execShard) }
             r.ok()
         case .flushall:
             touchWatchedExisting(dbs: nil)
-            for ks in store.dbs { ks.removeAll() }
+            for ks in store.dbs {
+                store.dirtyExtra += ks.count - 1
+                ks.removeAll()
+            }
             if state.trackingClients.value > 0 { invalidateFlush(store, shard: execShard) }
             r.ok()
         case .swapdb(let x, let y):
@@ -118,6 +123,11 @@ extension Worker {
         netOutputBytes = 0
         stats.keyspaceHits = 0
         stats.keyspaceMisses = 0
-        for ks in store.dbs { ks.expiredKeys = 0; ks.evictedKeys = 0 }
+        // `dirty` subtracts expiries and evictions: keep it where it was.
+        for ks in store.dbs {
+            store.dirtyExtra -= ks.expiredKeys + ks.evictedKeys
+            ks.expiredKeys = 0
+            ks.evictedKeys = 0
+        }
     }
 }

@@ -100,6 +100,8 @@ final class ServerState: @unchecked Sendable {
     let port: Int
     /// LASTSAVE: start time, then the last successful SAVE (seconds).
     let lastSave: AtomicCounter
+    /// Every shard's `dirty` summed at the last SAVE or load (rdb_changes_since_last_save's zero).
+    let dirtyAtSave = AtomicCounter(0)
     let rdbSaves = AtomicCounter(0)
     /// Function libraries of the RDB loaded at start-up, for worker 0 to install.
     var pendingFunctions: [[UInt8]] = []

@@ -243,6 +243,18 @@ public final class Keyspace {
 /// All databases of one shard.
 public final class ShardStore {
     public private(set) var dbs: [Keyspace]
+    /// Changes beyond the keyspace's own writes (SADD of three new members:
+    /// two more), so `dirty` counts as Redis's server.dirty does.
+    public var dirtyExtra = 0
+
+    /// Redis's server.dirty, as a running total: every keyspace write that
+    /// was not an expiry or an eviction, plus what handlers added. INFO and
+    /// SAVE subtract the total at the last save.
+    public var dirty: Int {
+        var n = dirtyExtra
+        for ks in dbs { n = n &+ ks.mutations &- ks.expiredKeys &- ks.evictedKeys }
+        return n
+    }
 
     /// Keyspace events not yet published.
     public let events: KeyEvents

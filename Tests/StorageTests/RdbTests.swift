@@ -1,5 +1,6 @@
 import XCTest
 @testable import Storage
+import RESP
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,6 +25,9 @@ final class RdbTests: XCTestCase {
     let intsetPayload = "0b140400000003000000feffffff01000000701101000a0030527df8cc311f3b"
     let stringPayload = "000b31323334353637383930310a00304e52d727176510"
     let lzfPayload = "00c30b1e0361626361e00f020162630a008874be6d67e59d2a"
+    /// XADD st 1-1 a 1 b hello, 1-2 a 2 b world, 2-0 c -70000; XDEL st 1-2;
+    /// XGROUP CREATE st g 0; XCLAIM st g bob 0 1-1 TIME 1700000000000 RETRYCOUNT 3 FORCE.
+    let streamPayload = "13011000000000000000010000000000000001404a4a0000001900020101010201816102816202000102010001000101018568656c6c6f060501030100010101020185776f726c6406050100010101dfff020101816302f290eefe040601ff0202000101010203010167000081ffffffffffffffff01000000000000000100000000000000010068e5cf8b010000030103626f6283865431a201000001000000000000000100000000000000010a00ec1d73b8d8a6e16c"
 
     /// The payload's value bytes (type byte and footer cut off) for a
     /// listpack-carrying type: its RDB string header is 1 byte here.
@@ -155,7 +159,7 @@ final class RdbTests: XCTestCase {
     }
 
     func testRedisPayloadsVerifyAndLoad() {
-        for p in [hashPayload, listPayload, list2Payload, zsetPayload, intsetPayload, stringPayload, lzfPayload] {
+        for p in [hashPayload, listPayload, list2Payload, zsetPayload, intsetPayload, stringPayload, lzfPayload, streamPayload] {
             let bytes = hex(p)
             bytes.withUnsafeBufferPointer { bp in
                 XCTAssertTrue(verifyDumpPayload(bp))
@@ -189,7 +193,7 @@ final class RdbTests: XCTestCase {
     /// Dumping a loaded value gives Redis's payload back, byte for byte.
     func testDumpOfLoadedValuesRoundTrips() {
         let key = b("k")
-        for p in [hashPayload, listPayload, list2Payload, zsetPayload, intsetPayload, stringPayload, lzfPayload] {
+        for p in [hashPayload, listPayload, list2Payload, zsetPayload, intsetPayload, stringPayload, lzfPayload, streamPayload] {
             let bytes = hex(p)
             guard let v = bytes.withUnsafeBufferPointer({ loadDumpPayload($0) }) else { return XCTFail("load") }
             let e = key.withUnsafeBufferPointer { v.makeEntry(key: $0.baseAddress!, keyLen: 1, expireAt: -1, lru: 0) }
@@ -204,7 +208,7 @@ final class RdbTests: XCTestCase {
     func testFuzzedPayloadsNeverTrap() {
         var seed: UInt64 = 7
         func rnd() -> UInt64 { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return seed >> 33 }
-        for p in [hashPayload, listPayload, list2Payload, zsetPayload, intsetPayload, stringPayload, lzfPayload] {
+        for p in [hashPayload, listPayload, list2Payload, zsetPayload, intsetPayload, stringPayload, lzfPayload, streamPayload] {
             let base = hex(p)
             for _ in 0..<2000 {
                 var m = Array(base[0..<(base.count - 10)])
@@ -222,6 +226,127 @@ final class RdbTests: XCTestCase {
                     _ = loadDumpPayload(bp)
                 }
             }
+        }
+    }
+
+    /// `body` (type byte and value) with a correct footer.
+    func footed(_ body: [UInt8]) -> [UInt8] {
+        var m = body
+        m.append(10); m.append(0)
+        let crc = m.withUnsafeBytes { crc64(0, $0) }
+        for i in 0..<8 { m.append(UInt8(truncatingIfNeeded: crc >> (8 * UInt64(i)))) }
+        return m
+    }
+
+    /// `s` with the first `from` replaced by `to`.
+    func replaced(_ s: String, _ from: String, _ to: String) -> String {
+        let a = Array(s), f = Array(from)
+        guard a.count >= f.count else { return s }
+        for i in 0...(a.count - f.count) where Array(a[i..<(i + f.count)]) == f {
+            return String(a[..<i]) + to + String(a[(i + f.count)...])
+        }
+        return s
+    }
+
+    func loadStream(_ body: [UInt8]) -> StreamValue? {
+        guard case .object(.stream, let o)? = footed(body).withUnsafeBufferPointer({ loadDumpPayload($0) }) else { return nil }
+        return (o as! StreamValue)
+    }
+
+    func testStreamPayloadLoadsEntriesGroupsAndPEL() {
+        let body = Array(hex(streamPayload).dropLast(10))
+        guard let s = loadStream(body) else { return XCTFail("stream not loaded") }
+        XCTAssertEqual(s.length, 2)
+        XCTAssertEqual(s.nodeCount, 1)
+        XCTAssertEqual(s.nodes[s.head].deleted, 1)
+        XCTAssertEqual(s.lastID, StreamID(2, 0))
+        XCTAssertEqual(s.firstID, StreamID(1, 1))
+        XCTAssertEqual(s.maxDeletedID, StreamID(1, 2))
+        XCTAssertEqual(s.entriesAdded, 3)
+        var ids: [StreamID] = []
+        var values: [[UInt8]] = []
+        s.forEach(from: .zero, to: .max, reverse: false) { e in
+            ids.append(e.id)
+            e.forEachPair { _, _, v, vn in values.append(Array(UnsafeBufferPointer(start: v, count: vn))) }
+            return true
+        }
+        XCTAssertEqual(ids, [StreamID(1, 1), StreamID(2, 0)])
+        XCTAssertEqual(values, [b("1"), b("hello"), b("-70000")])
+        XCTAssertEqual(s.groups.count, 1)
+        let g = s.groups[0]
+        XCTAssertEqual(g.name, b("g"))
+        XCTAssertEqual(g.entriesRead, ConsumerGroup.invalidEntriesRead)
+        XCTAssertEqual(g.pending.count, 1)
+        XCTAssertEqual(g.pending.id(0), StreamID(1, 1))
+        XCTAssertEqual(g.pending.entry(0).deliveryTime, 1_700_000_000_000)
+        XCTAssertEqual(g.pending.entry(0).deliveryCount, 3)
+        XCTAssertEqual(g.consumers.map { $0.name }, [b("bob")])
+        XCTAssertTrue(g.consumers[0].pending.entry(0) === g.pending.entry(0), "one NACK shared by both PELs")
+        // A new entry lands after the loaded ones, in a node of its own IDs.
+        let arg = b("v")
+        arg.withUnsafeBufferPointer { p in
+            let pairs = [Arg(p.baseAddress!, 1), Arg(p.baseAddress!, 1)]
+            pairs.withUnsafeBufferPointer { s.append(StreamID(3, 0), pairs: $0) }
+        }
+        XCTAssertEqual(s.length, 3)
+        XCTAssertEqual(s.edgeID(first: false), StreamID(3, 0))
+    }
+
+    /// RDB_TYPE_STREAM_LISTPACKS (Redis 5/6): no first/max-deleted IDs,
+    /// entries-added or entries-read; 7.0 derives them as here.
+    func testOlderStreamTypeLoads() {
+        var h = String(streamPayload.dropLast(20))
+        h = replaced(h, "0202000101010203010167000081ffffffffffffffff", "0202000101670000")
+        var body = hex(h)
+        body[0] = Rdb.typeStreamListpacks
+        guard let s = loadStream(body) else { return XCTFail("type 15 not loaded") }
+        XCTAssertEqual(s.entriesAdded, 2)
+        XCTAssertEqual(s.firstID, StreamID(1, 1))
+        XCTAssertEqual(s.maxDeletedID, .zero)
+        XCTAssertEqual(s.groups[0].entriesRead, 0)
+        XCTAssertEqual(s.groups[0].pending.count, 1)
+    }
+
+    func testInconsistentStreamsAreRejected() {
+        let good = Array(hex(streamPayload).dropLast(10))
+        XCTAssertNotNil(loadStream(good))
+        func patched(_ from: String, _ to: String) -> [UInt8] {
+            let h = String(streamPayload.dropLast(20))
+            XCTAssertTrue(h.contains(from), from)
+            return hex(replaced(h, from, to))
+        }
+        // Length 3 while the node holds 2 live entries.
+        XCTAssertNil(loadStream(patched("ff0202000101010203", "ff0302000101010203")))
+        // Last ID 1-0, before the node's entries.
+        XCTAssertNil(loadStream(patched("ff0202000101010203", "ff0201000101010203")))
+        // The consumer's PEL names an ID the group's PEL lacks.
+        XCTAssertNil(loadStream(patched("626f6283865431a2010000010000000000000001000000000000000",
+                                        "626f6283865431a2010000010000000000000001000000000000000".dropLast(1) + "2")))
+        // No consumers: the group's pending entry would have no owner.
+        XCTAssertNil(loadStream(patched("030103626f6283865431a201000001000000000000000100000000000000", "0300")))
+        // A node key that is not 16 bytes.
+        XCTAssertNil(loadStream(patched("13011000000000", "13010f00000000")))
+        // Entries out of order: the deleted entry's seq-diff 1 made 5.
+        XCTAssertNil(loadStream(patched("0301000101010201", "0301000100010201")))
+    }
+
+    /// A field count near Int64.max in an entry: rejected, no overflow.
+    func testHugeStreamFieldCountIsRejected() {
+        for huge in [Int.max, Int.max / 2 + 1, 1 << 40] {
+            var lp = ListpackWriter()
+            for v in [1, 0, 1] { lp.append(int: v) }
+            lp.append(b("a").withUnsafeBufferPointer { $0 })
+            for v in [0, 0, 0, 0, huge] { lp.append(int: v) }
+            lp.append(b("f").withUnsafeBufferPointer { $0 })
+            lp.append(b("v").withUnsafeBufferPointer { $0 })
+            lp.append(int: 6)
+            var w = RdbWriter(compress: false)
+            w.byte(Rdb.typeStreamListpacks2)
+            w.length(1)
+            w.string([UInt8](repeating: 0, count: 16))
+            w.string(lp.finish())
+            for _ in 0..<9 { w.length(0) }
+            XCTAssertNil(loadStream(w.out), "\(huge)")
         }
     }
 

@@ -20,6 +20,7 @@ spread over 4 shards) and in redis-server, then:
 from __future__ import annotations
 
 import random
+import time
 
 import pytest
 
@@ -88,6 +89,28 @@ def dataset(seed: int) -> list[tuple]:
     cmds.append(("PFADD", "hll:dense", *[word(12) for _ in range(3000)]))
     cmds.append(("SETBIT", "bits", rnd.randint(0, 5000), 1))
     cmds.append(("GEOADD", "geo", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania"))
+    # Streams, with explicit IDs so both servers hold the same entries:
+    # nodes split by entry count and by bytes, same-fields and full entries,
+    # integer values, deleted entries, an exact trim inside a node, groups
+    # without consumers (a consumer's times would differ), an emptied
+    # stream with XSETID's counters.
+    cmds.append(("XADD", "stream:small", "1-1", "a", "1", "b", word(5)))
+    cmds.append(("XADD", "stream:small", "1-2", "a", "-70000", "b", "x"))
+    cmds.append(("XADD", "stream:small", "5-0", "c", "9223372036854775807", "d", ""))
+    for i in range(450):
+        f = ("temp", str(rnd.randint(-50, 5000)), "name", word(rnd.randint(1, 12))) if i % 9 else ("other", word(3))
+        cmds.append(("XADD", "stream:big", f"{100 + i // 4}-{i % 4}", *f))
+    cmds.append(("XDEL", "stream:big", "100-3", "110-0", "150-2", "150-3", "99-0"))
+    cmds.append(("XTRIM", "stream:big", "MAXLEN", "400"))
+    cmds.append(("XGROUP", "CREATE", "stream:big", "g1", "0"))
+    cmds.append(("XGROUP", "CREATE", "stream:big", "g2", "150-1", "ENTRIESREAD", "40"))
+    cmds.append(("XGROUP", "CREATE", "stream:big", "g0", "$"))
+    for i in range(40):
+        cmds.append(("XADD", "stream:bytes", f"{10**12 + i * 1000}-0", "payload", word(rnd.randint(100, 400))))
+    cmds.append(("XADD", "stream:empty", "1-0", "f", "v"))
+    cmds.append(("XDEL", "stream:empty", "1-0"))
+    cmds.append(("XSETID", "stream:empty", "10-0", "ENTRIESADDED", "5", "MAXDELETEDID", "3-0"))
+    cmds.append(("XGROUP", "CREATE", "stream:empty", "g", "$"))
     return cmds
 
 
@@ -95,7 +118,28 @@ HASHTABLE_ORDER = {"set:strings", "set:many-ints", "hash:big", "hash:long-value"
 
 
 def keys_of(cmds) -> list[str]:
-    return [c[1] for c in cmds]
+    return list(dict.fromkeys(c[2] if c[0] == "XGROUP" else c[1] for c in cmds))
+
+
+def xinfo_full(client, key: str):
+    """XINFO STREAM FULL as sent (no redis-py parsing), delivery and seen
+    times masked, without radix-tree-nodes (RingKV estimates the rax's
+    node count)."""
+    cb = client.response_callbacks
+    saved = {k: cb.pop(k) for k in list(cb) if k.startswith("XINFO")}
+    try:
+        v = client.execute_command("XINFO", "STREAM", key, "FULL")
+    finally:
+        cb.update(saved)
+
+    def mask(x):
+        if isinstance(x, list):
+            return [mask(e) for e in x]
+        return "time" if isinstance(x, int) and x > 10**12 else x
+    v = mask(v)
+    i = v.index(b"radix-tree-nodes")
+    del v[i:i + 2]
+    return v
 
 
 def build(client, cmds, db: int = 0):
@@ -117,6 +161,8 @@ def snapshot(client, key: str):
         v = client.execute_command("ZRANGE", key, 0, -1, "WITHSCORES")
     elif t == "hash":
         v = sorted(client.execute_command("HGETALL", key))
+    elif t == "stream":
+        v = xinfo_full(client, key)
     else:
         v = None
     enc = client.execute_command("OBJECT", "ENCODING", key) if t != "none" else None
@@ -395,7 +441,7 @@ def test_save_restart_and_reshard(server_factory, reference_digest):
     s.args[s.args.index("--shards") + 1] = "2"
     s.start()
     assert digest(s) == reference_digest
-    n = len(dataset(11)) + 12
+    n = len(keys_of(dataset(11))) + 12
     assert f"Done loading RDB, keys loaded: {n}, keys expired: 0." in s.log_tail()
     c = s.client()
     assert 990 <= c.ttl("str:1") <= 1000
@@ -458,7 +504,7 @@ def test_corrupt_file_stops_start_up(server_factory):
     # Expired keys are dropped on load; a good file starts again.
     (s.workdir / "dump.rdb").write_bytes(good)
     s.start()
-    assert s.client().dbsize() == len(dataset(13))
+    assert s.client().dbsize() == len(keys_of(dataset(13)))
 
 
 def test_function_dump_compresses_as_redis(pair):
@@ -565,21 +611,229 @@ def test_debug_reload(server_factory, shards):
     assert c.execute_command("FCALL", "f1", 0) == 1
 
 
-def test_stream_digest_and_dump_refused(pair):
-    """Streams: DEBUG DIGEST matches Redis (live entries, "ms.seq" ids);
-    their RDB form is not written yet, so DUMP and SAVE refuse them."""
+STREAM_NODE_LIMITS = [("stream-node-max-entries", "100"), ("stream-node-max-bytes", "4096")]
+
+
+def build_groups_stream(c, key: str = "s"):
+    """A stream with consumers and PELs: XREADGROUP, XCLAIM to another
+    consumer (TIME and RETRYCOUNT), XACK, an empty consumer, a pending entry
+    deleted from the stream, a group whose entries-read is unknown."""
+    for i in range(30):
+        c.execute_command("XADD", key, f"{i + 1}-{i % 3}", "k", str(i), "w", "x" * (i % 7))
+    c.execute_command("XGROUP", "CREATE", key, "grp", "0")
+    c.execute_command("XGROUP", "CREATE", key, "late", "20-0")
+    c.execute_command("XREADGROUP", "GROUP", "grp", "alice", "COUNT", "10", "STREAMS", key, ">")
+    c.execute_command("XREADGROUP", "GROUP", "grp", "bob", "COUNT", "5", "STREAMS", key, ">")
+    c.execute_command("XREADGROUP", "GROUP", "late", "carol", "COUNT", "3", "STREAMS", key, ">")
+    c.execute_command("XCLAIM", key, "grp", "bob", "0", "2-1", "3-2", "TIME", "1700000000000", "RETRYCOUNT", "7")
+    c.execute_command("XACK", key, "grp", "4-0", "12-2")
+    c.execute_command("XGROUP", "CREATECONSUMER", key, "grp", "dave")
+    c.execute_command("XDEL", key, "5-1")
+
+
+def test_stream_groups_dump_and_restore_both_ways(pair):
+    """Consumers and PELs: the same XINFO STREAM FULL (times masked) after
+    a RESTORE in either direction; DUMPs the same length (the times are
+    fixed-width) and the same bytes for a stream without consumers under
+    small node limits."""
     ours, ref = pair
     for c in (ours, ref):
-        c.xadd("s", {"a": "1", "b": "2"}, id="1-1")
-        c.xadd("s", {"a": "3", "b": "4"}, id="2-0")
-        c.xadd("s", {"c": "5"}, id="3-7")
-        c.xdel("s", "2-0")
-        c.xadd("t", {"x": "y"}, id="5-5")
-        c.expire("t", 100)
-    assert ours.execute_command("DEBUG", "DIGEST-VALUE", "s", "t") == \
-        ref.execute_command("DEBUG", "DIGEST-VALUE", "s", "t")
-    assert ours.execute_command("DEBUG", "DIGEST") == ref.execute_command("DEBUG", "DIGEST")
-    with pytest.raises(Exception, match="not supported yet"):
-        ours.execute_command("DUMP", "s")
-    with pytest.raises(Exception):  # Redis's bare "-ERR"
-        ours.execute_command("SAVE")
+        build_groups_stream(c)
+    assert xinfo_full(ours, "s") == xinfo_full(ref, "s")
+    mine, theirs = ours.execute_command("DUMP", "s"), ref.execute_command("DUMP", "s")
+    assert len(mine) == len(theirs) and mine[0] == theirs[0] == 19
+    assert ours.execute_command("RESTORE", "from-redis", 0, theirs) == b"OK"
+    assert ref.execute_command("RESTORE", "from-ringkv", 0, mine) == b"OK"
+    assert xinfo_full(ours, "from-redis") == xinfo_full(ref, "s")
+    assert xinfo_full(ref, "from-ringkv") == xinfo_full(ref, "s")
+    assert ours.execute_command("DEBUG", "DIGEST-VALUE", "from-redis") == \
+        ref.execute_command("DEBUG", "DIGEST-VALUE", "s")
+    # The restored stream keeps working: delivery continues where it was.
+    for c, k in ((ours, "from-redis"), (ref, "s")):
+        c.execute_command("XADD", k, "40-0", "k", "new")
+    got = ours.execute_command("XREADGROUP", "GROUP", "grp", "alice", "STREAMS", "from-redis", ">")
+    want = ref.execute_command("XREADGROUP", "GROUP", "grp", "alice", "STREAMS", "s", ">")
+    assert got[0][1] == want[0][1] and len(got[0][1]) == 16
+    try:
+        for c in (ours, ref):
+            c.execute_command("CONFIG", "SET", "stream-node-max-entries", "5")
+            c.execute_command("CONFIG", "SET", "stream-node-max-bytes", "120")
+            for i in range(60):
+                c.execute_command("XADD", "small-nodes", f"{i}-1", "f", "v" * (i % 20), *(["g", str(i)] if i % 4 else []))
+            c.execute_command("XDEL", "small-nodes", "7-1", "8-1", "9-1")
+            c.execute_command("XTRIM", "small-nodes", "MINID", "12-1")
+        assert ours.execute_command("DUMP", "small-nodes") == ref.execute_command("DUMP", "small-nodes")
+        assert xinfo_full(ours, "small-nodes") == xinfo_full(ref, "small-nodes")
+    finally:
+        for c in (ours, ref):
+            for name, value in STREAM_NODE_LIMITS:
+                c.execute_command("CONFIG", "SET", name, value)
+
+
+def test_older_stream_type_loads_as_redis_does(pair):
+    """RDB_TYPE_STREAM_LISTPACKS (15, Redis 5/6) has no first or max-deleted
+    ID, entries-added or entries-read: 7.0 derives them; so does RingKV."""
+    ours, ref = pair
+    ref.execute_command("XADD", "s", "5-1", "a", "1", "b", "2")
+    ref.execute_command("XADD", "s", "6-0", "a", "3", "b", "4")
+    ref.execute_command("XADD", "s", "7-3", "c", "5")
+    ref.execute_command("XDEL", "s", "6-0")
+    ref.execute_command("XGROUP", "CREATE", "s", "g", "5-1", "ENTRIESREAD", "1")
+    body = ref.execute_command("DUMP", "s")[:-10]
+    # v2 tail: length, last ID, first ID, max deleted ID, entries added;
+    # group: name, last ID, entries-read, PEL (0), consumers (0). Every
+    # number here takes one byte.
+    tail = bytes([2, 7, 3, 5, 1, 6, 0, 3, 1, 1]) + b"g" + bytes([5, 1, 1, 0, 0])
+    assert body.endswith(tail)
+    old = bytes([15]) + body[1:-len(tail)] + bytes([2, 7, 3, 1, 1]) + b"g" + bytes([5, 1, 0, 0])
+    payload = with_footer(old)
+    for c in (ours, ref):
+        assert c.execute_command("RESTORE", "old", 0, payload) == b"OK"
+    assert xinfo_full(ours, "old") == xinfo_full(ref, "old")
+    assert ours.execute_command("XINFO", "GROUPS", "old") == ref.execute_command("XINFO", "GROUPS", "old")
+    assert ours.execute_command("DUMP", "old") == ref.execute_command("DUMP", "old")
+
+
+def test_corrupt_stream_payloads(ringkv, redis_dbg):
+    """Streams' payloads damaged behind a correct CRC: "Bad data format" or
+    a stream that reads, dumps and takes new entries, never a dead server."""
+    src = redis_dbg.client()
+    src.flushall()
+    build_groups_stream(src)
+    build(src, [c for c in dataset(8) if c[1].startswith("stream:") or c[0] == "XGROUP"])
+    payloads = [src.execute_command("DUMP", k) for k in ("s", "stream:small", "stream:big", "stream:empty")]
+    src.flushall()
+    c = ringkv.client()
+    c.flushall()
+    rnd = random.Random(7)
+    outcomes = {"ok": 0, "err": 0}
+    for i in range(500):
+        body = bytearray(rnd.choice(payloads)[:-10])
+        kind = i % 3
+        if kind == 0:
+            body[rnd.randrange(len(body))] ^= 1 << rnd.randrange(8)
+        elif kind == 1:
+            del body[rnd.randrange(1, len(body)):]
+        else:
+            for _ in range(rnd.randint(1, 4)):
+                body[rnd.randrange(len(body))] = rnd.randrange(256)
+        key = f"f{i}"
+        try:
+            c.execute_command("RESTORE", key, 0, with_footer(bytes(body)))
+        except Exception as e:  # noqa: BLE001
+            assert "Bad data format" in str(e), str(e)
+            outcomes["err"] += 1
+            continue
+        outcomes["ok"] += 1
+        if c.type(key) != b"stream":
+            continue
+        xinfo_full(c, key)
+        c.execute_command("XRANGE", key, "-", "+")
+        c.execute_command("XREVRANGE", key, "+", "-", "COUNT", 5)
+        c.execute_command("XINFO", "GROUPS", key)
+        again = c.execute_command("DUMP", key)
+        c.execute_command("RESTORE", key, 0, again, "REPLACE")
+        try:
+            c.execute_command("XADD", key, "*", "x", "y")
+        except Exception as e:  # noqa: BLE001  (a last ID at the maximum)
+            assert "equal or smaller" in str(e) or "smaller" in str(e), str(e)
+        c.execute_command("XTRIM", key, "MAXLEN", "2")
+        c.delete(key)
+    assert c.ping()
+    assert outcomes["err"] > 200, outcomes
+    assert ringkv.alive(), ringkv.log_tail()
+    c.flushall()
+
+
+def test_stream_with_groups_survives_save_and_restart(server_factory):
+    s = server_factory("ringkv", shards=2)
+    c = s.client()
+    build_groups_stream(c)
+    build_groups_stream(c, "t")
+    before = (xinfo_full(c, "s"), xinfo_full(c, "t"))
+    assert c.save() is True
+    c.close()
+    assert s.stop() == 0
+    s.start()
+    c = s.client()
+    assert (xinfo_full(c, "s"), xinfo_full(c, "t")) == before
+    c.close()
+
+
+# --------------------------------------------------------------------------
+# rdb_changes_since_last_save: Redis's server.dirty.
+
+DIRTY_CMDS = [
+    ("SET", "k", "v"), ("SET", "k", "v2", "EX", "100"), ("SETNX", "k", "x"), ("MSET", "a", "1", "b", "2", "c", "3"),
+    ("MSETNX", "a", "1", "zz", "2"), ("INCR", "n"), ("INCRBY", "n", "5"), ("APPEND", "k", "xx"), ("GETSET", "k", "y"),
+    ("SETRANGE", "k", "0", "y"), ("SETBIT", "bm", "7", "1"), ("SETBIT", "bm", "7", "1"), ("SETBIT", "bm", "7", "0"),
+    ("DEL", "a", "b", "nosuch"), ("UNLINK", "c"), ("EXPIRE", "k", "100"), ("PERSIST", "k"), ("PERSIST", "k"),
+    ("SADD", "s", "a", "b", "c"), ("SADD", "s", "a", "d"), ("SADD", "s", "a"), ("SREM", "s", "a", "b", "zz"),
+    ("SADD", "si", "1", "2", "3"), ("SREM", "si", "1", "2"),
+    ("HSET", "h", "f1", "1", "f2", "2"), ("HSET", "h", "f1", "3"), ("HDEL", "h", "f1", "f2", "f3"),
+    ("HINCRBY", "h2", "x", "1"), ("HMSET", "h3", "a", "1", "b", "2", "c", "3"),
+    ("RPUSH", "l", "1", "2", "3"), ("LPUSH", "l", "0"), ("LPOP", "l"), ("RPOP", "l", "2"), ("LSET", "l", "0", "x"),
+    ("LREM", "l", "0", "x"), ("RPUSH", "l", "a", "b"), ("LMOVE", "l", "l2", "LEFT", "RIGHT"),
+    ("ZADD", "z", "1", "a", "2", "b"), ("ZADD", "z", "1", "a"), ("ZADD", "z", "5", "a"), ("ZINCRBY", "z", "1", "b"),
+    ("ZREM", "z", "a", "q"), ("XADD", "st", "1-1", "f", "v"), ("XADD", "st", "2-1", "f", "v"), ("XDEL", "st", "1-1"),
+    ("RENAME", "n", "n2"), ("COPY", "n2", "n3"), ("SINTERSTORE", "dst", "s", "s"), ("ZUNIONSTORE", "zd", "1", "z"),
+    ("GETDEL", "n3"), ("SPOP", "s"), ("GET", "k"),
+    ("ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e"), ("ZREM", "z", "a", "b"), ("ZPOPMIN", "z", "2"),
+    ("ZADD", "z", "1", "a", "2", "b", "3", "c"), ("ZREMRANGEBYSCORE", "z", "0", "2"), ("ZREMRANGEBYRANK", "z", "0", "0"),
+    ("RPUSH", "l", "1", "2", "3", "4", "5"), ("LTRIM", "l", "1", "2"), ("LTRIM", "l", "0", "-1"),
+    ("XADD", "st", "3-1", "f", "v"), ("XADD", "st", "4-1", "f", "v"), ("XTRIM", "st", "MAXLEN", "1"),
+    ("XGROUP", "CREATE", "st", "g", "0"), ("XGROUP", "CREATE", "st2", "g", "$", "MKSTREAM"),
+    ("XGROUP", "CREATECONSUMER", "st", "g", "d"), ("XGROUP", "CREATECONSUMER", "st", "g", "d"),
+    ("XGROUP", "DELCONSUMER", "st", "g", "d"), ("XSETID", "st", "10-0"), ("XGROUP", "SETID", "st", "g", "0"),
+    ("XGROUP", "DESTROY", "st", "g"), ("XGROUP", "DESTROY", "st", "g"), ("MOVE", "x9", "1"), ("SET", "x9", "1"),
+    ("MOVE", "x9", "1"), ("PFADD", "hll", "a"), ("SADD", "sp", "1", "2", "3", "4", "5"), ("SPOP", "sp", "2"),
+    ("SPOP", "sp", "10"), ("RPUSH", "sl", "3", "1", "2"), ("SORT", "sl", "STORE", "sorted"),
+    ("SORT", "sl", "STORE", "sorted"), ("SORT", "nosuch", "STORE", "sorted"), ("SET", "x1", "1"), ("FLUSHDB",), ("FLUSHDB",),
+]
+
+
+def changes(client) -> int:
+    return client.info("persistence")["rdb_changes_since_last_save"]
+
+
+def test_rdb_changes_since_last_save_counts_as_redis(pair):
+    """Per command, the change in rdb_changes_since_last_save is Redis's:
+    elements added or removed, keys set or deleted, nothing for a no-op."""
+    ours, ref = pair
+    got, want = [], []
+    for cmd in DIRTY_CMDS:
+        for c, out in ((ours, got), (ref, want)):
+            before = changes(c)
+            c.execute_command(*cmd)
+            out.append((" ".join(cmd), changes(c) - before))
+    assert got == want
+
+
+def test_save_and_reload_reset_changes(server_factory):
+    s = server_factory("ringkv", shards=2)
+    c = s.client()
+    assert changes(c) == 0
+    start = int(c.lastsave().timestamp())
+    c.execute_command("MSET", *[f"k{i}" for i in range(20) for _ in (0, 1)])
+    c.execute_command("SADD", "set", "a", "b", "c")
+    assert changes(c) == 23
+    time.sleep(1.1)
+    assert c.save() is True
+    info = c.info("persistence")
+    assert info["rdb_changes_since_last_save"] == 0
+    assert info["rdb_last_save_time"] == int(c.lastsave().timestamp()) > start
+    c.delete("k1", "k2")
+    assert changes(c) == 2
+    assert c.execute_command("DEBUG", "RELOAD") == b"OK"
+    assert changes(c) == 0
+    c.set("k1", "x")
+    # NOSAVE keeps the unsaved changes: the load itself is none.
+    assert c.execute_command("DEBUG", "RELOAD", "NOSAVE") == b"OK"
+    assert changes(c) == 1
+    c.close()
+    # A restart loads the file: nothing unsaved.
+    assert s.stop() == 0
+    s.start()
+    c = s.client()
+    assert changes(c) == 0 and c.dbsize() == 19
+    c.close()

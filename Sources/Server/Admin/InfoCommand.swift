@@ -29,13 +29,13 @@ extension Worker {
         s += "instantaneous_ops_per_sec:\(rates.ops)\n"
         s += "instantaneous_input_bps:\(rates.input)\n"
         s += "instantaneous_output_bps:\(rates.output)\n"
-        // Redis's rdb_changes_since_last_save counts modified keys (server.dirty);
-        // the closest figure kept here is successful write commands.
+        // Successful write commands (rdb_changes_since_last_save is `dirty`, below).
         var writes = 0
         for spec in table.specs where spec.flags.contains(.write) {
             writes += cmdCalls[spec.id] - cmdFailed[spec.id]
         }
         s += "write_commands:\(writes)\n"
+        s += "dirty:\(store.dirty)\n"
         s += "keyspace_misses:\(stats.keyspaceMisses)\n"
         var expired = 0
         var keys = 0
@@ -173,7 +173,7 @@ extension Worker {
                     "loading:0", "async_loading:0", "current_cow_peak:0", "current_cow_size:0",
                     "current_cow_size_age:0", "current_fork_perc:0.00", "current_save_keys_processed:0",
                     "current_save_keys_total:0",
-                    "rdb_changes_since_last_save:\(v("write_commands"))", "rdb_bgsave_in_progress:0",
+                    "rdb_changes_since_last_save:\(v("dirty") &- state.dirtyAtSave.value)", "rdb_bgsave_in_progress:0",
                     "rdb_last_save_time:\(state.lastSave.value)", "rdb_last_bgsave_status:ok",
                     "rdb_last_bgsave_time_sec:-1", "rdb_current_bgsave_time_sec:-1", "rdb_saves:\(state.rdbSaves.value)",
                     "rdb_last_cow_size:0", "rdb_last_load_keys_expired:0", "rdb_last_load_keys_loaded:0",

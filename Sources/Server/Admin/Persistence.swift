@@ -62,6 +62,9 @@ extension Worker {
             shutdownNow(c)
         case .reload:
             if flags & PersistStep.noSave == 0 && !rdbSave(stores) { return r.error("ERR") }
+            // Emptying and loading are no changes to Redis's dirty counter.
+            let unsaved = totalDirty(stores) &- state.dirtyAtSave.value
+            defer { state.dirtyAtSave.store(totalDirty(stores) &- unsaved) }
             if flags & PersistStep.noFlush == 0 {
                 // emptyData: WATCHers of keys that existed see the flush.
                 for sh in 0..<shardCount {
@@ -128,9 +131,17 @@ extension Worker {
         }
         log.notice("DB saved on disk")
         state.lastSave.store(Int(t / 1000))
+        state.dirtyAtSave.store(totalDirty(stores))
         state.rdbSaves.add(1)
         return true
     }
+}
+
+/// Every shard's running `dirty` total (the shards are held or not running).
+func totalDirty(_ stores: [ShardStore]) -> Int {
+    var n = 0
+    for s in stores { n = n &+ s.dirty }
+    return n
 }
 
 func currentDirectory() -> String {
@@ -148,6 +159,7 @@ func loadDataset(_ state: ServerState) -> Bool {
     for (i, h) in state.handles.enumerated() { h.store = stores[i] }
     Rdb.checksum.store((config.get("rdbchecksum") ?? "yes") == "yes", ordering: .relaxed)
     let t0 = monotonicNanos()
+    defer { state.dirtyAtSave.store(totalDirty(stores)) }
     switch loadRdb(into: stores, state, merge: false) {
     case .failure(let e):
         log.warning("\(e.message)")

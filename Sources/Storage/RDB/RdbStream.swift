@@ -1,4 +1,7 @@
 import RESP
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Streams in RDB form (RDB_TYPE_STREAM_LISTPACKS_2), as Redis 7.0's
 /// rdbSaveObject and rdbLoadObject: each node as its 16-byte big-endian
@@ -98,95 +101,68 @@ extension StreamValue {
     }
 
     /// Appends a node loaded from RDB as it was (its entries, deleted ones
-    /// included); false when its listpack is not a valid stream node.
+    /// included); false when its listpack is not a valid stream node or it
+    /// does not follow the nodes before it.
     func loadNode(master: StreamID, _ lpBytes: [UInt8]) -> Bool {
-        lpBytes.withUnsafeBufferPointer { b -> Bool in
-            guard var r = ListpackReader(b) else { return false }
-            var ok = true
-            func int() -> Int? {
-                guard case .int(let v)? = r.next(&ok), ok else { return nil }
-                return v
+        guard let n = lpBytes.withUnsafeBufferPointer({ Rdb.streamNode($0, master: master) }) else { return false }
+        // Nodes in ID order, none overlapping the one before (the search relies on it).
+        if n.live + n.deleted == 0 || (head < nodes.count && nodes[nodes.count - 1].lastID >= master) {
+            n.free()
+            return false
+        }
+        nodes.append(n)
+        return true
+    }
+}
+
+/// Builds a node in StreamNode's layout from a decoded Redis listpack.
+struct StreamNodeBuilder {
+    var bytes: [UInt8] = []
+
+    mutating func varint(_ v: UInt64) {
+        var x = v
+        while x >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: x) | 0x80)
+            x >>= 7
+        }
+        bytes.append(UInt8(x))
+    }
+
+    /// Appends the element in packed form; returns what it weighs in Redis's listpack.
+    mutating func packed(_ e: PackedElement) -> Int {
+        switch e {
+        case .int(let v):
+            withDecimal(v) { p, n in
+                varint(UInt64(n))
+                bytes.append(contentsOf: UnsafeBufferPointer(start: p, count: n))
             }
-            func bytes() -> [UInt8]? {
-                guard let e = r.next(&ok), ok else { return nil }
-                return e.withBytes { Array($0) }
-            }
-            guard let liveCount = int(), let deletedCount = int(), let nf = int(), nf >= 0, nf < 1 << 20,
-                  liveCount >= 0, deletedCount >= 0, liveCount + deletedCount > 0 else { return false }
-            var masterFields: [[UInt8]] = []
-            for _ in 0..<nf {
-                guard let f = bytes() else { return false }
-                masterFields.append(f)
-            }
-            guard int() == 0 else { return false }
-            var node: StreamNode? = nil
-            var live = 0, dead = 0
-            var prev: StreamID? = nil
-            while r.seen < r.headerCount {
-                guard let flags = int(), flags >= 0, flags <= 3, let msd = int(), let seqd = int() else { return false }
-                let id = StreamID(master.ms &+ UInt64(bitPattern: Int64(msd)),
-                                  master.seq &+ UInt64(bitPattern: Int64(seqd)))
-                if let p = prev, id <= p { return false }
-                prev = id
-                let same = flags & Int(StreamNode.sameFieldsFlag) != 0
-                var kv: [[UInt8]] = []
-                if same {
-                    for f in masterFields {
-                        guard let v = bytes() else { return false }
-                        kv.append(f)
-                        kv.append(v)
-                    }
-                } else {
-                    guard let n = int(), n >= 0, n < 1 << 20 else { return false }
-                    for _ in 0..<(2 * n) {
-                        guard let x = bytes() else { return false }
-                        kv.append(x)
-                    }
-                }
-                guard int() != nil else { return false }
-                withArgs(kv) { pairs in
-                    if node == nil {
-                        withArgs(masterFields.flatMap { [$0, $0] }) { m in
-                            node = StreamNode(first: master, pairs: m, capacity: b.count)
-                        }
-                    }
-                    let off = Int(node!.used)
-                    node!.append(id, pairs: pairs, limit: Int.max)
-                    if flags & Int(StreamNode.deletedFlag) != 0 { node!.markDeleted(at: off) }
-                }
-                if flags & Int(StreamNode.deletedFlag) != 0 { dead += 1 } else { live += 1 }
-            }
-            guard var n = node, live == liveCount, dead == deletedCount else {
-                node?.free()
-                return false
-            }
-            n.fit()
-            if head < nodes.count, nodes[nodes.count - 1].master >= master {
-                n.free()
-                return false
-            }
-            nodes.append(n)
-            return true
+            return lpIntSize(Int64(v))
+        case .bytes(let b):
+            varint(UInt64(b.count))
+            bytes.append(contentsOf: b)
+            return lpStrSize(b.baseAddress, b.count)
         }
     }
 }
 
-/// Args over byte arrays, for the node builders that take arguments.
-func withArgs<R>(_ arrays: [[UInt8]], _ body: (UnsafeBufferPointer<Arg>) -> R) -> R {
-    var blob: [UInt8] = []
-    for a in arrays { blob += a }
-    return blob.withUnsafeBufferPointer { bb -> R in
-        let base = bb.baseAddress ?? UnsafePointer(bitPattern: 8)!
-        var args: [Arg] = []
-        args.reserveCapacity(arrays.count)
-        var off = 0
-        for a in arrays {
-            args.append(Arg(base + off, a.count))
-            off += a.count
-        }
-        return args.withUnsafeBufferPointer(body)
+extension StreamNode {
+    init(loaded b: [UInt8], master: StreamID, masterFieldCount: Int, entriesStart: Int, live: Int, deleted: Int,
+         redisBase: Int) {
+        let cap = max(b.count, 16)
+        let m = malloc(cap)!
+        b.withUnsafeBytes { if $0.count > 0 { m.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
+        base = m
+        used = Int32(b.count)
+        capacity = Int32(cap)
+        self.live = Int32(live)
+        self.deleted = Int32(deleted)
+        self.master = master
+        self.entriesStart = Int32(entriesStart)
+        self.masterFieldCount = Int32(masterFieldCount)
+        self.redisBase = redisBase
     }
 }
+
 
 extension RdbReader {
     /// rdbLoadLen over the whole 64-bit range.
@@ -242,6 +218,8 @@ extension RdbReader {
         guard let len = lengthU64(), let lms = lengthU64(), let lseq = lengthU64() else { return nil }
         s.length = Int(truncatingIfNeeded: len)
         s.lastID = StreamID(lms, lseq)
+        // XADD's next ID must be past every entry, deleted ones included.
+        if s.nodeCount > 0, s.nodes[s.nodes.count - 1].lastID > s.lastID { return nil }
         if v2 {
             guard let fms = lengthU64(), let fseq = lengthU64(), let dms = lengthU64(), let dseq = lengthU64(),
                   let added = lengthU64() else { return nil }
@@ -301,5 +279,84 @@ extension RdbReader {
             guard owned == nacks.count else { return nil }
         }
         return .object(.stream, s)
+    }
+}
+
+extension Rdb {
+    /// One Redis stream listpack as a StreamNode, or nil when it is not the
+    /// layout streamValidateListpackIntegrity accepts, its IDs are not
+    /// increasing from `master`, or its counts disagree with its entries.
+    static func streamNode(_ b: UnsafeBufferPointer<UInt8>, master: StreamID) -> StreamNode? {
+        guard var r = ListpackReader(b) else { return nil }
+        var ok = true
+        func int() -> Int64? {
+            guard let e = r.next(&ok) else { return nil }
+            switch e {
+            case .int(let v): return Int64(v)
+            case .bytes(let s):
+                guard s.count > 0, let v = parseStrictInt(s.baseAddress!, s.count) else { return nil }
+                return Int64(v)
+            }
+        }
+        guard let count = int(), let deleted = int(), let nf = int(),
+              count >= 0, deleted >= 0, nf >= 0, nf < Int64(b.count) else { return nil }
+        var nb = StreamNodeBuilder()
+        nb.bytes.reserveCapacity(b.count + 16)
+        nb.varint(UInt64(nf))
+        var redisBase = 7 + lpIntSize(nf) + 2
+        for _ in 0..<nf {
+            guard let f = r.next(&ok) else { return nil }
+            redisBase += nb.packed(f)
+        }
+        guard let zero = int(), zero == 0 else { return nil }
+        let entriesStart = nb.bytes.count
+        var seenLive = 0, seenDeleted = 0
+        var prev: StreamID? = nil
+        while let flagsEl = r.next(&ok) {
+            var flagsV: Int64
+            switch flagsEl {
+            case .int(let v): flagsV = Int64(v)
+            case .bytes(let s):
+                guard s.count > 0, let v = parseStrictInt(s.baseAddress!, s.count) else { return nil }
+                flagsV = Int64(v)
+            }
+            guard flagsV >= 0 && flagsV <= 3, let msd = int(), let seqd = int() else { return nil }
+            let flags = UInt8(flagsV)
+            let same = flags & StreamNode.sameFieldsFlag != 0
+            let id = StreamID(master.ms &+ UInt64(bitPattern: msd), master.seq &+ UInt64(bitPattern: seqd))
+            // Our node encodes IDs as deltas from the master, so none may precede it.
+            guard id >= master, prev.map({ id > $0 }) ?? true else { return nil }
+            prev = id
+            let msDelta = id.ms &- master.ms
+            nb.bytes.append(flags)
+            nb.varint(msDelta)
+            nb.varint(msDelta == 0 ? id.seq &- master.seq : id.seq)
+            var rb = 2 + lpIntSize(msd) + lpIntSize(seqd)
+            var fields = nf
+            if same {
+                for _ in 0..<nf {
+                    guard let v = r.next(&ok) else { return nil }
+                    rb += nb.packed(v)
+                }
+            } else {
+                // Bounded by the blob, so 2 * n cannot overflow.
+                guard let n = int(), n >= 0, n < Int64(b.count) else { return nil }
+                fields = n
+                nb.varint(UInt64(n))
+                rb += lpIntSize(n)
+                for _ in 0..<(2 * n) {
+                    guard let v = r.next(&ok) else { return nil }
+                    rb += nb.packed(v)
+                }
+            }
+            guard let lpCount = int(), lpCount == (same ? fields + 3 : 2 * fields + 4) else { return nil }
+            rb += lpIntSize(lpCount)
+            redisBase += rb
+            if flags & StreamNode.deletedFlag != 0 { seenDeleted += 1 } else { seenLive += 1 }
+        }
+        guard ok, seenLive == count, seenDeleted == deleted,
+              count <= Int64(Int32.max), nb.bytes.count < Int(Int32.max) else { return nil }
+        return StreamNode(loaded: nb.bytes, master: master, masterFieldCount: Int(nf), entriesStart: entriesStart,
+                          live: Int(count), deleted: Int(deleted), redisBase: redisBase)
     }
 }
