@@ -192,11 +192,10 @@ extension StreamCommands {
     static func servable(_ x: inout Exec, _ r: ReadArgs, _ j: Int)
         -> (StreamValue, StreamID, Bool, ConsumerGroup?)? {
         let k = r.streamsArg + j
-        let a = x[k]
-        let ks = x.keyspace(of: k)
-        let slot = ks.find(a.ptr, a.count, hash: hashBytes(a.ptr, a.count), now: x.now)
-        guard slot >= 0 else { return nil }
-        let s = ks.entry(at: slot).objectRef(StreamValue.self)
+        // Redis looks every key up again to serve it (a second keyspace
+        // hit or miss, and `keymiss`, as it counts them).
+        guard let (e, _) = x.findAny(k, read: true) else { return nil }
+        let s = e.objectRef(StreamValue.self)
         let idArg = x[k + r.streams]
         if r.group >= 0 {
             guard let g = s.group(x[r.group].buffer) else { return nil }
