@@ -64,12 +64,12 @@ def clean(ringkv):
 
 def fill(c, n, shards, prefix="cold"):
     """SETs n keys; the ones written. With one shard none is refused. With
-    several, a shard whose keys are all gone answers -OOM while its thread's
-    memory counter is still over its part of maxmemory, and the stream of
-    events to a subscriber on another worker skews those counters (message
-    buffers grown by one worker are freed by another): such refusals are
-    no part of what is checked here, but a refused key must not count as
-    evicted."""
+    several, a shard whose keys are all gone answers -OOM while its
+    thread's memory counter is still over its part of maxmemory, and
+    fanning keyspace events out to subscribers on other workers keeps
+    those counters up (known, and not new here: `set` events alone do it
+    too). Such refusals are no part of what is checked here, but a refused
+    key must not count as evicted."""
     written = []
     for lo in range(0, n, 500):
         keys = [f"{prefix}:{i}" for i in range(lo, min(lo + 500, n))]
