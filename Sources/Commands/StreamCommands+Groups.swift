@@ -147,6 +147,7 @@ extension StreamCommands {
             if st.createGroup(x[3].buffer, lastID: id, entriesRead: Int64(entriesRead)) != nil {
                 // MKSTREAM's new key is the one change; else the group is.
                 if s != nil { x.store.dirtyExtra &+= 1 }
+                x.notify([.stream, .unsignalled], "xgroup-create", 2)
                 x.reply.ok()
             } else {
                 x.error("BUSYGROUP Consumer Group name already exists")
@@ -162,24 +163,30 @@ extension StreamCommands {
             g!.lastID = id
             g!.entriesRead = Int64(entriesRead)
             x.store.dirtyExtra &+= 1
+            x.notify([.stream, .unsignalled], "xgroup-setid", 2)
             x.reply.ok()
         } else if sub.equalsLower("destroy") && x.argc == 4 {
             if g != nil {
                 _ = s!.destroyGroup(x[3].buffer)
                 x.store.dirtyExtra &+= 1
+                x.notify([.stream, .unsignalled], "xgroup-destroy", 2)
                 x.reply.int(1)
             } else {
                 x.reply.int(0)
             }
         } else if sub.equalsLower("createconsumer") && x.argc == 5 {
             let (_, created) = g!.createConsumer(x[4].buffer, now: x.now)
-            if created { x.store.dirtyExtra &+= 1 }
+            if created {
+                x.store.dirtyExtra &+= 1
+                x.notify([.stream, .unsignalled], "xgroup-createconsumer", 2)
+            }
             x.reply.int(created ? 1 : 0)
         } else if sub.equalsLower("delconsumer") && x.argc == 5 {
             var pending = 0
             if let c = g!.consumer(x[4].buffer) {
                 pending = g!.deleteConsumer(c)
                 x.store.dirtyExtra &+= 1
+                x.notify([.stream, .unsignalled], "xgroup-delconsumer", 2)
             }
             x.reply.int(pending)
         } else {

@@ -207,7 +207,8 @@ extension StreamCommands {
             if p == nil && !fresh { continue }
             if let q = p, minIdle > 0, now - q.deliveryTime < minIdle { continue }
             if consumer == nil {
-                let (c, _) = g.createConsumer(x[3].buffer, now: now)
+                let (c, created) = g.createConsumer(x[3].buffer, now: now)
+                if created { x.notify([.stream, .unsignalled], "xgroup-createconsumer", 1) }
                 c.seenTime = now
                 consumer = c
             }
@@ -280,7 +281,8 @@ extension StreamCommands {
             i += 1
             if minIdle > 0 && now - p.deliveryTime < minIdle { continue }
             if consumer == nil {
-                let (c, _) = g.createConsumer(x[3].buffer, now: now)
+                let (c, created) = g.createConsumer(x[3].buffer, now: now)
+                if created { x.notify([.stream, .unsignalled], "xgroup-createconsumer", 1) }
                 c.seenTime = now
                 consumer = c
             }

@@ -171,7 +171,7 @@ extension StreamCommands {
             served += 1
             if x.reply.proto == 2 { x.reply.array(2) }
             x.reply.bulk(x[k])
-            replyRead(&x, s, after: gt, count: r.count, group: group, consumerArg: r.group + 1,
+            replyRead(&x, s, key: k, after: gt, count: r.count, group: group, consumerArg: r.group + 1,
                       noack: r.noack, history: history)
         }
         if served > 0 {
@@ -192,11 +192,10 @@ extension StreamCommands {
     static func servable(_ x: inout Exec, _ r: ReadArgs, _ j: Int)
         -> (StreamValue, StreamID, Bool, ConsumerGroup?)? {
         let k = r.streamsArg + j
-        let a = x[k]
-        let ks = x.keyspace(of: k)
-        let slot = ks.find(a.ptr, a.count, hash: hashBytes(a.ptr, a.count), now: x.now)
-        guard slot >= 0 else { return nil }
-        let s = ks.entry(at: slot).objectRef(StreamValue.self)
+        // Redis looks every key up again to serve it (a second keyspace
+        // hit or miss, and `keymiss`, as it counts them).
+        guard let (e, _) = x.findAny(k, read: true) else { return nil }
+        let s = e.objectRef(StreamValue.self)
         let idArg = x[k + r.streams]
         if r.group >= 0 {
             guard let g = s.group(x[r.group].buffer) else { return nil }
@@ -248,11 +247,12 @@ extension StreamCommands {
     /// The entries after `after` (streamReplyWithRange with a group: moves
     /// the group's last ID and adds the entries to the PELs), or a
     /// consumer's history (from its PEL) when `history`.
-    static func replyRead(_ x: inout Exec, _ s: StreamValue, after: StreamID, count: Int, group: ConsumerGroup?,
-                          consumerArg: Int, noack: Bool, history: Bool) {
+    static func replyRead(_ x: inout Exec, _ s: StreamValue, key: Int, after: StreamID, count: Int,
+                          group: ConsumerGroup?, consumerArg: Int, noack: Bool, history: Bool) {
         var consumer: StreamConsumer? = nil
         if let g = group {
-            let (c, _) = g.createConsumer(x[consumerArg].buffer, now: x.now)
+            let (c, created) = g.createConsumer(x[consumerArg].buffer, now: x.now)
+            if created { x.notify([.stream, .unsignalled], "xgroup-createconsumer", key) }
             c.seenTime = x.now
             consumer = c
         }
@@ -351,7 +351,7 @@ extension StreamCommands {
             x.reply.map(1)
         }
         x.reply.bulk(a)
-        replyRead(&x, s, after: gt, count: count, group: group, consumerArg: r.group + 1, noack: r.noack,
+        replyRead(&x, s, key: k, after: gt, count: count, group: group, consumerArg: r.group + 1, noack: r.noack,
                   history: false)
         return true
     }

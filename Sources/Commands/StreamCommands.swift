@@ -272,7 +272,8 @@ public enum StreamCommands {
         s.append(id, pairs: UnsafeBufferPointer(start: x.args.storage + fieldPos, count: nargs))
         x.modified(1)
         replyID(x.reply, id)
-        _ = s.trim(t.strategy, approx: t.approx, limit: t.limit)
+        x.notify(.stream, "xadd", 1)
+        if s.trim(t.strategy, approx: t.approx, limit: t.limit) > 0 { x.notify(.stream, "xtrim", 1) }
     }
 
     /// XTRIM key MAXLEN|MINID [=|~] threshold [LIMIT count]
@@ -284,7 +285,10 @@ public enum StreamCommands {
         case .missing: x.reply.int(0)
         case .found(let e, _):
             let n = e.objectRef(StreamValue.self).trim(t.strategy, approx: t.approx, limit: t.limit)
-            if n > 0 { x.modified(1) }
+            if n > 0 {
+                x.modified(1)
+                x.notify(.stream, "xtrim", 1)
+            }
             x.changed(n)
             x.reply.int(n)
         }
@@ -370,6 +374,7 @@ public enum StreamCommands {
                 s.firstID = s.edgeID(first: true) ?? .zero
             }
             x.modified(1)
+            x.notify(.stream, "xdel", 1)
         }
         x.reply.int(deleted)
     }
@@ -415,6 +420,7 @@ public enum StreamCommands {
         if added != -1 { s.entriesAdded = Int64(added) }
         if !maxDel.isZero { s.maxDeletedID = maxDel }
         x.store.dirtyExtra &+= 1
+        x.notify([.stream, .unsignalled], "xsetid", 1)
         x.reply.ok()
     }
 }

@@ -76,6 +76,10 @@ extension Worker {
         let timeLimit = evictionTimeLimitNanos
         var freed = 0
         var keys = 0
+        // `evicted` events (and tracking invalidations) go out now, before
+        // the command that made room runs, as Redis's do; from cron no
+        // command follows to publish them.
+        defer { flushKeyEvents(store) }
         while freed < toFree {
             let before = Int(rk_mem_slot_bytes(memSlot))
             var deferred = 0
@@ -88,6 +92,7 @@ extension Worker {
                     let k = e.key
                     watches.touch(DBKey(db: db, bytes: Array(k)))
                 }
+                store.dbs[db].noteEvicted(e)
             }
             if !ok {
                 // Nothing left here. Redis's EVICT_FAIL, unless the excess

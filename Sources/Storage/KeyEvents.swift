@@ -23,6 +23,10 @@ public struct NotifyClass: OptionSet, Sendable {
     /// is logged (each names a key the command changed, as Redis's
     /// signalModifiedKey does) for invalidation, whatever class is selected.
     public static let tracking = NotifyClass(rawValue: 1 << 30)
+    /// Not a Redis flag: added to an event that is no change Redis's
+    /// signalModifiedKey reports (a consumer group's bookkeeping, XSETID),
+    /// so clients tracking the key are not told.
+    public static let unsignalled = NotifyClass(rawValue: 1 << 29)
     /// "A": every class but m and n (Redis's NOTIFY_ALL).
     public static let all: NotifyClass = [.generic, .string, .list, .set, .hash, .zset, .expired, .evicted,
                                           .stream, .module]

@@ -61,9 +61,9 @@ public final class Keyspace {
     }
 
     /// Eviction (maxmemory) calls this for an entry it is about to remove
-    /// (`evicted`, and an invalidation for clients tracking the key). The worker publishes it with the events of the command
-    /// that evicted (`Worker.flushKeyEvents`); an eviction outside a
-    /// command must call `flushKeyEvents` itself.
+    /// (`evicted`, and an invalidation for clients tracking the key).
+    /// `Worker.performEvictions` publishes what it logged before it
+    /// returns: before the command that made room runs, or from cron.
     public func noteEvicted(_ e: Entry) {
         guard let ev = events else { return }
         let k = e.key

@@ -1,7 +1,8 @@
 """Keyspace notifications (notify-keyspace-events) against redis-server 7.0.
 
 A seeded random mix of commands over every family (strings, keys, lists with
-blocking pops, hashes, sets, sorted sets, geo, bitmaps, HyperLogLog, SORT
+blocking pops, hashes, sets, sorted sets, geo, bitmaps, HyperLogLog, streams
+with consumer groups, SORT
 STORE, MULTI/EXEC, EVAL) runs on ringkv and on a real redis-server, each with
 a PSUBSCRIBE '__key*__:*' client collecting every event. With one shard the
 two event streams must be equal, message for message. With several shards a
@@ -84,7 +85,8 @@ Z = [f"z{i}" for i in range(4)]
 G = ["g0", "g1"]
 P = ["hll0", "hll1"]
 B = ["bm0", "bm1"]
-ALL = S + L + H + ST + Z + G + P + B
+X = ["x0", "x1", "x2"]
+ALL = S + L + H + ST + Z + G + P + B + X
 
 
 def gen(rng: random.Random):
@@ -92,7 +94,7 @@ def gen(rng: random.Random):
     n = rng.randint
     v = lambda: c(["a", "b", "c", "1", "7", "x"])
     fam = c(["str", "str", "key", "key", "list", "list", "hash", "set", "zset", "geo", "bits", "hll",
-             "sort", "multi", "eval"])
+             "sort", "multi", "eval", "stream", "stream"])
     if fam == "str":
         k = c(S)
         return c([
@@ -158,6 +160,8 @@ def gen(rng: random.Random):
     if fam == "hll":
         k = c(P)
         return c([["PFADD", k, v(), v()], ["PFADD", k], ["PFMERGE", k, c(P)], ["PFCOUNT", k]])
+    if fam == "stream":
+        return gen_stream(rng)
     if fam == "sort":
         return c([["SORT", c(L), "ALPHA", "STORE", c(L)], ["SORT", c(ST), "ALPHA", "LIMIT", "0", "2", "STORE", c(L)]])
     if fam == "multi":
@@ -166,6 +170,36 @@ def gen(rng: random.Random):
         ["EVAL", "redis.call('set', KEYS[1], ARGV[1]); redis.call('lpush', KEYS[2], ARGV[1]); "
                  "return redis.call('del', KEYS[1])", "2", c(S), c(L), v()],
         ["EVAL", "redis.call('hset', KEYS[1], 'f', 'v'); return redis.call('expire', KEYS[1], 100)", "1", c(H)],
+    ])
+
+
+def gen_stream(rng: random.Random):
+    c = rng.choice
+    n = rng.randint
+    v = lambda: c(["a", "b", "c", "1", "7", "x"])
+    # Explicit IDs: "*" would differ between the servers.
+    k, k2, g, cn = c(X), c(X), c(["g1", "g2"]), c(["c1", "c2", "c3"])
+    i = lambda: f"{n(1, 30)}-{n(0, 2)}"
+    return c([
+        ["XADD", k, i(), "f", v()], ["XADD", k, f"{n(1, 30)}-*", "f", v(), "g", v()],
+        ["XADD", k, f"{n(1, 30)}-*", "f", v()],
+        ["XADD", k, "MAXLEN", "=", str(n(0, 3)), i(), "f", v()], ["XADD", k, "MAXLEN", "~", "1", i(), "f", v()],
+        ["XADD", k, "NOMKSTREAM", "MINID", str(n(1, 20)), i(), "f", v()],
+        ["XTRIM", k, "MAXLEN", str(n(0, 3))], ["XTRIM", k, "MINID", "=", str(n(1, 30))],
+        ["XTRIM", k, "MAXLEN", "~", "0"], ["XDEL", k, i(), i(), i()], ["XSETID", k, f"{n(25, 40)}-0"],
+        ["XDEL", k] + [f"{m}-{q}" for m in range(n(1, 25), 31) for q in range(2)],
+        ["XGROUP", "CREATE", k, g, "0", "MKSTREAM"], ["XGROUP", "CREATE", k, g, "$"],
+        ["XGROUP", "CREATE", k, g, "0"],
+        ["XGROUP", "SETID", k, g, c(["0", "$", i()])], ["XGROUP", "DESTROY", k, g],
+        ["XGROUP", "CREATECONSUMER", k, g, cn], ["XGROUP", "DELCONSUMER", k, g, cn],
+        ["XGROUP", "DELCONSUMER", k, g, cn],
+        ["XREADGROUP", "GROUP", g, cn, "COUNT", "2", "STREAMS", k, ">"],
+        ["XREADGROUP", "GROUP", g, cn, "STREAMS", k, "0"],
+        ["XREADGROUP", "GROUP", g, cn, "BLOCK", "10", "STREAMS", k, ">"],
+        ["XACK", k, g, i()], ["XCLAIM", k, g, cn, "0", i(), i(), "JUSTID"], ["XCLAIM", k, g, cn, "0", i()],
+        ["XAUTOCLAIM", k, g, cn, "0", "0", "COUNT", "2"], ["XAUTOCLAIM", k, g, cn, "0", "0", "JUSTID"],
+        ["XREAD", "COUNT", "2", "STREAMS", k, k2, "0", "0"], ["XLEN", k], ["XRANGE", k, "-", "+"],
+        ["DEL", k], ["COPY", k, k2], ["RENAME", k, k2], ["EXPIRE", k, "100"],
     ])
 
 
@@ -209,6 +243,7 @@ def run(server, flags, cmds):
 
 @pytest.mark.parametrize("flags,seed", [
     ("KEA", 1), ("KEA", 2), ("KEA", 3), ("KEAnm", 4), ("Kgl", 5), ("E$hzn", 6), ("Ksxe", 7), ("Em", 8),
+    ("Ktn", 9), ("KEA", 10),
 ])
 def test_random_mix(ringkv, redis_ref, matrix_entry, flags, seed):
     rng = random.Random(seed)
@@ -219,6 +254,21 @@ def test_random_mix(ringkv, redis_ref, matrix_entry, flags, seed):
     for cmd, a, b in zip(cmds, rk_replies, rd_replies):
         if cmd[0] in ("SPOP",):
             continue
+        assert a == b, cmd
+    assert rd_events, "the mix produced no events"
+    compare(rk_events, rd_events, matrix_entry[1])
+
+
+@pytest.mark.parametrize("flags,seed", [("KEA", 11), ("KEAn", 12), ("Etn", 13), ("Km", 14)])
+def test_stream_mix(ringkv, redis_ref, matrix_entry, flags, seed):
+    """Streams and consumer groups only, with MULTI blocks: every event
+    t_stream.c fires (xadd, xtrim, xdel, xsetid, xgroup-*, new)."""
+    rng = random.Random(seed)
+    cmds = flat([["MULTI", [gen_stream(rng) for _ in range(3)]] if rng.random() < 0.1 else gen_stream(rng)
+                 for _ in range(300)])
+    rk_replies, rk_events = run(ringkv, flags, cmds)
+    rd_replies, rd_events = run(redis_ref, flags, cmds)
+    for cmd, a, b in zip(cmds, rk_replies, rd_replies):
         assert a == b, cmd
     assert rd_events, "the mix produced no events"
     compare(rk_events, rd_events, matrix_entry[1])
@@ -336,3 +386,30 @@ def test_tracking_queries_without_tracking(ringkv, redis_ref, proto):
             got.append([c.call("CLIENT", "TRACKINGINFO"), c.call("CLIENT", "GETREDIR"),
                         c.call("CLIENT", "CACHING", "YES"), c.call("CLIENT", "GETREDIR", "x")])
     assert got[0] == got[1]
+
+
+def test_blocked_xreadgroup_events(ringkv, redis_ref, matrix_entry):
+    """An XREADGROUP served when an XADD wakes it creates its consumer
+    then: xadd, then xgroup-createconsumer (Redis's serve order)."""
+    def scenario(server):
+        with server.raw() as c:
+            c.call("FLUSHALL")
+            c.call("XGROUP", "CREATE", "xs", "g", "$", "MKSTREAM")
+            c.call("CONFIG", "SET", "notify-keyspace-events", "KEAn")
+        col = Collector(server)
+        waiter = server.raw()
+        try:
+            waiter.send(harness.encode("XREADGROUP", "GROUP", "g", "newc", "BLOCK", "5000", "STREAMS", "xs", ">"))
+            time.sleep(0.2)
+            with server.raw() as c:
+                c.call("XADD", "xs", "5-1", "f", "v")
+            assert waiter.read()[0] == "*"
+            return col.drain()
+        finally:
+            waiter.close()
+            col.close()
+            with server.raw() as c:
+                c.call("CONFIG", "SET", "notify-keyspace-events", "")
+    rd = scenario(redis_ref)
+    assert (b"__keyevent@0__:xgroup-createconsumer", b"xs") in rd
+    compare(scenario(ringkv), rd, matrix_entry[1])

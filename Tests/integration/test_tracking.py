@@ -305,3 +305,20 @@ def test_redis_py_tracking_handshake(ringkv):
     r3.ping()
     assert got == [[b"invalidate", [b"py-key"]]]
     r3.close()
+
+
+def test_stream_writes_invalidate(ringkv, redis_ref, matrix_entry):
+    """Stream writes invalidate as Redis's signalModifiedKey does: XADD,
+    XDEL, XTRIM and XGROUP CREATE MKSTREAM do; a consumer group's
+    bookkeeping (XGROUP, XREADGROUP, XCLAIM) and XSETID do not."""
+    steps = [("t", ["CLIENT", "TRACKING", "ON"])]
+    for write in (["XADD", "st", "1-1", "f", "v"], ["XGROUP", "CREATE", "st", "g", "0"],
+                  ["XGROUP", "CREATECONSUMER", "st", "g", "c0"], ["XREADGROUP", "GROUP", "g", "c1", "STREAMS", "st", ">"],
+                  ["XCLAIM", "st", "g", "c2", "0", "1-1"], ["XGROUP", "SETID", "st", "g", "0"],
+                  ["XGROUP", "DELCONSUMER", "st", "g", "c0"], ["XGROUP", "DESTROY", "st", "g"],
+                  ["XSETID", "st", "5-0"], ["XADD", "st", "MAXLEN", "1", "6-1", "f", "v"], ["XDEL", "st", "6-1"],
+                  ["XADD", "st", "7-1", "f", "v"], ["XTRIM", "st", "MAXLEN", "0"],
+                  ["XGROUP", "CREATE", "st2", "g", "$", "MKSTREAM"]):
+        key = "st2" if "st2" in write else "st"
+        steps += [("t", ["XLEN", key]), ("w", write)]
+    same(ringkv, redis_ref, steps, shards=matrix_entry[1])

@@ -23,7 +23,7 @@ extension Worker {
         let flags = ev.config.flags
         let ch = pubsub.eventChannel
         ev.drain { c, db, event, key in
-            if flags & NotifyClass.tracking.rawValue != 0 && c != .keyMiss { invalidateKey(s, key, writer: writer) }
+            if flags & NotifyClass.tracking.rawValue != 0 && c != .keyMiss && !c.contains(.unsignalled) { invalidateKey(s, key, writer: writer) }
             if c.rawValue & flags == 0 { return }
             if flags & NotifyClass.keyspace.rawValue != 0 {
                 ch.clear()
