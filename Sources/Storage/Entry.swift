@@ -397,8 +397,9 @@ public struct Entry: Equatable {
     return n
 }
 
-@inlinable func writeVarint(_ p: UnsafeMutableRawPointer, _ off: inout Int, _ v: Int) {
-    var x = UInt(v)
+/// LEB128-style varints: entry lengths (Int) and stream ID deltas (UInt64) share one coder.
+@inlinable func writeIDVarint(_ p: UnsafeMutableRawPointer, _ off: inout Int, _ v: UInt64) {
+    var x = v
     while x >= 0x80 {
         p.storeBytes(of: UInt8(truncatingIfNeeded: x) | 0x80, toByteOffset: off, as: UInt8.self)
         x >>= 7
@@ -408,18 +409,26 @@ public struct Entry: Equatable {
     off += 1
 }
 
-@inlinable func readVarint(_ p: UnsafeMutableRawPointer, _ off: inout Int) -> Int {
+@inlinable func readIDVarint(_ p: UnsafeMutableRawPointer, _ off: inout Int) -> UInt64 {
     var b = p.load(fromByteOffset: off, as: UInt8.self)
     off += 1
-    if b < 0x80 { return Int(b) }
-    var x = UInt(b & 0x7F)
-    var s: UInt = 7
+    if b < 0x80 { return UInt64(b) }
+    var x = UInt64(b & 0x7F)
+    var s: UInt64 = 7
     repeat {
         b = p.load(fromByteOffset: off, as: UInt8.self)
         off += 1
-        x |= UInt(b & 0x7F) << s
+        x |= UInt64(b & 0x7F) << s
         s += 7
     } while b >= 0x80
-    return Int(x)
+    return x
+}
+
+@inlinable func writeVarint(_ p: UnsafeMutableRawPointer, _ off: inout Int, _ v: Int) {
+    writeIDVarint(p, &off, UInt64(UInt(v)))
+}
+
+@inlinable func readVarint(_ p: UnsafeMutableRawPointer, _ off: inout Int) -> Int {
+    Int(readIDVarint(p, &off))
 }
 

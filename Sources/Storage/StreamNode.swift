@@ -223,32 +223,6 @@ public struct StreamEntry {
     return n
 }
 
-@inlinable func writeIDVarint(_ p: UnsafeMutableRawPointer, _ off: inout Int, _ v: UInt64) {
-    var x = v
-    while x >= 0x80 {
-        p.storeBytes(of: UInt8(truncatingIfNeeded: x) | 0x80, toByteOffset: off, as: UInt8.self)
-        x >>= 7
-        off += 1
-    }
-    p.storeBytes(of: UInt8(x), toByteOffset: off, as: UInt8.self)
-    off += 1
-}
-
-@inlinable func readIDVarint(_ p: UnsafeMutableRawPointer, _ off: inout Int) -> UInt64 {
-    var b = p.load(fromByteOffset: off, as: UInt8.self)
-    off += 1
-    if b < 0x80 { return UInt64(b) }
-    var x = UInt64(b & 0x7F)
-    var s: UInt64 = 7
-    repeat {
-        b = p.load(fromByteOffset: off, as: UInt8.self)
-        off += 1
-        x |= UInt64(b & 0x7F) << s
-        s += 7
-    } while b >= 0x80
-    return x
-}
-
 /// Size of an integer in a Redis listpack: encoding, data and back-length.
 @inlinable func lpIntSize(_ v: Int64) -> Int {
     if v >= 0 && v <= 127 { return 2 }
