@@ -1,14 +1,15 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A broken invariant: printed, then abort() so libFuzzer records the input.
 public func fuzzCheck(_ ok: @autoclosure () -> Bool, _ what: @autoclosure () -> String) {
     if !ok() {
-        print("fuzz invariant failed: \(what())")
+        let m = "fuzz invariant failed: \(what())\n"; _ = write(2, m, m.utf8.count)
         abort()
     }
 }
 
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Splits `data` into a control prefix of `n` bytes and the rest.
 public struct FuzzInput {

@@ -65,6 +65,16 @@ private func run(_ stream: [UInt8], cuts: [Int], limits: ProtocolLimits, resumab
     return events
 }
 
+/// As in Redis, a line still without its newline is refused once the buffer
+/// holds more than the inline limit ("too big ..."), so a long line that
+/// arrives whole can pass where the same line in pieces is refused: the
+/// split run may stop early with such an error, after the same events.
+private func agree(_ whole: [Event], _ split: [Event]) -> Bool {
+    if whole == split { return true }
+    guard case .error(let m)? = split.last, m.hasPrefix("too big ") else { return false }
+    return split.count - 1 <= whole.count && Array(whole.prefix(split.count - 1)) == Array(split.dropLast())
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     // byte 0: bits 0-2 the number of cuts, bit 3 small limits, bit 4 authRequired;
@@ -87,9 +97,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 
     let whole = run(stream, cuts: [], limits: limits, resumable: false)
     let pieces = run(stream, cuts: cuts, limits: limits, resumable: true)
-    fuzzCheck(whole == pieces, "split parse differs: whole \(whole) pieces \(pieces) cuts \(cuts)")
+    fuzzCheck(agree(whole, pieces), "split parse differs: whole \(whole) pieces \(pieces) cuts \(cuts)")
     let stateless = run(stream, cuts: cuts, limits: limits, resumable: false)
-    fuzzCheck(whole == stateless, "stateless split parse differs")
+    fuzzCheck(agree(whole, stateless), "stateless split parse differs")
     return 0
 }
 
