@@ -95,15 +95,18 @@ fuzz-build:
 	@for t in $(FUZZ_TARGETS); do test -x Fuzz/.build/release/fuzz-$$t || { echo "fuzz-$$t did not build"; exit 1; }; done
 
 fuzz: fuzz-build
-	@mkdir -p Fuzz/artifacts
-	@for t in $(FUZZ_TARGETS); do \
+	@mkdir -p Fuzz/artifacts; failed=""; \
+	for t in $(FUZZ_TARGETS); do \
 	  mkdir -p Fuzz/.build/corpus/$$t; \
 	  echo "== fuzz-$$t ($(FUZZ_SECONDS) s)"; \
-	  SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=1 Fuzz/.build/release/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) \
+	  set +e; SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=1 Fuzz/.build/release/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) \
 	    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$(CURDIR)/Fuzz/artifacts/$$t- \
-	    $(CURDIR)/Fuzz/.build/corpus/$$t $(CURDIR)/Fuzz/corpus/$$t 2>&1 | grep -E "^(stat::|==|SUMMARY|fuzz invariant|Done)|ERROR" ; \
-	  test $${PIPESTATUS[0]} -eq 0 || { echo "fuzz-$$t FAILED (see Fuzz/artifacts)"; exit 1; }; \
-	done
+	    $(CURDIR)/Fuzz/.build/corpus/$$t $(CURDIR)/Fuzz/corpus/$$t $$(test -d Fuzz/regressions/$$t && echo $(CURDIR)/Fuzz/regressions/$$t) \
+	    2>&1 | grep -E "^(stat::number|stat::new|==[0-9]+==ERROR|SUMMARY|fuzz invariant|Done)" ; \
+	  rc=$${PIPESTATUS[0]}; set -e; \
+	  test $$rc -eq 0 || failed="$$failed $$t"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz FAILED:$$failed (inputs in Fuzz/artifacts)"; exit 1; fi
 
 fuzz-smoke:
 	$(MAKE) fuzz FUZZ_SECONDS=10

@@ -1,5 +1,8 @@
 import FuzzSupport
 import Storage
+#if canImport(Glibc)
+import Glibc
+#endif
 
 // RESTORE payloads and RDB files. Byte 0 picks the mode:
 //   bit 0 set: the rest is an RDB file body after "REDIS0010";
@@ -23,7 +26,12 @@ private func footer(_ body: [UInt8]) -> [UInt8] {
 
 private func roundTrip(_ v: LoadedValue) {
     let e = key.withUnsafeBufferPointer { v.makeEntry(key: $0.baseAddress!, keyLen: 1, expireAt: -1, lru: 0) }
-    defer { e.free() }
+    defer {
+        e.free()
+        // A big value is freed on LazyFree's thread: wait for it, or the
+        // leak check after this input would see it still held.
+        while LazyFree.shared.freed < LazyFree.shared.pending { sched_yield() }
+    }
     guard let d = dumpPayload(e) else { return }
     let ok = d.withUnsafeBufferPointer { verifyDumpPayload($0) }
     fuzzCheck(ok, "own DUMP payload fails verification")
