@@ -78,3 +78,35 @@ rss: build
 .PHONY: docker-test
 docker-test:
 	Tests/docker/docker-test.sh
+
+# ---- Fuzzing (libFuzzer + AddressSanitizer; Fuzz/README.md) ----
+# A separate package under Fuzz/, so the main build never sees fuzz flags.
+# Each target runs FUZZ_SECONDS on its committed seeds (Fuzz/corpus/<t>),
+# growing a work corpus in Fuzz/.build/corpus/<t>; crashes land in
+# Fuzz/artifacts/. fuzz-smoke: ~10 s per target, for CI.
+FUZZ_TARGETS := resp inline config rdb hll packed exec
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS := -c release -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address -Xswiftc -enable-testing
+
+.PHONY: fuzz fuzz-smoke fuzz-build
+
+fuzz-build:
+	cd Fuzz && swift build $(FUZZ_FLAGS) 2>&1 | grep -v "Cannot export local symbol" || true
+	@for t in $(FUZZ_TARGETS); do test -x Fuzz/.build/release/fuzz-$$t || { echo "fuzz-$$t did not build"; exit 1; }; done
+
+fuzz: fuzz-build
+	@mkdir -p Fuzz/artifacts; failed=""; \
+	for t in $(FUZZ_TARGETS); do \
+	  mkdir -p Fuzz/.build/corpus/$$t; \
+	  echo "== fuzz-$$t ($(FUZZ_SECONDS) s)"; \
+	  set +e; SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=1 Fuzz/.build/release/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) \
+	    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$(CURDIR)/Fuzz/artifacts/$$t- \
+	    $(CURDIR)/Fuzz/.build/corpus/$$t $(CURDIR)/Fuzz/corpus/$$t $$(test -d Fuzz/regressions/$$t && echo $(CURDIR)/Fuzz/regressions/$$t) \
+	    2>&1 | grep -E "^(stat::number|stat::new|==[0-9]+==ERROR|SUMMARY|fuzz invariant|Done)" ; \
+	  rc=$${PIPESTATUS[0]}; set -e; \
+	  test $$rc -eq 0 || failed="$$failed $$t"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz FAILED:$$failed (inputs in Fuzz/artifacts)"; exit 1; fi
+
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=10

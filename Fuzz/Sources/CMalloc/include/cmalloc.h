@@ -1,0 +1,1 @@
+../../../../Sources/CMalloc/include/cmalloc.h
