@@ -1,6 +1,6 @@
 # Two entry points for a fresh Debian 12 machine with the Swift toolchain:
 #   make run    install what is missing, build release, run configs/ringkv.conf
-#   make test   install what is missing, build, unit tests, integration tests
+#   make test   install what is missing, build, unit tests, integration tests, fuzz replay
 # Dependencies are installed only when absent, so both are cheap to repeat.
 
 SHELL := /bin/bash
@@ -26,6 +26,7 @@ test: deps
 	swift build -c release
 	swift test
 	$(PYTHON) -m pytest Tests/integration $(PYTEST_ARGS)
+	$(MAKE) fuzz-replay
 
 build: apt-deps
 	swift build -c release
@@ -88,7 +89,7 @@ FUZZ_TARGETS := resp inline config rdb hll packed exec
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -c release -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address -Xswiftc -enable-testing
 
-.PHONY: fuzz fuzz-smoke fuzz-build
+.PHONY: fuzz fuzz-smoke fuzz-replay fuzz-build
 
 fuzz-build:
 	cd Fuzz && swift build $(FUZZ_FLAGS) 2>&1 | grep -v "Cannot export local symbol" || true
@@ -110,3 +111,16 @@ fuzz: fuzz-build
 
 fuzz-smoke:
 	$(MAKE) fuzz FUZZ_SECONDS=10
+
+# CI: every committed seed and regression input, once each, under ASan with
+# leak detection (deterministic: no mutation, so a red run is a real finding).
+fuzz-replay: fuzz-build
+	@failed=""; \
+	for t in $(FUZZ_TARGETS); do \
+	  set +e; SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=1 Fuzz/.build/release/fuzz-$$t -runs=0 -timeout=10 \
+	    -rss_limit_mb=2048 $(CURDIR)/Fuzz/corpus/$$t $$(test -d Fuzz/regressions/$$t && echo $(CURDIR)/Fuzz/regressions/$$t) \
+	    2>&1 | grep -E "^(==[0-9]+==ERROR|SUMMARY|fuzz invariant|Done)" ; \
+	  rc=$${PIPESTATUS[0]}; set -e; \
+	  echo "fuzz-$$t replay: rc=$$rc"; test $$rc -eq 0 || failed="$$failed $$t"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz replay FAILED:$$failed"; exit 1; fi

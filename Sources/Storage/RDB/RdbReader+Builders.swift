@@ -33,6 +33,9 @@ struct HashBuilder {
         packed.free()
     }
 
+    /// Loading failed part-way: frees the run (a table is released with the builder).
+    mutating func abandon() { packed.free() }
+
     /// False for a duplicate field.
     mutating func add(_ f: UnsafeBufferPointer<UInt8>, _ v: UnsafeBufferPointer<UInt8>) -> Bool {
         if compact && table == nil && fields < HashBuilder.scanLimit {

@@ -273,7 +273,8 @@ public struct RdbReader {
         var hb = HashBuilder(compact: n <= EncodingLimits.hashEntries)
         let limit = EncodingLimits.hashValue
         for _ in 0..<n {
-            guard let f = string(), let v = string() else { return nil }
+            // A body cut short: what was read so far is freed, not leaked.
+            guard let f = string(), let v = string() else { hb.abandon(); return nil }
             if f.count > limit || v.count > limit { hb.convert() }
             let ok = f.withUnsafeBufferPointer { fb in v.withUnsafeBufferPointer { vb in hb.add(fb, vb) } }
             if !ok { return nil }
