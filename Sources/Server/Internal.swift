@@ -30,7 +30,13 @@ extension Worker {
                 store.dirtyExtra += ks.count - 1
                 ks.removeAll()
             }
-            if state.trackingClients.value > 0 { invalidateFlush(store, shard: execShard) }
+            if state.trackingClients.value > 0 {
+                invalidateFlush(store, shard: execShard)
+            } else {
+                // As Redis's FLUSHALL: the tracking table is reclaimed even
+                // when nobody tracks now (keys left by clients that closed).
+                store.tracking.removeAll()
+            }
             r.ok()
         case .swapdb(let x, let y):
             touchWatchedSwap(x, y)
