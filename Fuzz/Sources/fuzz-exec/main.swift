@@ -105,7 +105,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         fuzzCheck(out.count > 0 || x.wouldBlock, "\(spec.fullName) wrote no reply")
     }
     for db in store.dbs { db.removeAll() }
-    while LazyFree.shared.freed < LazyFree.shared.pending { sched_yield() }
+    while LazyFree.shared.pending > 0 { sched_yield() }
     return 0
 }
 

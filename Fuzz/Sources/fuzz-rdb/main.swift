@@ -30,7 +30,7 @@ private func roundTrip(_ v: LoadedValue) {
         e.free()
         // A big value is freed on LazyFree's thread: wait for it, or the
         // leak check after this input would see it still held.
-        while LazyFree.shared.freed < LazyFree.shared.pending { sched_yield() }
+        while LazyFree.shared.pending > 0 { sched_yield() }
     }
     guard let d = dumpPayload(e) else { return }
     let ok = d.withUnsafeBufferPointer { verifyDumpPayload($0) }
