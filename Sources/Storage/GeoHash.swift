@@ -175,34 +175,24 @@ public enum GeoHash {
 
     // MARK: neighbours
 
-    static func moveX(_ h: inout Bits, _ d: Int) {
-        if d == 0 { return }
-        var x = h.bits & 0xaaaaaaaaaaaaaaaa
-        let y = h.bits & 0x5555555555555555
-        let zz: UInt64 = 0x5555555555555555 >> UInt64(64 - h.step * 2)
-        if d > 0 {
-            x = x &+ (zz &+ 1)
-        } else {
-            x = x | zz
-            x = x &- (zz &+ 1)
-        }
-        x &= 0xaaaaaaaaaaaaaaaa >> UInt64(64 - h.step * 2)
-        h.bits = x | y
-    }
+    /// Steps a cell `d` (-1, 0, 1) along one axis: longitude bits are the odd
+    /// ones (moveX), latitude bits the even ones (moveY), as Redis interleaves them.
+    static func moveX(_ h: inout Bits, _ d: Int) { move(&h, d, axis: 0xaaaaaaaaaaaaaaaa) }
+    static func moveY(_ h: inout Bits, _ d: Int) { move(&h, d, axis: 0x5555555555555555) }
 
-    static func moveY(_ h: inout Bits, _ d: Int) {
+    private static func move(_ h: inout Bits, _ d: Int, axis: UInt64) {
         if d == 0 { return }
-        let x = h.bits & 0xaaaaaaaaaaaaaaaa
-        var y = h.bits & 0x5555555555555555
-        let zz: UInt64 = 0xaaaaaaaaaaaaaaaa >> UInt64(64 - h.step * 2)
+        var a = h.bits & axis
+        let other = h.bits & ~axis
+        let zz: UInt64 = ~axis >> UInt64(64 - h.step * 2)
         if d > 0 {
-            y = y &+ (zz &+ 1)
+            a = a &+ (zz &+ 1)
         } else {
-            y = y | zz
-            y = y &- (zz &+ 1)
+            a = a | zz
+            a = a &- (zz &+ 1)
         }
-        y &= 0x5555555555555555 >> UInt64(64 - h.step * 2)
-        h.bits = x | y
+        a &= axis >> UInt64(64 - h.step * 2)
+        h.bits = a | other
     }
 
     /// The eight cells around one, wrapping at the edges as Redis's do.
