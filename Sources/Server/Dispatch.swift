@@ -322,9 +322,10 @@ extension Worker {
 
     /// INFO commandstats and errorstats, and SLOWLOG, for one finished call:
     /// the one place handler commands and server commands are counted.
+    /// `t0` is a `clock` reading.
     func recordCall(_ spec: CommandSpec, since t0: Int, failed: Bool, out: ByteBuf, at before: Int, _ a: ArgVector,
                     client: Client?, message: ShardMessage?, slowlogged: Bool = true) {
-        recordCall(spec, micros: (monotonicNanos() - t0) / 1000, failed: failed, out: out, at: before, a,
+        recordCall(spec, micros: clock.nanos(clock.now() - t0) / 1000, failed: failed, out: out, at: before, a,
                    client: client, message: message, slowlogged: slowlogged)
     }
 

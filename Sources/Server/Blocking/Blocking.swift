@@ -17,7 +17,7 @@ import Storage
 /// worker runs it again as a transaction over both shards.
 extension Worker {
     func routeBlocking(_ spec: CommandSpec, _ c: Client, raw: UnsafePointer<UInt8>, rawCount: Int) {
-        let t0 = monotonicNanos()
+        let t0 = clock.now()
         let out = replyBuffer(c)
         let before = out.count
         var px = Exec(args: args, reply: Reply(out, proto: c.proto), store: store, stats: stats, db: c.db, now: now,
