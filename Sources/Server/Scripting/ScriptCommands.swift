@@ -1,6 +1,9 @@
 import Commands
 import RESP
 import Storage
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An EVAL waiting for the shards it locked, kept on its ticket.
 final class ScriptJob {
@@ -122,9 +125,13 @@ extension Worker: ScriptHost {
         if numkeys > args.count - 3 { return r.error("ERR Number of keys can't be greater than number of args") }
         let sha = bySha ? shaArgument(args[1]) : sha1Hex(args[1].ptr, args[1].count)
         let flags: ScriptFlags
-        if state.scripts.generation.value == luaGeneration, let f = lua.flags[sha] {
+        if state.scripts.generation.value == luaGeneration, sha == lua.lastFlagsSha {
+            flags = lua.lastFlags
+        } else if state.scripts.generation.value == luaGeneration, let f = lua.flags[sha] {
             // Compiled here already: no store lookup, no shebang parse.
             flags = f
+            lua.lastFlagsSha = sha
+            lua.lastFlags = f
         } else {
             let original: [UInt8]
             if bySha {
@@ -152,7 +159,7 @@ extension Worker: ScriptHost {
     /// digest as the previous call reuses that String.
     func shaArgument(_ a: Arg) -> String {
         guard a.count == 40 else { return "" }
-        if let last = lua.lastShaBytes, a.buffer.elementsEqual(last) {
+        if let last = lua.lastShaBytes, last.withUnsafeBufferPointer({ memcmp($0.baseAddress!, a.ptr, 40) == 0 }) {
             return lua.lastSha
         }
         guard let name = a.asciiName else { return "" }
