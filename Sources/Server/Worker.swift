@@ -304,6 +304,7 @@ final class Worker<B: IOBackend>: IOEvents {
         }
         if !watches.isEmpty { watches.purge() }
         if !blocked.isEmpty { blocked.purge() }
+        MigrateCommand.closeIdleLinks(now: now)
         if idleTimeout > 0 {
             for case let c? in clients where !c.closing && now - c.lastInteraction > Int64(idleTimeout) * 1000 {
                 closeClient(c)
