@@ -15,13 +15,15 @@ public enum MigrateCommand {
     ]
 
     /// migrateGetKeys: the key at 3, or every argument after KEYS when the
-    /// key argument is empty. With KEYS and a non-empty key argument there
-    /// are none: the handler replies the error.
+    /// key argument is empty. KEYS with a non-empty key argument is
+    /// malformed (nil: the handler replies the error); a KEYS with nothing
+    /// after it names the key argument, as Redis's key specs do.
     @Sendable static func keys(_ a: ArgVector) -> KeySpan? {
         var i = 6
         while i < a.count {
             if a[i].equalsLower("keys") {
-                return a[3].count > 0 ? .positions([]) : .positions(Array(i + 1..<a.count))
+                if a[3].count > 0 { return nil }
+                return .positions(i + 1 < a.count ? Array(i + 1..<a.count) : [3])
             }
             if a[i].equalsLower("auth") { i += 1 } else if a[i].equalsLower("auth2") { i += 2 }
             i += 1
