@@ -31,6 +31,29 @@ public enum MigrateCommand {
         return .positions([3])
     }
 
+    /// The AUTH/AUTH2 arguments MONITOR and SLOWLOG show as "(redacted)":
+    /// those migrateCommand's option parsing reaches, as Redis redacts them
+    /// while it parses.
+    public static func secretArguments(_ a: ArgVector) -> [Int] {
+        var out: [Int] = []
+        var j = 6
+        while j < a.count {
+            let more = a.count - 1 - j
+            if a[j].equalsLower("copy") || a[j].equalsLower("replace") {
+                j += 1
+            } else if a[j].equalsLower("auth") && more >= 1 {
+                out.append(j + 1)
+                j += 2
+            } else if a[j].equalsLower("auth2") && more >= 2 {
+                out += [j + 1, j + 2]
+                j += 3
+            } else {
+                break
+            }
+        }
+        return out
+    }
+
     /// Closes the calling worker's links idle for over 10 s (Redis's cron).
     public static func closeIdleLinks(now: Int64) { MigrateLinks.closeIdle(now: now) }
 

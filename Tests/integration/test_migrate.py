@@ -263,3 +263,29 @@ def test_command_meta(ringkv, redis_ref):
         assert ours.call(*cmd) == ref.call(*cmd), cmd
     ours.close()
     ref.close()
+
+
+@pytest.mark.parametrize("opts", [("COPY", "AUTH", "secret"), ("AUTH2", "user", "secret", "REPLACE"),
+                                  ("AUTH", "secret", "KEYS")])
+def test_passwords_are_redacted(r, rref, target, opts):
+    """SLOWLOG and MONITOR show MIGRATE's AUTH/AUTH2 arguments as Redis does."""
+    tserver, _ = target
+    got = []
+    for src in (r, rref):
+        src.config_set("slowlog-log-slower-than", 0)
+        try:
+            src.set("k", "v")
+            with src.monitor() as m:
+                try:
+                    src.execute_command("MIGRATE", "127.0.0.1", tserver.port, "k", 0, 1000, *opts)
+                except Exception:
+                    pass
+                line = next(m.listen())["command"]
+                while not line.startswith("MIGRATE"):
+                    line = next(m.listen())["command"]
+            entry = [e for e in src.slowlog_get(5) if e["command"].startswith(b"MIGRATE")][0]
+            got.append((line, entry["command"]))
+        finally:
+            src.config_set("slowlog-log-slower-than", 10000)
+    assert got[0] == got[1]
+    assert b"secret" not in got[0][1] and "secret" not in got[0][0]
