@@ -21,7 +21,7 @@ public final class CommandTable: @unchecked Sendable {
         StringCommands.specs, KeyCommands.specs, ServerCommandSpecs.specs, HashCommands.specs,
         SetCommands.specs, ListCommands.specs, SortedSetCommands.specs, BlockingCommands.specs, SortCommand.specs,
         GeoCommands.specs, BitmapCommands.specs, HyperLogLogCommands.specs, PubSubCommands.specs,
-        DumpRestoreCommands.specs,
+        DumpRestoreCommands.specs, MigrateCommand.specs,
         StreamCommands.specs,
     ])
 

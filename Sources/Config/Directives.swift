@@ -173,6 +173,8 @@ let directiveTable: [Directive] = [
     Directive(name: "notify-keyspace-events", aliases: [], immutable: false, protected: false,
               kind: .keyspaceEvents, defaultValue: ""),
     i("tracking-table-max-keys", 1_000_000, 0, Int.max),
+    // Redis's default is no; RingKV's loader always checks deeply (Unsupported.swift).
+    e("sanitize-dump-payload", "yes", ["no", "yes", "clients"]),
     // RingKV's own
     i("shards", 0, 0, 1024, immutable: true),
     e("io-backend", "auto", ["auto", "uring", "epoll"], immutable: true),

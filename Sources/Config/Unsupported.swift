@@ -48,6 +48,18 @@ func unsupportedReason(_ d: Directive, _ value: String) -> String? {
     // tracking-table-max-keys is honoured per shard: each shard's tracking
     // table keeps at most max / shards keys (at least one), evicting with an
     // invalidation as Redis does (Server/PubSub/Tracking.swift).
+    // sanitize-dump-payload: RESTORE payloads and RDB files are always
+    // checked as Redis's deep sanitizer checks them (Storage/RDB/RdbReader):
+    // the loader builds RingKV's own encodings from them and cannot trust an
+    // unchecked blob. So yes is honoured, and clients too (every RESTORE
+    // comes from a client: there is no replication; loading at start-up is
+    // checked as well, where Redis would skip it); no would promise payloads
+    // taken unchecked, and is refused.
+    case "sanitize-dump-payload":
+        return value == "no"
+            ? no("taking RESTORE payloads and RDB files without deep sanitization",
+                 hint: "RingKV always sanitizes them: use yes or clients")
+            : nil
     case "active-expire-effort":
         return value == "1" ? nil : no("tuning the active expire cycle", hint: "only 1 is accepted")
     default:

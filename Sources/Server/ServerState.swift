@@ -50,6 +50,10 @@ final class WorkerHandle: @unchecked Sendable {
     /// Tracking clients of this worker (a flush's null invalidation goes
     /// only to workers that have some).
     let trackers = AtomicCounter(0)
+    /// Under maxmemory: keys this shard could evict under the policy (0 or
+    /// not), published by its worker, so a shard with none left refuses a
+    /// write only when no shard has any (Server/Eviction.swift).
+    let evictable = AtomicCounter(0)
     init(queueCapacity: Int) { inbox = MPSCQueue(capacity: queueCapacity) }
 
     /// A producer that pushed into `inbox`: whether it owes the wake-up. The

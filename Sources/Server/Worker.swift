@@ -108,6 +108,8 @@ final class Worker<B: IOBackend>: IOEvents {
     var memLimit = MemoryLimit()
     var memSlot: Int32 = 0
     var othersMemory = 0
+    /// What `handle.evictable` last said (Server/Eviction.swift).
+    var evictablePublished = -1
     let evictor = Evictor()
     var evictionPending = false
     /// Memory was over maxmemory when the running script started (Redis's script_oom).
@@ -253,7 +255,10 @@ final class Worker<B: IOBackend>: IOEvents {
             backend.poll(timeoutMs: timeout, sink: self)
             if armed { handle.sleeping.store(0) }
             now = wallMillis()
-            if memLimit.max != 0 { refreshOthersMemory() }
+            if memLimit.max != 0 {
+            refreshOthersMemory()
+            publishEvictable()
+        }
             drainInbox()
             if !blocked.ready.isEmpty { serveReady() }
             if !blockedWaits.isEmpty { expireBlocked() }
@@ -304,6 +309,7 @@ final class Worker<B: IOBackend>: IOEvents {
         }
         if !watches.isEmpty { watches.purge() }
         if !blocked.isEmpty { blocked.purge() }
+        MigrateCommand.closeIdleLinks(now: now)
         if idleTimeout > 0 {
             for case let c? in clients where !c.closing && now - c.lastInteraction > Int64(idleTimeout) * 1000 {
                 closeClient(c)
@@ -420,7 +426,11 @@ final class Worker<B: IOBackend>: IOEvents {
         c.sendInFlight = false
         c.sending.clear()
         c.sendOffset = 0
-        if c.sending.capacity > 1 << 20 { c.sending.shrink(to: 256) }
+        // Past a burst (a pub/sub subscriber catching up, a big reply) the
+        // buffer goes back to Redis's 16 KiB reply chunk: capacity kept
+        // would count in used_memory for good and eat the maxmemory budget,
+        // where Redis frees its reply blocks once written.
+        if c.sending.capacity > 32 * 1024 { c.sending.shrink(to: 16 * 1024) }
         if !c.out.isEmpty {
             startSend(c)
         } else if c.closing {
