@@ -16,9 +16,9 @@ final class ClientSubscriptions {
 /// A worker's subscribers by channel, shard channel and pattern. Lists keep
 /// subscription order, which is delivery order, as in Redis.
 final class PubSubLocal {
-    var channels: [[UInt8]: [Client]] = [:]
-    var shardChannels: [[UInt8]: [Client]] = [:]
-    var patterns: [[UInt8]: [Client]] = [:]
+    var channels: [[UInt8]: Subscribers] = [:]
+    var shardChannels: [[UInt8]: Subscribers] = [:]
+    var patterns: [[UInt8]: Subscribers] = [:]
     /// Subscriptions of this worker's clients (a plain copy of
     /// `WorkerHandle.subscriptions`, read without an atomic).
     var total = 0
@@ -43,5 +43,23 @@ final class PubSubLocal {
     func setKey(_ p: UnsafeBufferPointer<UInt8>) {
         key.removeAll(keepingCapacity: true)
         key.append(contentsOf: p)
+    }
+}
+
+/// One channel's, shard channel's or pattern's subscribers on this worker,
+/// in subscription order. Held unretained: a closing or RESET connection
+/// leaves every list (`dropSubscriptions`) while its worker still holds it,
+/// so a delivery walks the list with no retain and release per receiver.
+final class Subscribers {
+    var clients: [Unmanaged<Client>] = []
+
+    init(_ c: Client) { clients.append(.passUnretained(c)) }
+
+    /// Removes `c`; says whether the list is empty now.
+    func remove(_ c: Client) -> Bool {
+        if let i = clients.firstIndex(where: { $0.toOpaque() == Unmanaged.passUnretained(c).toOpaque() }) {
+            clients.remove(at: i)
+        }
+        return clients.isEmpty
     }
 }
