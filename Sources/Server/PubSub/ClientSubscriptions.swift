@@ -39,6 +39,13 @@ final class PubSubLocal {
     var bcastPending: [[UInt8]: [[UInt8]: Int]] = [:]
     /// A keyspace event's channel name, built once per event.
     let eventChannel = ByteBuf(capacity: 128)
+    /// While a script or EXEC block runs for a client: the client on this worker (nil:
+    /// none, or it is on another worker) and its id. Its changes are its
+    /// own for NOLOOP, and invalidations of keys it tracks wait in `held`
+    /// until its reply is written, as Redis's tracking_pending_keys.
+    var caller: Client?
+    var callerID = 0
+    let held = ByteBuf(capacity: 64)
 
     func setKey(_ p: UnsafeBufferPointer<UInt8>) {
         key.removeAll(keepingCapacity: true)
