@@ -63,7 +63,8 @@ FAMILIES: dict[str, tuple[str, str, list[str]]] = {
     "hyperloglog": ("HyperLogLog", "addHyperLogLog", "pfadd pfcount pfmerge pfdebug pfselftest".split()),
     "pubsub": ("PubSub", "addPubSub", """
         subscribe unsubscribe psubscribe punsubscribe ssubscribe sunsubscribe publish spublish pubsub
-        monitor client|pause client|unpause""".split()),
+        monitor client|pause client|unpause client|tracking client|caching client|getredir
+        client|trackinginfo""".split()),
     "dumprestore": ("DumpRestore", "addDumpRestore", "dump restore".split()),
     "migrate": ("Migrate", "addMigrate", ["migrate"]),
     "streams": ("Streams", "addStreams", """

@@ -126,6 +126,9 @@ final class Worker<B: IOBackend>: IOEvents {
     var outputSoftSeconds = 0
     /// client-output-buffer-limit pubsub: hard, soft, seconds.
     var pubsubOutputLimit = (hard: 0, soft: 0, seconds: 0)
+    /// The fewest output bytes at which any of those limits can apply
+    /// (Int.max: none), so a pushed message checks them with one compare.
+    var outputLimitFloor = Int.max
     var hz = 10
     /// Stop reading from a client while this much output waits for it.
     let outputPauseBytes = 64 << 20
@@ -189,6 +192,7 @@ final class Worker<B: IOBackend>: IOEvents {
         outputSoft = o.soft
         outputSoftSeconds = o.seconds
         pubsubOutputLimit = c.clientOutputBufferLimitPubsub
+        outputLimitFloor = [o.hard, o.soft, pubsubOutputLimit.hard, pubsubOutputLimit.soft].filter { $0 > 0 }.min() ?? .max
         hz = max(1, min(500, c.hz))
         limits.maxBulkLen = c.protoMaxBulkLen
         StringCommands.protoMaxBulkLen.store(c.protoMaxBulkLen, ordering: .relaxed)

@@ -38,13 +38,21 @@ public final class Keyspace {
 
     public var count: Int { table.count }
 
-    /// The live slot for `key`, or -1. An expired key is deleted on the way (lazy expiry).
+    /// While CLIENT PAUSE (WRITE or ALL) is in force: its end, wall-clock
+    /// ms (0: no pause). Lazy expiry then reports an expired key missing but
+    /// keeps it, as Redis 7.0's expireIfNeeded keeps the dataset constant
+    /// while clients are paused; it goes after the pause.
+    public static let expiryPausedUntil = Atomic<Int64>(0)
+
+    /// The live slot for `key`, or -1. An expired key is deleted on the way
+    /// (lazy expiry), unless a pause keeps it.
     @inlinable
     public func find(_ key: UnsafePointer<UInt8>, _ n: Int, hash: UInt64, now: Int64) -> Int {
         let i = table.find(key, n, hash: hash)
         if i >= 0 {
             let e = table.entry(at: i)
             if e.hasExpire && e.expireAt <= now {
+                if now < Keyspace.expiryPausedUntil.load(ordering: .relaxed) { return -1 }
                 noteExpired(e)
                 remove(at: i)
                 expiredKeys += 1
@@ -94,9 +102,19 @@ public final class Keyspace {
             if e.hasExpire { listExpiring(e) }
             return i
         }
+        let k = e.key
+        // A write that was already under way when a pause began may insert
+        // over an expired key the pause kept: that key expires first.
+        if Keyspace.expiryPausedUntil.load(ordering: .relaxed) != 0 {
+            let twin = table.find(k.baseAddress!, k.count, hash: hash)
+            if twin >= 0 {
+                noteExpired(table.entry(at: twin))
+                remove(at: twin)
+                expiredKeys += 1
+            }
+        }
         let s = table.insert(e, hash: hash)
         if e.hasExpire { listExpiring(e) }
-        let k = e.key
         noteNew(k.baseAddress!, k.count)
         return s
     }

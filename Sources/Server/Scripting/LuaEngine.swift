@@ -39,6 +39,11 @@ final class ScriptRun {
     var startedMs: Int64 = 0
     /// Past busy-reply-threshold.
     var busy = false
+    /// The caller's CLIENT TRACKING token (0: none) and the script's
+    /// declared keys: Redis 7.0 tracks those keys for the caller whenever
+    /// one of the script's commands reads (server.c call()).
+    var tracker = 0
+    var trackKeys: [Arg] = []
 
     /// It holds every shard / declared every shard: no per-call shard check.
     let holdsAll: Bool
