@@ -125,11 +125,12 @@ final class Worker<B: IOBackend>: IOEvents {
     /// client-output-buffer-limit pubsub: hard, soft, seconds.
     var pubsubOutputLimit = (hard: 0, soft: 0, seconds: 0)
     var hz = 10
-    /// Stop reading from a client while this much output waits for it.
-    let outputPauseBytes = 64 << 20
+    /// Stop reading from a client while this much output waits for it
+    /// (client-output-pause-bytes)...
+    let outputPauseBytes: Int
     /// ...and while this many of its commands wait on other shards, whose
-    /// reply sizes are unknown until they come back.
-    let maxRemoteOutstanding = 64
+    /// reply sizes are unknown until they come back (shard-max-outstanding).
+    let maxRemoteOutstanding: Int
 
     // Per-command statistics (INFO commandstats), indexed by CommandSpec.id.
     var cmdCalls: [Int]
@@ -152,6 +153,8 @@ final class Worker<B: IOBackend>: IOEvents {
         self.state = state
         self.backend = backend
         self.handle = handle
+        outputPauseBytes = state.config.clientOutputPauseBytes
+        maxRemoteOutstanding = state.config.shardMaxOutstanding
         // Start-up loading (loadDataset) fills the stores before the workers start.
         store = handle.store ?? ShardStore(databases: state.config.databases, notify: state.notify)
         execShard = id
