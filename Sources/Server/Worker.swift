@@ -258,7 +258,7 @@ final class Worker<B: IOBackend>: IOEvents {
             now = wallMillis()
             if memLimit.max != 0 { refreshOthersMemory() }
             drainInbox()
-            if !blocked.ready.isEmpty { serveReady() }
+            if locks.wholeExclusive == 0 && !blocked.ready.isEmpty { serveReady() }
             if !blockedWaits.isEmpty { expireBlocked() }
             if !pausedClients.isEmpty { releasePaused() }
             resumeDeferred()
@@ -305,8 +305,13 @@ final class Worker<B: IOBackend>: IOEvents {
                 flushKeyEvents(store)
             }
         }
-        if !watches.isEmpty { watches.purge() }
-        if !blocked.isEmpty { blocked.purge() }
+        // A coordinator may be adding watches and waiters to a shard lent
+        // to it (withLentShard): the owner leaves both tables alone until
+        // the shard comes back (race found by ThreadSanitizer).
+        if locks.wholeExclusive == 0 {
+            if !watches.isEmpty { watches.purge() }
+            if !blocked.isEmpty { blocked.purge() }
+        }
         if idleTimeout > 0 {
             for case let c? in clients where !c.closing && now - c.lastInteraction > Int64(idleTimeout) * 1000 {
                 closeClient(c)
