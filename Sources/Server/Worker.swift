@@ -130,11 +130,12 @@ final class Worker<B: IOBackend>: IOEvents {
     /// (Int.max: none), so a pushed message checks them with one compare.
     var outputLimitFloor = Int.max
     var hz = 10
-    /// Stop reading from a client while this much output waits for it.
-    let outputPauseBytes = 64 << 20
+    /// Stop reading from a client while this much output waits for it
+    /// (client-output-pause-bytes)...
+    let outputPauseBytes: Int
     /// ...and while this many of its commands wait on other shards, whose
-    /// reply sizes are unknown until they come back.
-    let maxRemoteOutstanding = 64
+    /// reply sizes are unknown until they come back (shard-max-outstanding).
+    let maxRemoteOutstanding: Int
 
     // Per-command statistics (INFO commandstats), indexed by CommandSpec.id.
     var cmdCalls: [Int]
@@ -157,6 +158,8 @@ final class Worker<B: IOBackend>: IOEvents {
         self.state = state
         self.backend = backend
         self.handle = handle
+        outputPauseBytes = state.config.clientOutputPauseBytes
+        maxRemoteOutstanding = state.config.shardMaxOutstanding
         // Start-up loading (loadDataset) fills the stores before the workers start.
         store = handle.store ?? ShardStore(databases: state.config.databases, notify: state.notify)
         execShard = id
@@ -260,11 +263,11 @@ final class Worker<B: IOBackend>: IOEvents {
             if armed { handle.sleeping.store(0) }
             now = wallMillis()
             if memLimit.max != 0 {
-            refreshOthersMemory()
-            publishEvictable()
-        }
+                refreshOthersMemory()
+                publishEvictable()
+            }
             drainInbox()
-            if !blocked.ready.isEmpty { serveReady() }
+            if locks.wholeExclusive == 0 && !blocked.ready.isEmpty { serveReady() }
             if !blockedWaits.isEmpty { expireBlocked() }
             if !pausedClients.isEmpty { releasePaused() }
             resumeDeferred()
@@ -311,8 +314,13 @@ final class Worker<B: IOBackend>: IOEvents {
                 flushKeyEvents(store)
             }
         }
-        if !watches.isEmpty { watches.purge() }
-        if !blocked.isEmpty { blocked.purge() }
+        // A coordinator may be adding watches and waiters to a shard lent
+        // to it (withLentShard): the owner leaves both tables alone until
+        // the shard comes back (race found by ThreadSanitizer).
+        if locks.wholeExclusive == 0 {
+            if !watches.isEmpty { watches.purge() }
+            if !blocked.isEmpty { blocked.purge() }
+        }
         MigrateCommand.closeIdleLinks(now: now)
         if idleTimeout > 0 {
             for case let c? in clients where !c.closing && now - c.lastInteraction > Int64(idleTimeout) * 1000 {

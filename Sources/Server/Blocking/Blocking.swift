@@ -144,6 +144,12 @@ extension Worker {
             s.stage = 2
             fallthrough
         case 2:
+            // Its client left while the parts were out: nothing to wait for.
+            if c == nil || c!.closing {
+                _ = b.cancel()
+                endBlocked(b, c)
+                return false
+            }
             // Registered: it waits for a wake-up or its timeout.
             waitBlocked(b)
             return true
@@ -367,9 +373,18 @@ extension Worker {
 
     /// A blocked client that goes away leaves nothing behind: shards drop
     /// its waits when they meet them, or at the next cron.
+    /// Its reply ticket will never be written: when no part of it is still
+    /// out, it is let go at once, or a close that flushes (the peer's FIN)
+    /// would wait for it forever and leak the connection.
     func dropBlocked(_ c: Client) {
         guard let b = c.blockWait else { return }
         _ = b.cancel()
+        let s = b.ticket
         endBlocked(b, c)
+        if let s = s, s.pending == 0, !s.ready {
+            s.ready = true
+            if c.barrier === s { c.barrier = nil }
+            flushTickets(c)
+        }
     }
 }
