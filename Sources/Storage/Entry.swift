@@ -253,17 +253,19 @@ public struct Entry: Equatable {
               raw.load(fromByteOffset: 1, as: UInt8.self) & 1 == 0 else { return false }
         let off = payloadOffset
         let usable = mallocUsableSize(raw)
+        // Only the snapshot mark survives: the entry stays what the running snapshot knows of it.
+        let flags = raw.load(fromByteOffset: 1, as: UInt8.self) & 8
         if n <= 20, let iv = parseStrictInt(value, n) {
             let need = off + 8
             guard usable >= need, usable <= need * 2 + 32 else { return false }
             raw.storeBytes(of: ValueType.string.rawValue | Payload.int.rawValue << 4, as: UInt8.self)
-            raw.storeBytes(of: UInt8(0), toByteOffset: 1, as: UInt8.self)
+            raw.storeBytes(of: flags, toByteOffset: 1, as: UInt8.self)
             raw.storeBytes(of: iv, toByteOffset: off, as: Int.self)
         } else {
             let need = off + varintSize(n) + n
             guard usable >= need, usable <= need * 2 + 32 else { return false }
             raw.storeBytes(of: ValueType.string.rawValue | Payload.bytes.rawValue << 4, as: UInt8.self)
-            raw.storeBytes(of: UInt8(0), toByteOffset: 1, as: UInt8.self)
+            raw.storeBytes(of: flags, toByteOffset: 1, as: UInt8.self)
             var o = off
             writeVarint(raw, &o, n)
             if n > 0 { (raw + o).copyMemory(from: value, byteCount: n) }

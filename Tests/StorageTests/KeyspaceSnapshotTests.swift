@@ -53,7 +53,12 @@ final class KeyspaceSnapshotTests: XCTestCase {
                 case 1: let s = ks.find(k, now: 0); if s >= 0 { ks.remove(at: s) } // delete
                 case 2: let s = ks.find(k, now: 0); if s >= 0 { ks.setExpire(at: s, 5) } // expire
                 case 3: put(ks, decimalKey("new:", j), bytes("x"))              // added after the cut
-                default: break
+                default:                                                          // SET's in-place overwrite
+                    let s = ks.find(k, now: 0)
+                    if s >= 0 {
+                        let v = decimalKey("g3:", j)
+                        _ = v.withUnsafeBufferPointer { ks.table.entry(at: s).overwriteString($0.baseAddress!, $0.count, lru: 1) }
+                    }
                 }
             }
             rounds += 1
