@@ -284,7 +284,7 @@ def test_misconf_after_failed_bgsave(server_factory):
         d = Path(tempfile.mkdtemp(prefix=f"misconf-{kind}-"))
         data = d / "data"
         data.mkdir()
-        extra = ["--save", "3600 1000", "--dir", str(data)]
+        extra = ["--save", "3600 1000", "--dir", str(data), "--enable-protected-configs", "yes"]
         s = server_factory(kind, shards=4, extra=extra) if kind == "ringkv" else server_factory(kind, extra=extra)
         with s.raw() as c:
             c.call("SET", "k", "v")
@@ -301,6 +301,8 @@ def test_misconf_after_failed_bgsave(server_factory):
             got.append(c.call("SET", "k", "y"))
             c.call("CONFIG", "SET", "stop-writes-on-bgsave-error", "yes")
             data.mkdir()
+            # The old working directory is gone for good: CONFIG SET dir enters the new one.
+            assert c.call("CONFIG", "SET", "dir", str(data)) == ("+", b"OK")
             assert c.call("BGSAVE") == ("+", b"Background saving started")
             wait_for(lambda: info(c)["rdb_last_bgsave_status"] == "ok")
             time.sleep(0.3)
