@@ -72,7 +72,9 @@ final class SnapshotJob: @unchecked Sendable {
     /// Guarded by `mutex`.
     private var queue: [(bytes: [UInt8], end: Bool)] = []
 
-    static let maxBacklog = 32 << 20
+    /// Small: the backlog is memory the snapshot adds, and a disk that keeps
+    /// up drains it within a slice or two.
+    static let maxBacklog = 8 << 20
 
     init(path: String, sections: [SnapshotSection], functions: [[UInt8]], shards: Int, aofBase: Bool,
          compress: Bool, log: Logger, onDone: @escaping @Sendable (SnapshotResult) -> Void) {
