@@ -95,8 +95,8 @@ public enum ServerCommandSpecs {
         CommandSpec("script", arity: -2, flags: [], route: .server(.script), group: "scripting",
                     summary: "A container for Lua scripts management commands", since: "2.6.0",
                     subcommands: scriptSubcommands),
-        // SAVE and BGSAVE take SHUTDOWN's route: all three answer a refusal
-        // while there is no persistence (Server/Admin/ServerCommands.swift).
+        // SAVE and BGSAVE take SHUTDOWN's route: all three write the RDB file
+        // (Server/Admin/ServerCommands.swift).
         CommandSpec("save", arity: 1, flags: [.admin, .noscript, .noAsyncLoading, .noMulti], route: .server(.shutdown),
                     group: "server", summary: "Synchronously save the dataset to disk"),
         CommandSpec("bgsave", arity: -1, flags: [.admin, .noscript, .noAsyncLoading], route: .server(.shutdown),

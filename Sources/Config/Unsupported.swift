@@ -15,8 +15,7 @@ func unsupportedReason(_ d: Directive, _ value: String) -> String? {
     switch d.name {
     case "appendonly":
         return value == "yes" ? no("persistence", hint: "only appendonly no is accepted") : nil
-    case "save":
-        return value.isEmpty ? nil : no("persistence", hint: "only save \"\" is accepted")
+    // save points are honoured: a forkless background save (Server/Persistence).
     case "latency-monitor-threshold":
         return value == "0" ? nil : no("the latency monitor", hint: "only 0 is accepted")
     case "latency-tracking":

@@ -180,6 +180,7 @@ extension Worker {
             return
         }
         if memLimit.max != 0 && lentDepth == 0 && c.fd >= 0 && !admitUnderMaxmemory(spec, c) { return }
+        if state.bgsave.denyWrites.value != 0 && lentDepth == 0 && c.fd >= 0 && deniedByDiskError(spec, c) { return }
         if state.pauseEnd.value != 0 && pauseHolds(spec, c) { return holdForPause(c) }
         if c.multi != nil && queueInMulti(spec, c, raw: raw, rawCount: rawCount) { return }
         // MONITOR: one load while nobody watches. The line is made before the

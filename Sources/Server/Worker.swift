@@ -244,6 +244,7 @@ final class Worker<B: IOBackend>: IOEvents {
             var timeout = 1000 / hz
             if !blockedWaits.isEmpty, let d = nextBlockedDeadline { timeout = min(timeout, Int(d)) }
             if let p = pauseTimeoutMs { timeout = min(timeout, p) }
+            if handle.snapshot != nil { timeout = snapshotPollTimeout(timeout) }
             // `sleeping` is read by every producer: written only around a
             // poll that may block, so a busy worker leaves the line shared.
             var armed = false
@@ -275,6 +276,7 @@ final class Worker<B: IOBackend>: IOEvents {
             flushOutgoing()
             flushClients()
             if now - lastCron >= Int64(1000 / hz) { cron() }
+            if handle.snapshot != nil { snapshotStep() }
         }
         shutdownGracefully()
     }
@@ -302,6 +304,7 @@ final class Worker<B: IOBackend>: IOEvents {
         refreshConfig()
         sampleOps()
         evictionCron()
+        persistenceCron()
         // Redis's active expiry: a slice of the cycle per tick per db.
         let budget = 25_000_000 / hz
         // A shard locked whole for an EXEC is being read by its coordinator;

@@ -25,6 +25,13 @@ public final class Keyspace {
     /// number, for `new` and `expired` events.
     public var events: KeyEvents?
     public var index = 0
+    /// The running background snapshot of this keyspace, until its walk is
+    /// done: every change below first hands it the entry it is about to
+    /// change (Storage/KeyspaceSnapshot.swift). Nil: one load and a branch.
+    @usableFromInline var snapshot: KeyspaceSnapshot?
+    /// Outside a snapshot every entry's `snapMark` equals this; a snapshot
+    /// starts by flipping it, so "not yet serialized" is one compare.
+    public internal(set) var snapParity = false
 
     public init() {
         expiring = .allocate(capacity: 16)
@@ -51,6 +58,8 @@ public final class Keyspace {
         let i = table.find(key, n, hash: hash)
         if i >= 0 {
             let e = table.entry(at: i)
+            // Any handler may change what it found in place.
+            if let s = snapshot { s.preserve(e) }
             if e.hasExpire && e.expireAt <= now {
                 if now < Keyspace.expiryPausedUntil.load(ordering: .relaxed) { return -1 }
                 noteExpired(e)
@@ -92,6 +101,8 @@ public final class Keyspace {
     @discardableResult
     public func put(_ e: Entry, at i: Int, hash: UInt64) -> Int {
         mutations &+= 1
+        if i >= 0, let s = snapshot { s.preserve(table.entry(at: i)) }
+        e.snapMark = snapParity
         if i >= 0 {
             let old = table.entry(at: i)
             // Redis's dbOverwrite keeps the LFU counter of the value it replaces.
@@ -123,6 +134,7 @@ public final class Keyspace {
     public func remove(at i: Int) {
         mutations &+= 1
         let e = table.entry(at: i)
+        if let s = snapshot { s.preserve(e) }
         if e.hasExpire { unlistExpiring(e) }
         table.remove(at: i)
         e.free()
@@ -132,6 +144,7 @@ public final class Keyspace {
     public func detach(at i: Int) -> Entry {
         mutations &+= 1
         let e = table.entry(at: i)
+        if let s = snapshot { s.preserve(e) }
         if e.hasExpire { unlistExpiring(e) }
         table.remove(at: i)
         return e
@@ -176,12 +189,14 @@ public final class Keyspace {
     public func setExpire(at i: Int, _ at: Int64) {
         let e = table.entry(at: i)
         mutations &+= 1
+        if let s = snapshot { s.preserve(e) }
         if e.hasExpire && at >= 0 {
             e.expireAt = at
             return
         }
         if !e.hasExpire && at < 0 { return }
         let n = e.withExpire(at)
+        n.snapMark = snapParity
         if e.hasExpire { unlistExpiring(e) }
         table.replace(at: i, with: n)
         e.free()
@@ -253,6 +268,7 @@ public final class Keyspace {
 
     public func removeAll() {
         mutations &+= 1
+        if let s = snapshot { s.preserveAll(self) }
         table.removeAll()
         expiringCount = 0
     }
