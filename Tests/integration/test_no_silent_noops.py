@@ -22,7 +22,7 @@ import harness
 
 # (directive and value as given, what the error must name)
 REFUSED = [
-    (["appendonly", "yes"], "appendonly"),
+    (["aof-use-rdb-preamble", "no"], "aof-use-rdb-preamble"),
     (["save", "900 1"], "save"),
     (["latency-monitor-threshold", "100"], "latency-monitor-threshold"),
     (["latency-tracking", "yes"], "latency-tracking"),
@@ -102,7 +102,7 @@ def test_defaults_are_honoured(ringkv):
 
 
 @pytest.mark.parametrize("name,value", [
-    ("appendonly", "yes"), ("save", "900 1"), ("save", "900 1 300 10"),
+    ("aof-use-rdb-preamble", "no"), ("save", "900 1"), ("save", "900 1 300 10"),
     ("latency-monitor-threshold", "1"), ("latency-tracking", "yes"),
     ("active-expire-effort", "10"),
 ])

@@ -177,12 +177,7 @@ extension Worker {
                     "rdb_last_save_time:\(state.lastSave.value)", "rdb_last_bgsave_status:ok",
                     "rdb_last_bgsave_time_sec:-1", "rdb_current_bgsave_time_sec:-1", "rdb_saves:\(state.rdbSaves.value)",
                     "rdb_last_cow_size:0", "rdb_last_load_keys_expired:0", "rdb_last_load_keys_loaded:0",
-                    "aof_enabled:0", "aof_rewrite_in_progress:0", "aof_rewrite_scheduled:0",
-                    "aof_last_rewrite_time_sec:-1", "aof_current_rewrite_time_sec:-1",
-                    "aof_last_bgrewrite_status:ok", "aof_rewrites:0", "aof_rewrites_consecutive_failures:0",
-                    "aof_last_write_status:ok", "aof_last_cow_size:0", "module_fork_in_progress:0",
-                    "module_fork_last_cow_size:0",
-                ])
+                ] + aofInfoFields() + ["module_fork_in_progress:0", "module_fork_last_cow_size:0"])
             case "stats":
                 let pubsubCounts = state.pubsub.read { ($0.channels.count, $0.patterns.count, $0.shardChannels.count) }
                 section("Stats", [

@@ -66,6 +66,7 @@ extension Worker {
             refreshConfig()
             applyNotifyConfig()
             state.capture.apply(cfg)
+            if aofConfigChanged() { return persistCommand(c, r, .aofStart) }
             r.ok()
         } else if sub.equalsLower("resetstat") {
             if args.count != 2 { return r.error("ERR wrong number of arguments for 'config|resetstat' command") }
@@ -98,6 +99,7 @@ extension Worker {
     /// appendonly are refused rather than answered +OK with nothing written.
     func shutdownCommand(_ c: Client, _ r: Reply) {
         if args[0].equalsLower("save") { return persistCommand(c, r, .save) }
+        if args[0].equalsLower("bgrewriteaof") { return bgrewriteaofCommand(c, r) }
         if args[0].equalsLower("bgsave") {
             if args.count == 2 && !args[1].equalsLower("schedule") { return r.error(Err.syntax) }
             return r.error(persistenceUnsupported)

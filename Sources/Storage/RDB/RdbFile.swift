@@ -52,13 +52,13 @@ public final class RdbFileWriter {
     }
 
     /// Magic and the aux fields Redis 7.0 writes for a SAVE.
-    public func header(version: String, ctime: Int, usedMemory: Int) {
+    public func header(version: String, ctime: Int, usedMemory: Int, aofBase: Bool = false) {
         w.out.append(contentsOf: Array("REDIS0010".utf8))
         aux("redis-ver", Array(version.utf8))
         aux("redis-bits", int: 64)
         aux("ctime", int: ctime)
         aux("used-mem", int: usedMemory)
-        aux("aof-base", int: 0)
+        aux("aof-base", int: aofBase ? 1 : 0)
     }
 
     /// A function library (RDB_OPCODE_FUNCTION2 and its code).
