@@ -96,21 +96,31 @@ struct ReplyScan {
 extension Worker {
     @inline(__always) var aofCapturing: Bool { state.aof.capturing.value != 0 }
 
+    /// What tells that a handler changed a shard: Redis's dirty, and the
+    /// keyspace writes themselves (a cross-shard RENAME's destination half
+    /// writes a key but counts no dirty: its source half does).
+    struct Changes: Equatable {
+        var dirty: Int
+        var extra: Int
+    }
+
+    @inline(__always) func aofChanges(_ s: ShardStore) -> Changes { Changes(dirty: s.dirty, extra: s.dirtyExtra) }
+
     /// After a handler ran on `store`: the shard's own deletions first, then
-    /// the command if it changed anything (Redis's dirty), in its logged form.
-    func aofAfterHandler(_ spec: CommandSpec, _ a: ArgVector, out: ByteBuf, at before: Int, db: Int, dirtyBefore: Int) {
+    /// the command if it changed anything, in its logged form.
+    func aofAfterHandler(_ spec: CommandSpec, _ a: ArgVector, out: ByteBuf, at before: Int, db: Int, before c0: Changes) {
         aofDrainDeletions(store, shard: execShard)
-        if store.dirty != dirtyBefore {
+        if aofChanges(store) != c0 {
             aofRecord(spec, a, out: out, at: before, db: db, mask: 1 << UInt64(execShard))
         }
     }
 
     /// The same for a handler run with every store lent (runLent).
-    func aofAfterLent(_ spec: CommandSpec, _ a: ArgVector, out: ByteBuf, at before: Int, db: Int, dirtyBefore: [Int]) {
+    func aofAfterLent(_ spec: CommandSpec, _ a: ArgVector, out: ByteBuf, at before: Int, db: Int, before c0: [Changes]) {
         var mask: UInt64 = 0
         for (i, s) in lentStores.enumerated() {
             aofDrainDeletions(s, shard: i)
-            if s.dirty != dirtyBefore[i] { mask |= 1 << UInt64(i) }
+            if aofChanges(s) != c0[i] { mask |= 1 << UInt64(i) }
         }
         if mask != 0 { aofRecord(spec, a, out: out, at: before, db: db, mask: mask) }
     }
