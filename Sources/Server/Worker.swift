@@ -297,6 +297,7 @@ final class Worker<B: IOBackend>: IOEvents {
         refreshConfig()
         sampleOps()
         evictionCron()
+        if id == 0 && aofCapturing { aofAutoRewriteCheck() }
         // Redis's active expiry: a slice of the cycle per tick per db.
         let budget = 25_000_000 / hz
         // A shard locked whole for an EXEC is being read by its coordinator;

@@ -400,3 +400,58 @@ def test_crash_checker_sees_loss_without_aof():
     r = aof_crash.run("auto", 1, kills=1, fsync="always", min_s=0.2, max_s=0.3, seed=1,
                       log=lambda *_: None, appendonly="no")
     assert r["lost"] > 0
+
+
+def test_blocked_pop_served_later_logged_as_pop(matrix_entry):
+    import threading
+    ours = start("ringkv", matrix_entry, AOF)
+    try:
+        waiter = ours.client()
+        got = {}
+        t = threading.Thread(target=lambda: got.setdefault("r", waiter.blpop(["wl"], 5)))
+        t2 = threading.Thread(target=lambda: got.setdefault("m", ours.client().blmove("src", "dst", 5, "LEFT", "RIGHT")))
+        t.start()
+        t2.start()
+        time.sleep(0.3)
+        c = ours.client()
+        c.rpush("wl", "a", "b")
+        c.rpush("src", "x")
+        t.join(5)
+        t2.join(5)
+        assert got["r"] == (b"wl", b"a") and got["m"] == b"x"
+        want = digest(c)
+        text = incr_file(ours).read_bytes().replace(b"\r\n", b" ")
+        assert b"*2 $4 LPOP $2 wl" in text and b"BLPOP" not in text.upper()
+        assert b"*5 $5 LMOVE $3 src $3 dst $4 LEFT $5 RIGHT" in text
+        ours.kill()
+        ref = start("redis", extra=["--appendonly", "yes"], workdir=ours.workdir)
+        try:
+            assert digest(ref.client()) == want
+        finally:
+            ref.cleanup()
+    finally:
+        ours.cleanup()
+
+
+def test_auto_rewrite(matrix_entry):
+    ours = start("ringkv", matrix_entry, AOF + ["--auto-aof-rewrite-min-size", "4096",
+                                                "--auto-aof-rewrite-percentage", "100"])
+    try:
+        c = ours.client()
+        for i in range(200):
+            c.set(f"key{i}", "x" * 40)
+        for _ in range(100):
+            if c.info("persistence")["aof_rewrites"] >= 2:
+                break
+            time.sleep(0.05)
+        info = c.info("persistence")
+        assert info["aof_rewrites"] >= 2, info
+        want = digest(c)
+        ours.kill()
+        again = start("ringkv", matrix_entry, AOF, workdir=ours.workdir)
+        try:
+            assert digest(again.client()) == want
+        finally:
+            again.cleanup()
+    finally:
+        ours.cleanup()

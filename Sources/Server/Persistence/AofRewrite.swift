@@ -98,6 +98,7 @@ extension Worker {
             unlink(p.path(f.name))
         }
         state.aof.rewrites.add(1)
+        state.aof.autoRewritePending.store(0)
         state.aof.lastRewriteSecs.store((monotonicNanos() - t0) / 1_000_000_000)
         state.aof.lastRewriteOK.store(1)
         log.notice("Background AOF rewrite finished successfully")
@@ -106,6 +107,7 @@ extension Worker {
 
     private func aofRewriteFailed() -> Bool {
         state.aof.lastRewriteOK.store(0)
+        state.aof.autoRewritePending.store(0)
         state.logger.warning("Background AOF rewrite failed")
         return false
     }
@@ -130,5 +132,27 @@ extension Worker {
     /// BGREWRITEAOF.
     func bgrewriteaofCommand(_ c: Client, _ r: Reply) {
         persistCommand(c, r, .aofRewrite)
+    }
+
+    /// auto-aof-rewrite-percentage / -min-size, from worker 0's cron as
+    /// Redis's serverCron checks them: the log grew by that percentage over
+    /// its size after the last rewrite, and is past the minimum.
+    func aofAutoRewriteCheck() {
+        let a = state.aof
+        guard a.autoRewritePending.value == 0 else { return }
+        let cfg = state.config
+        let perc = Int(cfg.get("auto-aof-rewrite-percentage") ?? "") ?? 100
+        let minSize = Int(cfg.get("auto-aof-rewrite-min-size") ?? "") ?? 64 << 20
+        let size = a.currentSize.value
+        guard perc > 0 && size > minSize else { return }
+        let base = max(1, a.baseSize.value)
+        guard (size * 100 / base) - 100 >= perc else { return }
+        state.logger.notice("Starting automatic rewriting of AOF on \((size * 100 / base) - 100)% growth")
+        a.autoRewritePending.store(1)
+        // No client asked: a detached connection carries the step, its reply is dropped.
+        let c = Client(id: 0, fd: -1, index: -1, generation: 0, addr: "", laddr: "", now: now)
+        c.authenticated = true
+        c.replyMode = .off
+        persistCommand(c, Reply(discard, proto: 2), .aofRewrite)
     }
 }

@@ -59,6 +59,7 @@ final class AofService: @unchecked Sendable {
     let rewrites = AtomicCounter(0)
     let lastRewriteSecs = AtomicCounter(-1)
     let lastRewriteOK = AtomicCounter(1)
+    let autoRewritePending = AtomicCounter(0)
     /// The manifest in force; touched with every shard held, or at start-up.
     var manifest: AofManifest?
     /// Start-up: workers set up, and the AOF loaded (1) or refused (2).
