@@ -455,3 +455,18 @@ def test_auto_rewrite(matrix_entry):
             again.cleanup()
     finally:
         ours.cleanup()
+
+
+def test_bgrewriteaof_command_meta(matrix_entry, redis_ref):
+    ours = start("ringkv", matrix_entry)
+    try:
+        with ours.raw() as a, redis_ref.raw() as b:
+            for sub in ("INFO", "DOCS"):
+                assert a.call("COMMAND", sub, "bgrewriteaof") == b.call("COMMAND", sub, "bgrewriteaof")
+            # With appendonly no, Redis writes a base and a manifest (no incr file).
+            assert a.call("BGREWRITEAOF") == ("+", b"Background append only file rewriting started")
+        d = ours.workdir / "appendonlydir"
+        assert (d / "appendonly.aof.manifest").read_text() == "file appendonly.aof.1.base.rdb seq 1 type b\n"
+        assert ours.client().info("persistence")["aof_enabled"] == 0
+    finally:
+        ours.cleanup()
