@@ -17,7 +17,7 @@ PYTHON = $(shell python3 -c 'import pytest, redis' 2>/dev/null && echo python3 |
 PYTEST_ARGS ?= -q
 CONFIG ?= configs/ringkv.conf
 
-.PHONY: run test build unit integration deps apt-deps py-deps bench rss sanitize sanitize-smoke tsan-build asan-build shrunk stress soak
+.PHONY: run test build unit integration deps apt-deps py-deps bench rss sanitize sanitize-smoke tsan-build asan-build shrunk stress soak crash
 
 run: apt-deps build
 	.build/release/ringkv-server $(CONFIG)
@@ -30,6 +30,14 @@ test: deps
 
 build: apt-deps
 	swift build -c release
+
+# kill -9 the server 20 times under appendfsync always (Tests/stress/aof_crash.py):
+# every acknowledged write must survive. The integration suite runs 3 kills.
+CRASH_KILLS ?= 20
+crash: deps
+	swift build -c release
+	$(PYTHON) Tests/stress/aof_crash.py --kills $(CRASH_KILLS) --fsync always --matrix uring-1,epoll-4
+	$(PYTHON) Tests/stress/aof_crash.py --kills 5 --fsync everysec --matrix uring-1,epoll-4
 
 unit: apt-deps
 	swift test

@@ -67,6 +67,7 @@ FAMILIES: dict[str, tuple[str, str, list[str]]] = {
         client|trackinginfo""".split()),
     "dumprestore": ("DumpRestore", "addDumpRestore", "dump restore".split()),
     "migrate": ("Migrate", "addMigrate", ["migrate"]),
+    "aof": ("Aof", "addAof", "bgrewriteaof".split()),
     "streams": ("Streams", "addStreams", """
         xadd xlen xrange xrevrange xdel xtrim xsetid xread xreadgroup xgroup xack xpending xclaim
         xautoclaim xinfo""".split()),

@@ -906,6 +906,7 @@ extension CommandDocs {
         addStreams(&t)
         addMemory(&t)
         addPubSub(&t)
+        addAof(&t)
         return t
     }
 }

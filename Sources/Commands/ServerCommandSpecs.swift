@@ -101,6 +101,8 @@ public enum ServerCommandSpecs {
                     group: "server", summary: "Synchronously save the dataset to disk"),
         CommandSpec("bgsave", arity: -1, flags: [.admin, .noscript, .noAsyncLoading], route: .server(.shutdown),
                     group: "server", summary: "Asynchronously save the dataset to disk"),
+        CommandSpec("bgrewriteaof", arity: 1, flags: [.admin, .noscript, .noAsyncLoading], route: .server(.shutdown),
+                    group: "server", summary: "Asynchronously rewrite the append-only file"),
         CommandSpec("lastsave", arity: 1, flags: [.loading, .stale, .fast], route: .server(.lastsave), group: "server",
                     summary: "Get the UNIX time stamp of the last successful save to disk",
                     acl: ["@admin", "@dangerous"]),

@@ -13,9 +13,14 @@ func unsupportedReason(_ d: Directive, _ value: String) -> String? {
         "\(d.name) \(value.isEmpty ? "\"\"" : value): \(what) is not supported yet (\(hint))"
     }
     switch d.name {
-    case "appendonly":
-        return value == "yes" ? no("persistence", hint: "only appendonly no is accepted") : nil
     // save points are honoured: a forkless background save (Server/Persistence).
+    // appendonly, appendfsync, appenddirname, appendfilename, aof-load-truncated,
+    // aof-timestamp-enabled and the auto-aof-rewrite-* pair are honoured
+    // (Server/Persistence/Aof*.swift). The base is always an RDB preamble.
+    case "aof-use-rdb-preamble":
+        return value == "yes" ? nil : no("a base file in AOF form", hint: "the AOF base is always an RDB preamble")
+    case "no-appendfsync-on-rewrite":
+        return value == "no" ? nil : no("skipping fsync during a rewrite", hint: "only no is accepted")
     case "latency-monitor-threshold":
         return value == "0" ? nil : no("the latency monitor", hint: "only 0 is accepted")
     case "latency-tracking":

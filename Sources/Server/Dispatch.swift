@@ -297,7 +297,9 @@ extension Worker {
             ? KeyCommands.otherDatabaseWrite(spec, a, databases: store.dbs.count) : nil
         let otherMutations = other.map { store.dbs[$0.db].mutations } ?? 0
         if a.count > 2, case .keys = spec.route { prefetchCommandKeys(a, db: db, step: max(spec.keyStep, 1)) }
+        let aofDirty = aofCapturing ? aofChanges(store) : nil
         h(&x)
+        if let d = aofDirty { aofAfterHandler(spec, a, out: out, at: before, db: db, before: d) }
         if store.events.used != 0 { publishKeyEvents(store, writer: client?.id ?? message?.writer ?? 0) }
         // A change (or a lazy expiry) signals the keys to WATCHers, as Redis's signalModifiedKey.
         if watched && store.dbs[db].mutations != mutations { touchWatched(spec, a, db: db) }

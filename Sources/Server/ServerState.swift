@@ -109,6 +109,8 @@ final class ServerState: @unchecked Sendable {
     /// Every shard's `dirty` summed at the last SAVE or load (rdb_changes_since_last_save's zero).
     let dirtyAtSave = AtomicCounter(0)
     let rdbSaves = AtomicCounter(0)
+    /// The append-only file's writer (Persistence/AofService.swift).
+    let aof = AofService()
     /// Function libraries of the RDB loaded at start-up, for worker 0 to install.
     var pendingFunctions: [[UInt8]] = []
     let startupFailed = AtomicCounter(0)

@@ -27,7 +27,11 @@ final class Worker<B: IOBackend>: IOEvents {
     var promoting = false
     var promoteAgain = false
     /// >0 while an EXEC runs on shards locked for it.
-    var lentDepth = 0
+    var lentDepth = 0 {
+        didSet { if (oldValue == 0) != (lentDepth == 0) { aofLentChanged() } }
+    }
+    /// This iteration's append-only records (Persistence/AofShardLog.swift).
+    let aofLog = AofShardLog()
     var resumeQueue: [Client] = []
     /// Clients whose next command waits for CLIENT PAUSE to end.
     var pausedClients: [Client] = []
@@ -273,6 +277,8 @@ final class Worker<B: IOBackend>: IOEvents {
             if !pausedClients.isEmpty { releasePaused() }
             resumeDeferred()
             if !pubsub.bcastPending.isEmpty { flushBroadcasts() }
+            // Before anything leaves: what it says happened is in the log.
+            aofHandover()
             flushOutgoing()
             flushClients()
             if now - lastCron >= Int64(1000 / hz) { cron() }
@@ -287,6 +293,7 @@ final class Worker<B: IOBackend>: IOEvents {
         let deadline = monotonicNanos() + 2_000_000_000
         while monotonicNanos() < deadline {
             drainInbox()
+            aofHandover()
             flushOutgoing()
             flushClients()
             var busy = false
@@ -305,6 +312,7 @@ final class Worker<B: IOBackend>: IOEvents {
         sampleOps()
         evictionCron()
         persistenceCron()
+        if id == 0 && aofCapturing { aofAutoRewriteCheck() }
         // Redis's active expiry: a slice of the cycle per tick per db.
         let budget = 25_000_000 / hz
         // A shard locked whole for an EXEC is being read by its coordinator;
@@ -469,6 +477,8 @@ final class Worker<B: IOBackend>: IOEvents {
         var passes = 0
         while !dirty.isEmpty && passes < 4 {
             passes += 1
+            // A client resumed by a send that completed at once ran commands.
+            if !aofLog.isEmpty { aofHandover() }
             swap(&dirty, &dirtyFlushing)
             for c in dirtyFlushing {
                 c.dirty = false

@@ -32,6 +32,8 @@ public final class Keyspace {
     /// Outside a snapshot every entry's `snapMark` equals this; a snapshot
     /// starts by flipping it, so "not yet serialized" is one compare.
     public internal(set) var snapParity = false
+    /// Set while appendonly is on (Storage/DeletionLog.swift).
+    public var deletions: DeletionLog?
 
     public init() {
         expiring = .allocate(capacity: 16)
@@ -72,8 +74,9 @@ public final class Keyspace {
     }
 
     public func noteExpired(_ e: Entry) {
-        guard let ev = events else { return }
         let k = e.key
+        deletions?.note(db: index, evicted: false, k.baseAddress!, k.count)
+        guard let ev = events else { return }
         ev.note(.expired, "expired", db: index, k.baseAddress!, k.count)
     }
 
@@ -82,8 +85,9 @@ public final class Keyspace {
     /// `Worker.performEvictions` publishes what it logged before it
     /// returns: before the command that made room runs, or from cron.
     public func noteEvicted(_ e: Entry) {
-        guard let ev = events else { return }
         let k = e.key
+        deletions?.note(db: index, evicted: true, k.baseAddress!, k.count)
+        guard let ev = events else { return }
         ev.note(.evicted, "evicted", db: index, k.baseAddress!, k.count)
     }
 
@@ -294,6 +298,10 @@ public final class ShardStore {
     public let events: KeyEvents
     /// Keys tracking clients read here (CLIENT TRACKING).
     public let tracking = TrackingTable()
+    /// Expiries and evictions to log while appendonly is on.
+    public var deletions: DeletionLog? {
+        didSet { for ks in dbs { ks.deletions = deletions } }
+    }
 
     public init(databases: Int, notify: NotifySwitch = NotifySwitch()) {
         dbs = (0..<databases).map { _ in Keyspace() }

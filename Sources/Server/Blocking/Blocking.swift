@@ -270,7 +270,11 @@ extension Worker {
         out.clear()
         var x = Exec(args: a, reply: Reply(out, proto: b.proto), store: store, stats: stats, db: b.db, now: now,
                      shard: id, shardCount: shardCount)
+        let aofDirty = aofCapturing ? aofChanges(store) : nil
         _ = BlockingCommands.serve(&x, b.plan.kind, key: arg, dst: b.plan.dst, after: after)
+        if let d = aofDirty, let spec = table.lookup(a[0]) {
+            aofAfterHandler(spec, a, out: out, at: 0, db: b.db, before: d)
+        }
         flushKeyEvents(store)
         if !watches.isEmpty {
             watches.touch(DBKey(db: b.db, a[arg]))
