@@ -15,6 +15,7 @@ Writes a ratio table to perf/results/pubsub-bench-<date>.md.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import selectors
 import socket
@@ -115,13 +116,26 @@ def main():
     ap.add_argument("--backend", default="epoll")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--subs", default="1,10,100", help="subscriber counts of the throughput runs")
+    ap.add_argument("--baseline", help="another ringkv-server binary, run beside at the same shard counts (base-N)")
     a = ap.parse_args()
     servers = [("redis", 1)] + [("ringkv", int(s)) for s in a.shards.split(",")]
-    names = ["redis" if kind == "redis" else f"ringkv-{shards}" for kind, shards in servers]
+    if a.baseline:
+        servers += [("base", int(s)) for s in a.shards.split(",")]
+    names = ["redis" if kind == "redis" else f"{kind if kind == 'base' else 'ringkv'}-{shards}" for kind, shards in servers]
     runs: dict[str, dict[str, list[float]]] = {n: {} for n in names}
     import tempfile
     with tempfile.TemporaryDirectory() as d:
-        procs = [start(kind, shards, a.backend, d) for kind, shards in servers]
+        procs = []
+        own = os.environ.get("RINGKV_BIN")
+        for kind, shards in servers:
+            if kind == "base":
+                os.environ["RINGKV_BIN"] = a.baseline
+            procs.append(start("redis" if kind == "redis" else "ringkv", shards, a.backend, d))
+            if kind == "base":
+                if own is None:
+                    del os.environ["RINGKV_BIN"]
+                else:
+                    os.environ["RINGKV_BIN"] = own
         try:
             for rep in range(a.repeat):
                 # Rotated order per repeat: no server always runs first or last.
