@@ -297,7 +297,7 @@ extension Worker {
         let otherMutations = other.map { store.dbs[$0.db].mutations } ?? 0
         if a.count > 2, case .keys = spec.route { prefetchCommandKeys(a, db: db, step: max(spec.keyStep, 1)) }
         h(&x)
-        if store.events.used != 0 { publishKeyEvents(store, writer: client?.id ?? message?.writer ?? 0) }
+        if store.events.used != 0 { publishKeyEvents(store, writer: client?.id ?? message?.writer ?? 0, message: message) }
         // A change (or a lazy expiry) signals the keys to WATCHers, as Redis's signalModifiedKey.
         if watched && store.dbs[db].mutations != mutations { touchWatched(spec, a, db: db) }
         if state.trackingClients.value > 0 && spec.flags.contains(.readonly) {
@@ -594,6 +594,7 @@ extension Worker {
         if case .publish = m.op { return publishAnswered(m) }
         if case .invalidate = m.op { return recycle(m) }
         m.done = true
+        if !m.bcast.isEmpty || m.ticket?.bcast.isEmpty == false { takeBroadcasts(m) }
         if let s = m.ticket {
             s.pending -= 1
             if s.pending == 0 { completeFanout(s, m.client) }
