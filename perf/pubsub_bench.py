@@ -115,7 +115,7 @@ def main():
     ap.add_argument("--shards", default="1,2")
     ap.add_argument("--backend", default="epoll")
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--subs", default="1,10,100", help="subscriber counts of the throughput runs")
+    ap.add_argument("--subs", default="1,10,100", help="subscriber counts of the throughput runs (none: latency only)")
     ap.add_argument("--baseline", help="another ringkv-server binary, run beside at the same shard counts (base-N)")
     a = ap.parse_args()
     servers = [("redis", 1)] + [("ringkv", int(s)) for s in a.shards.split(",")]
@@ -140,7 +140,7 @@ def main():
             for rep in range(a.repeat):
                 # Rotated order per repeat: no server always runs first or last.
                 order = [(rep + i) % len(procs) for i in range(len(procs))]
-                for subs in (int(x) for x in a.subs.split(",")):
+                for subs in (int(x) for x in a.subs.split(",") if x != "none"):
                     n = a.n if subs < 100 else a.n // 5
                     for i in order:
                         p, port = procs[i]
