@@ -163,7 +163,7 @@ def main():
     metrics = list(rows["redis"])
     lines = [f"# Pub/Sub bench ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", "",
              f"`perf/pubsub_bench.py --n {a.n} --samples {a.samples} --shards {a.shards} --backend {a.backend} "
-             f"--repeat {a.repeat} --subs {a.subs}` (medians); "
+             f"--repeat {a.repeat} --subs {a.subs}{' --baseline ' + a.baseline if a.baseline else ''}` (medians); "
              f"(backend {a.backend}); publisher: redis-benchmark -c 50 -P 16 PUBLISH (n/5 with 100 subscribers); "
              "latency: one publisher, one subscriber, one message in flight. Ratio: ringkv / redis "
              "(throughput: higher is better; latency and CPU per publish: lower is better). "
