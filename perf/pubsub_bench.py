@@ -15,6 +15,7 @@ Writes a ratio table to perf/results/pubsub-bench-<date>.md.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import selectors
 import socket
@@ -114,19 +115,32 @@ def main():
     ap.add_argument("--shards", default="1,2")
     ap.add_argument("--backend", default="epoll")
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--subs", default="1,10,100", help="subscriber counts of the throughput runs")
+    ap.add_argument("--subs", default="1,10,100", help="subscriber counts of the throughput runs (none: latency only)")
+    ap.add_argument("--baseline", help="another ringkv-server binary, run beside at the same shard counts (base-N)")
     a = ap.parse_args()
     servers = [("redis", 1)] + [("ringkv", int(s)) for s in a.shards.split(",")]
-    names = ["redis" if kind == "redis" else f"ringkv-{shards}" for kind, shards in servers]
+    if a.baseline:
+        servers += [("base", int(s)) for s in a.shards.split(",")]
+    names = ["redis" if kind == "redis" else f"{kind if kind == 'base' else 'ringkv'}-{shards}" for kind, shards in servers]
     runs: dict[str, dict[str, list[float]]] = {n: {} for n in names}
     import tempfile
     with tempfile.TemporaryDirectory() as d:
-        procs = [start(kind, shards, a.backend, d) for kind, shards in servers]
+        procs = []
+        own = os.environ.get("RINGKV_BIN")
+        for kind, shards in servers:
+            if kind == "base":
+                os.environ["RINGKV_BIN"] = a.baseline
+            procs.append(start("redis" if kind == "redis" else "ringkv", shards, a.backend, d))
+            if kind == "base":
+                if own is None:
+                    del os.environ["RINGKV_BIN"]
+                else:
+                    os.environ["RINGKV_BIN"] = own
         try:
             for rep in range(a.repeat):
                 # Rotated order per repeat: no server always runs first or last.
                 order = [(rep + i) % len(procs) for i in range(len(procs))]
-                for subs in (int(x) for x in a.subs.split(",")):
+                for subs in (int(x) for x in a.subs.split(",") if x != "none"):
                     n = a.n if subs < 100 else a.n // 5
                     for i in order:
                         p, port = procs[i]
@@ -149,7 +163,7 @@ def main():
     metrics = list(rows["redis"])
     lines = [f"# Pub/Sub bench ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", "",
              f"`perf/pubsub_bench.py --n {a.n} --samples {a.samples} --shards {a.shards} --backend {a.backend} "
-             f"--repeat {a.repeat} --subs {a.subs}` (medians); "
+             f"--repeat {a.repeat} --subs {a.subs}{' --baseline ' + a.baseline if a.baseline else ''}` (medians); "
              f"(backend {a.backend}); publisher: redis-benchmark -c 50 -P 16 PUBLISH (n/5 with 100 subscribers); "
              "latency: one publisher, one subscriber, one message in flight. Ratio: ringkv / redis "
              "(throughput: higher is better; latency and CPU per publish: lower is better). "

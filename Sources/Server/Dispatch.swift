@@ -300,7 +300,7 @@ extension Worker {
         let aofDirty = aofCapturing ? aofChanges(store) : nil
         h(&x)
         if let d = aofDirty { aofAfterHandler(spec, a, out: out, at: before, db: db, before: d) }
-        if store.events.used != 0 { publishKeyEvents(store, writer: client?.id ?? message?.writer ?? 0) }
+        if store.events.used != 0 { publishKeyEvents(store, writer: client?.id ?? message?.writer ?? 0, message: message) }
         // A change (or a lazy expiry) signals the keys to WATCHers, as Redis's signalModifiedKey.
         if watched && store.dbs[db].mutations != mutations { touchWatched(spec, a, db: db) }
         if state.trackingClients.value > 0 && spec.flags.contains(.readonly) {
@@ -598,6 +598,7 @@ extension Worker {
         if case .publish = m.op { return publishAnswered(m) }
         if case .invalidate = m.op { return recycle(m) }
         m.done = true
+        if !m.bcast.isEmpty || m.ticket?.bcast.isEmpty == false { takeBroadcasts(m) }
         if let s = m.ticket {
             s.pending -= 1
             if s.pending == 0 { completeFanout(s, m.client) }

@@ -383,3 +383,19 @@ def test_own_writes_in_exec_and_script_push_after_reply(ringkv, redis_ref, matri
                     "2", "alpha", "beta"]),
              ("t", ["GET", "alpha"]), ("t", [["MULTI"], ["FLUSHALL"], ["EXEC"]])]
     same(ringkv, redis_ref, steps, shards=matrix_entry[1])
+
+
+def test_bcast_multi_shard_write_is_one_message(ringkv, redis_ref, matrix_entry):
+    """Redis sends a BCAST client one invalidation per prefix for all the
+    keys one command changed (MSET, DEL, EXEC, a script): with several
+    shards the owners' keys are gathered into that one message too, keys
+    in byte order."""
+    keys = [f"user:{i}" for i in range(8)]
+    mset = ["MSET"] + [x for k in keys for x in (k, "1")]
+    steps = [("t", ["CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "user:"]),
+             ("t2", ["CLIENT", "TRACKING", "ON", "BCAST"]),
+             ("w", mset), ("w", ["DEL"] + keys[:5] + ["nope"]), ("w", ["UNLINK", keys[5], keys[6]]),
+             ("w", [["MULTI"], ["SET", keys[0], "2"], ["SET", keys[3], "2"], ["EXEC"]]),
+             ("w", ["EVAL", "for i, k in ipairs(KEYS) do redis.call('set', k, 'v') end", "3", keys[1], keys[4], keys[7]]),
+             ("t2", mset)]
+    same(ringkv, redis_ref, steps, trackers=("t", "t2"))

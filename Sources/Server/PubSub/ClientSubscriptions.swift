@@ -47,6 +47,22 @@ final class PubSubLocal {
     var callerID = 0
     let held = ByteBuf(capacity: 64)
 
+    /// The channel PUBLISH looked up last and its subscribers (nil: none),
+    /// valid until a subscription changes: a run of messages to one
+    /// channel compares its name instead of hashing it each time.
+    var lastChannel: [UInt8] = []
+    var lastSubscribers: Subscribers?
+    var lastValid = false
+
+    func channelSubscribers(_ ch: UnsafeBufferPointer<UInt8>) -> Subscribers? {
+        if lastValid && lastChannel.elementsEqual(ch) { return lastSubscribers }
+        setKey(ch)
+        lastSubscribers = channels[key]
+        swap(&lastChannel, &key)
+        lastValid = true
+        return lastSubscribers
+    }
+
     func setKey(_ p: UnsafeBufferPointer<UInt8>) {
         key.removeAll(keepingCapacity: true)
         key.append(contentsOf: p)

@@ -114,6 +114,7 @@ extension Worker {
     }
 
     func noteSubscription(_ t: PubSubDirectory.Table, _ name: [UInt8], _ delta: Int) {
+        pubsub.lastValid = false
         pubsub.total += delta
         handle.subscriptions.add(delta)
         state.pubsub.add(t, name, delta)
@@ -264,15 +265,15 @@ extension Worker {
         if kind == PubSubKind.monitor { return showMonitorLine(ch) }
         if pubsub.total == 0 { return 0 }
         let ps = pubsub
-        ps.setKey(ch)
         let frame = ps.frame
         if kind == PubSubKind.shard {
+            ps.setKey(ch)
             guard let list = ps.shardChannels[ps.key] else { return 0 }
             encodeFrame(frame, "smessage", nil, ch, msg)
             return pushFrame(list, frame)
         }
         var n = 0
-        if let list = ps.channels[ps.key] {
+        if let list = ps.channelSubscribers(ch) {
             encodeFrame(frame, "message", nil, ch, msg)
             n += pushFrame(list, frame)
         }

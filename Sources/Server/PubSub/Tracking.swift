@@ -79,8 +79,10 @@ extension Worker {
 
     /// A changed key, for the BCAST clients whose prefix it has: sent with
     /// the iteration's other changes (`flushBroadcasts`), as Redis sends
-    /// them before it sleeps.
-    func rememberBroadcast(_ key: UnsafeBufferPointer<UInt8>, writer: Int) {
+    /// them before it sleeps. A key changed by a hop's command travels
+    /// back with the hop (`message`), so the worker that started the
+    /// command sends all of its keys together (`takeBroadcasts`).
+    func rememberBroadcast(_ key: UnsafeBufferPointer<UInt8>, writer: Int, message: ShardMessage? = nil) {
         let g = state.bcast.generation.value
         if g != pubsub.bcastGeneration {
             pubsub.bcastTable = state.bcast.table()
@@ -89,9 +91,25 @@ extension Worker {
         var k: [UInt8]? = nil
         for (prefix, _) in pubsub.bcastTable where key.starts(with: prefix) {
             let kb = k ?? Array(key)
+            if let m = message { return m.bcast.append((kb, writer)) }
             k = kb
             if pubsub.bcastPending[prefix, default: [:]][kb] == nil { pubsub.bcastPending[prefix, default: [:]][kb] = writer }
         }
+    }
+
+    /// Source side of a hop that changed BCAST keys: they join this
+    /// worker's batch once every part of the command has answered (one
+    /// MSET or DEL over several shards is one message, as in Redis).
+    func takeBroadcasts(_ m: ShardMessage) {
+        var keys = m.bcast
+        m.bcast.removeAll()
+        if let s = m.ticket {
+            s.bcast += keys
+            if s.pending > 1 { return }
+            keys = s.bcast
+            s.bcast.removeAll()
+        }
+        for (k, w) in keys { k.withUnsafeBufferPointer { rememberBroadcast($0, writer: w) } }
     }
 
     /// One message per prefix and client with the keys changed here this
@@ -112,8 +130,8 @@ extension Worker {
     }
 
     /// A key of `s` changed (written, expired, evicted) by `writer`'s command.
-    func invalidateKey(_ s: ShardStore, _ key: UnsafeBufferPointer<UInt8>, writer: Int) {
-        if state.bcast.active.value > 0 { rememberBroadcast(key, writer: writer) }
+    func invalidateKey(_ s: ShardStore, _ key: UnsafeBufferPointer<UInt8>, writer: Int, message: ShardMessage? = nil) {
+        if state.bcast.active.value > 0 { rememberBroadcast(key, writer: writer, message: message) }
         guard let k = key.baseAddress, let tokens = s.tracking.take(k, key.count) else { return }
         for t in tokens { sendInvalidation(t, .one(key), writer: writer) }
     }
