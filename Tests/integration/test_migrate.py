@@ -65,28 +65,27 @@ def _migrate_all(src, port, keys, db, *opts):
     return src.execute_command("MIGRATE", "127.0.0.1", port, "", db, 5000, *opts, "KEYS", *keys)
 
 
+def _move_dataset(src, dst, dst_port, seed, src_db, dst_db):
+    """Builds the dataset (half the keys with TTLs) in src, MIGRATEs it all
+    with KEYS, and checks it arrived whole and left src."""
+    cmds = dataset(seed)
+    keys = keys_of(cmds)
+    build(src, cmds, db=src_db)
+    _with_ttls(src, keys)
+    before = _state(src, keys, src_db)
+    assert _migrate_all(src, dst_port, keys, dst_db) == b"OK"
+    assert src.execute_command("DBSIZE") == 0
+    _assert_moved(before, _state(dst, keys, dst_db))
+
+
 def test_every_type_ringkv_to_redis(r, target):
     tserver, t = target
-    cmds = dataset(1)
-    keys = keys_of(cmds)
-    build(r, cmds, db=2)
-    _with_ttls(r, keys)
-    before = _state(r, keys, 2)
-    assert _migrate_all(r, tserver.port, keys, 5) == b"OK"
-    assert r.execute_command("DBSIZE") == 0
-    _assert_moved(before, _state(t, keys, 5))
+    _move_dataset(r, t, tserver.port, 1, 2, 5)
 
 
 def test_every_type_redis_to_ringkv(r, ringkv, target):
     _, t = target
-    cmds = dataset(2)
-    keys = keys_of(cmds)
-    build(t, cmds, db=3)
-    _with_ttls(t, keys)
-    before = _state(t, keys, 3)
-    assert _migrate_all(t, ringkv.port, keys, 1) == b"OK"
-    assert t.execute_command("DBSIZE") == 0
-    _assert_moved(before, _state(r, keys, 1))
+    _move_dataset(t, r, ringkv.port, 2, 3, 1)
 
 
 def test_every_type_ringkv_to_ringkv(r, server_factory, matrix_entry):
