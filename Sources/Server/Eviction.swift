@@ -123,6 +123,8 @@ extension Worker {
     /// that changed (once per loop iteration and after evicting).
     @inline(__always)
     func publishEvictable() {
+        // Lent whole to a coordinator: its keyspaces are not ours to read now.
+        if locks.wholeExclusive != 0 && lentDepth == 0 { return }
         let policy = memLimit.policy
         var has = 0
         if policy != .noeviction {
