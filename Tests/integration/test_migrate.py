@@ -288,3 +288,32 @@ def test_passwords_are_redacted(r, rref, target, opts):
             src.config_set("slowlog-log-slower-than", 10000)
     assert got[0] == got[1]
     assert b"secret" not in got[0][1] and "secret" not in got[0][0]
+
+
+def test_keyspace_events_match_redis(r, rref, target):
+    """The source emits `del` for each key moved (none with COPY), as Redis does."""
+    tserver, t = target
+    got = []
+    for src in (r, rref):
+        src.config_set("notify-keyspace-events", "KEA")
+        p = src.pubsub()
+        try:
+            p.psubscribe("__key*__:*")
+            p.get_message(timeout=1)
+            src.mset({"a": 1, "b": 2, "c": 3})
+            src.execute_command("MIGRATE", "127.0.0.1", tserver.port, "", 0, 1000, "COPY", "KEYS", "a", "b")
+            src.execute_command("MIGRATE", "127.0.0.1", tserver.port, "", 0, 1000, "REPLACE", "KEYS", "a", "c", "x")
+            src.publish("__keyevent@0__:mark", "end")
+            events = []
+            while True:
+                m = p.get_message(timeout=2)
+                if m is None or m["channel"] == b"__keyevent@0__:mark":
+                    break
+                events.append((m["channel"], m["data"]))
+            got.append(sorted(events))
+        finally:
+            p.close()
+            src.config_set("notify-keyspace-events", "")
+        t.flushall()
+    assert got[0] == got[1]
+    assert (b"__keyevent@0__:del", b"a") in got[0] and (b"__keyevent@0__:del", b"b") not in got[0]
