@@ -30,8 +30,11 @@ KEYS16 = [f"k{i}" for i in range(16)]
 
 
 def bench(port, args):
-    out = subprocess.run(["redis-benchmark", "-p", str(port), "-n", str(N), "-c", "4", "--csv", *args],
-                         capture_output=True, text=True, check=True).stdout
+    p = subprocess.run(["redis-benchmark", "-p", str(port), "-n", str(N), "-c", "4", "--csv", *args],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError(f"redis-benchmark on {port} {args}: {p.stdout[-500:]} {p.stderr[-500:]}")
+    out = p.stdout
     last = [l for l in out.splitlines() if l.startswith('"')][-1]
     return float(last.split(",")[1].strip('"'))
 

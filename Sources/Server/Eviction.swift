@@ -29,7 +29,10 @@ let oomError: StaticString = "OOM command not allowed when used memory > 'maxmem
 /// shards that make room and the total is honoured even when one thread's
 /// counter is skewed by blocks other threads free (lazy free, EXEC's lent
 /// shards). A shard that has nothing left to evict while the total is over
-/// answers -OOM, as Redis does when it cannot free enough. What the lazy-free
+/// answers -OOM only when no other shard has anything left either (each
+/// publishes a flag, `WorkerHandle.evictable`, after every loop iteration),
+/// as Redis does when it cannot free enough; otherwise the other shards make
+/// the room, from their next command or cron. What the lazy-free
 /// thread frees for a shard is credited back to its figure (CMalloc's
 /// credits); blocks allocated by one worker for another shard's keys (EXEC
 /// and scripts on lent shards) still count for the worker that ran them.
@@ -123,6 +126,8 @@ extension Worker {
     /// that changed (once per loop iteration and after evicting).
     @inline(__always)
     func publishEvictable() {
+        // Lent whole to a coordinator: its keyspaces are not ours to read now.
+        if locks.wholeExclusive != 0 && lentDepth == 0 { return }
         let policy = memLimit.policy
         var has = 0
         if policy != .noeviction {

@@ -267,10 +267,7 @@ final class Worker<B: IOBackend>: IOEvents {
             backend.poll(timeoutMs: timeout, sink: self)
             if armed { handle.sleeping.store(0) }
             now = wallMillis()
-            if memLimit.max != 0 {
-                refreshOthersMemory()
-                publishEvictable()
-            }
+            if memLimit.max != 0 { refreshOthersMemory() }
             drainInbox()
             if locks.wholeExclusive == 0 && !blocked.ready.isEmpty { serveReady() }
             if !blockedWaits.isEmpty { expireBlocked() }
@@ -279,6 +276,9 @@ final class Worker<B: IOBackend>: IOEvents {
             if !pubsub.bcastPending.isEmpty { flushBroadcasts() }
             // Before anything leaves: what it says happened is in the log.
             aofHandover()
+            // What this iteration's commands left to evict, before their
+            // replies and hops reach anyone.
+            if memLimit.max != 0 { publishEvictable() }
             flushOutgoing()
             flushClients()
             if now - lastCron >= Int64(1000 / hz) { cron() }
@@ -449,10 +449,11 @@ final class Worker<B: IOBackend>: IOEvents {
         c.sendInFlight = false
         c.sending.clear()
         c.sendOffset = 0
-        // Past a burst (a pub/sub subscriber catching up, a big reply) the
-        // buffer goes back to Redis's 16 KiB reply chunk: capacity kept
-        // would count in used_memory for good and eat the maxmemory budget,
-        // where Redis frees its reply blocks once written.
+        // Past Redis's 16 KiB reply chunk, what was sent is given back, as
+        // Redis frees its reply blocks once written: kept, a burst's
+        // capacity (a pub/sub subscriber catching up) would count in
+        // used_memory on top of what is still pending, and eat the maxmemory
+        // budget. The buffer is empty here: a malloc and a free, no copy.
         if c.sending.capacity > 32 * 1024 { c.sending.shrink(to: 16 * 1024) }
         if !c.out.isEmpty {
             startSend(c)

@@ -65,28 +65,27 @@ def _migrate_all(src, port, keys, db, *opts):
     return src.execute_command("MIGRATE", "127.0.0.1", port, "", db, 5000, *opts, "KEYS", *keys)
 
 
+def _move_dataset(src, dst, dst_port, seed, src_db, dst_db):
+    """Builds the dataset (half the keys with TTLs) in src, MIGRATEs it all
+    with KEYS, and checks it arrived whole and left src."""
+    cmds = dataset(seed)
+    keys = keys_of(cmds)
+    build(src, cmds, db=src_db)
+    _with_ttls(src, keys)
+    before = _state(src, keys, src_db)
+    assert _migrate_all(src, dst_port, keys, dst_db) == b"OK"
+    assert src.execute_command("DBSIZE") == 0
+    _assert_moved(before, _state(dst, keys, dst_db))
+
+
 def test_every_type_ringkv_to_redis(r, target):
     tserver, t = target
-    cmds = dataset(1)
-    keys = keys_of(cmds)
-    build(r, cmds, db=2)
-    _with_ttls(r, keys)
-    before = _state(r, keys, 2)
-    assert _migrate_all(r, tserver.port, keys, 5) == b"OK"
-    assert r.execute_command("DBSIZE") == 0
-    _assert_moved(before, _state(t, keys, 5))
+    _move_dataset(r, t, tserver.port, 1, 2, 5)
 
 
 def test_every_type_redis_to_ringkv(r, ringkv, target):
     _, t = target
-    cmds = dataset(2)
-    keys = keys_of(cmds)
-    build(t, cmds, db=3)
-    _with_ttls(t, keys)
-    before = _state(t, keys, 3)
-    assert _migrate_all(t, ringkv.port, keys, 1) == b"OK"
-    assert t.execute_command("DBSIZE") == 0
-    _assert_moved(before, _state(r, keys, 1))
+    _move_dataset(t, r, ringkv.port, 2, 3, 1)
 
 
 def test_every_type_ringkv_to_ringkv(r, server_factory, matrix_entry):
@@ -289,3 +288,32 @@ def test_passwords_are_redacted(r, rref, target, opts):
             src.config_set("slowlog-log-slower-than", 10000)
     assert got[0] == got[1]
     assert b"secret" not in got[0][1] and "secret" not in got[0][0]
+
+
+def test_keyspace_events_match_redis(r, rref, target):
+    """The source emits `del` for each key moved (none with COPY), as Redis does."""
+    tserver, t = target
+    got = []
+    for src in (r, rref):
+        src.config_set("notify-keyspace-events", "KEA")
+        p = src.pubsub()
+        try:
+            p.psubscribe("__key*__:*")
+            p.get_message(timeout=1)
+            src.mset({"a": 1, "b": 2, "c": 3})
+            src.execute_command("MIGRATE", "127.0.0.1", tserver.port, "", 0, 1000, "COPY", "KEYS", "a", "b")
+            src.execute_command("MIGRATE", "127.0.0.1", tserver.port, "", 0, 1000, "REPLACE", "KEYS", "a", "c", "x")
+            src.publish("__keyevent@0__:mark", "end")
+            events = []
+            while True:
+                m = p.get_message(timeout=2)
+                if m is None or m["channel"] == b"__keyevent@0__:mark":
+                    break
+                events.append((m["channel"], m["data"]))
+            got.append(sorted(events))
+        finally:
+            p.close()
+            src.config_set("notify-keyspace-events", "")
+        t.flushall()
+    assert got[0] == got[1]
+    assert (b"__keyevent@0__:del", b"a") in got[0] and (b"__keyevent@0__:del", b"b") not in got[0]
