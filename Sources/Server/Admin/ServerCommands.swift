@@ -116,6 +116,8 @@ extension Worker {
         // Redis's checks and their order (shutdownCommand in server.c).
         if (abort && (save || nosave || other)) || (save && nosave) { return r.error(Err.syntax) }
         if abort { return r.error("ERR No shutdown in progress.") }
+        // A busy script: only NOSAVE stops the server (its writes cannot be saved half done).
+        if !nosave && state.busyScripts.value != 0 { return r.error(string: busyError()) }
         // Plain SHUTDOWN saves only when save points are set, and none can be.
         if save { return persistCommand(c, r, .shutdown) }
         shutdownNow(c)

@@ -47,12 +47,15 @@ extension Worker: ScriptHost {
     }
 
     func scriptInterrupt(_ run: ScriptRun) -> String? {
-        if !run.busy && busyThresholdMs > 0 && wallMillis() - run.startedMs >= Int64(busyThresholdMs) {
+        if !run.busy && busyThresholdMs > 0, case let elapsed = wallMillis() - run.startedMs, elapsed >= Int64(busyThresholdMs) {
             run.busy = true
             handle.scriptWrote.store(run.didWrite ? 1 : 0)
             handle.scriptBusy.store(run.isFunction ? 2 : 1)
             state.busyScripts.add(1)
+            state.logger.warning("Slow script detected: still in execution after \(elapsed) milliseconds. You can try killing the script using the \(run.isFunction ? "FUNCTION" : "SCRIPT") KILL command.")
         }
+        // Other connections of this worker get their -BUSY (or their KILL run) now, as in Redis.
+        if run.busy { serveWhileBusy(run) }
         if run.busy && handle.scriptKill.exchange(0) == 1 { return "ERR Script killed by user with SCRIPT KILL..." }
         if state.isStopping { return "ERR Script killed by user with SHUTDOWN NOSAVE..." }
         return nil
@@ -294,6 +297,10 @@ extension Worker: ScriptHost {
         for i in 3..<a.count { if i < 3 + numkeys { keys.append(a[i]) } else { argv.append(a[i]) } }
         let run = ScriptRun(sha: sha, readOnly: readOnly, held: held, declared: declared, db: db)
         run.startedMs = now
+        // Its connection is left alone while a busy script serves the others.
+        let savedCaller = busy.caller
+        busy.caller = c
+        defer { busy.caller = savedCaller }
         lentDepth += 1
         if let name = function {
             syncFunctions()
