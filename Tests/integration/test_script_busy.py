@@ -1,0 +1,214 @@
+"""A script past busy-reply-threshold (lua-time-limit): every other
+connection, on any worker and on the script's own one, gets -BUSY at once,
+and the commands Redis allows while busy run (SCRIPT KILL, FUNCTION KILL,
+SHUTDOWN NOSAVE, MULTI/DISCARD, ...). The same steps run against a real
+redis-server 7.0 and the replies are compared.
+
+With 1 shard every connection shares the script's worker: before the worker
+served events from the Lua hook, they got nothing until the script ended.
+"""
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+import redis
+
+import harness
+from harness import RespConn, encode
+
+SPIN = "local i = 0 while true do i = i + 1 end"
+WRITE_SPIN = "redis.call('set', 'w', '1') while true do end"
+LIB = ("#!lua name=busylib\n"
+       "redis.register_function{function_name='spin', callback=function(keys, args) while true do end end,"
+       " flags={'no-writes'}}\n"
+       "redis.register_function('wspin', function(keys, args) redis.call('set', 'w', '1') while true do end end)\n")
+MATRIX = [("uring", 1), ("epoll", 1), ("uring", 4), ("epoll", 4)]
+IDS = [f"{b}-{s}" for b, s in MATRIX]
+BUSY_EVAL = ("-", b"BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.")
+BUSY_FCALL = ("-", b"BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.")
+
+
+def ringkv(server_factory, backend, shards, limit_flag="--busy-reply-threshold"):
+    return server_factory(shards=shards, backend=backend, extra=[limit_flag, "100"])
+
+
+def reference(server_factory):
+    return server_factory("redis", extra=["--busy-reply-threshold", "100"])
+
+
+def wait_busy(port: int, want=BUSY_EVAL) -> None:
+    """A fresh connection's PING is refused with -BUSY within about a second
+    of the script going busy (100 ms): it is never left waiting for the script."""
+    t0 = time.monotonic()
+    while True:
+        with RespConn(port, timeout=2) as c:
+            try:
+                got = c.call("PING")
+            except socket.timeout:
+                pytest.fail("PING got no reply while a script was busy")
+        if got == want:
+            break
+        assert got == ("+", b"PONG"), got
+        assert time.monotonic() - t0 < 3, "the script never became busy"
+        time.sleep(0.02)
+    assert time.monotonic() - t0 < 1.5
+
+
+def probes(port: int, n: int = 8) -> list[RespConn]:
+    # Several connections, so with 4 shards some share the script's worker.
+    return [RespConn(port, timeout=2) for _ in range(n)]
+
+
+def kill_case(port: int, start, kill, busy_reply) -> list:
+    """Starts a read-only spinning script, probes other connections, kills
+    the script from one of them, then checks the server serves again."""
+    early = RespConn(port, timeout=5)
+    assert early.call("MULTI") == ("+", b"OK")
+    runner = RespConn(port, timeout=20)
+    runner.send(encode(*start))
+    wait_busy(port, busy_reply)
+    out = []
+    conns = probes(port)
+    for c in conns:
+        out.append(c.call("GET", "x"))
+    # Pipelined in one write: each command answered in order.
+    conns[0].send(encode("PING") + encode("ECHO", "a") + encode("MULTI") + encode("SET", "k", "v")
+                  + encode("EXEC") + encode("PING"))
+    out += [conns[0].read() for _ in range(6)]
+    # A MULTI opened before the script: flagged by the refusal, EXEC aborts it.
+    out.append(early.call("SET", "k", "v"))
+    out.append(early.call("EXEC"))
+    out.append(conns[1].call("SHUTDOWN"))
+    out.append(conns[1].call("SHUTDOWN", "SAVE"))
+    out.append(conns[1].call("FUNCTION", "STATS") if start[0] == "EVAL" else ("skip",))
+    out.append(conns[2].call("SCRIPT" if kill[0] == "FUNCTION" else "FUNCTION", "KILL"))
+    # The script's own connection, while it waits: answered after the script.
+    runner.send(encode("PING"))
+    out.append(conns[3].call(*kill))
+    out.append(runner.read())
+    out.append(runner.read())
+    for c in [early, *conns]:
+        out.append(c.call("PING"))
+    out.append(conns[4].call("SCRIPT", "KILL"))
+    for c in [early, runner, *conns]:
+        c.close()
+    return out
+
+
+@pytest.mark.parametrize("backend,shards", MATRIX, ids=IDS)
+def test_script_kill_from_any_connection(server_factory, backend, shards):
+    s = ringkv(server_factory, backend, shards, "--lua-time-limit")
+    ref = reference(server_factory)
+    start = ("EVAL", SPIN, "0")
+    got = kill_case(s.port, start, ("SCRIPT", "KILL"), BUSY_EVAL)
+    want = kill_case(ref.port, start, ("SCRIPT", "KILL"), BUSY_EVAL)
+    assert got == want
+    assert got[0] == BUSY_EVAL
+    assert ("+", b"OK") in got
+    with RespConn(s.port) as c:
+        info = harness.info_dict(c.call("INFO", "errorstats")[1])
+    assert int(info["errorstat_BUSY"].split("=")[1]) >= 8
+
+
+@pytest.mark.parametrize("backend,shards", [("uring", 1), ("epoll", 4)], ids=["uring-1", "epoll-4"])
+def test_function_kill_from_any_connection(server_factory, backend, shards):
+    s = ringkv(server_factory, backend, shards)
+    ref = reference(server_factory)
+    outs = []
+    for srv in (s, ref):
+        with RespConn(srv.port) as c:
+            assert c.call("FUNCTION", "LOAD", LIB) == ("$", b"busylib")
+        outs.append(kill_case(srv.port, ("FCALL", "spin", "0"), ("FUNCTION", "KILL"), BUSY_FCALL))
+    assert outs[0] == outs[1]
+    assert outs[0][0] == BUSY_FCALL
+
+
+def unkillable_case(srv, start) -> list:
+    runner = RespConn(srv.port, timeout=20)
+    runner.send(encode(*start))
+    wait_busy(srv.port, BUSY_EVAL if start[0] == "EVAL" else BUSY_FCALL)
+    conns = probes(srv.port, 4)
+    out = [c.call("PING") for c in conns]
+    kill = ("SCRIPT", "KILL") if start[0] == "EVAL" else ("FUNCTION", "KILL")
+    out.append(conns[0].call(*kill))
+    out.append(conns[1].call("SHUTDOWN"))
+    conns[2].send(encode("SHUTDOWN", "NOSAVE"))
+    srv.proc.wait(timeout=10)
+    for c in [runner, *conns]:
+        c.close()
+    return out
+
+
+@pytest.mark.parametrize("backend,shards", [("uring", 1), ("epoll", 1), ("epoll", 4)],
+                         ids=["uring-1", "epoll-1", "epoll-4"])
+def test_writer_is_unkillable_until_shutdown_nosave(server_factory, backend, shards):
+    s = ringkv(server_factory, backend, shards)
+    ref = reference(server_factory)
+    start = ("EVAL", WRITE_SPIN, "0")
+    got = unkillable_case(s, start)
+    assert got == unkillable_case(ref, start)
+    assert got[4][1].startswith(b"UNKILLABLE Sorry the script already executed write commands")
+    assert s.proc.returncode == 0
+
+
+def test_function_writer_unkillable(server_factory):
+    s = ringkv(server_factory, "uring", 1)
+    ref = reference(server_factory)
+    outs = []
+    for srv in (s, ref):
+        with RespConn(srv.port) as c:
+            assert c.call("FUNCTION", "LOAD", LIB) == ("$", b"busylib")
+        outs.append(unkillable_case(srv, ("FCALL", "wspin", "0")))
+    assert outs[0] == outs[1]
+
+
+def test_redis_py_on_the_script_worker(server_factory):
+    """redis-py on the same (only) worker: errors at once, then works again."""
+    s = ringkv(server_factory, "uring", 1)
+    runner = RespConn(s.port, timeout=20)
+    runner.send(encode("EVAL", SPIN, "0"))
+    wait_busy(s.port)
+    c = redis.Redis(port=s.port, socket_timeout=2)
+    t0 = time.monotonic()
+    with pytest.raises(redis.ResponseError, match="^BUSY Redis is busy running a script"):
+        c.get("x")
+    with pytest.raises(redis.ResponseError, match="^BUSY"):
+        c.set("x", "1")
+    pipe = c.pipeline(transaction=False)
+    pipe.ping().get("x").ping()
+    res = pipe.execute(raise_on_error=False)
+    assert all(isinstance(r, redis.ResponseError) and str(r).startswith("BUSY") for r in res), res
+    assert time.monotonic() - t0 < 1.5
+    assert c.script_kill()
+    assert runner.read()[0] == "-"
+    assert c.set("x", "1") and c.get("x") == b"1"
+    runner.close()
+    c.close()
+    assert s.alive()
+
+
+def test_new_connection_and_disconnect_while_busy(server_factory):
+    """Connections accepted while busy are served; clients that leave while
+    busy (the script's own one too) are closed cleanly afterwards."""
+    s = ringkv(server_factory, "epoll", 1)
+    runner = RespConn(s.port, timeout=20)
+    runner.send(encode("EVAL", SPIN, "0"))
+    wait_busy(s.port)
+    gone = [RespConn(s.port, timeout=2) for _ in range(3)]
+    for g in gone:
+        assert g.call("PING") == BUSY_EVAL
+        g.close()
+    runner.close()
+    with RespConn(s.port, timeout=2) as k:
+        assert k.call("SCRIPT", "KILL") == ("+", b"OK")
+    deadline = time.monotonic() + 3
+    with RespConn(s.port, timeout=2) as k:
+        while True:
+            n = sum(1 for l in k.call("CLIENT", "LIST")[1].split(b"\n") if l)
+            if n == 1 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert n == 1
+        assert k.call("PING") == ("+", b"PONG")
