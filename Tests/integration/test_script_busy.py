@@ -212,3 +212,26 @@ def test_new_connection_and_disconnect_while_busy(server_factory):
             time.sleep(0.05)
         assert n == 1
         assert k.call("PING") == ("+", b"PONG")
+
+
+PCALL_SPIN = "while true do pcall(function() local i = 0 while true do i = i + 1 end end) end"
+
+
+@pytest.mark.parametrize("backend,shards", [("uring", 1), ("epoll", 4)], ids=["uring-1", "epoll-4"])
+def test_kill_reaches_through_pcall(server_factory, backend, shards):
+    """A killed script raises at every line from then on (Redis switches its
+    hook to LUA_MASKLINE), so a pcall around the loop cannot keep it alive;
+    the next script runs with the ordinary hook again."""
+    s = ringkv(server_factory, backend, shards)
+    ref = reference(server_factory)
+    outs = []
+    for srv in (s, ref):
+        runner = RespConn(srv.port, timeout=20)
+        runner.send(encode("EVAL", PCALL_SPIN, "0"))
+        wait_busy(srv.port)
+        with RespConn(srv.port, timeout=2) as k:
+            killed = k.call("SCRIPT", "KILL")
+        outs.append((killed, runner.read(), runner.call("EVAL", "local n = 0 for i = 1, 100000 do n = n + 1 end return n", "0")))
+        runner.close()
+    assert outs[0] == outs[1]
+    assert outs[0][0] == ("+", b"OK")

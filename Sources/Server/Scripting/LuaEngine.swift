@@ -39,6 +39,8 @@ final class ScriptRun {
     var startedMs: Int64 = 0
     /// Past busy-reply-threshold.
     var busy = false
+    /// The error every hook call raises once SCRIPT/FUNCTION KILL stopped it.
+    var killed: String?
 
     /// It holds every shard / declared every shard: no per-call shard check.
     let holdsAll: Bool
@@ -90,6 +92,10 @@ final class LuaEngine {
     private let argBytes = ByteBuf(capacity: 256)
     let callArgs = ArgVector(capacity: 16)
     private var lens: [Int] = []
+
+    /// A killed script's hook fires on every line until it ends.
+    func raiseOnEveryLine() { rk_lua_set_line_hook(L) }
+    func restoreCountHook() { rk_lua_set_hook(L, 10_000) }
 
     init(host: ScriptHost) {
         self.host = host

@@ -47,6 +47,7 @@ extension Worker: ScriptHost {
     }
 
     func scriptInterrupt(_ run: ScriptRun) -> String? {
+        if let k = run.killed { return k }
         if !run.busy && busyThresholdMs > 0, case let elapsed = wallMillis() - run.startedMs, elapsed >= Int64(busyThresholdMs) {
             run.busy = true
             handle.scriptWrote.store(run.didWrite ? 1 : 0)
@@ -56,12 +57,20 @@ extension Worker: ScriptHost {
         }
         // Other connections of this worker get their -BUSY (or their KILL run) now, as in Redis.
         if run.busy { serveWhileBusy(run) }
-        if run.busy && handle.scriptKill.exchange(0) == 1 { return "ERR Script killed by user with SCRIPT KILL..." }
-        if state.isStopping { return "ERR Script killed by user with SHUTDOWN NOSAVE..." }
-        return nil
+        if run.busy && handle.scriptKill.exchange(0) == 1 {
+            run.killed = "ERR Script killed by user with SCRIPT KILL..."
+        } else if state.isStopping {
+            run.killed = "ERR Script killed by user with SHUTDOWN NOSAVE..."
+        } else {
+            return nil
+        }
+        // Raised from then on at every line: a pcall cannot keep it running.
+        lua.raiseOnEveryLine()
+        return run.killed
     }
 
     func scriptEnded(_ run: ScriptRun) {
+        if run.killed != nil { lua.restoreCountHook() }
         guard run.busy else { return }
         handle.scriptBusy.store(0)
         handle.scriptWrote.store(0)
