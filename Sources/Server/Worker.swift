@@ -367,9 +367,9 @@ final class Worker<B: IOBackend>: IOEvents {
     }
 
     func onData(_ c: Client, _ p: UnsafePointer<UInt8>, _ n: Int) {
+        if (c.busyStash != nil || busy.serving) && stashWhileBusy(c, p, n) { return }
         netInputBytes &+= n
         c.lastInteraction = now
-        if (c.busyStash != nil || busy.serving) && stashWhileBusy(c, p, n) { return }
         if c.inbuf.isEmpty && !c.recvPaused {
             let used = process(c, p, n)
             if used < n && !c.closing { c.inbuf.append(p + used, n - used) }

@@ -101,7 +101,7 @@ extension Worker {
 
     /// Input of a held connection that arrived during a step: kept, in
     /// order, for after the script. Returns whether `p` was stashed; else a
-    /// stash left from an earlier script was moved into `inbuf` ahead of it.
+    /// stash left from an earlier step is taken in ahead of it.
     func stashWhileBusy(_ c: Client, _ p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
         if busy.serving { busy.events += 1 }
         if busy.serving && isHeldByScript(c) {
@@ -118,9 +118,9 @@ extension Worker {
         }
         if let s = c.busyStash {
             c.busyStash = nil
-            c.inbuf.append(s)
+            onData(c, UnsafePointer(s.base), s.count)
         }
-        return false
+        return c.closing
     }
 
     /// From the loop, once the script is over: stashed input runs, deferred
@@ -137,16 +137,9 @@ extension Worker {
             }
             if let s = c.busyStash {
                 c.busyStash = nil
-                c.inbuf.append(s)
-                if !c.recvPaused && !c.closing {
-                    let used = process(c, UnsafePointer(c.inbuf.base), c.inbuf.count)
-                    c.inbuf.consumeFront(used)
-                }
-                if c.inbuf.count > queryBufferLimit {
-                    state.logger.warning("Closing client that reached max query buffer length: addr=\(c.addr) qbuf=\(c.inbuf.count)")
-                    closeClient(c)
-                    continue
-                }
+                // As if it arrived now: counted, parsed, held to the query buffer limit.
+                onData(c, UnsafePointer(s.base), s.count)
+                if c.closing { continue }
             }
             if bits & (BusyPending.eof | BusyPending.failed) != 0 {
                 onRecvEnd(c, eof: bits & BusyPending.eof != 0)
