@@ -235,3 +235,26 @@ def test_kill_reaches_through_pcall(server_factory, backend, shards):
         runner.close()
     assert outs[0] == outs[1]
     assert outs[0][0] == ("+", b"OK")
+
+
+@pytest.mark.parametrize("backend", ["uring", "epoll"])
+def test_script_caller_half_closes_while_busy(server_factory, backend):
+    """The script's own connection sends a command and closes its side while
+    the script is busy: after the script, the command still runs and its
+    reply goes out before the close, as Redis reads it then."""
+    s = ringkv(server_factory, backend, 1)
+    ref = reference(server_factory)
+    outs = []
+    for srv in (s, ref):
+        runner = RespConn(srv.port, timeout=20)
+        runner.send(encode("EVAL", SPIN, "0"))
+        wait_busy(srv.port)
+        runner.send(encode("PING"))
+        runner.sock.shutdown(socket.SHUT_WR)
+        time.sleep(0.1)
+        with RespConn(srv.port, timeout=2) as k:
+            assert k.call("SCRIPT", "KILL") == ("+", b"OK")
+        outs.append(runner.read_until_close())
+        runner.close()
+    assert outs[0] == outs[1]
+    assert outs[0].endswith(b"+PONG\r\n")

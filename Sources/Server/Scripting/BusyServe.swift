@@ -137,8 +137,13 @@ extension Worker {
             }
             if let s = c.busyStash {
                 c.busyStash = nil
-                // As if it arrived now: counted, parsed, held to the query buffer limit.
+                // As if it arrived now: counted, parsed, held to the query
+                // buffer limit. Before an end the peer sent it (epoll marks an
+                // EOF paused), so it runs first, as Redis reads it then.
+                let paused = c.recvPaused
+                if bits & (BusyPending.eof | BusyPending.failed) != 0 { c.recvPaused = false }
                 onData(c, UnsafePointer(s.base), s.count)
+                if !c.closing { c.recvPaused = paused || c.recvPaused }
                 if c.closing { continue }
             }
             if bits & (BusyPending.eof | BusyPending.failed) != 0 {
