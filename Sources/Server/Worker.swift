@@ -334,6 +334,8 @@ final class Worker<B: IOBackend>: IOEvents {
 
     func onAccept(fd: Int32) {
         if state.isStopping { close(fd); return }
+        // Another round of a busy script's serving step submits its first recv.
+        if busy.serving { busy.events += 1 }
         state.totalConnections.add(1)
         let (addr, loopback) = socketAddress(fd, peer: true)
         if state.connectedClients.add(1) >= maxClients {

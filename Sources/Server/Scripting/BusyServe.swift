@@ -48,7 +48,7 @@ enum BusyPending {
 
 extension Worker {
     /// Called from the count hook once the running script is busy.
-    func serveWhileBusy(_ run: ScriptRun) {
+    func serveWhileBusy() {
         if busy.serving { return }
         let t = wallMillis()
         if t - busy.lastStep < busyStepMillis { return }

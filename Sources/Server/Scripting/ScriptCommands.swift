@@ -56,7 +56,7 @@ extension Worker: ScriptHost {
             state.logger.warning("Slow script detected: still in execution after \(elapsed) milliseconds. You can try killing the script using the \(run.isFunction ? "FUNCTION" : "SCRIPT") KILL command.")
         }
         // Other connections of this worker get their -BUSY (or their KILL run) now, as in Redis.
-        if run.busy { serveWhileBusy(run) }
+        if run.busy { serveWhileBusy() }
         if run.busy && handle.scriptKill.exchange(0) == 1 {
             run.killed = "ERR Script killed by user with SCRIPT KILL..."
         } else if state.isStopping {
