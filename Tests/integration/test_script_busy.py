@@ -141,8 +141,7 @@ def unkillable_case(srv, start) -> list:
     return out
 
 
-@pytest.mark.parametrize("backend,shards", [("uring", 1), ("epoll", 1), ("epoll", 4)],
-                         ids=["uring-1", "epoll-1", "epoll-4"])
+@pytest.mark.parametrize("backend,shards", MATRIX, ids=IDS)
 def test_writer_is_unkillable_until_shutdown_nosave(server_factory, backend, shards):
     s = ringkv(server_factory, backend, shards)
     ref = reference(server_factory)
@@ -258,3 +257,60 @@ def test_script_caller_half_closes_while_busy(server_factory, backend):
         runner.close()
     assert outs[0] == outs[1]
     assert outs[0].endswith(b"+PONG\r\n")
+
+
+KEYED_SPIN = "local v = redis.call('get', KEYS[1]) if ARGV[1] == '1' then while true do end end return v"
+
+
+def kill_from_probe(port):
+    with RespConn(port, timeout=2) as k:
+        return k.call("SCRIPT", "KILL")
+
+
+@pytest.mark.parametrize("backend", ["uring", "epoll"])
+def test_script_on_its_keys_shard(server_factory, backend):
+    """A known script whose key lives on another shard runs on that shard's
+    worker (one hop): that worker serves its own connections -BUSY too."""
+    s = ringkv(server_factory, backend, 4)
+    ref = reference(server_factory)
+    keys = harness.keys_on_distinct_shards("busykey", 4, 4)
+    outs = []
+    for srv in (s, ref):
+        out = []
+        with RespConn(srv.port) as c:
+            for k in keys:
+                out.append(c.call("EVAL", KEYED_SPIN, "1", k, "0"))
+        for k in keys:
+            runner = RespConn(srv.port, timeout=20)
+            runner.send(encode("EVAL", KEYED_SPIN, "1", k, "1"))
+            wait_busy(srv.port)
+            out += [p.call("GET", k) for p in probes(srv.port, 6)]
+            out.append(kill_from_probe(srv.port))
+            out.append(runner.read())
+            out.append(runner.call("PING"))
+            runner.close()
+        outs.append(out)
+    assert outs[0] == outs[1]
+
+
+@pytest.mark.parametrize("backend,shards", [("uring", 4), ("epoll", 1)], ids=["uring-4", "epoll-1"])
+def test_busy_script_inside_exec(server_factory, backend, shards):
+    """EVAL inside MULTI/EXEC goes busy like any script; SCRIPT KILL ends it
+    and EXEC's array carries the script's error."""
+    s = ringkv(server_factory, backend, shards)
+    ref = reference(server_factory)
+    keys = harness.keys_on_distinct_shards("exk", 2, 4)
+    outs = []
+    for srv in (s, ref):
+        runner = RespConn(srv.port, timeout=20)
+        out = [runner.call("MULTI"), runner.call("SET", keys[0], "1"), runner.call("EVAL", SPIN, "0"),
+               runner.call("SET", keys[1], "2")]
+        runner.send(encode("EXEC"))
+        wait_busy(srv.port)
+        out += [p.call("GET", keys[0]) for p in probes(srv.port, 6)]
+        out.append(kill_from_probe(srv.port))
+        out.append(runner.read())
+        out.append(runner.call("MGET", *keys))
+        runner.close()
+        outs.append(out)
+    assert outs[0] == outs[1]
