@@ -56,6 +56,20 @@ def wait_busy(port: int, want=BUSY_EVAL) -> None:
     assert time.monotonic() - t0 < 1.5
 
 
+def start_busy(port: int, *cmd, want=BUSY_EVAL) -> RespConn:
+    """Sends a spinning script on a new connection and waits until it is busy."""
+    runner = RespConn(port, timeout=20)
+    runner.send(encode(*cmd))
+    wait_busy(port, want)
+    return runner
+
+
+def kill_from_probe(port):
+    """SCRIPT KILL from a new connection."""
+    with RespConn(port, timeout=2) as k:
+        return k.call("SCRIPT", "KILL")
+
+
 def probes(port: int, n: int = 8) -> list[RespConn]:
     # Several connections, so with 4 shards some share the script's worker.
     return [RespConn(port, timeout=2) for _ in range(n)]
@@ -66,9 +80,7 @@ def kill_case(port: int, start, kill, busy_reply) -> list:
     the script from one of them, then checks the server serves again."""
     early = RespConn(port, timeout=5)
     assert early.call("MULTI") == ("+", b"OK")
-    runner = RespConn(port, timeout=20)
-    runner.send(encode(*start))
-    wait_busy(port, busy_reply)
+    runner = start_busy(port, *start, want=busy_reply)
     out = []
     conns = probes(port)
     for c in conns:
@@ -126,9 +138,7 @@ def test_function_kill_from_any_connection(server_factory, backend, shards):
 
 
 def unkillable_case(srv, start) -> list:
-    runner = RespConn(srv.port, timeout=20)
-    runner.send(encode(*start))
-    wait_busy(srv.port, BUSY_EVAL if start[0] == "EVAL" else BUSY_FCALL)
+    runner = start_busy(srv.port, *start, want=BUSY_EVAL if start[0] == "EVAL" else BUSY_FCALL)
     conns = probes(srv.port, 4)
     out = [c.call("PING") for c in conns]
     kill = ("SCRIPT", "KILL") if start[0] == "EVAL" else ("FUNCTION", "KILL")
@@ -166,9 +176,7 @@ def test_function_writer_unkillable(server_factory):
 def test_redis_py_on_the_script_worker(server_factory):
     """redis-py on the same (only) worker: errors at once, then works again."""
     s = ringkv(server_factory, "uring", 1)
-    runner = RespConn(s.port, timeout=20)
-    runner.send(encode("EVAL", SPIN, "0"))
-    wait_busy(s.port)
+    runner = start_busy(s.port, "EVAL", SPIN, "0")
     c = redis.Redis(port=s.port, socket_timeout=2)
     t0 = time.monotonic()
     with pytest.raises(redis.ResponseError, match="^BUSY Redis is busy running a script"):
@@ -192,9 +200,7 @@ def test_new_connection_and_disconnect_while_busy(server_factory):
     """Connections accepted while busy are served; clients that leave while
     busy (the script's own one too) are closed cleanly afterwards."""
     s = ringkv(server_factory, "epoll", 1)
-    runner = RespConn(s.port, timeout=20)
-    runner.send(encode("EVAL", SPIN, "0"))
-    wait_busy(s.port)
+    runner = start_busy(s.port, "EVAL", SPIN, "0")
     gone = [RespConn(s.port, timeout=2) for _ in range(3)]
     for g in gone:
         assert g.call("PING") == BUSY_EVAL
@@ -225,11 +231,8 @@ def test_kill_reaches_through_pcall(server_factory, backend, shards):
     ref = reference(server_factory)
     outs = []
     for srv in (s, ref):
-        runner = RespConn(srv.port, timeout=20)
-        runner.send(encode("EVAL", PCALL_SPIN, "0"))
-        wait_busy(srv.port)
-        with RespConn(srv.port, timeout=2) as k:
-            killed = k.call("SCRIPT", "KILL")
+        runner = start_busy(srv.port, "EVAL", PCALL_SPIN, "0")
+        killed = kill_from_probe(srv.port)
         outs.append((killed, runner.read(), runner.call("EVAL", "local n = 0 for i = 1, 100000 do n = n + 1 end return n", "0")))
         runner.close()
     assert outs[0] == outs[1]
@@ -245,14 +248,11 @@ def test_script_caller_half_closes_while_busy(server_factory, backend):
     ref = reference(server_factory)
     outs = []
     for srv in (s, ref):
-        runner = RespConn(srv.port, timeout=20)
-        runner.send(encode("EVAL", SPIN, "0"))
-        wait_busy(srv.port)
+        runner = start_busy(srv.port, "EVAL", SPIN, "0")
         runner.send(encode("PING"))
         runner.sock.shutdown(socket.SHUT_WR)
         time.sleep(0.1)
-        with RespConn(srv.port, timeout=2) as k:
-            assert k.call("SCRIPT", "KILL") == ("+", b"OK")
+        assert kill_from_probe(srv.port) == ("+", b"OK")
         outs.append(runner.read_until_close())
         runner.close()
     assert outs[0] == outs[1]
@@ -260,11 +260,6 @@ def test_script_caller_half_closes_while_busy(server_factory, backend):
 
 
 KEYED_SPIN = "local v = redis.call('get', KEYS[1]) if ARGV[1] == '1' then while true do end end return v"
-
-
-def kill_from_probe(port):
-    with RespConn(port, timeout=2) as k:
-        return k.call("SCRIPT", "KILL")
 
 
 @pytest.mark.parametrize("backend", ["uring", "epoll"])
@@ -281,9 +276,7 @@ def test_script_on_its_keys_shard(server_factory, backend):
             for k in keys:
                 out.append(c.call("EVAL", KEYED_SPIN, "1", k, "0"))
         for k in keys:
-            runner = RespConn(srv.port, timeout=20)
-            runner.send(encode("EVAL", KEYED_SPIN, "1", k, "1"))
-            wait_busy(srv.port)
+            runner = start_busy(srv.port, "EVAL", KEYED_SPIN, "1", k, "1")
             out += [p.call("GET", k) for p in probes(srv.port, 6)]
             out.append(kill_from_probe(srv.port))
             out.append(runner.read())
