@@ -307,3 +307,37 @@ def test_busy_script_inside_exec(server_factory, backend, shards):
         runner.close()
         outs.append(out)
     assert outs[0] == outs[1]
+
+
+@pytest.mark.parametrize("backend,shards", [("uring", 1), ("epoll", 4)], ids=["uring-1", "epoll-4"])
+def test_function_stats_shows_the_busy_function(server_factory, backend, shards):
+    """FUNCTION STATS while a function is busy: running_script names it and
+    the command as sent (duration_ms varies and is checked apart)."""
+    s = ringkv(server_factory, backend, shards)
+    ref = reference(server_factory)
+    outs = []
+    for srv in (s, ref):
+        with RespConn(srv.port) as c:
+            assert c.call("FUNCTION", "LOAD", LIB) == ("$", b"busylib")
+        runner = start_busy(srv.port, "fcall", "spin", "1", "{t}k", "arg", want=BUSY_FCALL)
+        out = []
+        for proto in (2, 3):
+            with RespConn(srv.port, timeout=2) as p:
+                if proto == 3:
+                    p.call("HELLO", "3")
+                tag, items = p.call("FUNCTION", "STATS")
+                running = items[0][1] if proto == 3 else items[1]
+                if proto == 3:
+                    fields = running[1]
+                    assert fields[2][0] == ("$", b"duration_ms") and fields[2][1][1] >= 100
+                    running = (running[0], fields[:2])
+                else:
+                    assert running[1][4] == ("$", b"duration_ms") and running[1][5][1] >= 100
+                    running = (running[0], running[1][:4])
+                out.append((tag, running, items[1:] if proto == 3 else items[2:]))
+        with RespConn(srv.port, timeout=2) as k:
+            out.append(k.call("FUNCTION", "KILL"))
+        out.append(runner.read())
+        runner.close()
+        outs.append(out)
+    assert outs[0] == outs[1]

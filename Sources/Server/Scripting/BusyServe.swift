@@ -33,6 +33,15 @@ final class BusyServeState {
     var deferred: [Client] = []
     /// Events the backend delivered during the current step.
     var events = 0
+    /// The running FCALL as its client sent it (FUNCTION STATS).
+    let command = ByteBuf(capacity: 64)
+}
+
+/// A function past busy-reply-threshold, as FUNCTION STATS shows it.
+struct BusyFunction: Sendable {
+    let name: String
+    let command: [[UInt8]]
+    let startedMs: Int64
 }
 
 /// A serving step at most this often while a script is busy (the hook runs
@@ -72,6 +81,32 @@ extension Worker {
         args.exchange(with: busy.parked)
         busy.lastStep = wallMillis()
         busy.serving = false
+    }
+
+    /// FUNCTION STATS' running_script: the function past busy-reply-threshold
+    /// on any worker (nil when none), as Redis's functionStatsCommand.
+    func writeRunningFunction(_ r: Reply) {
+        guard let h = state.handles.first(where: { $0.scriptBusy.value == 2 }),
+              let f = h.busyFunction.withLock({ $0 }) else { return r.null() }
+        r.map(3)
+        r.bulk(static: "name")
+        r.bulk(string: f.name)
+        r.bulk(static: "command")
+        r.array(f.command.count)
+        for a in f.command { r.bulk(a) }
+        r.bulk(static: "duration_ms")
+        r.int(Int(wallMillis() - f.startedMs))
+    }
+
+    /// Publishes the busy function for FUNCTION STATS on other workers.
+    func publishBusyFunction(_ run: ScriptRun) {
+        var cmd: [[UInt8]] = []
+        let a = ArgVector(capacity: 8)
+        if case .command = parseCommand(UnsafePointer(busy.command.base), busy.command.count, into: a, limits: trustedLimits) {
+            for i in 0..<a.count { cmd.append(Array(a[i].buffer)) }
+        }
+        let f = BusyFunction(name: String(run.sha.dropFirst(3)), command: cmd, startedMs: run.startedMs)
+        handle.busyFunction.withLock { $0 = f }
     }
 
     /// A connection the serving step must not read into or send from.

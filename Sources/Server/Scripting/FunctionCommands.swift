@@ -66,7 +66,7 @@ extension Worker {
             let libs = state.functions.all
             r.map(2)
             r.bulk(static: "running_script")
-            r.null()
+            writeRunningFunction(r)
             r.bulk(static: "engines")
             r.map(1)
             r.bulk(static: "LUA")

@@ -50,6 +50,7 @@ extension Worker: ScriptHost {
         if let k = run.killed { return k }
         if !run.busy && busyThresholdMs > 0, case let elapsed = wallMillis() - run.startedMs, elapsed >= Int64(busyThresholdMs) {
             run.busy = true
+            if run.isFunction { publishBusyFunction(run) }
             handle.scriptWrote.store(run.didWrite ? 1 : 0)
             handle.scriptBusy.store(run.isFunction ? 2 : 1)
             state.busyScripts.add(1)
@@ -72,6 +73,7 @@ extension Worker: ScriptHost {
     func scriptEnded(_ run: ScriptRun) {
         if run.killed != nil { lua.restoreCountHook() }
         guard run.busy else { return }
+        if run.isFunction { handle.busyFunction.withLock { $0 = nil } }
         handle.scriptBusy.store(0)
         handle.scriptWrote.store(0)
         handle.scriptKill.store(0)
@@ -312,6 +314,9 @@ extension Worker: ScriptHost {
         defer { busy.caller = savedCaller }
         lentDepth += 1
         if let name = function {
+            // Kept for FUNCTION STATS should it go busy (`args` is reused by its redis.call).
+            busy.command.clear()
+            encodeCommand(busy.command, a, from: 0)
             syncFunctions()
             if let f = lua.libraryFunctions[name] {
                 lua.callFunction(f, keys: keys, argv: argv, run: run, reply: r)
