@@ -114,6 +114,9 @@ static void rk_lua_count_hook(lua_State *L, lua_Debug *ar) {
 }
 /// Every `count` instructions, as Redis's script timeout check.
 static inline void rk_lua_set_hook(lua_State *L, int count) { lua_sethook(L, rk_lua_count_hook, LUA_MASKCOUNT, count); }
+/// After a KILL: the hook runs on every line (and backward jump), so a
+/// pcall around a loop cannot keep a killed script alive, as in Redis.
+static inline void rk_lua_set_line_hook(lua_State *L) { lua_sethook(L, rk_lua_count_hook, LUA_MASKLINE, 0); }
 
 static inline void rk_lua_pop(lua_State *L, int n) { lua_pop(L, n); }
 static inline void rk_lua_newtable(lua_State *L) { lua_newtable(L); }

@@ -59,7 +59,7 @@ public final class ArgVector: @unchecked Sendable {
     public var count: Int = 0
     public var capacity: Int
     /// Inline (telnet) commands need unescaped copies of their arguments.
-    public let scratch = ByteBuf(capacity: 256)
+    public private(set) var scratch = ByteBuf(capacity: 256)
 
     public init(capacity: Int = 64) {
         self.capacity = capacity
@@ -80,6 +80,16 @@ public final class ArgVector: @unchecked Sendable {
             storage = ns
             capacity = n
         }
+    }
+
+    /// Trades contents (arguments and the inline scratch they may point
+    /// into) with `other`: a re-entrant reader parks a command's arguments
+    /// there, parses others into this vector, and trades them back intact.
+    public func exchange(with other: ArgVector) {
+        swap(&storage, &other.storage)
+        swap(&count, &other.count)
+        swap(&capacity, &other.capacity)
+        swap(&scratch, &other.scratch)
     }
 
     @inlinable public func push(_ a: Arg) {

@@ -77,6 +77,13 @@ final class Client {
     var closed = false
     var softLimitSince: Int64 = 0
     var dirty = false
+    /// Its bytes are being parsed further up the stack (`process`): a busy
+    /// script serving other clients must not read into or send from it.
+    var onStack = false
+    /// Bytes it sent while a busy script served other clients, and what
+    /// waits for after the script (BusyServe.swift: `BusyPending`).
+    var busyStash: ByteBuf?
+    var busyPending: UInt8 = 0
     /// CLIENT LIST/INFO: argv bytes of the command running now (argv-mem);
     /// set only around the listing itself, which is what Redis shows.
     var argvMem = 0

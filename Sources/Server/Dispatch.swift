@@ -9,6 +9,10 @@ extension Worker {
     func process(_ c: Client, _ p: UnsafePointer<UInt8>, _ n: Int) -> Int {
         // Transaction parts pushed before these bytes were sent come first.
         drainLaneIfNeeded()
+        // `p` may be `inbuf`: a busy script serving events must not append to it.
+        let wasOnStack = c.onStack
+        c.onStack = true
+        defer { c.onStack = wasOnStack }
         // A partial command at the front was scanned already; prefetching would rescan it.
         if n >= 64 && !c.parse.active && locks.wholeExclusive == 0 { prefetchKeys(c, p, n) }
         var off = 0
@@ -154,12 +158,6 @@ extension Worker {
         }
         c.lastCommandID = spec.id
         if let t = c.tracking { trackingBeforeCommand(c, t) }
-        // A script on some worker is past busy-reply-threshold (one load when none is).
-        if state.busyScripts.value != 0 && c.fd >= 0 && !allowedWhileBusy(spec) {
-            countError("BUSY")
-            Reply(replyBuffer(c), proto: c.proto).error(string: busyError())
-            return
-        }
         if !spec.arityOK(args.count) {
             c.multi?.aborted = true
             cmdRejected[spec.id] += 1
@@ -179,7 +177,11 @@ extension Worker {
             Reply(replyBuffer(c), proto: c.proto).error(bytes: subscribedModeError(spec))
             return
         }
-        if memLimit.max != 0 && lentDepth == 0 && c.fd >= 0 && !admitUnderMaxmemory(spec, c) { return }
+        // A script on some worker is past busy-reply-threshold (one load when none is).
+        if state.busyScripts.value != 0 && c.fd >= 0 && refuseWhileBusy(spec, c) { return }
+        // Redis evicts nothing while a script is busy.
+        if memLimit.max != 0 && lentDepth == 0 && c.fd >= 0 && !busy.serving && state.busyScripts.value == 0
+            && !admitUnderMaxmemory(spec, c) { return }
         if state.bgsave.denyWrites.value != 0 && lentDepth == 0 && c.fd >= 0 && deniedByDiskError(spec, c) { return }
         if state.pauseEnd.value != 0 && pauseHolds(spec, c) { return holdForPause(c) }
         if c.multi != nil && queueInMulti(spec, c, raw: raw, rawCount: rawCount) { return }
@@ -222,7 +224,8 @@ extension Worker {
         case .scan:
             routeScan(spec, c, raw: raw, rawCount: rawCount)
         case .server(let op):
-            if txNeeded {
+            // Served under a busy script (KILL, SHUTDOWN NOSAVE): the replies it waits for come after it.
+            if txNeeded && !busy.serving {
                 switch op {
                 // Server state these change (CONFIG SET proto-max-bulk-len,
                 // DEBUG, loaded scripts) binds commands that run on other

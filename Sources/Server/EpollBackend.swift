@@ -9,9 +9,14 @@ final class EpollBackend: IOBackend {
     static let name = "epoll"
     private let epfd: Int32
     let wakeFD: Int32
-    private let scratch: UnsafeMutablePointer<UInt8>
+    private var scratch: UnsafeMutablePointer<UInt8>
     private let scratchSize: Int
     private var events: UnsafeMutablePointer<epoll_event>
+    /// A poll re-entered from a handler (a busy script serving the worker's
+    /// other clients) reads into its own buffers: the outer one is still
+    /// walking `events`, and the bytes it handed over may still be in `scratch`.
+    private var nested: (scratch: UnsafeMutablePointer<UInt8>, events: UnsafeMutablePointer<epoll_event>)?
+    private var depth = 0
     private let maxEvents = 256
     private var listenerFDs: Set<Int32> = []
 
@@ -85,6 +90,25 @@ final class EpollBackend: IOBackend {
     }
 
     func poll<S: IOEvents>(timeoutMs: Int, sink: S) {
+        if depth > 0 { return pollNested(sink: sink) }
+        depth += 1
+        defer { depth -= 1 }
+        pollEvents(timeoutMs: timeoutMs, sink: sink)
+    }
+
+    private func pollNested<S: IOEvents>(sink: S) {
+        if depth > 1 { return }
+        let bufs = nested ?? (.allocate(capacity: scratchSize), .allocate(capacity: maxEvents))
+        nested = bufs
+        let outer = (scratch, events)
+        (scratch, events) = bufs
+        depth += 1
+        pollEvents(timeoutMs: 0, sink: sink)
+        depth -= 1
+        (scratch, events) = outer
+    }
+
+    private func pollEvents<S: IOEvents>(timeoutMs: Int, sink: S) {
         let n = epoll_wait(epfd, events, Int32(maxEvents), Int32(timeoutMs))
         if n <= 0 { return }
         sink.wokeUp()

@@ -38,6 +38,8 @@ final class WorkerHandle: @unchecked Sendable {
     let scriptBusy = AtomicCounter(0)
     let scriptWrote = AtomicCounter(0)
     let scriptKill = AtomicCounter(0)
+    /// FUNCTION STATS' running_script while a function is busy here.
+    let busyFunction = Mutex<BusyFunction?>(nil)
     /// Read by another worker only while this shard is locked for its EXEC.
     var store: ShardStore?
     var watches: WatchTable?

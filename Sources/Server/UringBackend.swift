@@ -153,11 +153,17 @@ final class UringBackend: IOBackend {
         let ready = rk_cq_ready(&ring, &head)
         if ready == 0 { return }
         sink.wokeUp()
-        for i in 0..<ready {
-            let cqe = rk_cqe_at(&ring, head, i)!
-            handle(cqe.pointee.user_data, cqe.pointee.res, cqe.pointee.flags, sink: sink)
+        // Each CQE is copied and consumed before its handler runs, and the
+        // head is read again for the next: a handler may re-enter poll (a
+        // busy script serving its worker's other clients), which then takes
+        // the CQEs after this one and never sees one twice.
+        for _ in 0..<ready {
+            if rk_cq_ready(&ring, &head) == 0 { break }
+            let cqe = rk_cqe_at(&ring, head, 0)!
+            let ud = cqe.pointee.user_data, res = cqe.pointee.res, flags = cqe.pointee.flags
+            io_uring_cq_advance(&ring, 1)
+            handle(ud, res, flags, sink: sink)
         }
-        io_uring_cq_advance(&ring, ready)
         if buffersToReturn > 0 {
             rk_buf_ring_advance(bufRing, buffersToReturn)
             buffersToReturn = 0

@@ -40,6 +40,8 @@ final class Worker<B: IOBackend>: IOEvents {
     var luaGeneration = 0
     var scriptClient: Client?
     var busyThresholdMs = 5000
+    /// Serving other connections while a script is busy (Scripting/BusyServe.swift).
+    let busy = BusyServeState()
     var allShardsCache: [Bool]?
     /// This shard's blocked clients by key (swapped with a lent shard's).
     var blocked = BlockRegistry()
@@ -273,6 +275,7 @@ final class Worker<B: IOBackend>: IOEvents {
             if !blockedWaits.isEmpty { expireBlocked() }
             if !pausedClients.isEmpty { releasePaused() }
             resumeDeferred()
+            if !busy.deferred.isEmpty { replayBusyDeferred() }
             if !pubsub.bcastPending.isEmpty { flushBroadcasts() }
             // Before anything leaves: what it says happened is in the log.
             aofHandover()
@@ -345,6 +348,8 @@ final class Worker<B: IOBackend>: IOEvents {
     /// Commands run inside poll's callbacks: they need the time of the
     /// wake-up, not of the previous iteration (expiry compares against it).
     func wokeUp() {
+        // A busy script's serving step keeps the script's time and settings.
+        if busy.serving { return }
         now = wallMillis()
         // CONFIG SET on any worker binds every worker from its next command on.
         if state.config.generation != configGeneration { refreshConfig() }
@@ -358,6 +363,8 @@ final class Worker<B: IOBackend>: IOEvents {
 
     func onAccept(fd: Int32) {
         if state.isStopping { close(fd); return }
+        // Another round of a busy script's serving step submits its first recv.
+        if busy.serving { busy.events += 1 }
         state.totalConnections.add(1)
         let (addr, loopback) = socketAddress(fd, peer: true)
         if state.connectedClients.add(1) >= maxClients {
@@ -391,6 +398,7 @@ final class Worker<B: IOBackend>: IOEvents {
     }
 
     func onData(_ c: Client, _ p: UnsafePointer<UInt8>, _ n: Int) {
+        if (c.busyStash != nil || busy.serving) && stashWhileBusy(c, p, n) { return }
         netInputBytes &+= n
         c.lastInteraction = now
         if c.inbuf.isEmpty && !c.recvPaused {
@@ -416,6 +424,10 @@ final class Worker<B: IOBackend>: IOEvents {
     /// error the peer is gone and they are dropped.
     func onRecvEnd(_ c: Client, eof: Bool) {
         c.recvArmed = false
+        if busy.serving && isHeldByScript(c) {
+            // Closed under a running script: closed once it is over.
+            return deferWhileBusy(c, eof ? BusyPending.eof : BusyPending.failed)
+        }
         if c.closing {
             if drained(c) { finishClose(c) }
         } else if eof && !c.inbuf.isEmpty && (c.stalled || c.barrier != nil) {
@@ -493,6 +505,8 @@ final class Worker<B: IOBackend>: IOEvents {
 
     func startSend(_ c: Client) {
         if c.closed { return }
+        // A reply of a command further up the stack may still be written into `out`.
+        if busy.serving && isHeldByScript(c) { return deferWhileBusy(c) }
         checkOutputLimits(c)
         if c.closed || c.out.isEmpty { return }
         swap(&c.out, &c.sending)
@@ -523,6 +537,7 @@ final class Worker<B: IOBackend>: IOEvents {
     }
 
     func resumeReading(_ c: Client) {
+        if busy.serving && isHeldByScript(c) { return deferWhileBusy(c) }
         c.recvPaused = false
         if !c.inbuf.isEmpty {
             let used = process(c, UnsafePointer(c.inbuf.base), c.inbuf.count)

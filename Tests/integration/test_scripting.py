@@ -387,10 +387,10 @@ def test_scripts_are_atomic_across_shards(server_factory, backend):
 
 
 def _busy_case(s: harness.Server, start_cmd, kill_cmd):
-    """Starts a slow script on one connection, then finds a connection on
-    another worker (the script's worker serves nothing until it ends) and
-    returns (what that connection got for GET, for the KILL, what the script
-    got)."""
+    """Starts a slow script on one connection, then finds a connection that
+    answers (any, since the script's own worker serves its other connections
+    from the Lua hook: test_script_busy.py) and returns (what that connection
+    got for GET, for the KILL, what the script got)."""
     runner = harness.RespConn(s.port, timeout=20)
     runner.send(harness.encode(*start_cmd))
     time.sleep(0.4)

@@ -113,6 +113,8 @@ extension Worker {
         // Redis's checks and their order (shutdownCommand in server.c).
         if (abort && (save || nosave || other)) || (save && nosave) { return r.error(Err.syntax) }
         if abort { return r.error("ERR No shutdown in progress.") }
+        // A busy script: only NOSAVE stops the server (its writes cannot be saved half done).
+        if !nosave && state.busyScripts.value != 0 { return r.error(string: busyError()) }
         // Plain SHUTDOWN saves when save points are set, as Redis's.
         if save || (!nosave && !state.config.saveParams.isEmpty) { return persistCommand(c, r, .shutdown) }
         shutdownNow(c)

@@ -61,10 +61,12 @@ extension Worker {
         } else if sub.equalsLower("list") {
             functionList(r)
         } else if sub.equalsLower("stats") && args.count == 2 {
+            // Redis refuses it while an EVAL (not a function) is busy.
+            if state.handles.contains(where: { $0.scriptBusy.value == 1 }) { return r.error(string: busyError()) }
             let libs = state.functions.all
             r.map(2)
             r.bulk(static: "running_script")
-            r.null()
+            writeRunningFunction(r)
             r.bulk(static: "engines")
             r.map(1)
             r.bulk(static: "LUA")

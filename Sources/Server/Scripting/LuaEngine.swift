@@ -44,6 +44,8 @@ final class ScriptRun {
     /// one of the script's commands reads (server.c call()).
     var tracker = 0
     var trackKeys: [Arg] = []
+    /// The error every hook call raises once SCRIPT/FUNCTION KILL stopped it.
+    var killed: String?
 
     /// It holds every shard / declared every shard: no per-call shard check.
     let holdsAll: Bool
@@ -95,6 +97,10 @@ final class LuaEngine {
     private let argBytes = ByteBuf(capacity: 256)
     let callArgs = ArgVector(capacity: 16)
     private var lens: [Int] = []
+
+    /// A killed script's hook fires on every line until it ends.
+    func raiseOnEveryLine() { rk_lua_set_line_hook(L) }
+    func restoreCountHook() { rk_lua_set_hook(L, 10_000) }
 
     init(host: ScriptHost) {
         self.host = host

@@ -47,19 +47,33 @@ extension Worker: ScriptHost {
     }
 
     func scriptInterrupt(_ run: ScriptRun) -> String? {
-        if !run.busy && busyThresholdMs > 0 && wallMillis() - run.startedMs >= Int64(busyThresholdMs) {
+        if let k = run.killed { return k }
+        if !run.busy && busyThresholdMs > 0, case let elapsed = wallMillis() - run.startedMs, elapsed >= Int64(busyThresholdMs) {
             run.busy = true
+            if run.isFunction { publishBusyFunction(run) }
             handle.scriptWrote.store(run.didWrite ? 1 : 0)
             handle.scriptBusy.store(run.isFunction ? 2 : 1)
             state.busyScripts.add(1)
+            state.logger.warning("Slow script detected: still in execution after \(elapsed) milliseconds. You can try killing the script using the \(run.isFunction ? "FUNCTION" : "SCRIPT") KILL command.")
         }
-        if run.busy && handle.scriptKill.exchange(0) == 1 { return "ERR Script killed by user with SCRIPT KILL..." }
-        if state.isStopping { return "ERR Script killed by user with SHUTDOWN NOSAVE..." }
-        return nil
+        // Other connections of this worker get their -BUSY (or their KILL run) now, as in Redis.
+        if run.busy { serveWhileBusy() }
+        if run.busy && handle.scriptKill.exchange(0) == 1 {
+            run.killed = "ERR Script killed by user with SCRIPT KILL..."
+        } else if state.isStopping {
+            run.killed = "ERR Script killed by user with SHUTDOWN NOSAVE..."
+        } else {
+            return nil
+        }
+        // Raised from then on at every line: a pcall cannot keep it running.
+        lua.raiseOnEveryLine()
+        return run.killed
     }
 
     func scriptEnded(_ run: ScriptRun) {
+        if run.killed != nil { lua.restoreCountHook() }
         guard run.busy else { return }
+        if run.isFunction { handle.busyFunction.withLock { $0 = nil } }
         handle.scriptBusy.store(0)
         handle.scriptWrote.store(0)
         handle.scriptKill.store(0)
@@ -298,9 +312,16 @@ extension Worker: ScriptHost {
         run.startedMs = now
         run.tracker = tracker ?? (c.tracking != nil ? readTracker(c) : 0)
         if run.tracker != 0 { run.trackKeys = keys }
+        // Its connection is left alone while a busy script serves the others.
+        let savedCaller = busy.caller
+        busy.caller = c
+        defer { busy.caller = savedCaller }
         lentDepth += 1
         let outerCaller = beginHeldPushes(c === scriptClient ? nil : c, writer: writer)
         if let name = function {
+            // Kept for FUNCTION STATS should it go busy (`args` is reused by its redis.call).
+            busy.command.clear()
+            encodeCommand(busy.command, a, from: 0)
             syncFunctions()
             if let f = lua.libraryFunctions[name] {
                 lua.callFunction(f, keys: keys, argv: argv, run: run, reply: r)

@@ -87,7 +87,8 @@ extension Worker {
     /// Takes every part that has arrived, in order. Not re-entered: a part
     /// pushed while this runs is taken by the same loop.
     func drainLane() {
-        if laneDraining || lentDepth > 0 { return }
+        // Not from a busy script's serving step either (BusyServe.swift).
+        if laneDraining || lentDepth > 0 || busy.serving { return }
         laneDraining = true
         while let m = handle.lane.pop() { arrive(m) }
         laneDraining = false
