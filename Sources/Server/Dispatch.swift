@@ -267,6 +267,10 @@ extension Worker {
     func runOn(_ shard: Int, _ spec: CommandSpec, _ c: Client, raw: UnsafePointer<UInt8>, rawCount: Int) {
         if shard == id && lentDepth == 0 {
             runLocal(spec, c)
+        } else if lentDepth > 0 && shard == execShard {
+            // Inside EXEC or a script, on the shard already in hand: no
+            // closure context (its captures cost a retain each).
+            runLocal(spec, c)
         } else if lentDepth > 0 {
             withLentShard(shard) { runLocal(spec, c) }
         } else {

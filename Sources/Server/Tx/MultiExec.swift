@@ -6,6 +6,11 @@ import Storage
 final class MultiState {
     let queue = ByteBuf(capacity: 256)
     var count = 0
+    /// Where each queued command and its arguments lie in `queue`, as
+    /// offsets (the buffer may move as it grows): start, length, argc, then
+    /// offset and length per argument. EXEC fills its argument vector from
+    /// these instead of parsing the block a second time.
+    var spans: [Int] = []
     /// A command was refused while queueing: EXEC answers EXECABORT.
     var aborted = false
     /// A queued command is denyoom: EXEC is refused when memory is over maxmemory.
@@ -41,7 +46,32 @@ extension Worker {
             Reply(out, proto: c.proto).error("ERR Command not allowed inside a transaction")
             return true
         }
-        if raw[0] == 42 { ms.queue.append(raw, rawCount) } else { encodeCommand(ms.queue, args, from: 0) }
+        let start = ms.queue.count
+        if raw[0] == 42 {
+            ms.queue.append(raw, rawCount)
+            ms.spans.append(start)
+            ms.spans.append(rawCount)
+            ms.spans.append(args.count)
+            for i in 0..<args.count {
+                ms.spans.append(start + (args[i].ptr - raw))
+                ms.spans.append(args[i].count)
+            }
+        } else {
+            // An inline command is queued as RESP; its arguments are found
+            // by parsing what was written (a rare path).
+            encodeCommand(ms.queue, args, from: 0)
+            let a = prefetchArgs
+            let base = UnsafePointer(ms.queue.base)
+            guard case .command(let used) = parseCommand(base + start, ms.queue.count - start, into: a,
+                                                         limits: trustedLimits) else { return true }
+            ms.spans.append(start)
+            ms.spans.append(used)
+            ms.spans.append(a.count)
+            for i in 0..<a.count {
+                ms.spans.append(a[i].ptr - base)
+                ms.spans.append(a[i].count)
+            }
+        }
         ms.count += 1
         if spec.flags.contains(.denyoom) { ms.denyoom = true }
         Reply(out, proto: c.proto).simple("QUEUED")
@@ -54,6 +84,7 @@ extension Worker {
         let ms = c.spareMulti ?? MultiState()
         c.spareMulti = nil
         ms.queue.clear()
+        ms.spans.removeAll(keepingCapacity: true)
         ms.count = 0
         ms.aborted = false
         ms.denyoom = false
@@ -357,12 +388,16 @@ extension Worker {
         lentDepth += 1
         let outer = beginHeldPushes(c, writer: c.id)
         let p = UnsafePointer(ms.queue.base)
-        let n = ms.queue.count
-        var off = 0
-        while off < n {
-            guard case .command(let used) = parseCommand(p + off, n - off, into: args, limits: trustedLimits) else { break }
-            execute(c, raw: p + off, rawCount: used)
-            off += used
+        var i = 0
+        while i < ms.spans.count {
+            let start = ms.spans[i], length = ms.spans[i + 1], argc = ms.spans[i + 2]
+            i += 3
+            args.reset()
+            for _ in 0..<argc {
+                args.push(Arg(p + ms.spans[i], ms.spans[i + 1]))
+                i += 2
+            }
+            execute(c, raw: p + start, rawCount: length)
         }
         endHeldPushes(outer)
         lentDepth -= 1
