@@ -430,7 +430,9 @@ final class Worker<B: IOBackend>: IOEvents {
         c.sendOffset = 0
         if c.sending.capacity > 1 << 20 { c.sending.shrink(to: 256) }
         if !c.out.isEmpty {
-            startSend(c)
+            // Replies of commands whose log records are not handed over yet
+            // wait for flushClients (appendfsync always: until on disk).
+            if aofLog.isEmpty { startSend(c) } else { markDirty(c) }
         } else if c.closing {
             if drained(c) { finishClose(c) }
         } else {
