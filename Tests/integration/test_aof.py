@@ -470,3 +470,33 @@ def test_bgrewriteaof_command_meta(matrix_entry, redis_ref):
         assert ours.client().info("persistence")["aof_enabled"] == 0
     finally:
         ours.cleanup()
+
+
+def test_old_style_aof_is_refused_not_dropped(matrix_entry):
+    s = harness.ringkv_server(*matrix_entry, extra=AOF)
+    (s.workdir / "appendonly.aof").write_bytes(b"*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n")
+    try:
+        with pytest.raises(harness.ServerError):
+            s.start(timeout=10)
+        assert "old-style append only file" in s.log_tail()
+    finally:
+        s.cleanup()
+
+
+def test_relative_times_in_a_loaded_file(matrix_entry):
+    """Files written by older Redis versions carry EXPIRE/SETEX as sent:
+    they are replayed against the time of loading."""
+    ours = start("ringkv", matrix_entry, AOF)
+    try:
+        ours.kill()
+        with open(incr_file(ours), "ab") as fh:
+            fh.write(harness.encode("SET", "k", "v") + harness.encode("EXPIRE", "k", "1000")
+                     + harness.encode("SETEX", "s", "2000", "v"))
+        again = start("ringkv", matrix_entry, AOF, workdir=ours.workdir)
+        try:
+            c = again.client()
+            assert 990 <= c.ttl("k") <= 1000 and 1990 <= c.ttl("s") <= 2000
+        finally:
+            again.cleanup()
+    finally:
+        ours.cleanup()

@@ -50,6 +50,11 @@ extension Worker {
             log.warning("Can't open or create append-only dir \(p.dir): \(String(cString: strerror(errno)))")
             return aofRewriteFailed()
         }
+        // The writer places chunks by a 64-bit shard mask (AofService.feed).
+        guard shardCount <= 64 else {
+            log.warning("appendonly yes needs at most 64 shards (this server has \(shardCount))")
+            return aofRewriteFailed()
+        }
         let old = aofCurrentManifest()
         let logging = start || aofCapturing
         // What the shards deleted on their own is in the base too.

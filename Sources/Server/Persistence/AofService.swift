@@ -112,6 +112,9 @@ final class AofService: @unchecked Sendable {
         pthread_mutex_lock(mu)
         self.fd = fd
         self.shards = shards
+        // Chunks a worker handed over while the log was being turned off.
+        queue.removeAll()
+        durable.store(submitted)
         running = true
         passed = 0
         pendingGlobal = nil
