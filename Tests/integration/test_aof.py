@@ -47,6 +47,15 @@ def digest(c):
     return c.execute_command("DEBUG", "DIGEST")
 
 
+def reloaded_digest(kind, workdir, matrix_entry=None, extra=AOF):
+    """DEBUG DIGEST of a server started on a copy of `workdir`, and its log."""
+    s = start(kind, matrix_entry, extra, workdir=workdir)
+    try:
+        return digest(s.client()), s.log_tail()
+    finally:
+        s.cleanup()
+
+
 def mix(c, seed, n=400):
     """A seeded mix of write commands of every type over 3 databases; keys
     span shards. Errors are part of the mix (same on both servers)."""
@@ -191,17 +200,11 @@ def test_ringkv_aof_loads_into_redis(matrix_entry):
         check = subprocess.run(["redis-check-aof", str(d / "appendonly.aof.manifest")],
                                capture_output=True, text=True)
         assert check.returncode == 0 and "All AOF files and manifest are valid" in check.stdout, check.stdout
-        ref = start("redis", extra=["--appendonly", "yes"], workdir=ours.workdir)
-        try:
-            assert digest(ref.client()) == want, ref.log_tail()
-        finally:
-            ref.cleanup()
+        got, log = reloaded_digest("redis", ours.workdir, extra=["--appendonly", "yes"])
+        assert got == want, log
         # And RingKV itself reloads it.
-        again = start("ringkv", matrix_entry, AOF, workdir=ours.workdir)
-        try:
-            assert digest(again.client()) == want, again.log_tail()
-        finally:
-            again.cleanup()
+        got, log = reloaded_digest("ringkv", ours.workdir, matrix_entry, AOF)
+        assert got == want, log
     finally:
         ours.cleanup()
 
@@ -213,11 +216,8 @@ def test_redis_aof_loads_into_ringkv(matrix_entry):
         fill(c, 22)
         want = digest(c)
         ref.kill()
-        ours = start("ringkv", matrix_entry, AOF, workdir=ref.workdir)
-        try:
-            assert digest(ours.client()) == want, ours.log_tail()
-        finally:
-            ours.cleanup()
+        got, log = reloaded_digest("ringkv", ref.workdir, matrix_entry, AOF)
+        assert got == want, log
     finally:
         ref.cleanup()
 
@@ -364,11 +364,8 @@ def test_global_commands_logged_once_in_order(matrix_entry):
         text = incr_file(ours).read_bytes()
         assert text.count(b"FLUSHALL") == 5 and text.count(b"SWAPDB") == 5
         ours.kill()
-        again = start("ringkv", matrix_entry, AOF, workdir=ours.workdir)
-        try:
-            assert digest(again.client()) == want
-        finally:
-            again.cleanup()
+        got, log = reloaded_digest("ringkv", ours.workdir, matrix_entry, AOF)
+        assert got == want, log
     finally:
         ours.cleanup()
 
@@ -424,11 +421,8 @@ def test_blocked_pop_served_later_logged_as_pop(matrix_entry):
         assert b"*2 $4 LPOP $2 wl" in text and b"BLPOP" not in text.upper()
         assert b"*5 $5 LMOVE $3 src $3 dst $4 LEFT $5 RIGHT" in text
         ours.kill()
-        ref = start("redis", extra=["--appendonly", "yes"], workdir=ours.workdir)
-        try:
-            assert digest(ref.client()) == want
-        finally:
-            ref.cleanup()
+        got, log = reloaded_digest("redis", ours.workdir, extra=["--appendonly", "yes"])
+        assert got == want, log
     finally:
         ours.cleanup()
 
@@ -448,11 +442,8 @@ def test_auto_rewrite(matrix_entry):
         assert info["aof_rewrites"] >= 2, info
         want = digest(c)
         ours.kill()
-        again = start("ringkv", matrix_entry, AOF, workdir=ours.workdir)
-        try:
-            assert digest(again.client()) == want
-        finally:
-            again.cleanup()
+        got, log = reloaded_digest("ringkv", ours.workdir, matrix_entry, AOF)
+        assert got == want, log
     finally:
         ours.cleanup()
 
