@@ -491,3 +491,25 @@ def test_relative_times_in_a_loaded_file(matrix_entry):
             again.cleanup()
     finally:
         ours.cleanup()
+
+
+def test_functions_survive_restart(matrix_entry):
+    ours = start("ringkv", matrix_entry, AOF)
+    try:
+        c = ours.client()
+        lib = "#!lua name=mylib\nredis.register_function('myset', function(keys, args) return redis.call('set', keys[1], args[1]) end)"
+        c.execute_command("FUNCTION", "LOAD", lib)
+        c.execute_command("FCALL", "myset", 1, "fk", "fv")
+        ours.kill()
+        text = incr_file(ours).read_bytes()
+        assert b"FUNCTION" in text and b"FCALL" not in text.upper()
+        for kind, extra in (("ringkv", AOF), ("redis", ["--appendonly", "yes"])):
+            s = start(kind, matrix_entry, extra, workdir=ours.workdir)
+            try:
+                c2 = s.client()
+                assert c2.get("fk") == b"fv"
+                assert c2.execute_command("FCALL", "myset", 1, "fk", "again") == b"OK"
+            finally:
+                s.cleanup()
+    finally:
+        ours.cleanup()

@@ -160,6 +160,17 @@ extension Worker {
         if aofLog.cur != nil { aofLog.cut() }
     }
 
+    /// FUNCTION LOAD / DELETE / FLUSH / RESTORE are logged as given, as
+    /// Redis does: libraries are no shard's data (mask 0), so the writer
+    /// never holds them back; FCALL itself is logged by its effects.
+    func aofFunctionCommand(_ out: ByteBuf, from mark: Int, db: Int) {
+        let sub = args[1]
+        guard sub.equalsLower("load") || sub.equalsLower("delete") || sub.equalsLower("flush")
+                || sub.equalsLower("restore") else { return }
+        if mark < out.count && out.base[mark] == 45 /* - */ { return }
+        encodeCommand(aofLog.open(mask: 0, db: db), args, from: 0)
+    }
+
     /// One shard's part of FLUSHALL, FLUSHDB or SWAPDB.
     func aofGlobal(db: Int, _ build: (ByteBuf) -> Void) {
         if !aofCapturing { return }
