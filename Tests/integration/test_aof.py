@@ -387,7 +387,8 @@ def test_timestamps(matrix_entry):
 
 def test_crash_always_loses_nothing(matrix_entry):
     backend, shards = matrix_entry
-    r = aof_crash.run(backend, shards, kills=3, fsync="always", min_s=0.2, max_s=0.6, seed=7, log=lambda *_: None)
+    r = aof_crash.run(backend, shards, kills=3, fsync="always", min_s=0.2, max_s=0.6, seed=7, log=lambda *_: None,
+                      globals_=True)
     assert r["acked"] > 1000
     assert r["lost"] == 0, r["log"]
 

@@ -21,6 +21,8 @@ final class AofChunk {
     /// One shard's part of a global command (FLUSHALL, FLUSHDB, SWAPDB):
     /// written once, when every shard's part has arrived.
     var global = false
+    /// The submission it came in (AofService.submit).
+    var seq = 0
 }
 
 enum AofFsync: Int {
@@ -143,9 +145,10 @@ final class AofService: @unchecked Sendable {
     /// Hands chunks over; returns the submission's sequence number.
     func submit(_ chunks: [AofChunk]) -> Int {
         pthread_mutex_lock(mu)
-        queue.append(.chunks(chunks))
         submitted += 1
         let s = submitted
+        for c in chunks { c.seq = s }
+        queue.append(.chunks(chunks))
         pthread_cond_signal(work)
         pthread_mutex_unlock(mu)
         return s
@@ -200,7 +203,14 @@ final class AofService: @unchecked Sendable {
                     }
                     fd = nfd
                     unsynced = false
-                case .stop: stopping = true
+                case .stop:
+                    stopping = true
+                    // Nothing handed over is dropped, even a global command cut short.
+                    if let g = pendingGlobal { emit(g) }
+                    for d in deferred { emit(d) }
+                    pendingGlobal = nil
+                    passed = 0
+                    deferred.removeAll()
                 }
             }
             items.removeAll(keepingCapacity: true)
@@ -212,8 +222,12 @@ final class AofService: @unchecked Sendable {
                 lastFsync = monotonicNanos()
                 unsynced = false
             }
+            // A chunk held back for a global command is not on disk yet:
+            // neither is its submission, nor any later one.
+            var safe = upTo
+            for d in deferred where d.seq - 1 < safe { safe = d.seq - 1 }
             pthread_mutex_lock(mu)
-            if lastWriteOK.value != 0 { durable.store(upTo) }
+            if lastWriteOK.value != 0 && safe > durable.value { durable.store(safe) }
             if stopping {
                 running = false
                 if fd >= 0 { close(fd) }
