@@ -95,8 +95,8 @@ public enum ServerCommandSpecs {
         CommandSpec("script", arity: -2, flags: [], route: .server(.script), group: "scripting",
                     summary: "A container for Lua scripts management commands", since: "2.6.0",
                     subcommands: scriptSubcommands),
-        // SAVE and BGSAVE take SHUTDOWN's route: all three answer a refusal
-        // while there is no persistence (Server/Admin/ServerCommands.swift).
+        // SAVE and BGSAVE take SHUTDOWN's route: all three write the RDB file
+        // (Server/Admin/ServerCommands.swift).
         CommandSpec("save", arity: 1, flags: [.admin, .noscript, .noAsyncLoading, .noMulti], route: .server(.shutdown),
                     group: "server", summary: "Synchronously save the dataset to disk"),
         CommandSpec("bgsave", arity: -1, flags: [.admin, .noscript, .noAsyncLoading], route: .server(.shutdown),
@@ -223,6 +223,19 @@ public enum ServerCommandSpecs {
                     since: "2.9.50"),
         CommandSpec("unpause", arity: 2, flags: [.admin, .noscript, .loading, .stale], route: .server(.client),
                     group: "connection", summary: "Resume processing of clients that were paused", since: "6.2.0"),
+        CommandSpec("tracking", arity: -3, flags: [.noscript, .loading, .stale], route: .server(.client),
+                    group: "connection", summary: "Enable or disable server assisted client side caching support",
+                    since: "6.0.0"),
+        CommandSpec("caching", arity: 3, flags: [.noscript, .loading, .stale], route: .server(.client),
+                    group: "connection", summary: "Instruct the server about tracking or not keys in the next request",
+                    since: "6.0.0"),
+        CommandSpec("getredir", arity: 2, flags: [.noscript, .loading, .stale], route: .server(.client),
+                    group: "connection", summary: "Get tracking notifications redirection client ID if any",
+                    since: "6.0.0"),
+        CommandSpec("trackinginfo", arity: 2, flags: [.noscript, .loading, .stale], route: .server(.client),
+                    group: "connection",
+                    summary: "Return information about server assisted client side caching for the current connection",
+                    since: "6.2.0"),
         CommandSpec("help", arity: 2, flags: [.loading, .stale], route: .server(.client),
                     group: "connection", summary: "Show helpful text about the different subcommands", since: "5.0.0"),
     ]

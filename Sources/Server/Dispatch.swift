@@ -180,6 +180,7 @@ extension Worker {
             return
         }
         if memLimit.max != 0 && lentDepth == 0 && c.fd >= 0 && !admitUnderMaxmemory(spec, c) { return }
+        if state.bgsave.denyWrites.value != 0 && lentDepth == 0 && c.fd >= 0 && deniedByDiskError(spec, c) { return }
         if state.pauseEnd.value != 0 && pauseHolds(spec, c) { return holdForPause(c) }
         if c.multi != nil && queueInMulti(spec, c, raw: raw, rawCount: rawCount) { return }
         // MONITOR: one load while nobody watches. The line is made before the
@@ -324,9 +325,10 @@ extension Worker {
 
     /// INFO commandstats and errorstats, and SLOWLOG, for one finished call:
     /// the one place handler commands and server commands are counted.
+    /// `t0` is a `clock` reading.
     func recordCall(_ spec: CommandSpec, since t0: Int, failed: Bool, out: ByteBuf, at before: Int, _ a: ArgVector,
                     client: Client?, message: ShardMessage?, slowlogged: Bool = true) {
-        recordCall(spec, micros: (monotonicNanos() - t0) / 1000, failed: failed, out: out, at: before, a,
+        recordCall(spec, micros: clock.nanos(clock.now() - t0) / 1000, failed: failed, out: out, at: before, a,
                    client: client, message: message, slowlogged: slowlogged)
     }
 

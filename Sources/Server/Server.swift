@@ -159,7 +159,8 @@ public func runServer(config: ConfigStore) -> Int32 {
         let sig = sigtimedwait(&set, nil, &ts)
         if sig == SIGTERM || sig == SIGINT {
             logger.warning("Received \(sig == SIGTERM ? "SIGTERM" : "SIGINT") scheduling shutdown...")
-            state.stopping.store(1)
+            // With save points Redis saves first (worker 0 holds the shards and stops after).
+            if config.saveParams.isEmpty { state.stopping.store(1) } else { state.bgsave.shutdownRequested.store(1) }
         }
     }
     for t in threads { pthread_join(t, nil) }

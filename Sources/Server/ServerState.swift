@@ -42,6 +42,8 @@ final class WorkerHandle: @unchecked Sendable {
     var store: ShardStore?
     var watches: WatchTable?
     var blocked: BlockRegistry?
+    /// This shard's part of a running background snapshot (set during the cut).
+    var snapshot: ShardSnapshot?
     /// Channel, pattern and shard-channel subscriptions of this worker's
     /// clients: a publisher on another worker sends here only when it is not 0.
     let subscriptions = AtomicCounter(0)
@@ -50,6 +52,10 @@ final class WorkerHandle: @unchecked Sendable {
     /// Tracking clients of this worker (a flush's null invalidation goes
     /// only to workers that have some).
     let trackers = AtomicCounter(0)
+    /// Under maxmemory: keys this shard could evict under the policy (0 or
+    /// not), published by its worker, so a shard with none left refuses a
+    /// write only when no shard has any (Server/Eviction.swift).
+    let evictable = AtomicCounter(0)
     init(queueCapacity: Int) { inbox = MPSCQueue(capacity: queueCapacity) }
 
     /// A producer that pushed into `inbox`: whether it owes the wake-up. The
@@ -130,10 +136,13 @@ final class ServerState: @unchecked Sendable {
     let clientDirectory = ClientDirectory()
     /// CLIENT TRACKING BCAST prefixes of every worker's clients.
     let bcast = BcastRegistry()
+    /// BGSAVE and save points (Server/Persistence/BackgroundSave.swift).
+    let bgsave: BackgroundSaves
 
     init(config: ConfigStore, backendName: String, backendDetail: String, logger: Logger) {
         self.config = config
         shardCount = max(1, config.shards)
+        bgsave = BackgroundSaves(shards: shardCount)
         queueCapacity = config.shardQueueCapacity
         startMillis = wallMillis()
         self.backendName = backendName

@@ -112,6 +112,8 @@ final class Worker<B: IOBackend>: IOEvents {
     var memLimit = MemoryLimit()
     var memSlot: Int32 = 0
     var othersMemory = 0
+    /// What `handle.evictable` last said (Server/Eviction.swift).
+    var evictablePublished = -1
     let evictor = Evictor()
     var evictionPending = false
     /// Memory was over maxmemory when the running script started (Redis's script_oom).
@@ -128,12 +130,16 @@ final class Worker<B: IOBackend>: IOEvents {
     var outputSoftSeconds = 0
     /// client-output-buffer-limit pubsub: hard, soft, seconds.
     var pubsubOutputLimit = (hard: 0, soft: 0, seconds: 0)
+    /// The fewest output bytes at which any of those limits can apply
+    /// (Int.max: none), so a pushed message checks them with one compare.
+    var outputLimitFloor = Int.max
     var hz = 10
-    /// Stop reading from a client while this much output waits for it.
-    let outputPauseBytes = 64 << 20
+    /// Stop reading from a client while this much output waits for it
+    /// (client-output-pause-bytes)...
+    let outputPauseBytes: Int
     /// ...and while this many of its commands wait on other shards, whose
-    /// reply sizes are unknown until they come back.
-    let maxRemoteOutstanding = 64
+    /// reply sizes are unknown until they come back (shard-max-outstanding).
+    let maxRemoteOutstanding: Int
 
     // Per-command statistics (INFO commandstats), indexed by CommandSpec.id.
     var cmdCalls: [Int]
@@ -156,6 +162,8 @@ final class Worker<B: IOBackend>: IOEvents {
         self.state = state
         self.backend = backend
         self.handle = handle
+        outputPauseBytes = state.config.clientOutputPauseBytes
+        maxRemoteOutstanding = state.config.shardMaxOutstanding
         // Start-up loading (loadDataset) fills the stores before the workers start.
         store = handle.store ?? ShardStore(databases: state.config.databases, notify: state.notify)
         execShard = id
@@ -191,6 +199,7 @@ final class Worker<B: IOBackend>: IOEvents {
         outputSoft = o.soft
         outputSoftSeconds = o.seconds
         pubsubOutputLimit = c.clientOutputBufferLimitPubsub
+        outputLimitFloor = [o.hard, o.soft, pubsubOutputLimit.hard, pubsubOutputLimit.soft].filter { $0 > 0 }.min() ?? .max
         hz = max(1, min(500, c.hz))
         limits.maxBulkLen = c.protoMaxBulkLen
         StringCommands.protoMaxBulkLen.store(c.protoMaxBulkLen, ordering: .relaxed)
@@ -239,6 +248,7 @@ final class Worker<B: IOBackend>: IOEvents {
             var timeout = 1000 / hz
             if !blockedWaits.isEmpty, let d = nextBlockedDeadline { timeout = min(timeout, Int(d)) }
             if let p = pauseTimeoutMs { timeout = min(timeout, p) }
+            if handle.snapshot != nil { timeout = snapshotPollTimeout(timeout) }
             // `sleeping` is read by every producer: written only around a
             // poll that may block, so a busy worker leaves the line shared.
             var armed = false
@@ -257,9 +267,12 @@ final class Worker<B: IOBackend>: IOEvents {
             backend.poll(timeoutMs: timeout, sink: self)
             if armed { handle.sleeping.store(0) }
             now = wallMillis()
-            if memLimit.max != 0 { refreshOthersMemory() }
+            if memLimit.max != 0 {
+                refreshOthersMemory()
+                publishEvictable()
+            }
             drainInbox()
-            if !blocked.ready.isEmpty { serveReady() }
+            if locks.wholeExclusive == 0 && !blocked.ready.isEmpty { serveReady() }
             if !blockedWaits.isEmpty { expireBlocked() }
             if !pausedClients.isEmpty { releasePaused() }
             resumeDeferred()
@@ -269,6 +282,7 @@ final class Worker<B: IOBackend>: IOEvents {
             flushOutgoing()
             flushClients()
             if now - lastCron >= Int64(1000 / hz) { cron() }
+            if handle.snapshot != nil { snapshotStep() }
         }
         shutdownGracefully()
     }
@@ -297,6 +311,7 @@ final class Worker<B: IOBackend>: IOEvents {
         refreshConfig()
         sampleOps()
         evictionCron()
+        persistenceCron()
         if id == 0 && aofCapturing { aofAutoRewriteCheck() }
         // Redis's active expiry: a slice of the cycle per tick per db.
         let budget = 25_000_000 / hz
@@ -310,8 +325,14 @@ final class Worker<B: IOBackend>: IOEvents {
                 flushKeyEvents(store)
             }
         }
-        if !watches.isEmpty { watches.purge() }
-        if !blocked.isEmpty { blocked.purge() }
+        // A coordinator may be adding watches and waiters to a shard lent
+        // to it (withLentShard): the owner leaves both tables alone until
+        // the shard comes back (race found by ThreadSanitizer).
+        if locks.wholeExclusive == 0 {
+            if !watches.isEmpty { watches.purge() }
+            if !blocked.isEmpty { blocked.purge() }
+        }
+        MigrateCommand.closeIdleLinks(now: now)
         if idleTimeout > 0 {
             for case let c? in clients where !c.closing && now - c.lastInteraction > Int64(idleTimeout) * 1000 {
                 closeClient(c)
@@ -428,7 +449,11 @@ final class Worker<B: IOBackend>: IOEvents {
         c.sendInFlight = false
         c.sending.clear()
         c.sendOffset = 0
-        if c.sending.capacity > 1 << 20 { c.sending.shrink(to: 256) }
+        // Past a burst (a pub/sub subscriber catching up, a big reply) the
+        // buffer goes back to Redis's 16 KiB reply chunk: capacity kept
+        // would count in used_memory for good and eat the maxmemory budget,
+        // where Redis frees its reply blocks once written.
+        if c.sending.capacity > 32 * 1024 { c.sending.shrink(to: 16 * 1024) }
         if !c.out.isEmpty {
             // Replies of commands whose log records are not handed over yet
             // wait for flushClients (appendfsync always: until on disk).

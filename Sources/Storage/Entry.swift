@@ -62,7 +62,7 @@ extension ValueObject {
 /// costs one allocation and no pointers beyond the table slot.
 ///
 ///     0      type (low nibble) | payload kind (high nibble)
-///     1      flags: bit 0 = has expiry
+///     1      flags: bit 0 = has expiry (1..3: below)
 ///     2..4   LRU clock, seconds, 24 bits (OBJECT IDLETIME)
 ///     [5..12 expire-at ms, 13..16 index in the keyspace's expiry list]
 ///     varint key length, key bytes
@@ -95,6 +95,18 @@ public struct Entry: Equatable {
         nonmutating set {
             let f = raw.load(fromByteOffset: 1, as: UInt8.self)
             raw.storeBytes(of: newValue ? f | 4 : f & ~4, toByteOffset: 1, as: UInt8.self)
+        }
+    }
+
+    /// Flags bit 3: the background snapshot's mark. An entry whose mark
+    /// differs from its keyspace's `snapParity` is not yet in the running
+    /// snapshot (Storage/KeyspaceSnapshot.swift). Copies do not keep it:
+    /// whoever installs an entry sets it.
+    @inlinable public var snapMark: Bool {
+        get { raw.load(fromByteOffset: 1, as: UInt8.self) & 8 != 0 }
+        nonmutating set {
+            let f = raw.load(fromByteOffset: 1, as: UInt8.self)
+            raw.storeBytes(of: newValue ? f | 8 : f & ~8, toByteOffset: 1, as: UInt8.self)
         }
     }
 
@@ -241,17 +253,19 @@ public struct Entry: Equatable {
               raw.load(fromByteOffset: 1, as: UInt8.self) & 1 == 0 else { return false }
         let off = payloadOffset
         let usable = mallocUsableSize(raw)
+        // Only the snapshot mark survives: the entry stays what the running snapshot knows of it.
+        let flags = raw.load(fromByteOffset: 1, as: UInt8.self) & 8
         if n <= 20, let iv = parseStrictInt(value, n) {
             let need = off + 8
             guard usable >= need, usable <= need * 2 + 32 else { return false }
             raw.storeBytes(of: ValueType.string.rawValue | Payload.int.rawValue << 4, as: UInt8.self)
-            raw.storeBytes(of: UInt8(0), toByteOffset: 1, as: UInt8.self)
+            raw.storeBytes(of: flags, toByteOffset: 1, as: UInt8.self)
             raw.storeBytes(of: iv, toByteOffset: off, as: Int.self)
         } else {
             let need = off + varintSize(n) + n
             guard usable >= need, usable <= need * 2 + 32 else { return false }
             raw.storeBytes(of: ValueType.string.rawValue | Payload.bytes.rawValue << 4, as: UInt8.self)
-            raw.storeBytes(of: UInt8(0), toByteOffset: 1, as: UInt8.self)
+            raw.storeBytes(of: flags, toByteOffset: 1, as: UInt8.self)
             var o = off
             writeVarint(raw, &o, n)
             if n > 0 { (raw + o).copyMemory(from: value, byteCount: n) }

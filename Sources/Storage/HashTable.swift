@@ -16,6 +16,9 @@ public struct HashTable {
     public private(set) var count: Int = 0
     /// Live entries plus tombstones: what probe lengths depend on.
     @usableFromInline var filled: Int = 0
+    /// Bumped whenever entries move (rehash, removeAll): a walk in slot
+    /// order (the background snapshot) must start over then.
+    public private(set) var moves = 0
 
     public static let empty: UInt64 = 0
     public static let tomb: UInt64 = 1
@@ -102,6 +105,7 @@ public struct HashTable {
         slots.initialize(repeating: 0, count: c)
         mask = c - 1
         filled = 0
+        moves &+= 1
         for j in 0..<oldCap where old[j] > 1 {
             let e = Entry(UnsafeMutableRawPointer(bitPattern: UInt(old[j] & HashTable.ptrMask))!)
             let k = e.key
@@ -123,6 +127,7 @@ public struct HashTable {
         mask = 15
         count = 0
         filled = 0
+        moves &+= 1
     }
 
     public func deallocate() { slots.deallocate() }

@@ -25,6 +25,13 @@ public final class Keyspace {
     /// number, for `new` and `expired` events.
     public var events: KeyEvents?
     public var index = 0
+    /// The running background snapshot of this keyspace, until its walk is
+    /// done: every change below first hands it the entry it is about to
+    /// change (Storage/KeyspaceSnapshot.swift). Nil: one load and a branch.
+    @usableFromInline var snapshot: KeyspaceSnapshot?
+    /// Outside a snapshot every entry's `snapMark` equals this; a snapshot
+    /// starts by flipping it, so "not yet serialized" is one compare.
+    public internal(set) var snapParity = false
     /// Set while appendonly is on (Storage/DeletionLog.swift).
     public var deletions: DeletionLog?
 
@@ -40,13 +47,23 @@ public final class Keyspace {
 
     public var count: Int { table.count }
 
-    /// The live slot for `key`, or -1. An expired key is deleted on the way (lazy expiry).
+    /// While CLIENT PAUSE (WRITE or ALL) is in force: its end, wall-clock
+    /// ms (0: no pause). Lazy expiry then reports an expired key missing but
+    /// keeps it, as Redis 7.0's expireIfNeeded keeps the dataset constant
+    /// while clients are paused; it goes after the pause.
+    public static let expiryPausedUntil = Atomic<Int64>(0)
+
+    /// The live slot for `key`, or -1. An expired key is deleted on the way
+    /// (lazy expiry), unless a pause keeps it.
     @inlinable
     public func find(_ key: UnsafePointer<UInt8>, _ n: Int, hash: UInt64, now: Int64) -> Int {
         let i = table.find(key, n, hash: hash)
         if i >= 0 {
             let e = table.entry(at: i)
+            // Any handler may change what it found in place.
+            if let s = snapshot { s.preserve(e) }
             if e.hasExpire && e.expireAt <= now {
+                if now < Keyspace.expiryPausedUntil.load(ordering: .relaxed) { return -1 }
                 noteExpired(e)
                 remove(at: i)
                 expiredKeys += 1
@@ -88,6 +105,8 @@ public final class Keyspace {
     @discardableResult
     public func put(_ e: Entry, at i: Int, hash: UInt64) -> Int {
         mutations &+= 1
+        if i >= 0, let s = snapshot { s.preserve(table.entry(at: i)) }
+        e.snapMark = snapParity
         if i >= 0 {
             let old = table.entry(at: i)
             // Redis's dbOverwrite keeps the LFU counter of the value it replaces.
@@ -98,9 +117,19 @@ public final class Keyspace {
             if e.hasExpire { listExpiring(e) }
             return i
         }
+        let k = e.key
+        // A write that was already under way when a pause began may insert
+        // over an expired key the pause kept: that key expires first.
+        if Keyspace.expiryPausedUntil.load(ordering: .relaxed) != 0 {
+            let twin = table.find(k.baseAddress!, k.count, hash: hash)
+            if twin >= 0 {
+                noteExpired(table.entry(at: twin))
+                remove(at: twin)
+                expiredKeys += 1
+            }
+        }
         let s = table.insert(e, hash: hash)
         if e.hasExpire { listExpiring(e) }
-        let k = e.key
         noteNew(k.baseAddress!, k.count)
         return s
     }
@@ -109,6 +138,7 @@ public final class Keyspace {
     public func remove(at i: Int) {
         mutations &+= 1
         let e = table.entry(at: i)
+        if let s = snapshot { s.preserve(e) }
         if e.hasExpire { unlistExpiring(e) }
         table.remove(at: i)
         e.free()
@@ -118,6 +148,7 @@ public final class Keyspace {
     public func detach(at i: Int) -> Entry {
         mutations &+= 1
         let e = table.entry(at: i)
+        if let s = snapshot { s.preserve(e) }
         if e.hasExpire { unlistExpiring(e) }
         table.remove(at: i)
         return e
@@ -162,12 +193,14 @@ public final class Keyspace {
     public func setExpire(at i: Int, _ at: Int64) {
         let e = table.entry(at: i)
         mutations &+= 1
+        if let s = snapshot { s.preserve(e) }
         if e.hasExpire && at >= 0 {
             e.expireAt = at
             return
         }
         if !e.hasExpire && at < 0 { return }
         let n = e.withExpire(at)
+        n.snapMark = snapParity
         if e.hasExpire { unlistExpiring(e) }
         table.replace(at: i, with: n)
         e.free()
@@ -239,6 +272,7 @@ public final class Keyspace {
 
     public func removeAll() {
         mutations &+= 1
+        if let s = snapshot { s.preserveAll(self) }
         table.removeAll()
         expiringCount = 0
     }

@@ -7,7 +7,7 @@ import Storage
 /// the worker that owns the connection, so these run there.
 extension Worker {
     func runServerCommand(_ op: ServerOp, _ spec: CommandSpec, _ c: Client, raw: UnsafePointer<UInt8>, rawCount: Int) {
-        let t0 = monotonicNanos()
+        let t0 = clock.now()
         let out = replyBuffer(c)
         let before = out.count
         let r = Reply(out, proto: c.proto)

@@ -166,17 +166,12 @@ extension Worker {
                     "number_of_cached_scripts:\(state.scripts.count)",
                 ])
             case "persistence":
-                // No persistence yet (the config refuses it): nothing is ever
-                // loaded or saved, every write since start is unsaved, and the
-                // last save time is the start time, as Redis reports it then.
+                // The RDB fields come from the background saves' state (Server/Persistence).
                 section("Persistence", [
                     "loading:0", "async_loading:0", "current_cow_peak:0", "current_cow_size:0",
-                    "current_cow_size_age:0", "current_fork_perc:0.00", "current_save_keys_processed:0",
-                    "current_save_keys_total:0",
-                    "rdb_changes_since_last_save:\(v("dirty") &- state.dirtyAtSave.value)", "rdb_bgsave_in_progress:0",
-                    "rdb_last_save_time:\(state.lastSave.value)", "rdb_last_bgsave_status:ok",
-                    "rdb_last_bgsave_time_sec:-1", "rdb_current_bgsave_time_sec:-1", "rdb_saves:\(state.rdbSaves.value)",
-                    "rdb_last_cow_size:0", "rdb_last_load_keys_expired:0", "rdb_last_load_keys_loaded:0",
+                    "current_cow_size_age:0",
+                ] + rdbInfoFields(dirty: v("dirty") &- state.dirtyAtSave.value) + [
+                    "rdb_last_load_keys_expired:0", "rdb_last_load_keys_loaded:0",
                 ] + aofInfoFields() + ["module_fork_in_progress:0", "module_fork_last_cow_size:0"])
             case "stats":
                 let pubsubCounts = state.pubsub.read { ($0.channels.count, $0.patterns.count, $0.shardChannels.count) }

@@ -12,8 +12,8 @@ import Glibc
 /// SAVE is synchronous, as Redis's: with several shards it holds every
 /// shard (a transaction over all of them, as a cross-shard EXEC), so the
 /// file is one consistent snapshot, and writes it from the caller's worker.
-/// BGSAVE and save points are still refused: a background snapshot needs
-/// copy-on-write shards RingKV does not have yet.
+/// BGSAVE and save points take a forkless snapshot instead
+/// (Server/Persistence/Snapshot.swift, BackgroundSave.swift).
 /// What a whole-dataset step does once every shard is held.
 enum PersistStep: UInt8 {
     case save = 0
@@ -21,9 +21,11 @@ enum PersistStep: UInt8 {
     case shutdown = 1
     /// DEBUG RELOAD: save, empty, load the file back (flags below).
     case reload = 2
+    /// BGSAVE: the cut of a background snapshot.
+    case bgsave = 3
     /// BGREWRITEAOF and CONFIG SET appendonly yes (Persistence/AofRewrite.swift).
-    case aofRewrite = 3
-    case aofStart = 4
+    case aofRewrite = 4
+    case aofStart = 5
 
     static let noSave: UInt8 = 1, noFlush: UInt8 = 2, merge: UInt8 = 4
 }
@@ -32,6 +34,7 @@ extension Worker {
     /// SAVE, SHUTDOWN SAVE and DEBUG RELOAD: at once with one shard,
     /// else once every shard is held.
     func persistCommand(_ c: Client, _ r: Reply, _ step: PersistStep, flags: UInt8 = 0) {
+        if step == .save && bgsave.inProgress { return r.error("ERR Background save already in progress") }
         if shardCount == 1 || lentDepth > 0 {
             return runPersistStep(step, flags: flags, c, r)
         }
@@ -60,7 +63,10 @@ extension Worker {
         switch step {
         case .save:
             rdbSave(stores) ? r.ok() : r.error("ERR")
+        case .bgsave:
+            startBackgroundSave(stores, r)
         case .shutdown:
+            abortBackgroundSave()
             guard rdbSave(stores) else { return r.error("ERR Errors trying to SHUTDOWN. Check logs.") }
             shutdownNow(c)
         case .aofRewrite:
@@ -109,6 +115,7 @@ extension Worker {
         state.lastSave.store(Int(t / 1000))
         state.dirtyAtSave.store(totalDirty(stores))
         state.rdbSaves.add(1)
+        bgsave.lastOK.store(1)
         return true
     }
 

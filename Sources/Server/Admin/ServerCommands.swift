@@ -6,8 +6,6 @@ import Storage
 import Glibc
 #endif
 
-let persistenceUnsupported: StaticString = "ERR background saving is not supported yet: use SAVE"
-
 /// CONFIG, SHUTDOWN, SAVE, BGSAVE, DEBUG, SLOWLOG, LATENCY and the merges of server fan-outs.
 extension Worker {
     func mergeServerFanout(_ s: ReplyTicket, _ c: Client?, _ r: Reply) {
@@ -95,15 +93,12 @@ extension Worker {
 
     /// SHUTDOWN, and SAVE and BGSAVE (routed here: they share its route so
     /// that they need no dispatch case of their own). SAVE and SHUTDOWN SAVE
-    /// write the RDB file (Admin/Persistence.swift); BGSAVE, save points and
-    /// appendonly are refused rather than answered +OK with nothing written.
+    /// write the RDB file (Admin/Persistence.swift); BGSAVE takes a forkless
+    /// snapshot (Persistence/BackgroundSave.swift).
     func shutdownCommand(_ c: Client, _ r: Reply) {
         if args[0].equalsLower("save") { return persistCommand(c, r, .save) }
         if args[0].equalsLower("bgrewriteaof") { return bgrewriteaofCommand(c, r) }
-        if args[0].equalsLower("bgsave") {
-            if args.count == 2 && !args[1].equalsLower("schedule") { return r.error(Err.syntax) }
-            return r.error(persistenceUnsupported)
-        }
+        if args[0].equalsLower("bgsave") { return bgsaveCommand(c, r) }
         var save = false, nosave = false, abort = false, other = false
         var i = 1
         while i < args.count {
@@ -118,8 +113,8 @@ extension Worker {
         // Redis's checks and their order (shutdownCommand in server.c).
         if (abort && (save || nosave || other)) || (save && nosave) { return r.error(Err.syntax) }
         if abort { return r.error("ERR No shutdown in progress.") }
-        // Plain SHUTDOWN saves only when save points are set, and none can be.
-        if save { return persistCommand(c, r, .shutdown) }
+        // Plain SHUTDOWN saves when save points are set, as Redis's.
+        if save || (!nosave && !state.config.saveParams.isEmpty) { return persistCommand(c, r, .shutdown) }
         shutdownNow(c)
     }
 

@@ -19,6 +19,8 @@ extension Worker {
     /// its trackers are told (Tracking.swift), as Redis's
     /// signalModifiedKey does next to its notifyKeyspaceEvent.
     func publishKeyEvents(_ s: ShardStore, writer: Int) {
+        // A script's commands run on the script connection (id 0): their changes are its caller's.
+        let writer = writer == 0 ? pubsub.callerID : writer
         let ev = s.events
         let flags = ev.config.flags
         let ch = pubsub.eventChannel

@@ -47,6 +47,25 @@ extension Worker {
     func trackRead(_ spec: CommandSpec, _ a: ArgVector, token: Int) {
         let table = store.tracking
         _ = spec.forEachKey(a) { i in table.record(a[i].ptr, a[i].count, token: token) }
+        enforceTrackingLimit()
+    }
+
+    /// A script's command read: its caller tracks the script's declared
+    /// keys (Redis 7.0 remembers the EVAL's keys, not the command's), each
+    /// in its owner's table; the script holds those shards.
+    func trackScriptKeys(_ run: ScriptRun) {
+        for k in run.trackKeys {
+            withLentShard(shardOf(k.ptr, k.count, shards: shardCount)) {
+                store.tracking.record(k.ptr, k.count, token: run.tracker)
+                enforceTrackingLimit()
+            }
+        }
+    }
+
+    /// tracking-table-max-keys, split evenly over the shards: past it, keys
+    /// are forgotten and their clients told, as Redis evicts them.
+    func enforceTrackingLimit() {
+        let table = store.tracking
         let limit = state.config.settings.trackingTableMaxKeys
         if limit > 0 {
             let perShard = max(1, limit / shardCount)
@@ -179,7 +198,7 @@ extension Worker {
                 r.push(2)
                 r.bulk(static: "tracking-redir-broken")
                 r.int(t.redirect)
-                pushFrame(c, f)
+                pushTracking(c, f)
             }
             return
         }
@@ -209,7 +228,30 @@ extension Worker {
         } else {
             return
         }
+        pushTracking(c, f)
+    }
+
+    /// A tracking frame for `c`, held back while `c`'s script or EXEC runs.
+    func pushTracking(_ c: Client, _ f: ByteBuf) {
+        if let h = pubsub.caller, h === c { return pubsub.held.append(f) }
         pushFrame(c, f)
+    }
+
+    /// Around a script or EXEC block `c` runs (`writer`: its id when it is
+    /// on another worker): the invalidations it earned go after its reply.
+    func beginHeldPushes(_ c: Client?, writer: Int) -> (Client?, Int) {
+        let outer = (pubsub.caller, pubsub.callerID)
+        pubsub.caller = c
+        pubsub.callerID = c?.id ?? writer
+        return outer
+    }
+
+    func endHeldPushes(_ outer: (Client?, Int)) {
+        if let c = pubsub.caller, !pubsub.held.isEmpty {
+            pushFrame(c, pubsub.held)
+            pubsub.held.clear()
+        }
+        (pubsub.caller, pubsub.callerID) = outer
     }
 
     /// FLUSHALL/FLUSHDB on shard `shard`'s step: its table is emptied and

@@ -90,7 +90,7 @@ extension Worker {
     @discardableResult
     func runLent(_ spec: CommandSpec, _ a: ArgVector, out: ByteBuf, proto: Int, db: Int, client: Client?) -> Bool {
         guard let h = spec.handler else { return false }
-        let t0 = monotonicNanos()
+        let t0 = clock.now()
         if lentStores.isEmpty { lentStores = state.handles.map { $0.store! } }
         var x = Exec(args: a, reply: Reply(out, proto: proto), store: store, stats: stats, db: db, now: now,
                      shard: execShard, shardCount: shardCount)

@@ -61,6 +61,12 @@ public final class RdbFileWriter {
         aux("aof-base", int: aofBase ? 1 : 0)
     }
 
+    /// Records serialised elsewhere (a background snapshot's chunks).
+    public func records(_ b: [UInt8]) {
+        w.out.append(contentsOf: b)
+        flush()
+    }
+
     /// A function library (RDB_OPCODE_FUNCTION2 and its code).
     public func function(_ code: [UInt8]) {
         w.byte(0xF5)
