@@ -235,7 +235,7 @@ extension Worker {
         let a = state.aof
         let on = aofCapturing
         var f = [
-            "aof_enabled:\(on ? 1 : 0)", "aof_rewrite_in_progress:0", "aof_rewrite_scheduled:0",
+            "aof_enabled:\(on ? 1 : 0)", "aof_rewrite_in_progress:\(a.rewriting.value)", "aof_rewrite_scheduled:0",
             "aof_last_rewrite_time_sec:\(a.lastRewriteSecs.value)", "aof_current_rewrite_time_sec:-1",
             "aof_last_bgrewrite_status:\(a.lastRewriteOK.value != 0 ? "ok" : "err")",
             "aof_rewrites:\(a.rewrites.value)", "aof_rewrites_consecutive_failures:0",

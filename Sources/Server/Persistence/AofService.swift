@@ -62,6 +62,8 @@ final class AofService: @unchecked Sendable {
     let lastRewriteSecs = AtomicCounter(-1)
     let lastRewriteOK = AtomicCounter(1)
     let autoRewritePending = AtomicCounter(0)
+    /// A rewrite's base is being written by the forkless snapshot.
+    let rewriting = AtomicCounter(0)
     /// The manifest in force; touched with every shard held, or at start-up.
     var manifest: AofManifest?
     /// Start-up: workers set up, and the AOF loaded (1) or refused (2).
