@@ -1,4 +1,5 @@
 import Commands
+import Logging
 import RESP
 import Storage
 #if canImport(Glibc)
@@ -102,15 +103,7 @@ extension Worker {
             state.aof.rotate(to: fd)
             state.aof.currentSize.store(baseSize)
         }
-        // The replaced files (Redis marks them history, then deletes them).
-        for f in (old.base.map { [$0] } ?? []) + old.history + old.incrs where f.name != m.base!.name {
-            unlink(p.path(f.name))
-        }
-        state.aof.rewrites.add(1)
-        state.aof.autoRewritePending.store(0)
-        state.aof.lastRewriteSecs.store((monotonicNanos() - t0) / 1_000_000_000)
-        state.aof.lastRewriteOK.store(1)
-        log.notice("Background AOF rewrite finished successfully")
+        aofRewriteDone(state.aof, replaced: old, by: m, p, since: t0, log)
         return true
     }
 
@@ -157,16 +150,10 @@ extension Worker {
                 return
             }
             aof.manifest = m
-            for f in (old.base.map { [$0] } ?? []) + old.history + old.incrs where f.name != base.name {
-                unlink(p.path(f.name))
-            }
             let size = fileSize(p.path(base.name))
             aof.baseSize.store(size)
             aof.currentSize.store(size + fileSize(p.path(incr.name)))
-            aof.rewrites.add(1)
-            aof.lastRewriteSecs.store((monotonicNanos() - t0) / 1_000_000_000)
-            aof.lastRewriteOK.store(1)
-            log.notice("Background AOF rewrite finished successfully")
+            aofRewriteDone(aof, replaced: old, by: m, p, since: t0, log)
         })
         b.setRunning(job)
         b.phase.store(2)
@@ -224,4 +211,18 @@ extension Worker {
         c.replyMode = .off
         persistCommand(c, Reply(discard, proto: 2), .aofRewrite)
     }
+}
+
+/// A rewrite's manifest is in force: the files it replaced go (Redis marks
+/// them history, then deletes them), and the rewrite is counted.
+func aofRewriteDone(_ aof: AofService, replaced old: AofManifest, by m: AofManifest, _ p: AofPaths, since t0: Int,
+                    _ log: Logger) {
+    for f in (old.base.map { [$0] } ?? []) + old.history + old.incrs where f.name != m.base?.name {
+        unlink(p.path(f.name))
+    }
+    aof.rewrites.add(1)
+    aof.autoRewritePending.store(0)
+    aof.lastRewriteSecs.store((monotonicNanos() - t0) / 1_000_000_000)
+    aof.lastRewriteOK.store(1)
+    log.notice("Background AOF rewrite finished successfully")
 }
