@@ -286,7 +286,13 @@ final class AofService: @unchecked Sendable {
             let n = write(fd, out.base + off, out.count - off)
             if n < 0 {
                 if errno == EINTR { continue }
-                // Redis keeps the data and retries; a worker under always keeps waiting.
+                if fsyncMode.value == AofFsync.always.rawValue {
+                    // Nothing acknowledged may be lost and nothing more can be: as Redis, stop.
+                    let msg = "Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...\n"
+                    _ = msg.withCString { write(2, $0, strlen($0)) }
+                    exit(1)
+                }
+                // Redis keeps the data and retries (everysec, no).
                 lastWriteOK.store(0)
                 out.consumeFront(off)
                 usleep(100_000)
