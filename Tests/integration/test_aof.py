@@ -564,3 +564,38 @@ def test_rewrite_under_concurrent_writes(matrix_entry):
             assert got == want, log
     finally:
         ours.cleanup()
+
+
+def test_xclaim_logged_with_the_ids_it_claimed(matrix_entry):
+    """XCLAIM/XAUTOCLAIM depend on idle times: the log names the IDs they
+    claimed with min-idle-time 0, so a later replay claims the same ones."""
+    ours = start("ringkv", matrix_entry, AOF)
+    try:
+        c = ours.client()
+        ids = [c.xadd("st", {"f": i}) for i in range(6)]
+        c.xgroup_create("st", "g", "0")
+        c.xreadgroup("g", "alice", {"st": ">"}, count=6)
+        time.sleep(0.05)
+        c.execute_command("XCLAIM", "st", "g", "bob", "20", ids[0], ids[1])
+        c.execute_command("XCLAIM", "st", "g", "bob", "3600000", ids[2])       # too recent: nothing
+        c.xdel("st", ids[5])
+        c.execute_command("XAUTOCLAIM", "st", "g", "carol", "0", ids[3], "COUNT", "5")
+        def pending(server):
+            with server.raw() as rc:
+                return [harness.plain(rc.call("XPENDING", "st", "g", "-", "+", "10", name))
+                        for name in ("alice", "bob", "carol")]
+
+        want = pending(ours)
+        text = incr_file(ours).read_bytes().replace(b"\r\n", b" ")
+        assert b"$6 XCLAIM $2 st $1 g $3 bob $1 0 $15" in text and b"3600000" not in text
+        ours.kill()
+        for kind, extra in (("ringkv", AOF), ("redis", ["--appendonly", "yes"])):
+            s = start(kind, matrix_entry, extra, workdir=ours.workdir)
+            try:
+                got = pending(s)
+                # Same IDs per consumer and delivery counts (idle times differ).
+                assert [[(e[0], e[3]) for e in g] for g in got] == [[(e[0], e[3]) for e in g] for g in want], kind
+            finally:
+                s.cleanup()
+    finally:
+        ours.cleanup()
