@@ -37,6 +37,7 @@ CRASH_KILLS ?= 20
 crash: deps
 	swift build -c release
 	$(PYTHON) Tests/stress/aof_crash.py --kills $(CRASH_KILLS) --fsync always --matrix uring-1,epoll-4
+	$(PYTHON) Tests/stress/aof_crash.py --kills $(CRASH_KILLS) --fsync always --globals --matrix epoll-4
 	$(PYTHON) Tests/stress/aof_crash.py --kills 5 --fsync everysec --matrix uring-1,epoll-4
 
 unit: apt-deps

@@ -468,7 +468,9 @@ final class Worker<B: IOBackend>: IOEvents {
         // budget. The buffer is empty here: a malloc and a free, no copy.
         if c.sending.capacity > 32 * 1024 { c.sending.shrink(to: 16 * 1024) }
         if !c.out.isEmpty {
-            startSend(c)
+            // Replies of commands whose log records are not handed over yet
+            // wait for flushClients (appendfsync always: until on disk).
+            if aofLog.isEmpty { startSend(c) } else { markDirty(c) }
         } else if c.closing {
             if drained(c) { finishClose(c) }
         } else {

@@ -47,6 +47,15 @@ def digest(c):
     return c.execute_command("DEBUG", "DIGEST")
 
 
+def reloaded_digest(kind, workdir, matrix_entry=None, extra=AOF):
+    """DEBUG DIGEST of a server started on a copy of `workdir`, and its log."""
+    s = start(kind, matrix_entry, extra, workdir=workdir)
+    try:
+        return digest(s.client()), s.log_tail()
+    finally:
+        s.cleanup()
+
+
 def mix(c, seed, n=400):
     """A seeded mix of write commands of every type over 3 databases; keys
     span shards. Errors are part of the mix (same on both servers)."""
@@ -191,17 +200,11 @@ def test_ringkv_aof_loads_into_redis(matrix_entry):
         check = subprocess.run(["redis-check-aof", str(d / "appendonly.aof.manifest")],
                                capture_output=True, text=True)
         assert check.returncode == 0 and "All AOF files and manifest are valid" in check.stdout, check.stdout
-        ref = start("redis", extra=["--appendonly", "yes"], workdir=ours.workdir)
-        try:
-            assert digest(ref.client()) == want, ref.log_tail()
-        finally:
-            ref.cleanup()
+        got, log = reloaded_digest("redis", ours.workdir, extra=["--appendonly", "yes"])
+        assert got == want, log
         # And RingKV itself reloads it.
-        again = start("ringkv", matrix_entry, AOF, workdir=ours.workdir)
-        try:
-            assert digest(again.client()) == want, again.log_tail()
-        finally:
-            again.cleanup()
+        got, log = reloaded_digest("ringkv", ours.workdir, matrix_entry, AOF)
+        assert got == want, log
     finally:
         ours.cleanup()
 
@@ -213,13 +216,14 @@ def test_redis_aof_loads_into_ringkv(matrix_entry):
         fill(c, 22)
         want = digest(c)
         ref.kill()
-        ours = start("ringkv", matrix_entry, AOF, workdir=ref.workdir)
-        try:
-            assert digest(ours.client()) == want, ours.log_tail()
-        finally:
-            ours.cleanup()
+        got, log = reloaded_digest("ringkv", ref.workdir, matrix_entry, AOF)
+        assert got == want, log
     finally:
         ref.cleanup()
+
+
+def man_text(server):
+    return (server.workdir / "appendonlydir" / "appendonly.aof.manifest").read_text()
 
 
 def incr_file(server):
@@ -267,8 +271,14 @@ def test_logged_forms_match_redis(matrix_entry):
         assert info["aof_current_size"] == len(data) + info["aof_base_size"] and info["aof_base_size"] > 0
         with ours.raw() as rc:
             assert rc.call("BGREWRITEAOF") == ("+", b"Background append only file rewriting started")
+        # The base comes from the forkless snapshot: the rewrite ends later.
+        wait_rewrite(c)
         info = c.info("persistence")
         assert info["aof_rewrites"] == 2 and info["aof_current_size"] == info["aof_base_size"]
+        assert man_text(ours) == ("file appendonly.aof.2.base.rdb seq 2 type b\n"
+                                  "file appendonly.aof.2.incr.aof seq 2 type i\n")
+        assert sorted(f.name for f in (ours.workdir / "appendonlydir").iterdir()) == [
+            "appendonly.aof.2.base.rdb", "appendonly.aof.2.incr.aof", "appendonly.aof.manifest"]
     finally:
         ours.cleanup()
 
@@ -364,11 +374,8 @@ def test_global_commands_logged_once_in_order(matrix_entry):
         text = incr_file(ours).read_bytes()
         assert text.count(b"FLUSHALL") == 5 and text.count(b"SWAPDB") == 5
         ours.kill()
-        again = start("ringkv", matrix_entry, AOF, workdir=ours.workdir)
-        try:
-            assert digest(again.client()) == want
-        finally:
-            again.cleanup()
+        got, log = reloaded_digest("ringkv", ours.workdir, matrix_entry, AOF)
+        assert got == want, log
     finally:
         ours.cleanup()
 
@@ -390,7 +397,8 @@ def test_timestamps(matrix_entry):
 
 def test_crash_always_loses_nothing(matrix_entry):
     backend, shards = matrix_entry
-    r = aof_crash.run(backend, shards, kills=3, fsync="always", min_s=0.2, max_s=0.6, seed=7, log=lambda *_: None)
+    r = aof_crash.run(backend, shards, kills=3, fsync="always", min_s=0.2, max_s=0.6, seed=7, log=lambda *_: None,
+                      globals_=True)
     assert r["acked"] > 1000
     assert r["lost"] == 0, r["log"]
 
@@ -424,11 +432,8 @@ def test_blocked_pop_served_later_logged_as_pop(matrix_entry):
         assert b"*2 $4 LPOP $2 wl" in text and b"BLPOP" not in text.upper()
         assert b"*5 $5 LMOVE $3 src $3 dst $4 LEFT $5 RIGHT" in text
         ours.kill()
-        ref = start("redis", extra=["--appendonly", "yes"], workdir=ours.workdir)
-        try:
-            assert digest(ref.client()) == want
-        finally:
-            ref.cleanup()
+        got, log = reloaded_digest("redis", ours.workdir, extra=["--appendonly", "yes"])
+        assert got == want, log
     finally:
         ours.cleanup()
 
@@ -448,11 +453,8 @@ def test_auto_rewrite(matrix_entry):
         assert info["aof_rewrites"] >= 2, info
         want = digest(c)
         ours.kill()
-        again = start("ringkv", matrix_entry, AOF, workdir=ours.workdir)
-        try:
-            assert digest(again.client()) == want
-        finally:
-            again.cleanup()
+        got, log = reloaded_digest("ringkv", ours.workdir, matrix_entry, AOF)
+        assert got == want, log
     finally:
         ours.cleanup()
 
@@ -468,5 +470,132 @@ def test_bgrewriteaof_command_meta(matrix_entry, redis_ref):
         d = ours.workdir / "appendonlydir"
         assert (d / "appendonly.aof.manifest").read_text() == "file appendonly.aof.1.base.rdb seq 1 type b\n"
         assert ours.client().info("persistence")["aof_enabled"] == 0
+    finally:
+        ours.cleanup()
+
+
+def test_old_style_aof_is_refused_not_dropped(matrix_entry):
+    s = harness.ringkv_server(*matrix_entry, extra=AOF)
+    (s.workdir / "appendonly.aof").write_bytes(b"*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n")
+    try:
+        with pytest.raises(harness.ServerError):
+            s.start(timeout=10)
+        assert "old-style append only file" in s.log_tail()
+    finally:
+        s.cleanup()
+
+
+def test_relative_times_in_a_loaded_file(matrix_entry):
+    """Files written by older Redis versions carry EXPIRE/SETEX as sent:
+    they are replayed against the time of loading."""
+    ours = start("ringkv", matrix_entry, AOF)
+    try:
+        ours.kill()
+        with open(incr_file(ours), "ab") as fh:
+            fh.write(harness.encode("SET", "k", "v") + harness.encode("EXPIRE", "k", "1000")
+                     + harness.encode("SETEX", "s", "2000", "v"))
+        again = start("ringkv", matrix_entry, AOF, workdir=ours.workdir)
+        try:
+            c = again.client()
+            assert 990 <= c.ttl("k") <= 1000 and 1990 <= c.ttl("s") <= 2000
+        finally:
+            again.cleanup()
+    finally:
+        ours.cleanup()
+
+
+def test_functions_survive_restart(matrix_entry):
+    ours = start("ringkv", matrix_entry, AOF)
+    try:
+        c = ours.client()
+        lib = "#!lua name=mylib\nredis.register_function('myset', function(keys, args) return redis.call('set', keys[1], args[1]) end)"
+        c.execute_command("FUNCTION", "LOAD", lib)
+        c.execute_command("FCALL", "myset", 1, "fk", "fv")
+        ours.kill()
+        text = incr_file(ours).read_bytes()
+        assert b"FUNCTION" in text and b"FCALL" not in text.upper()
+        for kind, extra in (("ringkv", AOF), ("redis", ["--appendonly", "yes"])):
+            s = start(kind, matrix_entry, extra, workdir=ours.workdir)
+            try:
+                c2 = s.client()
+                assert c2.get("fk") == b"fv"
+                assert c2.execute_command("FCALL", "myset", 1, "fk", "again") == b"OK"
+            finally:
+                s.cleanup()
+    finally:
+        ours.cleanup()
+
+
+def test_rewrite_under_concurrent_writes(matrix_entry):
+    """BGREWRITEAOF while connections write on every shard: the base (a
+    forkless snapshot at the cut) plus the new incr file is the dataset."""
+    import threading
+    ours = start("ringkv", matrix_entry, AOF)
+    try:
+        stop = threading.Event()
+
+        def writer(n):
+            c = ours.client()
+            i = 0
+            while not stop.is_set():
+                c.set(f"w{n}:{i % 300}", i)
+                c.incr(f"cnt{n}")
+                c.rpush(f"list{n}", i)
+                i += 1
+
+        c = ours.client()
+        for i in range(2000):
+            c.set(f"pre{i}", "x" * 20)
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        time.sleep(0.2)
+        assert c.execute_command("BGREWRITEAOF")
+        wait_rewrite(c)
+        time.sleep(0.2)
+        stop.set()
+        for t in threads:
+            t.join()
+        assert c.info("persistence")["aof_rewrites"] == 2
+        want = digest(c)
+        ours.kill()
+        for kind, extra in (("ringkv", AOF), ("redis", ["--appendonly", "yes"])):
+            got, log = reloaded_digest(kind, ours.workdir, matrix_entry, extra)
+            assert got == want, log
+    finally:
+        ours.cleanup()
+
+
+def test_xclaim_logged_with_the_ids_it_claimed(matrix_entry):
+    """XCLAIM/XAUTOCLAIM depend on idle times: the log names the IDs they
+    claimed with min-idle-time 0, so a later replay claims the same ones."""
+    ours = start("ringkv", matrix_entry, AOF)
+    try:
+        c = ours.client()
+        ids = [c.xadd("st", {"f": i}) for i in range(6)]
+        c.xgroup_create("st", "g", "0")
+        c.xreadgroup("g", "alice", {"st": ">"}, count=6)
+        time.sleep(0.05)
+        c.execute_command("XCLAIM", "st", "g", "bob", "20", ids[0], ids[1])
+        c.execute_command("XCLAIM", "st", "g", "bob", "3600000", ids[2])       # too recent: nothing
+        c.xdel("st", ids[5])
+        c.execute_command("XAUTOCLAIM", "st", "g", "carol", "0", ids[3], "COUNT", "5")
+        def pending(server):
+            with server.raw() as rc:
+                return [harness.plain(rc.call("XPENDING", "st", "g", "-", "+", "10", name))
+                        for name in ("alice", "bob", "carol")]
+
+        want = pending(ours)
+        text = incr_file(ours).read_bytes().replace(b"\r\n", b" ")
+        assert b"$6 XCLAIM $2 st $1 g $3 bob $1 0 $15" in text and b"3600000" not in text
+        ours.kill()
+        for kind, extra in (("ringkv", AOF), ("redis", ["--appendonly", "yes"])):
+            s = start(kind, matrix_entry, extra, workdir=ours.workdir)
+            try:
+                got = pending(s)
+                # Same IDs per consumer and delivery counts (idle times differ).
+                assert [[(e[0], e[3]) for e in g] for g in got] == [[(e[0], e[3]) for e in g] for g in want], kind
+            finally:
+                s.cleanup()
     finally:
         ours.cleanup()

@@ -85,6 +85,28 @@ class Writer(threading.Thread):
             s.close()
 
 
+class Globals(threading.Thread):
+    """Global commands in a loop (SWAPDB and FLUSHDB of databases the
+    writers do not use), so every shard's records are ordered around them."""
+
+    def __init__(self, port: int):
+        super().__init__(daemon=True)
+        self.port = port
+
+    def run(self) -> None:
+        try:
+            s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+            f = s.makefile("rb")
+            while True:
+                s.sendall(harness.encode("SWAPDB", "5", "6") + harness.encode("SELECT", "7")
+                          + harness.encode("SET", "g", "1") + harness.encode("FLUSHDB"))
+                for _ in range(4):
+                    if not f.readline().endswith(b"\r\n"):
+                        return
+        except OSError:
+            return
+
+
 def verify(client, writers: list[Writer]) -> tuple[int, int]:
     """(acknowledged writes, lost ones)."""
     acked = lost = 0
@@ -114,7 +136,7 @@ def verify(client, writers: list[Writer]) -> tuple[int, int]:
 
 def run(backend: str = "auto", shards: int = 1, kills: int = 3, fsync: str = "always",
         min_s: float = 0.2, max_s: float = 1.0, seed: int | None = None, log=print,
-        appendonly: str = "yes") -> dict:
+        appendonly: str = "yes", globals_: bool = False) -> dict:
     rng = random.Random(seed)
     server = harness.ringkv_server(backend, shards, extra=["--appendonly", appendonly, "--appendfsync", fsync])
     total_acked = total_lost = 0
@@ -125,6 +147,8 @@ def run(backend: str = "auto", shards: int = 1, kills: int = 3, fsync: str = "al
             writers = [Writer(server.port, w, n) for w in range(WRITERS)]
             for w in writers:
                 w.start()
+            if globals_:
+                Globals(server.port).start()
             time.sleep(rng.uniform(min_s, max_s))
             server.kill()
             killed_at = time.monotonic()
@@ -154,11 +178,12 @@ def main() -> int:
     ap.add_argument("--fsync", default="always", choices=["always", "everysec", "no"])
     ap.add_argument("--matrix", default=os.environ.get("RINGKV_MATRIX", "uring-1,epoll-4"))
     ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--globals", action="store_true", help="SWAPDB/FLUSHDB from another connection meanwhile")
     a = ap.parse_args()
     bad = 0
     for item in a.matrix.split(","):
         backend, shards = item.split("-")
-        r = run(backend, int(shards), a.kills, a.fsync, seed=a.seed)
+        r = run(backend, int(shards), a.kills, a.fsync, seed=a.seed, globals_=a.globals)
         print(f"== {item} appendfsync {a.fsync}: {a.kills} kills, {r['acked']} acknowledged writes checked, "
               f"{r['lost']} lost" + (f", loss window {r['window_ms']:.0f} ms" if r["lost"] else ""))
         if a.fsync == "always" and r["lost"]:

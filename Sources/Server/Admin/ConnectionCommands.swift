@@ -56,7 +56,10 @@ extension Worker {
         case .evalRO: eval(c, r, readOnly: true, bySha: false)
         case .evalshaRO: eval(c, r, readOnly: true, bySha: true)
         case .script: scriptCommand(c, r)
-        case .function: functionCommand(c, r)
+        case .function:
+            let mark = r.buf.count
+            functionCommand(c, r)
+            if aofCapturing { aofFunctionCommand(r.buf, from: mark, db: c.db) }
         case .fcall: fcall(c, r, readOnly: false)
         case .fcallRO: fcall(c, r, readOnly: true)
         case .unwatch:

@@ -10,6 +10,11 @@ enum AofRule {
     case expire(msPerUnit: Int64, absolute: Bool)   // EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT
     case setex(msPerUnit: Int64)                     // SETEX, PSETEX
     case set, getex, getdel, incrbyfloat, hincrbyfloat, spop, restore, xadd, xreadgroup
+    /// XCLAIM / XAUTOCLAIM: the IDs they claimed, with min-idle-time 0, so
+    /// a replay at another time claims the same ones (deleted ones: XACK).
+    case xclaim(auto: Bool)
+    /// XACK: logged as given when it acknowledged something.
+    case xack
     case blockingPop(StaticString)                   // BLPOP → LPOP key
     case blockingMove                                 // BLMOVE → LMOVE, BRPOPLPUSH → RPOPLPUSH
     case mpop(list: Bool, blocking: Bool)             // [B]LMPOP, [B]ZMPOP → [LR]POP / ZPOPMIN|MAX key count
@@ -34,6 +39,9 @@ enum AofRule {
         case "restore": return .restore
         case "xadd": return .xadd
         case "xreadgroup": return .xreadgroup
+        case "xclaim": return .xclaim(auto: false)
+        case "xautoclaim": return .xclaim(auto: true)
+        case "xack": return .xack
         case "blpop": return .blockingPop("LPOP")
         case "brpop": return .blockingPop("RPOP")
         case "bzpopmin": return .blockingPop("ZPOPMIN")
@@ -73,6 +81,43 @@ struct ReplyScan {
         return (t, neg ? -v : v)
     }
 
+    /// Steps over one whole value.
+    mutating func skip() {
+        guard off < end else { return }
+        let t = p[off]
+        guard let (_, n) = header() else { off = end; return }
+        switch t {
+        case 36, 61, 33: off += max(0, n) + 2            // $ = !
+        case 42, 126, 62: for _ in 0..<max(0, n) { skip() }  // * ~ >
+        case 37, 124: for _ in 0..<max(0, 2 * n) { skip() }  // % |
+        default: break
+        }
+    }
+
+    /// The IDs of an XCLAIM-style entry list: `$id`, or `[$id, fields]`, or null.
+    mutating func entryIDs() -> [Arg] {
+        var ids: [Arg] = []
+        guard let (_, n) = header(), n > 0 else { return ids }
+        for _ in 0..<n {
+            guard off < end else { break }
+            if p[off] == 36 {
+                if let id = bulk() { ids.append(id) }
+            } else if p[off] == 42 || p[off] == 126 {
+                let save = off
+                if let (_, m) = header(), m == 2, let id = bulk() {
+                    ids.append(id)
+                    skip()
+                } else {
+                    off = save
+                    skip()
+                }
+            } else {
+                skip()
+            }
+        }
+        return ids
+    }
+
     /// A bulk string (or a simple string / double / integer line).
     mutating func bulk() -> Arg? {
         guard off < end else { return nil }
@@ -110,7 +155,7 @@ extension Worker {
     /// the command if it changed anything, in its logged form.
     func aofAfterHandler(_ spec: CommandSpec, _ a: ArgVector, out: ByteBuf, at before: Int, db: Int, before c0: Changes) {
         aofDrainDeletions(store, shard: execShard)
-        if aofChanges(store) != c0 {
+        if aofChanges(store) != c0 || aofGroupChange(spec, out, at: before) {
             aofRecord(spec, a, out: out, at: before, db: db, mask: 1 << UInt64(execShard))
         }
     }
@@ -122,7 +167,25 @@ extension Worker {
             aofDrainDeletions(s, shard: i)
             if aofChanges(s) != c0[i] { mask |= 1 << UInt64(i) }
         }
+        if mask == 0 && aofGroupChange(spec, out, at: before) {
+            let k = a.count > 1 ? a[spec.firstKey > 0 && spec.firstKey < a.count ? spec.firstKey : 1] : a[0]
+            mask = 1 << UInt64(shardOf(k.ptr, k.count, shards: shardCount))
+        }
         if mask != 0 { aofRecord(spec, a, out: out, at: before, db: db, mask: mask) }
+    }
+
+    /// Consumer-group bookkeeping is no keyspace write here (no dirty), but
+    /// Redis logs it: XREADGROUP that delivered, XCLAIM/XAUTOCLAIM that
+    /// claimed, XACK that acknowledged. Told from the reply.
+    func aofGroupChange(_ spec: CommandSpec, _ out: ByteBuf, at before: Int) -> Bool {
+        switch AofRule.table[spec.id] {
+        case .xreadgroup, .xclaim, .xack:
+            var s = ReplyScan(p: UnsafePointer(out.base), end: out.count, off: before)
+            guard before < out.count, out.base[before] != 45 /* - */, let (t, n) = s.header() else { return false }
+            return t == 58 /* : */ ? n > 0 : n > 0 && t != 95 /* _ */
+        default:
+            return false
+        }
     }
 
     /// Lazy and active expiry and eviction: DEL, or UNLINK under lazyfree-lazy-expire / -eviction.
@@ -160,6 +223,17 @@ extension Worker {
         if aofLog.cur != nil { aofLog.cut() }
     }
 
+    /// FUNCTION LOAD / DELETE / FLUSH / RESTORE are logged as given, as
+    /// Redis does: libraries are no shard's data (mask 0), so the writer
+    /// never holds them back; FCALL itself is logged by its effects.
+    func aofFunctionCommand(_ out: ByteBuf, from mark: Int, db: Int) {
+        let sub = args[1]
+        guard sub.equalsLower("load") || sub.equalsLower("delete") || sub.equalsLower("flush")
+                || sub.equalsLower("restore") else { return }
+        if mark < out.count && out.base[mark] == 45 /* - */ { return }
+        encodeCommand(aofLog.open(mask: 0, db: db), args, from: 0)
+    }
+
     /// One shard's part of FLUSHALL, FLUSHDB or SWAPDB.
     func aofGlobal(db: Int, _ build: (ByteBuf) -> Void) {
         if !aofCapturing { return }
@@ -183,7 +257,7 @@ extension Worker {
             arg(key)
         }
         switch AofRule.table[spec.id] {
-        case .plain:
+        case .plain, .xack:
             plain()
         case .expire(let unit, let absolute):
             guard n >= 3, let v = number(2) else { return plain() }
@@ -316,6 +390,43 @@ extension Worker {
             }
             arrayHeader(b, keep.filter { $0 }.count)
             for j in 0..<n where keep[j] { arg(j) }
+        case .xclaim(let auto):
+            var justid = false
+            var keep: [Int] = []   // RETRYCOUNT n / LASTID id, kept as given
+            var i = auto ? 6 : 5
+            while i < n {
+                if a[i].equalsLower("justid") { justid = true }
+                if (a[i].equalsLower("retrycount") || a[i].equalsLower("lastid")) && i + 1 < n { keep += [i, i + 1] }
+                i += 1
+            }
+            var deleted: [Arg] = []
+            let ids: [Arg]
+            if auto {
+                guard let (_, three) = scan.header(), three >= 2 else { return plain() }
+                scan.skip()
+                ids = scan.entryIDs()
+                if three >= 3, let (_, m) = scan.header(), m > 0 {
+                    for _ in 0..<m { if let d = scan.bulk() { deleted.append(d) } }
+                }
+            } else {
+                ids = scan.entryIDs()
+            }
+            if !ids.isEmpty {
+                arrayHeader(b, 5 + ids.count + keep.count + (justid ? 1 : 0))
+                word("XCLAIM")
+                for j in 1...3 { arg(j) }
+                word("0")
+                for id in ids { appendBulkArg(b, id.ptr, id.count) }
+                for j in keep { arg(j) }
+                if justid { word("JUSTID") }
+            }
+            if !deleted.isEmpty {
+                arrayHeader(b, 3 + deleted.count)
+                word("XACK")
+                arg(1)
+                arg(2)
+                for d in deleted { appendBulkArg(b, d.ptr, d.count) }
+            }
         case .blockingPop(let pop):
             guard let (_, count) = scan.header(), count >= 2, let key = scan.bulk() else { return plain() }
             arrayHeader(b, 2)

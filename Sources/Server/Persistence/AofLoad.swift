@@ -22,6 +22,10 @@ extension Worker {
     func aofStartup() -> Bool {
         let log = state.logger
         let p = aofPaths
+        guard shardCount <= 64 else {
+            log.warning("appendonly yes needs at most 64 shards (this server has \(shardCount))")
+            return false
+        }
         state.aof.fsyncMode.store(AofFsync(state.config.get("appendfsync")).rawValue)
         state.aof.timestamps.store(state.config.get("aof-timestamp-enabled") == "yes" ? 1 : 0)
         if mkdir(p.dir, 0o755) != 0 && errno != EEXIST {
@@ -29,6 +33,11 @@ extension Worker {
             return false
         }
         guard let text = readWholeFile(p.manifest) else {
+            // A Redis < 7.0 single-file AOF would be upgraded by Redis; not here, and not dropped either.
+            if access(p.name, F_OK) == 0 {
+                log.warning("Found an old-style append only file \(p.name) (Redis < 7.0, no manifest): loading it is not supported yet. Load it with redis-server 7.0 and copy its \(p.dir) here.")
+                return false
+            }
             // No AOF yet: the dataset (empty) becomes the first base.
             return aofRewrite(start: true)
         }
@@ -146,6 +155,9 @@ extension Worker {
     /// A MULTI block runs at its EXEC, so a block cut off by a crash is not
     /// half applied. `#` lines are annotations (`#TS:`), as Redis skips them.
     func aofReplay(_ bytes: [UInt8]) -> ReplayEnd {
+        // Before the loop runs: commands need the time (relative expiries, lazy expiry).
+        now = wallMillis()
+        var sinceClock = 0
         let c = Client(id: 0, fd: -1, index: -1, generation: 0, addr: "", laddr: "", now: now)
         c.authenticated = true
         c.closed = true
@@ -167,6 +179,11 @@ extension Worker {
                     continue
                 }
                 guard p[off] == 42 /* * */ else { return .bad(offset: off) }
+                sinceClock += 1
+                if sinceClock >= 1024 {
+                    sinceClock = 0
+                    now = wallMillis()
+                }
                 switch parseCommand(p + off, n - off, into: args, limits: trustedLimits) {
                 case .command(let used):
                     if args[0].equalsLower("multi") {
@@ -218,7 +235,7 @@ extension Worker {
         let a = state.aof
         let on = aofCapturing
         var f = [
-            "aof_enabled:\(on ? 1 : 0)", "aof_rewrite_in_progress:0", "aof_rewrite_scheduled:0",
+            "aof_enabled:\(on ? 1 : 0)", "aof_rewrite_in_progress:\(a.rewriting.value)", "aof_rewrite_scheduled:0",
             "aof_last_rewrite_time_sec:\(a.lastRewriteSecs.value)", "aof_current_rewrite_time_sec:-1",
             "aof_last_bgrewrite_status:\(a.lastRewriteOK.value != 0 ? "ok" : "err")",
             "aof_rewrites:\(a.rewrites.value)", "aof_rewrites_consecutive_failures:0",

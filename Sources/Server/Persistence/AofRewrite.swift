@@ -1,4 +1,5 @@
 import Commands
+import Logging
 import RESP
 import Storage
 #if canImport(Glibc)
@@ -7,13 +8,14 @@ import Glibc
 
 /// BGREWRITEAOF, CONFIG SET appendonly yes|no, and the files behind them.
 ///
-/// A rewrite runs with every shard held (PersistStep.aofRewrite, as SAVE
-/// holds them): the new base is the dataset at that instant, every record
-/// handed over before the hold is covered by it, and the writer switches to
-/// a fresh incr file before any shard runs again. It is synchronous: the
-/// reply ("Background append only file rewriting started") leaves once the
-/// new manifest is in place. `aofWriteBase` is the one call that writes the
-/// base, so a forkless snapshot can replace it.
+/// A rewrite starts with every shard held (PersistStep.aofRewrite, as SAVE
+/// holds them): that instant is the cut. Every record handed over before it
+/// is covered by the new base, and the writer switches to a fresh incr file
+/// before any shard runs again. While logging, the base is written by the
+/// forkless snapshot (Snapshot.swift) as the shards keep serving, and the
+/// manifest switches when it is done (`aofRewriteInBackground`); when the
+/// log starts (CONFIG SET appendonly yes, start-up) or another snapshot
+/// runs, `aofWriteBase` writes it at once, shards held.
 extension Worker {
     var aofPaths: AofPaths {
         AofPaths(dir: state.config.get("appenddirname") ?? "appendonlydir",
@@ -50,6 +52,11 @@ extension Worker {
             log.warning("Can't open or create append-only dir \(p.dir): \(String(cString: strerror(errno)))")
             return aofRewriteFailed()
         }
+        // The writer places chunks by a 64-bit shard mask (AofService.feed).
+        guard shardCount <= 64 else {
+            log.warning("appendonly yes needs at most 64 shards (this server has \(shardCount))")
+            return aofRewriteFailed()
+        }
         let old = aofCurrentManifest()
         let logging = start || aofCapturing
         // What the shards deleted on their own is in the base too.
@@ -59,6 +66,9 @@ extension Worker {
         } else {
             aofLog.discard()
         }
+        // Logging already: the base comes from the forkless snapshot while
+        // the shards serve (one snapshot at a time; else written here, held).
+        if !start && aofCapturing && bgsave.claim() { return aofRewriteInBackground(stores, old: old, p) }
         var m = AofManifest()
         m.base = .init(name: p.baseName(old.nextBaseSeq), seq: old.nextBaseSeq, type: "b")
         let tmp = p.path("temp-rewriteaof-bg-\(getpid()).aof")
@@ -93,15 +103,60 @@ extension Worker {
             state.aof.rotate(to: fd)
             state.aof.currentSize.store(baseSize)
         }
-        // The replaced files (Redis marks them history, then deletes them).
-        for f in (old.base.map { [$0] } ?? []) + old.history + old.incrs where f.name != m.base!.name {
-            unlink(p.path(f.name))
+        aofRewriteDone(state.aof, replaced: old, by: m, p, since: t0, log)
+        return true
+    }
+
+    /// Redis's scheme: at the cut a new incr file takes the records and the
+    /// manifest lists old base, old incrs and the new incr (a valid log at
+    /// every moment); once the snapshot is the new base, the manifest
+    /// becomes new base + new incr and the old files go.
+    private func aofRewriteInBackground(_ stores: [ShardStore], old: AofManifest, _ p: AofPaths) -> Bool {
+        let log = state.logger
+        let aof = state.aof
+        let b = bgsave
+        let t0 = monotonicNanos()
+        let incr = AofManifest.File(name: p.incrName(old.nextIncrSeq), seq: old.nextIncrSeq, type: "i")
+        let fd = open(p.path(incr.name), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o644)
+        var during = old
+        during.incrs.append(incr)
+        guard fd >= 0, writeFileAtomically(p.manifest, dir: p.dir, tempName: "temp-\(p.name).manifest", during.text) else {
+            if fd >= 0 { close(fd) }
+            b.phase.store(0)
+            return aofRewriteFailed()
         }
-        state.aof.rewrites.add(1)
-        state.aof.autoRewritePending.store(0)
-        state.aof.lastRewriteSecs.store((monotonicNanos() - t0) / 1_000_000_000)
-        state.aof.lastRewriteOK.store(1)
-        log.notice("Background AOF rewrite finished successfully")
+        log.notice("Creating AOF incr file \(incr.name) on background rewrite")
+        aof.manifest = during
+        aof.rotate(to: fd)
+        aof.rewriting.store(1)
+        let base = AofManifest.File(name: p.baseName(old.nextBaseSeq), seq: old.nextBaseSeq, type: "b")
+        let tmp = p.path("temp-rewriteaof-bg-\(getpid()).aof")
+        log.notice("Background append only file rewriting started")
+        let job = beginSnapshot(stores, SnapshotRequest(path: tmp, aofBase: true) { res in
+            defer {
+                aof.rewriting.store(0)
+                aof.autoRewritePending.store(0)
+                b.setRunning(nil)
+                b.phase.store(0)
+            }
+            var m = AofManifest()
+            m.base = base
+            m.incrs = [incr]
+            guard res.ok, rename(tmp, p.path(base.name)) == 0,
+                  writeFileAtomically(p.manifest, dir: p.dir, tempName: "temp-\(p.name).manifest", m.text) else {
+                unlink(tmp)
+                aof.lastRewriteOK.store(0)
+                log.warning("Background AOF rewrite failed")
+                return
+            }
+            aof.manifest = m
+            let size = fileSize(p.path(base.name))
+            aof.baseSize.store(size)
+            aof.currentSize.store(size + fileSize(p.path(incr.name)))
+            aofRewriteDone(aof, replaced: old, by: m, p, since: t0, log)
+        })
+        b.setRunning(job)
+        b.phase.store(2)
         return true
     }
 
@@ -131,6 +186,7 @@ extension Worker {
 
     /// BGREWRITEAOF.
     func bgrewriteaofCommand(_ c: Client, _ r: Reply) {
+        if state.aof.rewriting.value != 0 { return r.error("ERR Background append only file rewriting already in progress") }
         persistCommand(c, r, .aofRewrite)
     }
 
@@ -139,7 +195,7 @@ extension Worker {
     /// its size after the last rewrite, and is past the minimum.
     func aofAutoRewriteCheck() {
         let a = state.aof
-        guard a.autoRewritePending.value == 0 else { return }
+        guard a.autoRewritePending.value == 0 && a.rewriting.value == 0 else { return }
         let cfg = state.config
         let perc = Int(cfg.get("auto-aof-rewrite-percentage") ?? "") ?? 100
         let minSize = Int(cfg.get("auto-aof-rewrite-min-size") ?? "") ?? 64 << 20
@@ -155,4 +211,18 @@ extension Worker {
         c.replyMode = .off
         persistCommand(c, Reply(discard, proto: 2), .aofRewrite)
     }
+}
+
+/// A rewrite's manifest is in force: the files it replaced go (Redis marks
+/// them history, then deletes them), and the rewrite is counted.
+func aofRewriteDone(_ aof: AofService, replaced old: AofManifest, by m: AofManifest, _ p: AofPaths, since t0: Int,
+                    _ log: Logger) {
+    for f in (old.base.map { [$0] } ?? []) + old.history + old.incrs where f.name != m.base?.name {
+        unlink(p.path(f.name))
+    }
+    aof.rewrites.add(1)
+    aof.autoRewritePending.store(0)
+    aof.lastRewriteSecs.store((monotonicNanos() - t0) / 1_000_000_000)
+    aof.lastRewriteOK.store(1)
+    log.notice("Background AOF rewrite finished successfully")
 }

@@ -21,6 +21,8 @@ final class AofChunk {
     /// One shard's part of a global command (FLUSHALL, FLUSHDB, SWAPDB):
     /// written once, when every shard's part has arrived.
     var global = false
+    /// The submission it came in (AofService.submit).
+    var seq = 0
 }
 
 enum AofFsync: Int {
@@ -60,6 +62,8 @@ final class AofService: @unchecked Sendable {
     let lastRewriteSecs = AtomicCounter(-1)
     let lastRewriteOK = AtomicCounter(1)
     let autoRewritePending = AtomicCounter(0)
+    /// A rewrite's base is being written by the forkless snapshot.
+    let rewriting = AtomicCounter(0)
     /// The manifest in force; touched with every shard held, or at start-up.
     var manifest: AofManifest?
     /// Start-up: workers set up, and the AOF loaded (1) or refused (2).
@@ -112,6 +116,9 @@ final class AofService: @unchecked Sendable {
         pthread_mutex_lock(mu)
         self.fd = fd
         self.shards = shards
+        // Chunks a worker handed over while the log was being turned off.
+        queue.removeAll()
+        durable.store(submitted)
         running = true
         passed = 0
         pendingGlobal = nil
@@ -140,9 +147,10 @@ final class AofService: @unchecked Sendable {
     /// Hands chunks over; returns the submission's sequence number.
     func submit(_ chunks: [AofChunk]) -> Int {
         pthread_mutex_lock(mu)
-        queue.append(.chunks(chunks))
         submitted += 1
         let s = submitted
+        for c in chunks { c.seq = s }
+        queue.append(.chunks(chunks))
         pthread_cond_signal(work)
         pthread_mutex_unlock(mu)
         return s
@@ -197,7 +205,14 @@ final class AofService: @unchecked Sendable {
                     }
                     fd = nfd
                     unsynced = false
-                case .stop: stopping = true
+                case .stop:
+                    stopping = true
+                    // Nothing handed over is dropped, even a global command cut short.
+                    if let g = pendingGlobal { emit(g) }
+                    for d in deferred { emit(d) }
+                    pendingGlobal = nil
+                    passed = 0
+                    deferred.removeAll()
                 }
             }
             items.removeAll(keepingCapacity: true)
@@ -209,8 +224,12 @@ final class AofService: @unchecked Sendable {
                 lastFsync = monotonicNanos()
                 unsynced = false
             }
+            // A chunk held back for a global command is not on disk yet:
+            // neither is its submission, nor any later one.
+            var safe = upTo
+            for d in deferred where d.seq - 1 < safe { safe = d.seq - 1 }
             pthread_mutex_lock(mu)
-            if lastWriteOK.value != 0 { durable.store(upTo) }
+            if lastWriteOK.value != 0 && safe > durable.value { durable.store(safe) }
             if stopping {
                 running = false
                 if fd >= 0 { close(fd) }
@@ -267,7 +286,13 @@ final class AofService: @unchecked Sendable {
             let n = write(fd, out.base + off, out.count - off)
             if n < 0 {
                 if errno == EINTR { continue }
-                // Redis keeps the data and retries; a worker under always keeps waiting.
+                if fsyncMode.value == AofFsync.always.rawValue {
+                    // Nothing acknowledged may be lost and nothing more can be: as Redis, stop.
+                    let msg = "Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...\n"
+                    _ = msg.withCString { write(2, $0, strlen($0)) }
+                    exit(1)
+                }
+                // Redis keeps the data and retries (everysec, no).
                 lastWriteOK.store(0)
                 out.consumeFront(off)
                 usleep(100_000)
