@@ -265,7 +265,12 @@ final class Worker<B: IOBackend>: IOEvents {
             if !pubsub.bcastPending.isEmpty { flushBroadcasts() }
             flushOutgoing()
             flushClients()
+            // A send that completed at once (epoll) can resume a paused
+            // client whose commands went to other shards' lists: send them
+            // now, not after a poll that may sleep for 1/hz (a 100 ms stall
+            // per pause, found with client-output-pause-bytes 1).
             if now - lastCron >= Int64(1000 / hz) { cron() }
+            if outgoing.contains(where: { !$0.isEmpty }) { flushOutgoing() }
         }
         shutdownGracefully()
     }
@@ -278,6 +283,11 @@ final class Worker<B: IOBackend>: IOEvents {
             drainInbox()
             flushOutgoing()
             flushClients()
+            // A send that completed at once (epoll) can resume a paused
+            // client whose commands went to other shards' lists: send them
+            // now, not after a poll that may sleep for 1/hz (a 100 ms stall
+            // per pause, found with client-output-pause-bytes 1).
+            if outgoing.contains(where: { !$0.isEmpty }) { flushOutgoing() }
             var busy = false
             for case let c? in clients where !c.closed && (c.sendInFlight || !c.out.isEmpty || c.hasPendingTickets) {
                 busy = true
