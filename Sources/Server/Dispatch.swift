@@ -630,10 +630,12 @@ extension Worker {
         if resume { resumeLater(c) }
     }
 
-    /// A paused client reads again once its replies have mostly drained.
+    /// A paused client reads again once its replies have mostly drained
+    /// (at most half the pause threshold: with client-output-pause-bytes 1
+    /// that is all of them; `<` there would never let it read again).
     func maybeResume(_ c: Client) {
         if c.recvPaused && !c.closing && c.remoteOutstanding <= maxRemoteOutstanding / 2
-            && c.outputBytes < outputPauseBytes / 2 && overflowCount < maxOverflow / 2 {
+            && c.outputBytes <= outputPauseBytes / 2 && overflowCount < maxOverflow / 2 {
             resumeReading(c)
         }
     }

@@ -286,6 +286,11 @@ final class Worker<B: IOBackend>: IOEvents {
             flushClients()
             if now - lastCron >= Int64(1000 / hz) { cron() }
             if handle.snapshot != nil { snapshotStep() }
+            // A send that completed at once (epoll) can resume a paused
+            // client whose commands went to other shards' lists: send them
+            // now, not after a poll that may sleep for 1/hz (a 100 ms stall
+            // per pause, found with client-output-pause-bytes 1).
+            if outgoing.contains(where: { !$0.isEmpty }) { flushOutgoing() }
         }
         shutdownGracefully()
     }
@@ -299,6 +304,11 @@ final class Worker<B: IOBackend>: IOEvents {
             aofHandover()
             flushOutgoing()
             flushClients()
+            // A send that completed at once (epoll) can resume a paused
+            // client whose commands went to other shards' lists: send them
+            // now, not after a poll that may sleep for 1/hz (a 100 ms stall
+            // per pause, found with client-output-pause-bytes 1).
+            if outgoing.contains(where: { !$0.isEmpty }) { flushOutgoing() }
             var busy = false
             for case let c? in clients where !c.closed && (c.sendInFlight || !c.out.isEmpty || c.hasPendingTickets) {
                 busy = true
