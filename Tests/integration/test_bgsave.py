@@ -19,7 +19,7 @@ import pytest
 
 import harness
 
-GEN_STRINGS = 120_000
+GEN_STRINGS = 60_000
 
 
 def info(c: harness.RespConn, section: str = "persistence") -> dict[str, str]:
@@ -127,8 +127,14 @@ def test_cut_under_concurrent_writes(ringkv, redis_dbg, server_factory):
         assert harness.plain(c.call("DEBUG", "DIGEST")) == expected
         saves = int(info(c)["rdb_saves"])
 
-        assert c.call("BGSAVE") == ("+", b"Background saving started")
-        # Everything below comes after the cut.
+        # Everything below comes after the cut. The first writes travel with
+        # BGSAVE, so they run as soon as the shards are released, before
+        # the walks have gone far: they must copy on write.
+        first = [("SET", f"s:{i}", "after") for i in range(0, GEN_STRINGS, 7)]
+        first += [("LPUSH", f"l:{j}", "after") for j in range(0, 800, 3)]
+        got = c.pipeline([("BGSAVE",)] + first)
+        assert got[0] == ("+", b"Background saving started")
+        assert all(rep[0] != "-" for rep in got), [rep for rep in got if rep[0] == "-"][:3]
         stop = threading.Event()
         errors: list = []
         counts: list = []
