@@ -65,6 +65,7 @@ FAMILIES: dict[str, tuple[str, str, list[str]]] = {
         subscribe unsubscribe psubscribe punsubscribe ssubscribe sunsubscribe publish spublish pubsub
         monitor client|pause client|unpause""".split()),
     "dumprestore": ("DumpRestore", "addDumpRestore", "dump restore".split()),
+    "persistence": ("Persistence", "addPersistence", "save bgsave".split()),
     "streams": ("Streams", "addStreams", """
         xadd xlen xrange xrevrange xdel xtrim xsetid xread xreadgroup xgroup xack xpending xclaim
         xautoclaim xinfo""".split()),

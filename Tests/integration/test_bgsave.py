@@ -318,3 +318,10 @@ def test_misconf_after_failed_bgsave(server_factory):
     assert replies[0][0][0] == "-" and replies[0][0][1].startswith(b"MISCONF ")
     assert replies[0][1] == ("$", b"v")
     assert replies[0][-1] == ("+", b"OK")
+
+
+@pytest.mark.parametrize("name", ["save", "bgsave", "lastsave"])
+def test_command_info_and_docs(ringkv, redis_ref, name):
+    with ringkv.raw() as c, redis_ref.raw() as ref:
+        for sub in ("INFO", "DOCS"):
+            assert c.call("COMMAND", sub, name) == ref.call("COMMAND", sub, name), (sub, name)
