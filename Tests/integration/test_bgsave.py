@@ -325,3 +325,25 @@ def test_command_info_and_docs(ringkv, redis_ref, name):
     with ringkv.raw() as c, redis_ref.raw() as ref:
         for sub in ("INFO", "DOCS"):
             assert c.call("COMMAND", sub, name) == ref.call("COMMAND", sub, name), (sub, name)
+
+
+def test_flushall_with_save_points_saves_empty_dataset(server_factory):
+    """FLUSHALL with save points stops a running BGSAVE and writes the empty
+    dataset at once (not counted in rdb_saves), as Redis's does."""
+    seen = []
+    for kind in ("ringkv", "redis"):
+        s = server_factory(kind, shards=4, extra=["--save", "3600 1"]) if kind == "ringkv" \
+            else server_factory(kind, extra=["--save", "3600 1"])
+        with s.raw() as c:
+            c.pipeline([("SET", f"f:{i}", "v" * 50) for i in range(50_000)])
+            if kind == "redis":
+                c.call("CONFIG", "SET", "rdb-key-save-delay", "50")
+            got = c.pipeline([("BGSAVE",), ("FLUSHALL",), ("SET", "after", "1")])
+            wait_idle(c)
+            i = info(c)
+            seen.append((got, i["rdb_changes_since_last_save"], i["rdb_saves"], i["rdb_last_bgsave_status"]))
+        again = server_factory("ringkv", extra=["--dir", str(s.workdir)])
+        with again.raw() as c:
+            assert c.call("DBSIZE") == (":", 0), kind
+    assert seen[0] == seen[1]
+    assert seen[0][0] == [("+", b"Background saving started"), ("+", b"OK"), ("+", b"OK")]

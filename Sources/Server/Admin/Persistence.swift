@@ -23,6 +23,9 @@ enum PersistStep: UInt8 {
     case reload = 2
     /// BGSAVE: the cut of a background snapshot.
     case bgsave = 3
+    /// FLUSHALL with save points: the emptied dataset replaces the file
+    /// (not counted in rdb_saves, as Redis's flushAllDataAndResetRDB).
+    case flushSave = 4
 
     static let noSave: UInt8 = 1, noFlush: UInt8 = 2, merge: UInt8 = 4
 }
@@ -62,6 +65,8 @@ extension Worker {
             rdbSave(stores) ? r.ok() : r.error("ERR")
         case .bgsave:
             startBackgroundSave(stores, r)
+        case .flushSave:
+            _ = rdbSave(stores, counted: false)
         case .shutdown:
             abortBackgroundSave()
             guard rdbSave(stores) else { return r.error("ERR Errors trying to SHUTDOWN. Check logs.") }
@@ -92,7 +97,7 @@ extension Worker {
     }
 
     /// rdbSave: a temp file, fsynced, renamed over `dbfilename`.
-    func rdbSave(_ stores: [ShardStore]) -> Bool {
+    func rdbSave(_ stores: [ShardStore], counted: Bool = true) -> Bool {
         let log = state.logger
         let tmp = "temp-\(getpid()).rdb"
         guard let f = RdbFileWriter(path: tmp) else {
@@ -138,7 +143,7 @@ extension Worker {
         log.notice("DB saved on disk")
         state.lastSave.store(Int(t / 1000))
         state.dirtyAtSave.store(totalDirty(stores))
-        state.rdbSaves.add(1)
+        if counted { state.rdbSaves.add(1) }
         bgsave.lastOK.store(1)
         return true
     }

@@ -7,6 +7,8 @@ import Glibc
 /// What a finished background snapshot reports to whoever asked for it.
 struct SnapshotResult: Sendable {
     let ok: Bool
+    /// Stopped on purpose (SHUTDOWN, FLUSHALL), not failed.
+    let cancelled: Bool
     /// Keys written (every shard, every database).
     let keys: Int
     /// Record bytes written by copy-on-write (a write reached an entry the
@@ -57,6 +59,7 @@ final class SnapshotJob: @unchecked Sendable {
     /// Set on a write error or an abort: shards stop pushing (they still
     /// finish their walks, which leave every entry marked).
     let aborted = AtomicCounter(0)
+    let cancelled = AtomicCounter(0)
     let cowBytes = AtomicCounter(0)
     let keys = AtomicCounter(0)
     /// Keys written so far, summed as shards go (INFO current_save_keys_processed).
@@ -121,6 +124,7 @@ final class SnapshotJob: @unchecked Sendable {
     }
 
     func abort() {
+        cancelled.store(1)
         aborted.store(1)
         pthread_mutex_lock(mutex)
         pthread_cond_signal(cond)
@@ -136,7 +140,8 @@ final class SnapshotJob: @unchecked Sendable {
 
     private func partDone() {
         if running.add(-1) == 1 {
-            onDone(SnapshotResult(ok: ok && failedValues.value == 0, keys: keys.value, cowBytes: cowBytes.value,
+            onDone(SnapshotResult(ok: ok && failedValues.value == 0, cancelled: cancelled.value != 0,
+                                  keys: keys.value, cowBytes: cowBytes.value,
                                   startedMillis: startedMillis, endedMillis: wallMillis()))
         }
     }
