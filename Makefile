@@ -17,7 +17,7 @@ PYTHON = $(shell python3 -c 'import pytest, redis' 2>/dev/null && echo python3 |
 PYTEST_ARGS ?= -q
 CONFIG ?= configs/ringkv.conf
 
-.PHONY: run test build unit integration deps apt-deps py-deps bench rss
+.PHONY: run test build unit integration deps apt-deps py-deps bench rss sanitize sanitize-smoke tsan-build asan-build shrunk stress soak crash
 
 run: apt-deps build
 	.build/release/ringkv-server $(CONFIG)
@@ -30,6 +30,14 @@ test: deps
 
 build: apt-deps
 	swift build -c release
+
+# kill -9 the server 20 times under appendfsync always (Tests/stress/aof_crash.py):
+# every acknowledged write must survive. The integration suite runs 3 kills.
+CRASH_KILLS ?= 20
+crash: deps
+	swift build -c release
+	$(PYTHON) Tests/stress/aof_crash.py --kills $(CRASH_KILLS) --fsync always --matrix uring-1,epoll-4
+	$(PYTHON) Tests/stress/aof_crash.py --kills 5 --fsync everysec --matrix uring-1,epoll-4
 
 unit: apt-deps
 	swift test
@@ -124,3 +132,58 @@ fuzz-replay: fuzz-build
 	  echo "fuzz-$$t replay: rc=$$rc"; test $$rc -eq 0 || failed="$$failed $$t"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "fuzz replay FAILED:$$failed"; exit 1; fi
+
+# ---- Sanitizers (make sanitize) ----
+# The server built with ThreadSanitizer and with AddressSanitizer (each in a
+# build folder of its own, so the release build is untouched) runs the
+# integration tests where threads meet: cross-shard messaging, blocking,
+# transactions, pub/sub and shutdown, with 4 shards on both backends. The
+# harness fails a test whose server logged a sanitizer report; TSan also
+# makes the server exit 66, which the session fixtures check.
+# CMalloc stops interposing malloc in these builds (the sanitizer owns it).
+SAN_TESTS := test_shard_messaging.py test_blocking.py test_transactions.py test_pubsub.py test_lifecycle.py
+SAN_SMOKE_TESTS := test_shard_messaging.py test_blocking.py test_lifecycle.py
+SAN_MATRIX ?= uring-4,epoll-4
+SAN_ENV = SWIFT_BACKTRACE=enable=no RINGKV_MATRIX=$(SAN_MATRIX)
+TSAN_ENV = $(SAN_ENV) RINGKV_BIN=$(CURDIR)/.build-tsan/release/ringkv-server \
+  TSAN_OPTIONS="halt_on_error=0 exitcode=66 second_deadlock_stack=1 suppressions=$(CURDIR)/Tests/sanitizers/tsan.supp"
+ASAN_ENV = $(SAN_ENV) RINGKV_BIN=$(CURDIR)/.build-asan/release/ringkv-server \
+  ASAN_OPTIONS="detect_leaks=0 halt_on_error=1"
+
+tsan-build: apt-deps
+	swift build -c release --build-path .build-tsan --product ringkv-server \
+	  -Xswiftc -sanitize=thread -Xcc -fsanitize=thread
+
+asan-build: apt-deps
+	swift build -c release --build-path .build-asan --product ringkv-server \
+	  -Xswiftc -sanitize=address -Xcc -fsanitize=address
+
+sanitize: deps tsan-build asan-build
+	$(TSAN_ENV) $(PYTHON) -m pytest $(addprefix Tests/integration/,$(SAN_TESTS)) $(PYTEST_ARGS)
+	$(ASAN_ENV) $(PYTHON) -m pytest $(addprefix Tests/integration/,$(SAN_TESTS)) $(PYTEST_ARGS)
+
+# CI's short form: TSan on the cross-shard, blocking and shutdown tests.
+sanitize-smoke: deps tsan-build
+	$(TSAN_ENV) $(PYTHON) -m pytest $(addprefix Tests/integration/,$(SAN_SMOKE_TESTS)) $(PYTEST_ARGS)
+
+# ---- Every internal bound at its minimum (configs/shrunk-bounds.conf) ----
+# The whole integration suite (the differential test included) with the
+# config's directives added to every ringkv the harness starts.
+SHRUNK_MATRIX ?= uring-4,epoll-4
+shrunk: deps build
+	RINGKV_EXTRA_CONFIG=$(CURDIR)/configs/shrunk-bounds.conf RINGKV_MATRIX=$(SHRUNK_MATRIX) \
+	  $(PYTHON) -m pytest Tests/integration $(PYTEST_ARGS)
+
+# ---- Load and fault tests (Tests/stress; loopback only, bounded) ----
+# Faults on both backends, 10,000 connections against redis-server, and a
+# short soak (make soak SOAK_MINUTES=30 for the long one). Results of the
+# last two land in perf/results.
+SOAK_MINUTES ?= 30
+SOAK_RATE ?= 1500
+stress: deps build
+	$(PYTHON) -m pytest Tests/stress/test_faults.py $(PYTEST_ARGS)
+	$(PYTHON) Tests/stress/conns_10k.py --out perf/out
+	$(PYTHON) Tests/stress/soak.py --minutes 2 --warmup 0.5 --rate $(SOAK_RATE) --out perf/out
+
+soak: deps build
+	$(PYTHON) Tests/stress/soak.py --minutes $(SOAK_MINUTES) --rate $(SOAK_RATE)

@@ -12,7 +12,9 @@
 # why), --prefill BYTES (32: write all 1M keys once with values of this
 # size, so GETs hit; 0 = none), --out DIR (perf/results), --minwidth PCT
 # (0.05: frames narrower than this are left out of the SVG), --per-thread
-# (one tower per worker thread; by default workers share one, ringkv-w*).
+# (one tower per worker thread; by default workers share one, ringkv-w*),
+# --subscribers N:CHANNEL (N `redis-cli subscribe CHANNEL` readers connected
+# before the load starts, e.g. for PUBLISH fan-out).
 # After "--": redis-benchmark's workload arguments; -p, -l and -q are added.
 # Writes DIR/flamegraph-NAME.svg and DIR/flamegraph-NAME.top20.txt; perf.data,
 # perf script output and the folded stacks stay in perf/out/flame-NAME-TIME/.
@@ -22,7 +24,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO"
 
 name=get-p16 shards=$(nproc) seconds=20 freq=499 callgraph=dwarf prefill=32
-dir=$REPO/perf/results minwidth=0.05 merge=(--merge-threads)
+dir=$REPO/perf/results minwidth=0.05 merge=(--merge-threads) subscribers=""
 bench=()
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -35,8 +37,9 @@ while [[ $# -gt 0 ]]; do
     --out) dir=$2; shift ;;
     --minwidth) minwidth=$2; shift ;;
     --per-thread) merge=() ;;
+    --subscribers) subscribers=$2; shift ;;
     --) shift; bench=("$@"); break ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (redis-benchmark arguments go after --)" >&2; exit 2 ;;
   esac
   shift
@@ -55,8 +58,8 @@ if ! command -v perf >/dev/null || ! perf version >/dev/null 2>&1; then
 fi
 work=$REPO/perf/out/flame-$name-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$work" "$dir"
-bpid=""
-trap '[[ -n $bpid ]] && kill "$bpid" 2>/dev/null; stop_servers' EXIT
+bpid="" spids=()
+trap '[[ -n $bpid ]] && kill "$bpid" 2>/dev/null; (( ${#spids[@]} )) && kill "${spids[@]}" 2>/dev/null; stop_servers' EXIT
 
 start_ringkv ringkv "$work" "$shards"
 port=${PORT[ringkv]} pid=${PID[ringkv]}
@@ -65,6 +68,13 @@ if (( prefill > 0 )); then
   timeout 600 python3 "$REPO/perf/prefill.py" "$port" 1000000 "$prefill"
 fi
 
+if [[ -n $subscribers ]]; then
+  for _ in $(seq "${subscribers%%:*}"); do
+    redis-cli -p "$port" subscribe "${subscribers#*:}" >/dev/null 2>&1 &
+    spids+=($!)
+  done
+  sleep 0.5
+fi
 echo "ringkv pid $pid, shards $shards, io_backend=$backend; load: redis-benchmark ${bench[*]}"
 redis-benchmark -p "$port" -l -q "${bench[@]}" >"$work/bench.log" 2>&1 &
 bpid=$!
@@ -72,6 +82,7 @@ sleep 2  # warm up: connections open, caches hot
 perf record -e cpu-clock -F "$freq" "${cg[@]}" -p "$pid" -o "$work/perf.data" \
   -- sleep "$seconds" 2>"$work/record.log"
 kill "$bpid" 2>/dev/null; wait "$bpid" 2>/dev/null || true; bpid=""
+if (( ${#spids[@]} )); then kill "${spids[@]}" 2>/dev/null; wait "${spids[@]}" 2>/dev/null || true; spids=(); fi
 stop_servers
 # Throughput while recording: the per-loop lines redis-benchmark -l printed
 # (none when a loop outlasts the recording: then no figure, not a failure).

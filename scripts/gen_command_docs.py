@@ -63,9 +63,12 @@ FAMILIES: dict[str, tuple[str, str, list[str]]] = {
     "hyperloglog": ("HyperLogLog", "addHyperLogLog", "pfadd pfcount pfmerge pfdebug pfselftest".split()),
     "pubsub": ("PubSub", "addPubSub", """
         subscribe unsubscribe psubscribe punsubscribe ssubscribe sunsubscribe publish spublish pubsub
-        monitor client|pause client|unpause""".split()),
+        monitor client|pause client|unpause client|tracking client|caching client|getredir
+        client|trackinginfo""".split()),
     "dumprestore": ("DumpRestore", "addDumpRestore", "dump restore".split()),
     "persistence": ("Persistence", "addPersistence", "save bgsave".split()),
+    "migrate": ("Migrate", "addMigrate", ["migrate"]),
+    "aof": ("Aof", "addAof", "bgrewriteaof".split()),
     "streams": ("Streams", "addStreams", """
         xadd xlen xrange xrevrange xdel xtrim xsetid xread xreadgroup xgroup xack xpending xclaim
         xautoclaim xinfo""".split()),

@@ -51,6 +51,36 @@ static inline void account(long long delta) {
     }
 }
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define RK_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define RK_SANITIZED 1
+#endif
+
+#ifdef RK_SANITIZED
+// Under ASan/TSan (make sanitize) the sanitizer owns malloc: interposing it
+// here would hand out glibc blocks the sanitizer never sees (no checks, and a
+// crash when its free meets them). Its allocation hooks feed the same
+// counters, so used_memory and maxmemory still work in those builds.
+#include <sanitizer/allocator_interface.h>
+
+static void rk_malloc_hook(const volatile void *p, size_t n) {
+    (void)p;
+    account((long long)n);
+}
+
+static void rk_free_hook(const volatile void *p) {
+    // Called before the block is released, so its size is still known.
+    account(-(long long)__sanitizer_get_allocated_size((const void *)p));
+}
+
+__attribute__((constructor)) static void rk_install_hooks(void) {
+    __sanitizer_install_malloc_and_free_hooks(rk_malloc_hook, rk_free_hook);
+}
+#else
 void *malloc(size_t n) {
     void *p = __libc_malloc(n);
     if (p) account((long long)malloc_usable_size(p));
@@ -99,6 +129,7 @@ int posix_memalign(void **out, size_t align, size_t n) {
 void *valloc(size_t n) { return memalign(4096, n); }
 
 void *pvalloc(size_t n) { return memalign(4096, (n + 4095) & ~(size_t)4095); }
+#endif
 
 int rk_mem_thread_slot(void) { return slot_index(); }
 
@@ -162,6 +193,7 @@ size_t rk_malloc_usable_size(void *p) {
     return malloc_usable_size(p);
 }
 
+#ifndef RK_SANITIZED
 void *reallocarray(void *old, size_t n, size_t size) {
     size_t bytes;
     if (__builtin_mul_overflow(n, size, &bytes)) {
@@ -170,3 +202,4 @@ void *reallocarray(void *old, size_t n, size_t size) {
     }
     return realloc(old, bytes);
 }
+#endif

@@ -79,9 +79,12 @@ extension CommandDocs {
         // PUBSUB NUMPAT
         t["pubsub|numpat"] = CommandMeta(
             complexity: "O(1)")
-        // PUBSUB HELP
-        t["pubsub|help"] = CommandMeta(
-            complexity: "O(1)")
+        // PUBSUB CHANNELS
+        t["pubsub|channels"] = CommandMeta(
+            complexity: "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)",
+            arguments: [
+                A("pattern", .pattern, flags: [.optional]),
+            ])
         // PUBSUB SHARDCHANNELS
         t["pubsub|shardchannels"] = CommandMeta(
             complexity: "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).",
@@ -94,12 +97,9 @@ extension CommandDocs {
             arguments: [
                 A("shardchannel", .string, flags: [.optional, .multiple]),
             ])
-        // PUBSUB CHANNELS
-        t["pubsub|channels"] = CommandMeta(
-            complexity: "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)",
-            arguments: [
-                A("pattern", .pattern, flags: [.optional]),
-            ])
+        // PUBSUB HELP
+        t["pubsub|help"] = CommandMeta(
+            complexity: "O(1)")
         // MONITOR
         t["monitor"] = CommandMeta()
         // CLIENT PAUSE
@@ -116,5 +116,35 @@ extension CommandDocs {
         // CLIENT UNPAUSE
         t["client|unpause"] = CommandMeta(
             complexity: "O(N) Where N is the number of paused clients")
+        // CLIENT TRACKING
+        t["client|tracking"] = CommandMeta(
+            complexity: "O(1). Some options may introduce additional complexity.",
+            arguments: [
+                A("status", .oneof, [
+                    A("on", .pureToken, token: "ON"),
+                    A("off", .pureToken, token: "OFF"),
+                ]),
+                A("client-id", .integer, token: "REDIRECT", flags: [.optional]),
+                A("prefix", .string, token: "PREFIX", flags: [.optional, .multiple, .multipleToken]),
+                A("bcast", .pureToken, token: "BCAST", flags: [.optional]),
+                A("optin", .pureToken, token: "OPTIN", flags: [.optional]),
+                A("optout", .pureToken, token: "OPTOUT", flags: [.optional]),
+                A("noloop", .pureToken, token: "NOLOOP", flags: [.optional]),
+            ])
+        // CLIENT CACHING
+        t["client|caching"] = CommandMeta(
+            complexity: "O(1)",
+            arguments: [
+                A("mode", .oneof, [
+                    A("yes", .pureToken, token: "YES"),
+                    A("no", .pureToken, token: "NO"),
+                ]),
+            ])
+        // CLIENT GETREDIR
+        t["client|getredir"] = CommandMeta(
+            complexity: "O(1)")
+        // CLIENT TRACKINGINFO
+        t["client|trackinginfo"] = CommandMeta(
+            complexity: "O(1)")
     }
 }

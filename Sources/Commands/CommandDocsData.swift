@@ -903,9 +903,11 @@ extension CommandDocs {
         addHyperLogLog(&t)
         addDumpRestore(&t)
         addPersistence(&t)
+        addMigrate(&t)
         addStreams(&t)
         addMemory(&t)
         addPubSub(&t)
+        addAof(&t)
         return t
     }
 }

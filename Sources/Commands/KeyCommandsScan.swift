@@ -1,6 +1,7 @@
 import Config
 import RESP
 import Storage
+import Synchronization
 
 /// KEYS, SCAN and RANDOMKEY: each runs on one shard and covers that shard's
 /// part of the keyspace; the server fans out or routes by cursor.
@@ -193,13 +194,22 @@ extension KeyCommands {
     // MARK: RANDOMKEY
 
     /// One random live key of this shard, or null; expired picks are deleted
-    /// and the draw repeats, as Redis's dbRandomKey does.
+    /// and the draw repeats, as Redis's dbRandomKey does. Under CLIENT PAUSE
+    /// they are kept and skipped; after 100 expired picks it answers null
+    /// (Redis 7.0 would loop forever on a table of expired keys).
     static func randomkey(_ x: inout Exec) {
         let ks = x.keyspace
+        let paused = x.now < Keyspace.expiryPausedUntil.load(ordering: .relaxed)
+        var tries = 0
         while true {
             let s = ks.table.randomSlot(using: &x.stats.random)
             if s < 0 { return x.reply.null() }
             let e = ks.entry(at: s)
+            if paused && isExpired(e, x.now) {
+                tries += 1
+                if tries == 100 { return x.reply.null() }
+                continue
+            }
             if isExpired(e, x.now) {
                 ks.noteExpired(e)
                 ks.remove(at: s)

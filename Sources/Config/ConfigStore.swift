@@ -47,6 +47,8 @@ public struct ConfigSettings: Sendable {
     public var ioBackend: IOBackendChoice = .auto
     public var uringEntries: Int = 4096
     public var shardQueueCapacity: Int = 4096
+    public var shardMaxOutstanding: Int = 64
+    public var clientOutputPauseBytes: Int = 64 << 20
     public var recvBufferSize: Int = 16384
     public var recvBufferCount: Int = 1024
     public var captureInterface: String = "none"
@@ -345,6 +347,8 @@ public final class ConfigStore: @unchecked Sendable {
     public var ioBackend: IOBackendChoice { read { $0.ioBackend } }
     public var uringEntries: Int { read { $0.uringEntries } }
     public var shardQueueCapacity: Int { read { $0.shardQueueCapacity } }
+    public var shardMaxOutstanding: Int { read { $0.shardMaxOutstanding } }
+    public var clientOutputPauseBytes: Int { read { $0.clientOutputPauseBytes } }
     public var recvBufferSize: Int { read { $0.recvBufferSize } }
     public var recvBufferCount: Int { read { $0.recvBufferCount } }
     public var captureInterface: String { read { $0.captureInterface } }
@@ -396,6 +400,8 @@ public final class ConfigStore: @unchecked Sendable {
         s.ioBackend = IOBackendChoice(rawValue: str("io-backend")) ?? .auto
         s.uringEntries = int("uring-entries")
         s.shardQueueCapacity = int("shard-queue-capacity")
+        s.shardMaxOutstanding = int("shard-max-outstanding")
+        s.clientOutputPauseBytes = int("client-output-pause-bytes")
         s.recvBufferSize = int("recv-buffer-size")
         s.recvBufferCount = int("recv-buffer-count")
         s.captureInterface = str("capture-interface")

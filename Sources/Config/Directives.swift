@@ -173,6 +173,8 @@ let directiveTable: [Directive] = [
     Directive(name: "notify-keyspace-events", aliases: [], immutable: false, protected: false,
               kind: .keyspaceEvents, defaultValue: ""),
     i("tracking-table-max-keys", 1_000_000, 0, Int.max),
+    // Redis's default is no; RingKV's loader always checks deeply (Unsupported.swift).
+    e("sanitize-dump-payload", "yes", ["no", "yes", "clients"]),
     // RingKV's own
     i("shards", 0, 0, 1024, immutable: true),
     e("io-backend", "auto", ["auto", "uring", "epoll"], immutable: true),
@@ -180,6 +182,8 @@ let directiveTable: [Directive] = [
     i("recv-buffer-size", 16384, 1024, 16 * 1024 * 1024, immutable: true, memory: true),
     i("recv-buffer-count", 1024, 1, 32768, immutable: true, check: .powerOfTwo),
     i("shard-queue-capacity", 4096, 2, 1 << 20, immutable: true, check: .powerOfTwo),
+    i("shard-max-outstanding", 64, 1, 1 << 20, immutable: true),
+    i("client-output-pause-bytes", 64 << 20, 1, Int.max, immutable: true, memory: true),
     s("capture-interface", "none"),
     i("capture-port", 0, 0, 65535),
     i("capture-block-size", 1048576, 4096, 1024 * 1024 * 1024, immutable: true, memory: true, check: .powerOfTwo),

@@ -13,9 +13,14 @@ func unsupportedReason(_ d: Directive, _ value: String) -> String? {
         "\(d.name) \(value.isEmpty ? "\"\"" : value): \(what) is not supported yet (\(hint))"
     }
     switch d.name {
-    case "appendonly":
-        return value == "yes" ? no("persistence", hint: "only appendonly no is accepted") : nil
     // save points are honoured: a forkless background save (Server/Persistence).
+    // appendonly, appendfsync, appenddirname, appendfilename, aof-load-truncated,
+    // aof-timestamp-enabled and the auto-aof-rewrite-* pair are honoured
+    // (Server/Persistence/Aof*.swift). The base is always an RDB preamble.
+    case "aof-use-rdb-preamble":
+        return value == "yes" ? nil : no("a base file in AOF form", hint: "the AOF base is always an RDB preamble")
+    case "no-appendfsync-on-rewrite":
+        return value == "no" ? nil : no("skipping fsync during a rewrite", hint: "only no is accepted")
     case "latency-monitor-threshold":
         return value == "0" ? nil : no("the latency monitor", hint: "only 0 is accepted")
     case "latency-tracking":
@@ -47,6 +52,18 @@ func unsupportedReason(_ d: Directive, _ value: String) -> String? {
     // tracking-table-max-keys is honoured per shard: each shard's tracking
     // table keeps at most max / shards keys (at least one), evicting with an
     // invalidation as Redis does (Server/PubSub/Tracking.swift).
+    // sanitize-dump-payload: RESTORE payloads and RDB files are always
+    // checked as Redis's deep sanitizer checks them (Storage/RDB/RdbReader):
+    // the loader builds RingKV's own encodings from them and cannot trust an
+    // unchecked blob. So yes is honoured, and clients too (every RESTORE
+    // comes from a client: there is no replication; loading at start-up is
+    // checked as well, where Redis would skip it); no would promise payloads
+    // taken unchecked, and is refused.
+    case "sanitize-dump-payload":
+        return value == "no"
+            ? no("taking RESTORE payloads and RDB files without deep sanitization",
+                 hint: "RingKV always sanitizes them: use yes or clients")
+            : nil
     case "active-expire-effort":
         return value == "1" ? nil : no("tuning the active expire cycle", hint: "only 1 is accepted")
     default:

@@ -297,8 +297,10 @@ extension Worker {
             ? KeyCommands.otherDatabaseWrite(spec, a, databases: store.dbs.count) : nil
         let otherMutations = other.map { store.dbs[$0.db].mutations } ?? 0
         if a.count > 2, case .keys = spec.route { prefetchCommandKeys(a, db: db, step: max(spec.keyStep, 1)) }
+        let aofDirty = aofCapturing ? aofChanges(store) : nil
         h(&x)
-        if store.events.used != 0 { publishKeyEvents(store, writer: client?.id ?? message?.writer ?? 0) }
+        if let d = aofDirty { aofAfterHandler(spec, a, out: out, at: before, db: db, before: d) }
+        if store.events.used != 0 { publishKeyEvents(store, writer: client?.id ?? message?.writer ?? 0, message: message) }
         // A change (or a lazy expiry) signals the keys to WATCHers, as Redis's signalModifiedKey.
         if watched && store.dbs[db].mutations != mutations { touchWatched(spec, a, db: db) }
         if state.trackingClients.value > 0 && spec.flags.contains(.readonly) {
@@ -323,9 +325,10 @@ extension Worker {
 
     /// INFO commandstats and errorstats, and SLOWLOG, for one finished call:
     /// the one place handler commands and server commands are counted.
+    /// `t0` is a `clock` reading.
     func recordCall(_ spec: CommandSpec, since t0: Int, failed: Bool, out: ByteBuf, at before: Int, _ a: ArgVector,
                     client: Client?, message: ShardMessage?, slowlogged: Bool = true) {
-        recordCall(spec, micros: (monotonicNanos() - t0) / 1000, failed: failed, out: out, at: before, a,
+        recordCall(spec, micros: clock.nanos(clock.now() - t0) / 1000, failed: failed, out: out, at: before, a,
                    client: client, message: message, slowlogged: slowlogged)
     }
 
@@ -595,6 +598,7 @@ extension Worker {
         if case .publish = m.op { return publishAnswered(m) }
         if case .invalidate = m.op { return recycle(m) }
         m.done = true
+        if !m.bcast.isEmpty || m.ticket?.bcast.isEmpty == false { takeBroadcasts(m) }
         if let s = m.ticket {
             s.pending -= 1
             if s.pending == 0 { completeFanout(s, m.client) }

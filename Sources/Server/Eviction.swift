@@ -29,7 +29,10 @@ let oomError: StaticString = "OOM command not allowed when used memory > 'maxmem
 /// shards that make room and the total is honoured even when one thread's
 /// counter is skewed by blocks other threads free (lazy free, EXEC's lent
 /// shards). A shard that has nothing left to evict while the total is over
-/// answers -OOM, as Redis does when it cannot free enough. What the lazy-free
+/// answers -OOM only when no other shard has anything left either (each
+/// publishes a flag, `WorkerHandle.evictable`, after every loop iteration),
+/// as Redis does when it cannot free enough; otherwise the other shards make
+/// the room, from their next command or cron. What the lazy-free
 /// thread frees for a shard is credited back to its figure (CMalloc's
 /// credits); blocks allocated by one worker for another shard's keys (EXEC
 /// and scripts on lent shards) still count for the worker that ran them.
@@ -95,13 +98,16 @@ extension Worker {
                 store.dbs[db].noteEvicted(e)
             }
             if !ok {
-                // Nothing left here. Redis's EVICT_FAIL, unless the excess
-                // is other shards' to evict (they do, from their next
-                // command or cron) or values are still being freed in the
-                // background (Redis waits for those briefly).
+                // Nothing left here. Redis's EVICT_FAIL only when no shard
+                // has anything left either: otherwise the excess is theirs
+                // to evict (from their next command or cron), whatever this
+                // thread's counter says (blocks it allocated may be held or
+                // freed by other threads), or values are still being freed
+                // in the background (Redis waits for those briefly).
+                publishEvictable()
                 refreshOthersMemory()
                 used = usedMemoryNow
-                return used <= limit || ownMemory <= limit / shardCount || LazyFree.shared.pending > 0
+                return used <= limit || othersCanEvict() || LazyFree.shared.pending > 0
             }
             freed += max(0, before - Int(rk_mem_slot_bytes(memSlot))) + deferred
             keys += 1
@@ -112,7 +118,34 @@ extension Worker {
             }
         }
         evictionPending = false
+        publishEvictable()
         return true
+    }
+
+    /// Publishes whether this shard has a key the policy may evict, when
+    /// that changed (once per loop iteration and after evicting).
+    @inline(__always)
+    func publishEvictable() {
+        // Lent whole to a coordinator: its keyspaces are not ours to read now.
+        if locks.wholeExclusive != 0 && lentDepth == 0 { return }
+        let policy = memLimit.policy
+        var has = 0
+        if policy != .noeviction {
+            for ks in store.dbs where (policy.allKeys ? ks.count : ks.expiringCount) > 0 {
+                has = 1
+                break
+            }
+        }
+        if has != evictablePublished {
+            evictablePublished = has
+            handle.evictable.store(has)
+        }
+    }
+
+    /// Whether another shard still has something to evict.
+    func othersCanEvict() -> Bool {
+        for t in 0..<shardCount where t != id && state.handles[t].evictable.value != 0 { return true }
+        return false
     }
 
     /// The denyoom check of a command about to run on this shard: evicts,
@@ -144,6 +177,7 @@ extension Worker {
     /// proc), so a lowered maxmemory is reached without writes.
     func evictionCron() {
         if memLimit.max == 0 { return }
+        publishEvictable()
         refreshOthersMemory()
         if memLimit.policy != .noeviction && (evictionPending || usedMemoryNow > memLimit.max) {
             performEvictions()

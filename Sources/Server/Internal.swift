@@ -23,6 +23,7 @@ extension Worker {
             store.dirtyExtra += store.dbs[m.db].count - 1
             store.dbs[m.db].removeAll()
             if state.trackingClients.value > 0 { invalidateFlush(store, shard: execShard) }
+            aofGlobal(db: m.db) { appendCommandWords($0, ["FLUSHDB"]) }
             r.ok()
         case .flushall:
             touchWatchedExisting(dbs: nil)
@@ -37,10 +38,17 @@ extension Worker {
                 // when nobody tracks now (keys left by clients that closed).
                 store.tracking.removeAll()
             }
+            aofGlobal(db: -1) { appendCommandWords($0, ["FLUSHALL"]) }
             r.ok()
         case .swapdb(let x, let y):
             touchWatchedSwap(x, y)
             store.swap(x, y)
+            aofGlobal(db: -1) { b in
+                arrayHeader(b, 3)
+                appendBulkArg(b, "SWAPDB")
+                appendBulkArg(b, String(x))
+                appendBulkArg(b, String(y))
+            }
             // Clients blocked in either database may now find their keys (Redis's scanDatabaseForReadyKeys).
             if !blocked.isEmpty {
                 for k in blocked.byKey.keys where k.db == x || k.db == y { blocked.noteWrite(k) }

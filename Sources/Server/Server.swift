@@ -164,6 +164,7 @@ public func runServer(config: ConfigStore) -> Int32 {
         }
     }
     for t in threads { pthread_join(t, nil) }
+    state.aof.stop()
     state.capture.stop()
     logger.warning("RingKV is now ready to exit, bye bye...")
     return 0
@@ -175,6 +176,7 @@ private func runWorker<B: IOBackend>(_ w: Worker<B>, _ listeners: [Int32], _ rea
         w.listeners.append(fd)
         w.backend.addListener(fd)
     }
+    if !aofStartupGate(w) { w.state.startupFailed.add(1) }
     if w.id == 0 {
         // Libraries from the RDB file, checked and installed as FUNCTION RESTORE does.
         for code in w.state.pendingFunctions {

@@ -52,6 +52,10 @@ final class WorkerHandle: @unchecked Sendable {
     /// Tracking clients of this worker (a flush's null invalidation goes
     /// only to workers that have some).
     let trackers = AtomicCounter(0)
+    /// Under maxmemory: keys this shard could evict under the policy (0 or
+    /// not), published by its worker, so a shard with none left refuses a
+    /// write only when no shard has any (Server/Eviction.swift).
+    let evictable = AtomicCounter(0)
     init(queueCapacity: Int) { inbox = MPSCQueue(capacity: queueCapacity) }
 
     /// A producer that pushed into `inbox`: whether it owes the wake-up. The
@@ -105,6 +109,8 @@ final class ServerState: @unchecked Sendable {
     /// Every shard's `dirty` summed at the last SAVE or load (rdb_changes_since_last_save's zero).
     let dirtyAtSave = AtomicCounter(0)
     let rdbSaves = AtomicCounter(0)
+    /// The append-only file's writer (Persistence/AofService.swift).
+    let aof = AofService()
     /// Function libraries of the RDB loaded at start-up, for worker 0 to install.
     var pendingFunctions: [[UInt8]] = []
     let startupFailed = AtomicCounter(0)

@@ -30,6 +30,9 @@ final class ShardMessage: @unchecked Sendable {
     /// reads are to be tracked (0: not).
     var writer = 0
     var tracker = 0
+    /// Keys its commands changed under a BCAST prefix, with the writer:
+    /// its source sends them with the rest of the command's (Tracking.swift).
+    var bcast: [([UInt8], Int)] = []
     /// The existence check of a split MSETNX (no `keymiss` events).
     var quietMiss = false
     let requests = ByteBuf(capacity: 1024)
@@ -67,6 +70,7 @@ final class ShardMessage: @unchecked Sendable {
         originName = nil
         writer = 0
         tracker = 0
+        if !bcast.isEmpty { bcast.removeAll() }
         quietMiss = false
         ticket = nil
         requests.clear()
@@ -140,6 +144,9 @@ final class ReplyTicket {
     /// PUBLISH: its connection, and the receivers counted so far.
     var publisher: Client?
     var receivers = 0
+    /// BCAST keys of the parts that have answered, held until the last one
+    /// does, so one command's keys leave in one message per prefix.
+    var bcast: [([UInt8], Int)] = []
 
     func reset() {
         kind = .local
@@ -161,6 +168,7 @@ final class ReplyTicket {
         blocked = nil
         publisher = nil
         receivers = 0
+        if !bcast.isEmpty { bcast.removeAll() }
         saved.clear()
         if buf.capacity > 1 << 20 { buf.shrink(to: 128) }
     }

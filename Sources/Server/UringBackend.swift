@@ -54,7 +54,19 @@ final class UringBackend: IOBackend {
             throw IOSetupError(errno: -err, what: "provided buffer ring")
         }
         bufRing = br
-        buffers = .allocate(capacity: bufSize * count)
+        // Mapped, not malloc'd: this is receive space lent to the kernel
+        // (recv-buffer-count x recv-buffer-size, 16 MiB per worker by
+        // default), like the kernel socket buffers Redis does not count
+        // either. Through malloc it counted in used_memory and so ate
+        // maxmemory's budget; it shows in used_memory_rss as its pages fill.
+        guard let mem = mmap(nil, bufSize * count, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+              mem != MAP_FAILED else {
+            let e = errno
+            rk_free_buf_ring(br, UInt32(count))
+            io_uring_queue_exit(&ring)
+            throw IOSetupError(errno: e, what: "receive buffers")
+        }
+        buffers = mem.assumingMemoryBound(to: UInt8.self)
         for i in 0..<count {
             rk_buf_ring_add(bufRing, buffers + i * bufSize, UInt32(bufSize), UInt16(i), bufMask, Int32(i))
         }
@@ -66,7 +78,7 @@ final class UringBackend: IOBackend {
     deinit {
         io_uring_queue_exit(&ring)
         rk_free_buf_ring(bufRing, UInt32(bufCount))
-        buffers.deallocate()
+        munmap(buffers, bufSize * bufCount)
     }
 
     private func sqe() -> UnsafeMutablePointer<io_uring_sqe> {

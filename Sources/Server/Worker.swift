@@ -27,7 +27,11 @@ final class Worker<B: IOBackend>: IOEvents {
     var promoting = false
     var promoteAgain = false
     /// >0 while an EXEC runs on shards locked for it.
-    var lentDepth = 0
+    var lentDepth = 0 {
+        didSet { if (oldValue == 0) != (lentDepth == 0) { aofLentChanged() } }
+    }
+    /// This iteration's append-only records (Persistence/AofShardLog.swift).
+    let aofLog = AofShardLog()
     var resumeQueue: [Client] = []
     /// Clients whose next command waits for CLIENT PAUSE to end.
     var pausedClients: [Client] = []
@@ -108,6 +112,8 @@ final class Worker<B: IOBackend>: IOEvents {
     var memLimit = MemoryLimit()
     var memSlot: Int32 = 0
     var othersMemory = 0
+    /// What `handle.evictable` last said (Server/Eviction.swift).
+    var evictablePublished = -1
     let evictor = Evictor()
     var evictionPending = false
     /// Memory was over maxmemory when the running script started (Redis's script_oom).
@@ -124,12 +130,16 @@ final class Worker<B: IOBackend>: IOEvents {
     var outputSoftSeconds = 0
     /// client-output-buffer-limit pubsub: hard, soft, seconds.
     var pubsubOutputLimit = (hard: 0, soft: 0, seconds: 0)
+    /// The fewest output bytes at which any of those limits can apply
+    /// (Int.max: none), so a pushed message checks them with one compare.
+    var outputLimitFloor = Int.max
     var hz = 10
-    /// Stop reading from a client while this much output waits for it.
-    let outputPauseBytes = 64 << 20
+    /// Stop reading from a client while this much output waits for it
+    /// (client-output-pause-bytes)...
+    let outputPauseBytes: Int
     /// ...and while this many of its commands wait on other shards, whose
-    /// reply sizes are unknown until they come back.
-    let maxRemoteOutstanding = 64
+    /// reply sizes are unknown until they come back (shard-max-outstanding).
+    let maxRemoteOutstanding: Int
 
     // Per-command statistics (INFO commandstats), indexed by CommandSpec.id.
     var cmdCalls: [Int]
@@ -152,6 +162,8 @@ final class Worker<B: IOBackend>: IOEvents {
         self.state = state
         self.backend = backend
         self.handle = handle
+        outputPauseBytes = state.config.clientOutputPauseBytes
+        maxRemoteOutstanding = state.config.shardMaxOutstanding
         // Start-up loading (loadDataset) fills the stores before the workers start.
         store = handle.store ?? ShardStore(databases: state.config.databases, notify: state.notify)
         execShard = id
@@ -187,6 +199,7 @@ final class Worker<B: IOBackend>: IOEvents {
         outputSoft = o.soft
         outputSoftSeconds = o.seconds
         pubsubOutputLimit = c.clientOutputBufferLimitPubsub
+        outputLimitFloor = [o.hard, o.soft, pubsubOutputLimit.hard, pubsubOutputLimit.soft].filter { $0 > 0 }.min() ?? .max
         hz = max(1, min(500, c.hz))
         limits.maxBulkLen = c.protoMaxBulkLen
         StringCommands.protoMaxBulkLen.store(c.protoMaxBulkLen, ordering: .relaxed)
@@ -256,11 +269,16 @@ final class Worker<B: IOBackend>: IOEvents {
             now = wallMillis()
             if memLimit.max != 0 { refreshOthersMemory() }
             drainInbox()
-            if !blocked.ready.isEmpty { serveReady() }
+            if locks.wholeExclusive == 0 && !blocked.ready.isEmpty { serveReady() }
             if !blockedWaits.isEmpty { expireBlocked() }
             if !pausedClients.isEmpty { releasePaused() }
             resumeDeferred()
             if !pubsub.bcastPending.isEmpty { flushBroadcasts() }
+            // Before anything leaves: what it says happened is in the log.
+            aofHandover()
+            // What this iteration's commands left to evict, before their
+            // replies and hops reach anyone.
+            if memLimit.max != 0 { publishEvictable() }
             flushOutgoing()
             flushClients()
             if now - lastCron >= Int64(1000 / hz) { cron() }
@@ -275,6 +293,7 @@ final class Worker<B: IOBackend>: IOEvents {
         let deadline = monotonicNanos() + 2_000_000_000
         while monotonicNanos() < deadline {
             drainInbox()
+            aofHandover()
             flushOutgoing()
             flushClients()
             var busy = false
@@ -293,6 +312,7 @@ final class Worker<B: IOBackend>: IOEvents {
         sampleOps()
         evictionCron()
         persistenceCron()
+        if id == 0 && aofCapturing { aofAutoRewriteCheck() }
         // Redis's active expiry: a slice of the cycle per tick per db.
         let budget = 25_000_000 / hz
         // A shard locked whole for an EXEC is being read by its coordinator;
@@ -305,8 +325,14 @@ final class Worker<B: IOBackend>: IOEvents {
                 flushKeyEvents(store)
             }
         }
-        if !watches.isEmpty { watches.purge() }
-        if !blocked.isEmpty { blocked.purge() }
+        // A coordinator may be adding watches and waiters to a shard lent
+        // to it (withLentShard): the owner leaves both tables alone until
+        // the shard comes back (race found by ThreadSanitizer).
+        if locks.wholeExclusive == 0 {
+            if !watches.isEmpty { watches.purge() }
+            if !blocked.isEmpty { blocked.purge() }
+        }
+        MigrateCommand.closeIdleLinks(now: now)
         if idleTimeout > 0 {
             for case let c? in clients where !c.closing && now - c.lastInteraction > Int64(idleTimeout) * 1000 {
                 closeClient(c)
@@ -423,7 +449,12 @@ final class Worker<B: IOBackend>: IOEvents {
         c.sendInFlight = false
         c.sending.clear()
         c.sendOffset = 0
-        if c.sending.capacity > 1 << 20 { c.sending.shrink(to: 256) }
+        // Past Redis's 16 KiB reply chunk, what was sent is given back, as
+        // Redis frees its reply blocks once written: kept, a burst's
+        // capacity (a pub/sub subscriber catching up) would count in
+        // used_memory on top of what is still pending, and eat the maxmemory
+        // budget. The buffer is empty here: a malloc and a free, no copy.
+        if c.sending.capacity > 32 * 1024 { c.sending.shrink(to: 16 * 1024) }
         if !c.out.isEmpty {
             startSend(c)
         } else if c.closing {
@@ -447,6 +478,8 @@ final class Worker<B: IOBackend>: IOEvents {
         var passes = 0
         while !dirty.isEmpty && passes < 4 {
             passes += 1
+            // A client resumed by a send that completed at once ran commands.
+            if !aofLog.isEmpty { aofHandover() }
             swap(&dirty, &dirtyFlushing)
             for c in dirtyFlushing {
                 c.dirty = false

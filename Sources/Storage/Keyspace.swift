@@ -32,6 +32,8 @@ public final class Keyspace {
     /// Outside a snapshot every entry's `snapMark` equals this; a snapshot
     /// starts by flipping it, so "not yet serialized" is one compare.
     public internal(set) var snapParity = false
+    /// Set while appendonly is on (Storage/DeletionLog.swift).
+    public var deletions: DeletionLog?
 
     public init() {
         expiring = .allocate(capacity: 16)
@@ -45,7 +47,14 @@ public final class Keyspace {
 
     public var count: Int { table.count }
 
-    /// The live slot for `key`, or -1. An expired key is deleted on the way (lazy expiry).
+    /// While CLIENT PAUSE (WRITE or ALL) is in force: its end, wall-clock
+    /// ms (0: no pause). Lazy expiry then reports an expired key missing but
+    /// keeps it, as Redis 7.0's expireIfNeeded keeps the dataset constant
+    /// while clients are paused; it goes after the pause.
+    public static let expiryPausedUntil = Atomic<Int64>(0)
+
+    /// The live slot for `key`, or -1. An expired key is deleted on the way
+    /// (lazy expiry), unless a pause keeps it.
     @inlinable
     public func find(_ key: UnsafePointer<UInt8>, _ n: Int, hash: UInt64, now: Int64) -> Int {
         let i = table.find(key, n, hash: hash)
@@ -54,6 +63,7 @@ public final class Keyspace {
             // Any handler may change what it found in place.
             if let s = snapshot { s.preserve(e) }
             if e.hasExpire && e.expireAt <= now {
+                if now < Keyspace.expiryPausedUntil.load(ordering: .relaxed) { return -1 }
                 noteExpired(e)
                 remove(at: i)
                 expiredKeys += 1
@@ -64,8 +74,9 @@ public final class Keyspace {
     }
 
     public func noteExpired(_ e: Entry) {
-        guard let ev = events else { return }
         let k = e.key
+        deletions?.note(db: index, evicted: false, k.baseAddress!, k.count)
+        guard let ev = events else { return }
         ev.note(.expired, "expired", db: index, k.baseAddress!, k.count)
     }
 
@@ -74,8 +85,9 @@ public final class Keyspace {
     /// `Worker.performEvictions` publishes what it logged before it
     /// returns: before the command that made room runs, or from cron.
     public func noteEvicted(_ e: Entry) {
-        guard let ev = events else { return }
         let k = e.key
+        deletions?.note(db: index, evicted: true, k.baseAddress!, k.count)
+        guard let ev = events else { return }
         ev.note(.evicted, "evicted", db: index, k.baseAddress!, k.count)
     }
 
@@ -105,9 +117,19 @@ public final class Keyspace {
             if e.hasExpire { listExpiring(e) }
             return i
         }
+        let k = e.key
+        // A write that was already under way when a pause began may insert
+        // over an expired key the pause kept: that key expires first.
+        if Keyspace.expiryPausedUntil.load(ordering: .relaxed) != 0 {
+            let twin = table.find(k.baseAddress!, k.count, hash: hash)
+            if twin >= 0 {
+                noteExpired(table.entry(at: twin))
+                remove(at: twin)
+                expiredKeys += 1
+            }
+        }
         let s = table.insert(e, hash: hash)
         if e.hasExpire { listExpiring(e) }
-        let k = e.key
         noteNew(k.baseAddress!, k.count)
         return s
     }
@@ -276,6 +298,10 @@ public final class ShardStore {
     public let events: KeyEvents
     /// Keys tracking clients read here (CLIENT TRACKING).
     public let tracking = TrackingTable()
+    /// Expiries and evictions to log while appendonly is on.
+    public var deletions: DeletionLog? {
+        didSet { for ks in dbs { ks.deletions = deletions } }
+    }
 
     public init(databases: Int, notify: NotifySwitch = NotifySwitch()) {
         dbs = (0..<databases).map { _ in Keyspace() }

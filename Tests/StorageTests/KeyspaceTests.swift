@@ -1,3 +1,4 @@
+import Synchronization
 import XCTest
 @testable import Storage
 
@@ -30,6 +31,31 @@ final class KeyspaceTests: XCTestCase {
         XCTAssertEqual(ks.table.find(bytes("gone")), -1, "deleted, not just hidden")
         XCTAssertGreaterThanOrEqual(ks.find(bytes("live"), now: 1000), 0)
         XCTAssertGreaterThanOrEqual(ks.find(bytes("forever"), now: Int64.max), 0)
+        checkExpiringList(ks)
+    }
+
+    /// CLIENT PAUSE: an expired key reads as missing but stays (Redis 7.0's
+    /// expireIfNeeded); an insert over it expires it first, so the key is
+    /// never in the table twice; after the pause lazy expiry deletes again.
+    func testPauseKeepsExpiredKeysAndInsertReplacesThem() {
+        let ks = Keyspace()
+        ks.add(makeEntry(bytes("gone"), bytes("v"), expireAt: 1000))
+        Keyspace.expiryPausedUntil.store(5000, ordering: .relaxed)
+        defer { Keyspace.expiryPausedUntil.store(0, ordering: .relaxed) }
+        XCTAssertEqual(ks.find(bytes("gone"), now: 2000), -1, "reads as missing")
+        XCTAssertEqual(ks.count, 1, "but is kept")
+        XCTAssertEqual(ks.expiredKeys, 0)
+        // A write looks the key up (missing) and inserts.
+        let k = bytes("gone")
+        let h = k.withUnsafeBufferPointer { hashBytes($0.baseAddress!, $0.count) }
+        ks.put(makeEntry(k, bytes("new")), at: ks.find(k, now: 2000), hash: h)
+        XCTAssertEqual(ks.count, 1, "the kept key made way")
+        XCTAssertEqual(ks.expiredKeys, 1)
+        XCTAssertGreaterThanOrEqual(ks.find(bytes("gone"), now: 2000), 0)
+        checkExpiringList(ks)
+        ks.add(makeEntry(bytes("late"), bytes("v"), expireAt: 1000))
+        XCTAssertEqual(ks.find(bytes("late"), now: 6000), -1)
+        XCTAssertEqual(ks.table.find(bytes("late")), -1, "deleted once the pause is over")
         checkExpiringList(ks)
     }
 

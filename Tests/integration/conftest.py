@@ -7,6 +7,9 @@ Environment:
   RINGKV_BIN        server binary (default .build/release/ringkv-server)
   RINGKV_MATRIX     comma list of BACKEND-SHARDS (default uring-1,uring-4,epoll-1,epoll-4)
   REDIS_SERVER_BIN  reference redis-server (default from PATH)
+  RINGKV_EXTRA_CONFIG  config file whose directives every ringkv also gets
+                    (configs/shrunk-bounds.conf: make shrunk)
+A sanitizer report in a ringkv's log fails the test that stops it (make sanitize).
 """
 from __future__ import annotations
 

@@ -25,6 +25,27 @@ def ringkv_bin() -> str:
     return os.environ.get("RINGKV_BIN") or str(DEFAULT_BIN)
 
 
+def extra_config_args() -> list[str]:
+    """RINGKV_EXTRA_CONFIG: a config file whose directives every ringkv the
+    harness starts gets as command-line options (configs/shrunk-bounds.conf).
+    They come before a test's own options, so a test that sets one wins."""
+    path = os.environ.get("RINGKV_EXTRA_CONFIG")
+    if not path:
+        return []
+    out: list[str] = []
+    for line in Path(path).read_text().splitlines():
+        words = line.split()
+        if words and not words[0].startswith("#"):
+            out += ["--" + words[0], *words[1:]]
+    return out
+
+
+# A sanitizer build (make sanitize) writes its reports to stderr, which the
+# harness sends to the server's log; any of these there fails the run.
+SANITIZER_MARKERS = (b"WARNING: ThreadSanitizer", b"ERROR: AddressSanitizer",
+                     b"ERROR: LeakSanitizer", b"SUMMARY: UndefinedBehaviorSanitizer")
+
+
 def redis_bin() -> str:
     return os.environ.get("REDIS_SERVER_BIN") or shutil.which("redis-server") or "redis-server"
 
@@ -159,9 +180,27 @@ class Server:
             self.proc.kill()
             self.proc.wait(10)
 
+    def sanitizer_report(self) -> str | None:
+        try:
+            log = self.logpath.read_bytes()
+        except OSError:
+            return None
+        hits = [log.find(m) for m in SANITIZER_MARKERS]
+        hits = [h for h in hits if h >= 0]
+        if not hits:
+            return None
+        first = min(hits)
+        return log[max(0, first - 200):first + 6000].decode("utf-8", "replace")
+
     def cleanup(self) -> None:
         self.kill()
+        report = self.sanitizer_report()
+        if report is not None:
+            kept = Path(tempfile.gettempdir()) / f"ringkv-sanitizer-{os.getpid()}-{self.port}.log"
+            shutil.copyfile(self.logpath, kept)
         shutil.rmtree(self.workdir, ignore_errors=True)
+        if report is not None:
+            raise ServerError(f"{self.name}: sanitizer report (full log: {kept})\n{report}")
 
     def rss_kb(self) -> int:
         with open(f"/proc/{self.pid}/status") as f:
@@ -201,6 +240,7 @@ def ringkv_server(backend: str = "auto", shards: int = 1, extra: list[str] | Non
         args += ["--enable-debug-command", "yes"]
     if password:
         args += ["--requirepass", password]
+    args += extra_config_args()
     args += extra or []
     return Server(f"ringkv-{backend}-{shards}", ringkv_bin(), args, password=password)
 

@@ -8,6 +8,7 @@ its own servers on both backends with 1 and 4 shards.
 """
 from __future__ import annotations
 
+import socket
 import threading
 import time
 
@@ -242,3 +243,34 @@ def test_no_element_lost_under_concurrency(srv):
         left = sum(harness.plain(admin.call("LLEN", k)) for k in keys)
         assert sorted(int(x) for x in got) == list(range(total)) or len(got) + left == total
         assert len(got) + left == total and len(set(got)) == len(got)
+
+
+def test_fin_while_blocked_frees_the_connection(srv):
+    # Regression: a blocked client that half-closed (FIN, not RST) kept its
+    # unwritten reply ticket, so its flushing close waited forever: the
+    # connection leaked and connected_clients never came back down.
+    shards = int(harness.info_dict(srv.raw().call("INFO", "server")[1]).get("shards", "1"))
+    keys = harness.keys_on_distinct_shards("fin", 2, shards)
+    cmds = [("BLPOP", *keys, "0"), ("BLMOVE", keys[0], keys[1], "LEFT", "RIGHT", "0"),
+            ("BZPOPMIN", *keys, "0"), ("BRPOPLPUSH", keys[1], keys[0], "0"), ("XREAD", "BLOCK", "0",
+            "STREAMS", keys[0], "$")]
+    with srv.raw() as admin:
+        admin.call("FLUSHALL")
+        before = int(harness.info_dict(admin.call("INFO", "clients")[1])["connected_clients"])
+        waiters = [srv.raw() for _ in cmds]
+        for w, cmd in zip(waiters, cmds):
+            w.send(harness.encode(*cmd))
+        wait_blocked(admin, len(cmds))
+        for w in waiters:
+            w.sock.shutdown(socket.SHUT_WR)
+            w.close()
+        end = time.time() + 5
+        while time.time() < end:
+            i = harness.info_dict(admin.call("INFO", "clients")[1])
+            if int(i["connected_clients"]) == before and i["blocked_clients"] == "0":
+                break
+            time.sleep(0.02)
+        assert int(i["connected_clients"]) == before, i
+        assert i["blocked_clients"] == "0"
+        listed = harness.plain(admin.call("CLIENT", "LIST")).decode().strip().splitlines()
+        assert len(listed) == before

@@ -117,3 +117,51 @@ def test_no_active_expiry_during_pause(ringkv):
         while c.call("DBSIZE") != (":", 0) and time.time() < deadline:
             time.sleep(0.05)
         assert c.call("DBSIZE") == (":", 0)
+
+
+def test_lazy_expiry_keeps_keys_during_pause(ringkv, redis_ref):
+    """Redis 7.0's expireIfNeeded under a pause: an expired key reads as
+    missing (GET, EXISTS, TTL, TYPE, KEYS, SCAN) but is not deleted, so
+    DBSIZE, expired_keys and the `expired` event stay until the pause ends;
+    the first read after UNPAUSE deletes it. With several shards the keys
+    are spread over every worker."""
+    keys = [f"lx{i}" for i in range(8)]
+    def scenario(server):
+        out = []
+        with server.raw() as c, server.raw() as admin, server.raw() as sub:
+            c.call("FLUSHALL")
+            c.call("CONFIG", "SET", "notify-keyspace-events", "Ex")
+            sub.call("SUBSCRIBE", "__keyevent@0__:expired")
+            before = int(harness.info_dict(c.call("INFO", "stats")[1])["expired_keys"])
+            for k in keys:
+                c.call("SET", k, "v", "PX", "150")
+            c.call("SET", "live", "v")
+            out.append(admin.call("CLIENT", "PAUSE", "5000", "WRITE"))
+            time.sleep(0.3)
+            for k in keys:
+                out += [c.call("GET", k), c.call("EXISTS", k), c.call("TTL", k), c.call("TYPE", k)]
+            out.append(c.call("KEYS", "*"))
+            cursor, found = b"0", []
+            while True:
+                _, (cur, batch) = c.call("SCAN", cursor)
+                found += [x[1] for x in batch[1]]
+                cursor = cur[1]
+                if cursor == b"0":
+                    break
+            out.append(sorted(found))
+            out.append(c.call("DBSIZE"))
+            out.append(int(harness.info_dict(c.call("INFO", "stats")[1])["expired_keys"]) - before)
+            out.append(admin.call("CLIENT", "UNPAUSE"))
+            out += [c.call("GET", k) for k in keys]
+            out.append(c.call("DBSIZE"))
+            out.append(int(harness.info_dict(c.call("INFO", "stats")[1])["expired_keys"]) - before)
+            time.sleep(0.1)
+            sub.sock.settimeout(2)
+            got = sorted(sub.read()[1][2][1] for _ in keys)
+            out.append(got)
+            c.call("CONFIG", "SET", "notify-keyspace-events", "")
+        return out
+    a = scenario(ringkv)
+    b = scenario(redis_ref)
+    assert a == b
+    assert a[-1] == sorted(k.encode() for k in keys)

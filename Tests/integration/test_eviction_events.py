@@ -63,22 +63,15 @@ def clean(ringkv):
 
 
 def fill(c, n, shards, prefix="cold"):
-    """SETs n keys; the ones written. With one shard none is refused. With
-    several, a shard whose keys are all gone answers -OOM while its
-    thread's memory counter is still over its part of maxmemory, and
-    fanning keyspace events out to subscribers on other workers keeps
-    those counters up (known, and not new here: `set` events alone do it
-    too). Such refusals are no part of what is checked here, but a refused
-    key must not count as evicted."""
+    """SETs n keys; the ones written. No write is refused: a shard with no
+    key left to evict admits writes while another shard still has some
+    (test_eviction_shards.py)."""
     written = []
     for lo in range(0, n, 500):
         keys = [f"{prefix}:{i}" for i in range(lo, min(lo + 500, n))]
         for k, r in zip(keys, c.pipeline([("SET", k, VALUE) for k in keys])):
-            if r[0] == "-":
-                assert r[1].startswith(b"OOM") and shards > 1, r
-            else:
-                written.append(k)
-    assert len(written) > n // 2
+            assert r[0] != "-", (shards, r)
+            written.append(k)
     return written
 
 

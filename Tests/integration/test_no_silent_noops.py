@@ -22,7 +22,7 @@ import harness
 
 # (directive and value as given, what the error must name)
 REFUSED = [
-    (["appendonly", "yes"], "appendonly"),
+    (["aof-use-rdb-preamble", "no"], "aof-use-rdb-preamble"),
     (["latency-monitor-threshold", "100"], "latency-monitor-threshold"),
     (["latency-tracking", "yes"], "latency-tracking"),
     (["daemonize", "yes"], "daemonize"),
@@ -101,7 +101,7 @@ def test_defaults_are_honoured(ringkv):
 
 
 @pytest.mark.parametrize("name,value", [
-    ("appendonly", "yes"),
+    ("aof-use-rdb-preamble", "no"),
     ("latency-monitor-threshold", "1"), ("latency-tracking", "yes"),
     ("active-expire-effort", "10"),
 ])

@@ -335,7 +335,8 @@ def test_client_list_and_info(ringkv, redis_ref):
 COMMANDS = ["subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ssubscribe", "sunsubscribe",
             "publish", "spublish", "pubsub", "monitor", "pubsub|channels", "pubsub|numsub",
             "pubsub|numpat", "pubsub|shardchannels", "pubsub|shardnumsub", "pubsub|help",
-            "client|pause", "client|unpause"]
+            "client|pause", "client|unpause", "client", "client|tracking", "client|caching", "client|getredir",
+            "client|trackinginfo"]
 
 
 def _unordered_subcommands(reply):

@@ -80,9 +80,12 @@ def run(server, steps, trackers=("t",), hello3=("t", "t2")):
                     conns[who].call("HELLO", "3")
                 ids[who] = conns[who].call("CLIENT", "ID")[1]
             c = conns[who]
-            c.send(harness.encode(*resolve(cmd, ids)))
+            # A list of commands goes out as one pipeline (a MULTI block:
+            # the marker PING must not be queued inside it).
+            cmds = cmd if isinstance(cmd[0], list) else [cmd]
+            c.send(b"".join(harness.encode(*resolve(x, ids)) for x in cmds))
             if who not in trackers:
-                out.append((who, hide_ids([c.read()], ids)))
+                out.append((who, hide_ids([c.read() for _ in cmds], ids)))
             time.sleep(0.01)
             for t in trackers:
                 if t in conns:
@@ -322,3 +325,77 @@ def test_stream_writes_invalidate(ringkv, redis_ref, matrix_entry):
         key = "st2" if "st2" in write else "st"
         steps += [("t", ["XLEN", key]), ("w", write)]
     same(ringkv, redis_ref, steps, shards=matrix_entry[1])
+
+
+def test_script_reads_track_declared_keys(ringkv, redis_ref, matrix_entry):
+    """Redis 7.0 (server.c call()): when a script's command reads, the
+    caller tracks the script's declared keys (KEYS), not the keys that
+    command read; a script that only writes tracks nothing. OPTIN takes
+    the CACHING YES given before the EVAL."""
+    get1 = "return redis.call('get', KEYS[1])"
+    steps = [
+        ("w", ["FUNCTION", "LOAD", "REPLACE",
+               "#!lua name=trk\nredis.register_function('rd', function(keys, args) return redis.call('get', keys[1]) end)"]),
+        ("t", ["CLIENT", "TRACKING", "ON"]),
+        ("t", ["EVAL", get1, "1", "alpha"]),
+        ("w", ["SET", "alpha", "1"]),
+        ("t", ["EVAL", "return redis.call('get', 'beta')", "1", "gamma"]),
+        ("w", ["SET", "beta", "1"]), ("w", ["SET", "gamma", "1"]),
+        ("t", ["EVAL", "redis.call('set', KEYS[1], 'x') return 1", "1", "delta"]),
+        ("w", ["SET", "delta", "2"]),
+        ("t", ["EVAL_RO", get1, "1", "eps"]), ("w", ["SET", "eps", "1"]),
+        ("t", ["EVAL", "return redis.call('mget', KEYS[1], KEYS[2])", "2", "k1", "k2"]),
+        ("w", ["DEL", "k1", "k2"]),
+        ("t", ["EVAL", "redis.call('get', KEYS[1]); redis.call('set', KEYS[1], 'y'); "
+                       "return redis.call('get', KEYS[1])", "1", "zeta"]),
+        ("w", ["SET", "zeta", "1"]),
+        ("t", ["EVAL", "return redis.call('get', 'alpha')", "0"]), ("w", ["SET", "alpha", "2"]),
+        ("t", ["FCALL", "rd", "1", "fk"]), ("w", ["SET", "fk", "1"]),
+        ("t", ["FCALL_RO", "rd", "1", "fk2"]), ("w", ["SET", "fk2", "1"]),
+        ("t", ["CLIENT", "TRACKING", "OFF"]),
+        ("t", ["CLIENT", "TRACKING", "ON", "OPTIN"]),
+        ("t", ["EVAL", get1, "1", "o1"]),
+        ("t", ["CLIENT", "CACHING", "YES"]), ("t", ["EVAL", get1, "1", "o2"]),
+        ("w", ["MSET", "o1", "1", "o2", "1"]),
+        ("w", ["FUNCTION", "DELETE", "trk"]),
+    ]
+    same(ringkv, redis_ref, steps, shards=matrix_entry[1])
+
+
+def test_script_writes_and_noloop(ringkv, redis_ref, matrix_entry):
+    """A script's write is its caller's: NOLOOP leaves out the caller's
+    own invalidation, as for a plain write."""
+    steps = [("t", ["CLIENT", "TRACKING", "ON", "NOLOOP"]), ("t2", ["CLIENT", "TRACKING", "ON"]),
+             ("t", ["GET", "alpha"]), ("t2", ["GET", "alpha"]), ("t", ["GET", "beta"]), ("t2", ["GET", "beta"]),
+             ("t", ["EVAL", "return redis.call('set', KEYS[1], 'v')", "1", "alpha"]),
+             ("t2", ["EVAL", "return redis.call('set', KEYS[1], 'v')", "1", "beta"])]
+    same(ringkv, redis_ref, steps, shards=matrix_entry[1], trackers=("t", "t2"))
+
+
+def test_own_writes_in_exec_and_script_push_after_reply(ringkv, redis_ref, matrix_entry):
+    """Redis queues invalidations of the running client's own writes
+    (tracking_pending_keys) and sends them after its reply: after EXEC's
+    array, after EVAL's reply; a FLUSHALL inside EXEC likewise."""
+    steps = [("t", ["CLIENT", "TRACKING", "ON"]), ("t", ["GET", "alpha"]), ("t", ["GET", "beta"]),
+             ("t", [["MULTI"], ["SET", "alpha", "1"], ["GET", "beta"], ["EXEC"]]),
+             ("t", ["GET", "alpha"]),
+             ("t", ["EVAL", "redis.call('set', KEYS[1], 'v'); return redis.call('set', KEYS[2], 'v')",
+                    "2", "alpha", "beta"]),
+             ("t", ["GET", "alpha"]), ("t", [["MULTI"], ["FLUSHALL"], ["EXEC"]])]
+    same(ringkv, redis_ref, steps, shards=matrix_entry[1])
+
+
+def test_bcast_multi_shard_write_is_one_message(ringkv, redis_ref, matrix_entry):
+    """Redis sends a BCAST client one invalidation per prefix for all the
+    keys one command changed (MSET, DEL, EXEC, a script): with several
+    shards the owners' keys are gathered into that one message too, keys
+    in byte order."""
+    keys = [f"user:{i}" for i in range(8)]
+    mset = ["MSET"] + [x for k in keys for x in (k, "1")]
+    steps = [("t", ["CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "user:"]),
+             ("t2", ["CLIENT", "TRACKING", "ON", "BCAST"]),
+             ("w", mset), ("w", ["DEL"] + keys[:5] + ["nope"]), ("w", ["UNLINK", keys[5], keys[6]]),
+             ("w", [["MULTI"], ["SET", keys[0], "2"], ["SET", keys[3], "2"], ["EXEC"]]),
+             ("w", ["EVAL", "for i, k in ipairs(KEYS) do redis.call('set', k, 'v') end", "3", keys[1], keys[4], keys[7]]),
+             ("t2", mset)]
+    same(ringkv, redis_ref, steps, trackers=("t", "t2"))

@@ -1,6 +1,7 @@
 import Commands
 import RESP
 import Storage
+import Synchronization
 
 /// CLIENT PAUSE and UNPAUSE. The pause is server-wide state
 /// (`ServerState.pauseEnd`/`pauseType`); each worker checks it per command
@@ -40,11 +41,13 @@ extension Worker {
             state.pauseType.store(type)
             state.pauseEnd.store(end)
         }
+        Keyspace.expiryPausedUntil.store(Int64(state.pauseEnd.value), ordering: .relaxed)
         r.ok()
     }
 
     func clientUnpause(_ c: Client, _ r: Reply) {
         state.pauseEnd.store(0)
+        Keyspace.expiryPausedUntil.store(0, ordering: .relaxed)
         // Paused clients of other workers run at once, not at their next tick.
         for (i, h) in state.handles.enumerated() where i != id && h.sleeping.exchange(0) == 1 {
             backend.wake(h.wakeFD)
@@ -108,10 +111,15 @@ extension Worker {
         }
     }
 
-    /// Any CLIENT PAUSE (WRITE or ALL) still on: active expiry waits.
+    /// Any CLIENT PAUSE (WRITE or ALL) still on: active expiry waits. (From
+    /// cron: a pause that has run out stops keeping expired keys too, so
+    /// inserts stop looking for them.)
     var pauseInForce: Bool {
         let end = state.pauseEnd.value
-        return end != 0 && Int(wallMillis()) < end
+        if end != 0 && Int(wallMillis()) < end { return true }
+        // Only the pause that ran out: a new one set meanwhile stays.
+        if end != 0 { _ = Keyspace.expiryPausedUntil.compareExchange(expected: Int64(end), desired: 0, ordering: .relaxed) }
+        return false
     }
 
     /// The poll timeout while clients are held: until the pause ends.

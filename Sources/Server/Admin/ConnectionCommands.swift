@@ -7,7 +7,7 @@ import Storage
 /// the worker that owns the connection, so these run there.
 extension Worker {
     func runServerCommand(_ op: ServerOp, _ spec: CommandSpec, _ c: Client, raw: UnsafePointer<UInt8>, rawCount: Int) {
-        let t0 = monotonicNanos()
+        let t0 = clock.now()
         let out = replyBuffer(c)
         let before = out.count
         let r = Reply(out, proto: c.proto)
@@ -89,8 +89,8 @@ extension Worker {
         let debugError = op == .debug && args.count == 3 && args[1].equalsLower("error")
         let failed = !debugError && before < out.count && out.base[before] == 45 /* - */
         // AUTH and HELLO would log a password: Redis redacts it, these are simply left out.
-        recordCall(spec, since: t0, failed: failed, out: out, at: before, args, client: c, message: nil,
-                   slowlogged: op != .auth && op != .hello)
+        recordCall(spec, micros: clock.nanos(clock.now() - t0) / 1000, failed: failed, out: out, at: before, args,
+                   client: c, message: nil, slowlogged: op != .auth && op != .hello)
     }
 
     /// Remembers which subcommand of a container ran, for CLIENT LIST's cmd.

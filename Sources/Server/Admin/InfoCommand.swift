@@ -172,12 +172,7 @@ extension Worker {
                     "current_cow_size_age:0",
                 ] + rdbInfoFields(dirty: v("dirty") &- state.dirtyAtSave.value) + [
                     "rdb_last_load_keys_expired:0", "rdb_last_load_keys_loaded:0",
-                    "aof_enabled:0", "aof_rewrite_in_progress:0", "aof_rewrite_scheduled:0",
-                    "aof_last_rewrite_time_sec:-1", "aof_current_rewrite_time_sec:-1",
-                    "aof_last_bgrewrite_status:ok", "aof_rewrites:0", "aof_rewrites_consecutive_failures:0",
-                    "aof_last_write_status:ok", "aof_last_cow_size:0", "module_fork_in_progress:0",
-                    "module_fork_last_cow_size:0",
-                ])
+                ] + aofInfoFields() + ["module_fork_in_progress:0", "module_fork_last_cow_size:0"])
             case "stats":
                 let pubsubCounts = state.pubsub.read { ($0.channels.count, $0.patterns.count, $0.shardChannels.count) }
                 section("Stats", [

@@ -23,9 +23,12 @@ enum PersistStep: UInt8 {
     case reload = 2
     /// BGSAVE: the cut of a background snapshot.
     case bgsave = 3
+    /// BGREWRITEAOF and CONFIG SET appendonly yes (Persistence/AofRewrite.swift).
+    case aofRewrite = 4
+    case aofStart = 5
     /// FLUSHALL with save points: the emptied dataset replaces the file
     /// (not counted in rdb_saves, as Redis's flushAllDataAndResetRDB).
-    case flushSave = 4
+    case flushSave = 6
 
     static let noSave: UInt8 = 1, noFlush: UInt8 = 2, merge: UInt8 = 4
 }
@@ -71,6 +74,11 @@ extension Worker {
             abortBackgroundSave()
             guard rdbSave(stores) else { return r.error("ERR Errors trying to SHUTDOWN. Check logs.") }
             shutdownNow(c)
+        case .aofRewrite:
+            aofRewrite(start: false) ? r.simple("Background append only file rewriting started")
+                : r.error("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.")
+        case .aofStart:
+            aofRewrite(start: true) ? r.ok() : r.error("ERR Unable to turn on AOF. Check server logs.")
         case .reload:
             if flags & PersistStep.noSave == 0 && !rdbSave(stores) { return r.error("ERR") }
             // Emptying and loading are no changes to Redis's dirty counter.
@@ -100,12 +108,31 @@ extension Worker {
     func rdbSave(_ stores: [ShardStore], counted: Bool = true) -> Bool {
         let log = state.logger
         let tmp = "temp-\(getpid()).rdb"
+        let t = wallMillis()
+        guard writeRdbFile(stores, path: tmp, at: t) else { return false }
+        let name = state.config.dbfilename
+        if rename(tmp, name) != 0 {
+            log.warning("Error moving temp DB file \(tmp) on the final destination \(name) (in server root dir \(currentDirectory())): \(String(cString: strerror(errno)))")
+            unlink(tmp)
+            return false
+        }
+        log.notice("DB saved on disk")
+        state.lastSave.store(Int(t / 1000))
+        state.dirtyAtSave.store(totalDirty(stores))
+        if counted { state.rdbSaves.add(1) }
+        bgsave.lastOK.store(1)
+        return true
+    }
+
+    /// The dataset as an RDB file at `path` (fsynced; removed on failure).
+    /// The AOF base uses it too (`aofBase`: Redis's aof-base aux field).
+    func writeRdbFile(_ stores: [ShardStore], path tmp: String, at t: Int64, aofBase: Bool = false) -> Bool {
+        let log = state.logger
         guard let f = RdbFileWriter(path: tmp) else {
             log.warning("Failed opening the temp RDB file \(tmp) (in server root dir \(currentDirectory())) for saving: \(String(cString: strerror(errno)))")
             return false
         }
-        let t = wallMillis()
-        f.header(version: redisCompatVersion, ctime: Int(t / 1000), usedMemory: usedMemory())
+        f.header(version: redisCompatVersion, ctime: Int(t / 1000), usedMemory: usedMemory(), aofBase: aofBase)
         for l in state.functions.all { f.function(l.code) }
         for db in 0..<state.config.databases {
             var keys = 0, expires = 0
@@ -134,17 +161,6 @@ extension Worker {
             unlink(tmp)
             return false
         }
-        let name = state.config.dbfilename
-        if rename(tmp, name) != 0 {
-            log.warning("Error moving temp DB file \(tmp) on the final destination \(name) (in server root dir \(currentDirectory())): \(String(cString: strerror(errno)))")
-            unlink(tmp)
-            return false
-        }
-        log.notice("DB saved on disk")
-        state.lastSave.store(Int(t / 1000))
-        state.dirtyAtSave.store(totalDirty(stores))
-        if counted { state.rdbSaves.add(1) }
-        bgsave.lastOK.store(1)
         return true
     }
 }
@@ -170,6 +186,8 @@ func loadDataset(_ state: ServerState) -> Bool {
     let stores = (0..<state.shardCount).map { _ in ShardStore(databases: config.databases, notify: state.notify) }
     for (i, h) in state.handles.enumerated() { h.store = stores[i] }
     Rdb.checksum.store((config.get("rdbchecksum") ?? "yes") == "yes", ordering: .relaxed)
+    // With appendonly yes the AOF is the dataset, as in Redis (Persistence/AofLoad.swift).
+    if state.config.get("appendonly") == "yes" { return true }
     let t0 = monotonicNanos()
     defer { state.dirtyAtSave.store(totalDirty(stores)) }
     switch loadRdb(into: stores, state, merge: false) {
@@ -191,10 +209,11 @@ func loadDataset(_ state: ServerState) -> Bool {
 /// Reads `dbfilename` into `stores`, each key into the shard that owns it.
 /// Nil: there is no file. `merge`: a key already there is replaced
 /// (DEBUG RELOAD MERGE); otherwise it is an error, as in Redis.
-func loadRdb(into stores: [ShardStore], _ state: ServerState, merge: Bool) -> Result<RdbLoadResult?, RdbLoadError> {
+func loadRdb(into stores: [ShardStore], _ state: ServerState, merge: Bool,
+             path: String? = nil) -> Result<RdbLoadResult?, RdbLoadError> {
     let config = state.config
     let n = stores.count
-    let path = config.dbfilename
+    let path = path ?? config.dbfilename
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     if fd < 0 {
         if errno == ENOENT { return .success(nil) }

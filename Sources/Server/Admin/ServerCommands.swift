@@ -64,6 +64,7 @@ extension Worker {
             refreshConfig()
             applyNotifyConfig()
             state.capture.apply(cfg)
+            if aofConfigChanged() { return persistCommand(c, r, .aofStart) }
             r.ok()
         } else if sub.equalsLower("resetstat") {
             if args.count != 2 { return r.error("ERR wrong number of arguments for 'config|resetstat' command") }
@@ -96,6 +97,7 @@ extension Worker {
     /// snapshot (Persistence/BackgroundSave.swift).
     func shutdownCommand(_ c: Client, _ r: Reply) {
         if args[0].equalsLower("save") { return persistCommand(c, r, .save) }
+        if args[0].equalsLower("bgrewriteaof") { return bgrewriteaofCommand(c, r) }
         if args[0].equalsLower("bgsave") { return bgsaveCommand(c, r) }
         var save = false, nosave = false, abort = false, other = false
         var i = 1

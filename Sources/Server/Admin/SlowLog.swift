@@ -1,3 +1,4 @@
+import Commands
 import RESP
 import Storage
 
@@ -22,8 +23,11 @@ struct SlowLog {
         var argv: [[UInt8]] = []
         // Redis keeps at most 32 arguments and 128 bytes of each.
         let n = min(a.count, 32)
+        let secret = a[0].equalsLower("migrate") ? MigrateCommand.secretArguments(a) : []
         for i in 0..<n {
-            if i == 31 && a.count > 32 {
+            if secret.contains(i) {
+                argv.append(Array("(redacted)".utf8))
+            } else if i == 31 && a.count > 32 {
                 argv.append(Array("... (\(a.count - 31) more arguments)".utf8))
             } else if a[i].count > 128 {
                 argv.append(Array(a[i].buffer.prefix(128)) + Array("... (\(a[i].count - 128) more bytes)".utf8))

@@ -17,7 +17,7 @@ import Storage
 /// worker runs it again as a transaction over both shards.
 extension Worker {
     func routeBlocking(_ spec: CommandSpec, _ c: Client, raw: UnsafePointer<UInt8>, rawCount: Int) {
-        let t0 = monotonicNanos()
+        let t0 = clock.now()
         let out = replyBuffer(c)
         let before = out.count
         var px = Exec(args: args, reply: Reply(out, proto: c.proto), store: store, stats: stats, db: c.db, now: now,
@@ -144,6 +144,12 @@ extension Worker {
             s.stage = 2
             fallthrough
         case 2:
+            // Its client left while the parts were out: nothing to wait for.
+            if c == nil || c!.closing {
+                _ = b.cancel()
+                endBlocked(b, c)
+                return false
+            }
             // Registered: it waits for a wake-up or its timeout.
             waitBlocked(b)
             return true
@@ -264,7 +270,11 @@ extension Worker {
         out.clear()
         var x = Exec(args: a, reply: Reply(out, proto: b.proto), store: store, stats: stats, db: b.db, now: now,
                      shard: id, shardCount: shardCount)
+        let aofDirty = aofCapturing ? aofChanges(store) : nil
         _ = BlockingCommands.serve(&x, b.plan.kind, key: arg, dst: b.plan.dst, after: after)
+        if let d = aofDirty, let spec = table.lookup(a[0]) {
+            aofAfterHandler(spec, a, out: out, at: 0, db: b.db, before: d)
+        }
         flushKeyEvents(store)
         if !watches.isEmpty {
             watches.touch(DBKey(db: b.db, a[arg]))
@@ -367,9 +377,18 @@ extension Worker {
 
     /// A blocked client that goes away leaves nothing behind: shards drop
     /// its waits when they meet them, or at the next cron.
+    /// Its reply ticket will never be written: when no part of it is still
+    /// out, it is let go at once, or a close that flushes (the peer's FIN)
+    /// would wait for it forever and leak the connection.
     func dropBlocked(_ c: Client) {
         guard let b = c.blockWait else { return }
         _ = b.cancel()
+        let s = b.ticket
         endBlocked(b, c)
+        if let s = s, s.pending == 0, !s.ready {
+            s.ready = true
+            if c.barrier === s { c.barrier = nil }
+            flushTickets(c)
+        }
     }
 }

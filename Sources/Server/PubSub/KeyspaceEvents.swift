@@ -18,12 +18,16 @@ extension Worker {
     /// Each event also names a key that changed: with CLIENT TRACKING on,
     /// its trackers are told (Tracking.swift), as Redis's
     /// signalModifiedKey does next to its notifyKeyspaceEvent.
-    func publishKeyEvents(_ s: ShardStore, writer: Int) {
+    /// `message`: the hop whose command made them, if any (BCAST keys go
+    /// back with it).
+    func publishKeyEvents(_ s: ShardStore, writer: Int, message: ShardMessage? = nil) {
+        // A script's commands run on the script connection (id 0): their changes are its caller's.
+        let writer = writer == 0 ? pubsub.callerID : writer
         let ev = s.events
         let flags = ev.config.flags
         let ch = pubsub.eventChannel
         ev.drain { c, db, event, key in
-            if flags & NotifyClass.tracking.rawValue != 0 && c != .keyMiss && !c.contains(.unsignalled) { invalidateKey(s, key, writer: writer) }
+            if flags & NotifyClass.tracking.rawValue != 0 && c != .keyMiss && !c.contains(.unsignalled) { invalidateKey(s, key, writer: writer, message: message) }
             if c.rawValue & flags == 0 { return }
             if flags & NotifyClass.keyspace.rawValue != 0 {
                 ch.clear()

@@ -63,6 +63,7 @@ extension Worker {
     func redactedArguments(_ args: ArgVector) -> [Int] {
         let name = args[0]
         if name.equalsLower("auth") && args.count <= 3 { return Array(1..<args.count) }
+        if name.equalsLower("migrate") { return MigrateCommand.secretArguments(args) }
         if name.equalsLower("hello") {
             var out: [Int] = []
             var j = 2

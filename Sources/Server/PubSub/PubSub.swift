@@ -44,13 +44,13 @@ extension Worker {
             let ch = args[i].bytes
             if shard {
                 if s.shardChannels.insert(ch).inserted {
-                    pubsub.shardChannels[ch, default: []].append(c)
+                    Self.addClient(c, &pubsub.shardChannels, ch)
                     noteSubscription(.shardChannels, ch, 1)
                 }
                 confirm(r, "ssubscribe", args[i], s.shardChannels.count)
             } else {
                 if s.channels.insert(ch).inserted {
-                    pubsub.channels[ch, default: []].append(c)
+                    Self.addClient(c, &pubsub.channels, ch)
                     noteSubscription(.channels, ch, 1)
                 }
                 confirm(r, "subscribe", args[i], s.count)
@@ -85,7 +85,7 @@ extension Worker {
             let p = args[i].bytes
             if !s.patterns.contains(p) {
                 s.patterns.append(p)
-                pubsub.patterns[p, default: []].append(c)
+                Self.addClient(c, &pubsub.patterns, p)
                 noteSubscription(.patterns, p, 1)
             }
             confirm(r, "psubscribe", args[i], s.count)
@@ -114,6 +114,7 @@ extension Worker {
     }
 
     func noteSubscription(_ t: PubSubDirectory.Table, _ name: [UInt8], _ delta: Int) {
+        pubsub.lastValid = false
         pubsub.total += delta
         handle.subscriptions.add(delta)
         state.pubsub.add(t, name, delta)
@@ -140,10 +141,12 @@ extension Worker {
         noteSubscription(.patterns, p, -1)
     }
 
-    static func removeClient(_ c: Client, _ map: inout [[UInt8]: [Client]], _ k: [UInt8]) {
-        guard var list = map.removeValue(forKey: k) else { return }
-        if let i = list.firstIndex(where: { $0 === c }) { list.remove(at: i) }
-        if !list.isEmpty { map[k] = list }
+    static func addClient(_ c: Client, _ map: inout [[UInt8]: Subscribers], _ k: [UInt8]) {
+        if let list = map[k] { list.clients.append(.passUnretained(c)) } else { map[k] = Subscribers(c) }
+    }
+
+    static func removeClient(_ c: Client, _ map: inout [[UInt8]: Subscribers], _ k: [UInt8]) {
+        if let list = map[k], list.remove(c) { map[k] = nil }
     }
 
     /// Every subscription of a closing or RESET connection, without replies.
@@ -255,35 +258,31 @@ extension Worker {
     }
 
     /// Sends one message to this worker's subscribers; returns how many got it.
-    /// Each frame is encoded once and copied to every subscriber: RESP2 and
-    /// RESP3 differ only in its first byte (`*` or `>`).
+    /// Each frame is encoded once and its bytes copied to every subscriber:
+    /// RESP2 and RESP3 differ only in its first byte (`*` or `>`).
     @discardableResult
     func deliverLocal(_ kind: UInt8, _ ch: UnsafeBufferPointer<UInt8>, _ msg: UnsafeBufferPointer<UInt8>) -> Int {
         if kind == PubSubKind.monitor { return showMonitorLine(ch) }
         if pubsub.total == 0 { return 0 }
-        pubsub.setKey(ch)
-        var n = 0
-        let frame = pubsub.frame
+        let ps = pubsub
+        let frame = ps.frame
         if kind == PubSubKind.shard {
-            if let list = pubsub.shardChannels[pubsub.key] {
-                encodeFrame(frame, "smessage", nil, ch, msg)
-                for sub in list { pushFrame(sub, frame) }
-                n += list.count
-            }
-            return n
+            ps.setKey(ch)
+            guard let list = ps.shardChannels[ps.key] else { return 0 }
+            encodeFrame(frame, "smessage", nil, ch, msg)
+            return pushFrame(list, frame)
         }
-        if let list = pubsub.channels[pubsub.key] {
+        var n = 0
+        if let list = ps.channelSubscribers(ch) {
             encodeFrame(frame, "message", nil, ch, msg)
-            for sub in list { pushFrame(sub, frame) }
-            n += list.count
+            n += pushFrame(list, frame)
         }
-        if !pubsub.patterns.isEmpty {
-            for (p, list) in pubsub.patterns {
+        if !ps.patterns.isEmpty {
+            for (p, list) in ps.patterns {
                 let hit = p.withUnsafeBufferPointer { pat in globMatch(pat, ch) }
                 if !hit { continue }
                 p.withUnsafeBufferPointer { pat in encodeFrame(frame, "pmessage", pat, ch, msg) }
-                for sub in list { pushFrame(sub, frame) }
-                n += list.count
+                n += pushFrame(list, frame)
             }
         }
         return n
@@ -300,14 +299,45 @@ extension Worker {
         r.bulk(msg)
     }
 
-    /// A message goes out even under CLIENT REPLY OFF, as Redis pushes it.
+    /// The frame to every client of `list`; returns how many that is.
+    /// The walk copies the array (a retain of its storage, not of each
+    /// client), so a receiver closed for its output limit on the way may
+    /// leave the list without disturbing it.
+    func pushFrame(_ list: Subscribers, _ frame: ByteBuf) -> Int {
+        let clients = list.clients
+        let p = UnsafePointer(frame.base), n = frame.count
+        for u in clients { u._withUnsafeGuaranteedRef { pushFrame($0, p, n) } }
+        return clients.count
+    }
+
     func pushFrame(_ c: Client, _ frame: ByteBuf) {
+        pushFrame(c, UnsafePointer(frame.base), frame.count)
+    }
+
+    /// A message goes out even under CLIENT REPLY OFF, as Redis pushes it.
+    /// The common case (no reply owed by another shard, output under every
+    /// limit) touches the client's buffer without retaining it and skips
+    /// the full output-limit check.
+    @inline(__always)
+    func pushFrame(_ c: Client, _ p: UnsafePointer<UInt8>, _ n: Int) {
         if c.closing { return }
+        guard c.ticketHead == c.tickets.count else { return pushFrameBehindTickets(c, p, n) }
+        markDirty(c)
+        let bytes = Unmanaged.passUnretained(c.out)._withUnsafeGuaranteedRef { out in
+            let at = out.count
+            out.append(p, n)
+            if c.proto == 3 { out.base[at] = 62 }  // '>': a push
+            return out.count
+        }
+        let pending = c.sendInFlight
+            ? Unmanaged.passUnretained(c.sending)._withUnsafeGuaranteedRef { $0.count } - c.sendOffset : 0
+        if bytes + pending >= outputLimitFloor || c.softLimitSince != 0 { checkOutputLimits(c) }
+    }
+
+    /// Replies still owed by other shards come first: the frame waits in a ticket behind them.
+    func pushFrameBehindTickets(_ c: Client, _ p: UnsafePointer<UInt8>, _ n: Int) {
         let out: ByteBuf
-        if !c.hasPendingTickets {
-            markDirty(c)
-            out = c.out
-        } else if let s = c.lastTicket, s.kind == .local {
+        if let s = c.lastTicket, s.kind == .local {
             out = s.buf
         } else {
             let s = newTicket(.local)
@@ -316,8 +346,8 @@ extension Worker {
             out = s.buf
         }
         let at = out.count
-        out.append(frame)
-        if c.proto == 3 { out.base[at] = 62 }  // '>': a push
+        out.append(p, n)
+        if c.proto == 3 { out.base[at] = 62 }
         checkOutputLimits(c)
     }
 }

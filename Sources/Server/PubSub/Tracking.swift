@@ -47,6 +47,25 @@ extension Worker {
     func trackRead(_ spec: CommandSpec, _ a: ArgVector, token: Int) {
         let table = store.tracking
         _ = spec.forEachKey(a) { i in table.record(a[i].ptr, a[i].count, token: token) }
+        enforceTrackingLimit()
+    }
+
+    /// A script's command read: its caller tracks the script's declared
+    /// keys (Redis 7.0 remembers the EVAL's keys, not the command's), each
+    /// in its owner's table; the script holds those shards.
+    func trackScriptKeys(_ run: ScriptRun) {
+        for k in run.trackKeys {
+            withLentShard(shardOf(k.ptr, k.count, shards: shardCount)) {
+                store.tracking.record(k.ptr, k.count, token: run.tracker)
+                enforceTrackingLimit()
+            }
+        }
+    }
+
+    /// tracking-table-max-keys, split evenly over the shards: past it, keys
+    /// are forgotten and their clients told, as Redis evicts them.
+    func enforceTrackingLimit() {
+        let table = store.tracking
         let limit = state.config.settings.trackingTableMaxKeys
         if limit > 0 {
             let perShard = max(1, limit / shardCount)
@@ -60,8 +79,10 @@ extension Worker {
 
     /// A changed key, for the BCAST clients whose prefix it has: sent with
     /// the iteration's other changes (`flushBroadcasts`), as Redis sends
-    /// them before it sleeps.
-    func rememberBroadcast(_ key: UnsafeBufferPointer<UInt8>, writer: Int) {
+    /// them before it sleeps. A key changed by a hop's command travels
+    /// back with the hop (`message`), so the worker that started the
+    /// command sends all of its keys together (`takeBroadcasts`).
+    func rememberBroadcast(_ key: UnsafeBufferPointer<UInt8>, writer: Int, message: ShardMessage? = nil) {
         let g = state.bcast.generation.value
         if g != pubsub.bcastGeneration {
             pubsub.bcastTable = state.bcast.table()
@@ -70,9 +91,25 @@ extension Worker {
         var k: [UInt8]? = nil
         for (prefix, _) in pubsub.bcastTable where key.starts(with: prefix) {
             let kb = k ?? Array(key)
+            if let m = message { return m.bcast.append((kb, writer)) }
             k = kb
             if pubsub.bcastPending[prefix, default: [:]][kb] == nil { pubsub.bcastPending[prefix, default: [:]][kb] = writer }
         }
+    }
+
+    /// Source side of a hop that changed BCAST keys: they join this
+    /// worker's batch once every part of the command has answered (one
+    /// MSET or DEL over several shards is one message, as in Redis).
+    func takeBroadcasts(_ m: ShardMessage) {
+        var keys = m.bcast
+        m.bcast.removeAll()
+        if let s = m.ticket {
+            s.bcast += keys
+            if s.pending > 1 { return }
+            keys = s.bcast
+            s.bcast.removeAll()
+        }
+        for (k, w) in keys { k.withUnsafeBufferPointer { rememberBroadcast($0, writer: w) } }
     }
 
     /// One message per prefix and client with the keys changed here this
@@ -93,8 +130,8 @@ extension Worker {
     }
 
     /// A key of `s` changed (written, expired, evicted) by `writer`'s command.
-    func invalidateKey(_ s: ShardStore, _ key: UnsafeBufferPointer<UInt8>, writer: Int) {
-        if state.bcast.active.value > 0 { rememberBroadcast(key, writer: writer) }
+    func invalidateKey(_ s: ShardStore, _ key: UnsafeBufferPointer<UInt8>, writer: Int, message: ShardMessage? = nil) {
+        if state.bcast.active.value > 0 { rememberBroadcast(key, writer: writer, message: message) }
         guard let k = key.baseAddress, let tokens = s.tracking.take(k, key.count) else { return }
         for t in tokens { sendInvalidation(t, .one(key), writer: writer) }
     }
@@ -179,7 +216,7 @@ extension Worker {
                 r.push(2)
                 r.bulk(static: "tracking-redir-broken")
                 r.int(t.redirect)
-                pushFrame(c, f)
+                pushTracking(c, f)
             }
             return
         }
@@ -209,7 +246,30 @@ extension Worker {
         } else {
             return
         }
+        pushTracking(c, f)
+    }
+
+    /// A tracking frame for `c`, held back while `c`'s script or EXEC runs.
+    func pushTracking(_ c: Client, _ f: ByteBuf) {
+        if let h = pubsub.caller, h === c { return pubsub.held.append(f) }
         pushFrame(c, f)
+    }
+
+    /// Around a script or EXEC block `c` runs (`writer`: its id when it is
+    /// on another worker): the invalidations it earned go after its reply.
+    func beginHeldPushes(_ c: Client?, writer: Int) -> (Client?, Int) {
+        let outer = (pubsub.caller, pubsub.callerID)
+        pubsub.caller = c
+        pubsub.callerID = c?.id ?? writer
+        return outer
+    }
+
+    func endHeldPushes(_ outer: (Client?, Int)) {
+        if let c = pubsub.caller, !pubsub.held.isEmpty {
+            pushFrame(c, pubsub.held)
+            pubsub.held.clear()
+        }
+        (pubsub.caller, pubsub.callerID) = outer
     }
 
     /// FLUSHALL/FLUSHDB on shard `shard`'s step: its table is emptied and

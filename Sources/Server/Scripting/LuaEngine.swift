@@ -39,6 +39,11 @@ final class ScriptRun {
     var startedMs: Int64 = 0
     /// Past busy-reply-threshold.
     var busy = false
+    /// The caller's CLIENT TRACKING token (0: none) and the script's
+    /// declared keys: Redis 7.0 tracks those keys for the caller whenever
+    /// one of the script's commands reads (server.c call()).
+    var tracker = 0
+    var trackKeys: [Arg] = []
 
     /// It holds every shard / declared every shard: no per-call shard check.
     let holdsAll: Bool
@@ -68,6 +73,14 @@ final class LuaEngine {
     /// The last EVALSHA digest, raw and as a String (ScriptCommands.shaArgument).
     var lastShaBytes: [UInt8]?
     var lastSha = ""
+    /// The last script called and its registry slot: a hot EVALSHA is
+    /// answered without hashing its digest (the same String compares by
+    /// its storage first).
+    private var lastCalled = ""
+    private var lastCalledRef: Int32 = 0
+    /// The last digest `eval` looked flags up for (see ScriptCommands.eval).
+    var lastFlagsSha = ""
+    var lastFlags = ScriptFlags()
     private var generation = 0
     private var envRef: Int32 = 0
     private var handlerRef: Int32 = 0
@@ -173,6 +186,8 @@ final class LuaEngine {
             for (_, ref) in functions { luaL_unref(L, rk_lua_registry(), ref) }
             functions.removeAll()
             flags.removeAll()
+            lastCalled = ""
+            lastFlagsSha = ""
             generation = flushGeneration
         }
         if functions[sha] != nil { return nil }
@@ -355,7 +370,11 @@ final class LuaEngine {
         setArray("KEYS", keys)
         setArray("ARGV", argv)
         lua_rawgeti(L, rk_lua_registry(), handlerRef)
-        lua_rawgeti(L, rk_lua_registry(), functions[sha]!)
+        if sha != lastCalled {
+            lastCalledRef = functions[sha]!
+            lastCalled = sha
+        }
+        lua_rawgeti(L, rk_lua_registry(), lastCalledRef)
         let rc = lua_pcall(L, 0, 1, 1)
         if run.wantsAllShards { return }
         if rc != 0 {

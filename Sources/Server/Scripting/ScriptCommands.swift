@@ -1,6 +1,9 @@
 import Commands
 import RESP
 import Storage
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An EVAL waiting for the shards it locked, kept on its ticket.
 final class ScriptJob {
@@ -122,9 +125,13 @@ extension Worker: ScriptHost {
         if numkeys > args.count - 3 { return r.error("ERR Number of keys can't be greater than number of args") }
         let sha = bySha ? shaArgument(args[1]) : sha1Hex(args[1].ptr, args[1].count)
         let flags: ScriptFlags
-        if state.scripts.generation.value == luaGeneration, let f = lua.flags[sha] {
+        if state.scripts.generation.value == luaGeneration, sha == lua.lastFlagsSha {
+            flags = lua.lastFlags
+        } else if state.scripts.generation.value == luaGeneration, let f = lua.flags[sha] {
             // Compiled here already: no store lookup, no shebang parse.
             flags = f
+            lua.lastFlagsSha = sha
+            lua.lastFlags = f
         } else {
             let original: [UInt8]
             if bySha {
@@ -152,7 +159,7 @@ extension Worker: ScriptHost {
     /// digest as the previous call reuses that String.
     func shaArgument(_ a: Arg) -> String {
         guard a.count == 40 else { return "" }
-        if let last = lua.lastShaBytes, a.buffer.elementsEqual(last) {
+        if let last = lua.lastShaBytes, last.withUnsafeBufferPointer({ memcmp($0.baseAddress!, a.ptr, 40) == 0 }) {
             return lua.lastSha
         }
         guard let name = a.asciiName else { return "" }
@@ -248,7 +255,8 @@ extension Worker: ScriptHost {
         here[id] = true
         let sc = scriptConnection
         if !runScript(sc, sha: isFunction ? "fn:" + name : name, function: isFunction ? name : nil, readOnly: readOnly,
-                      numkeys: numkeys, keysFrom: a, held: here, declared: here, db: m.db, out: r) {
+                      numkeys: numkeys, keysFrom: a, held: here, declared: here, db: m.db, out: r, tracker: m.tracker,
+                      writer: m.writer) {
             m.replies.clear()
             m.replies.append(string: retryMarker)
         }
@@ -269,7 +277,8 @@ extension Worker: ScriptHost {
     /// Runs a compiled script; false when it must run again with every shard.
     @discardableResult
     func runScript(_ c: Client, sha: String, function: String?, readOnly: Bool, numkeys: Int, keysFrom a: ArgVector,
-                   held: [Bool], declared: [Bool], db: Int, out r: Reply) -> Bool {
+                   held: [Bool], declared: [Bool], db: Int, out r: Reply, tracker: Int? = nil,
+                   writer: Int = 0) -> Bool {
         // Redis's script_oom, decided as the script starts: it may run here
         // long after its EVAL was read (locks, a hop to its keys' shard).
         if memLimit.max != 0 { noteScriptOOM(sha: sha, function: function) } else { scriptOOM = false }
@@ -287,7 +296,10 @@ extension Worker: ScriptHost {
         for i in 3..<a.count { if i < 3 + numkeys { keys.append(a[i]) } else { argv.append(a[i]) } }
         let run = ScriptRun(sha: sha, readOnly: readOnly, held: held, declared: declared, db: db)
         run.startedMs = now
+        run.tracker = tracker ?? (c.tracking != nil ? readTracker(c) : 0)
+        if run.tracker != 0 { run.trackKeys = keys }
         lentDepth += 1
+        let outerCaller = beginHeldPushes(c === scriptClient ? nil : c, writer: writer)
         if let name = function {
             syncFunctions()
             if let f = lua.libraryFunctions[name] {
@@ -299,6 +311,7 @@ extension Worker: ScriptHost {
         } else {
             lua.call(sha, keys: keys, argv: argv, run: run, reply: r)
         }
+        endHeldPushes(outerCaller)
         lentDepth -= 1
         if run.wantsAllShards || run.reachedOutside {
             state.scripts.markGlobal(sha)
@@ -426,6 +439,7 @@ extension Worker: ScriptHost {
         for i in 0..<a.count { args.push(a[i]) }
         execute(sc, raw: a[0].ptr, rawCount: 0)
         run.db = sc.db
+        if run.tracker != 0 && spec.flags.contains(.readonly) { trackScriptKeys(run) }
         // A split command ran synchronously on the held shards: its merged reply is ready.
         if sc.hasPendingTickets { flushTickets(sc) }
         if sc.hasPendingTickets {

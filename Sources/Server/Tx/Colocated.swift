@@ -90,7 +90,7 @@ extension Worker {
     @discardableResult
     func runLent(_ spec: CommandSpec, _ a: ArgVector, out: ByteBuf, proto: Int, db: Int, client: Client?) -> Bool {
         guard let h = spec.handler else { return false }
-        let t0 = monotonicNanos()
+        let t0 = clock.now()
         if lentStores.isEmpty { lentStores = state.handles.map { $0.store! } }
         var x = Exec(args: a, reply: Reply(out, proto: proto), store: store, stats: stats, db: db, now: now,
                      shard: execShard, shardCount: shardCount)
@@ -98,7 +98,9 @@ extension Worker {
         x.fromScript = client != nil && client === scriptClient
         let before = out.count
         let mutations = lentStores.map { $0.dbs[db].mutations }
+        let aofDirty = aofCapturing ? lentStores.map { aofChanges($0) } : nil
         h(&x)
+        if let d = aofDirty { aofAfterLent(spec, a, out: out, at: before, db: db, before: d) }
         for s in lentStores { flushKeyEvents(s, writer: client?.id ?? 0) }
         for sh in 0..<shardCount where lentStores[sh].dbs[db].mutations != mutations[sh] {
             withLentShard(sh) {

@@ -355,6 +355,7 @@ extension Worker {
         r.array(ms.count)
         defer { if ms.queue.capacity <= 1 << 16 { c.spareMulti = ms } }
         lentDepth += 1
+        let outer = beginHeldPushes(c, writer: c.id)
         let p = UnsafePointer(ms.queue.base)
         let n = ms.queue.count
         var off = 0
@@ -363,6 +364,7 @@ extension Worker {
             execute(c, raw: p + off, rawCount: used)
             off += used
         }
+        endHeldPushes(outer)
         lentDepth -= 1
     }
 
