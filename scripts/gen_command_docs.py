@@ -66,6 +66,7 @@ FAMILIES: dict[str, tuple[str, str, list[str]]] = {
         monitor client|pause client|unpause client|tracking client|caching client|getredir
         client|trackinginfo""".split()),
     "dumprestore": ("DumpRestore", "addDumpRestore", "dump restore".split()),
+    "persistence": ("Persistence", "addPersistence", "save bgsave".split()),
     "migrate": ("Migrate", "addMigrate", ["migrate"]),
     "aof": ("Aof", "addAof", "bgrewriteaof".split()),
     "streams": ("Streams", "addStreams", """

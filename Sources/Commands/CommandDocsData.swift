@@ -902,6 +902,7 @@ extension CommandDocs {
         addBitmaps(&t)
         addHyperLogLog(&t)
         addDumpRestore(&t)
+        addPersistence(&t)
         addMigrate(&t)
         addStreams(&t)
         addMemory(&t)

@@ -19,7 +19,7 @@ import pytest
 
 import harness
 
-GEN_STRINGS = 120_000
+GEN_STRINGS = 60_000
 
 
 def info(c: harness.RespConn, section: str = "persistence") -> dict[str, str]:
@@ -127,8 +127,14 @@ def test_cut_under_concurrent_writes(ringkv, redis_dbg, server_factory):
         assert harness.plain(c.call("DEBUG", "DIGEST")) == expected
         saves = int(info(c)["rdb_saves"])
 
-        assert c.call("BGSAVE") == ("+", b"Background saving started")
-        # Everything below comes after the cut.
+        # Everything below comes after the cut. The first writes travel with
+        # BGSAVE, so they run as soon as the shards are released, before
+        # the walks have gone far: they must copy on write.
+        first = [("SET", f"s:{i}", "after") for i in range(0, GEN_STRINGS, 7)]
+        first += [("LPUSH", f"l:{j}", "after") for j in range(0, 800, 3)]
+        got = c.pipeline([("BGSAVE",)] + first)
+        assert got[0] == ("+", b"Background saving started")
+        assert all(rep[0] != "-" for rep in got), [rep for rep in got if rep[0] == "-"][:3]
         stop = threading.Event()
         errors: list = []
         counts: list = []
@@ -312,3 +318,32 @@ def test_misconf_after_failed_bgsave(server_factory):
     assert replies[0][0][0] == "-" and replies[0][0][1].startswith(b"MISCONF ")
     assert replies[0][1] == ("$", b"v")
     assert replies[0][-1] == ("+", b"OK")
+
+
+@pytest.mark.parametrize("name", ["save", "bgsave", "lastsave"])
+def test_command_info_and_docs(ringkv, redis_ref, name):
+    with ringkv.raw() as c, redis_ref.raw() as ref:
+        for sub in ("INFO", "DOCS"):
+            assert c.call("COMMAND", sub, name) == ref.call("COMMAND", sub, name), (sub, name)
+
+
+def test_flushall_with_save_points_saves_empty_dataset(server_factory):
+    """FLUSHALL with save points stops a running BGSAVE and writes the empty
+    dataset at once (not counted in rdb_saves), as Redis's does."""
+    seen = []
+    for kind in ("ringkv", "redis"):
+        s = server_factory(kind, shards=4, extra=["--save", "3600 1"]) if kind == "ringkv" \
+            else server_factory(kind, extra=["--save", "3600 1"])
+        with s.raw() as c:
+            c.pipeline([("SET", f"f:{i}", "v" * 50) for i in range(50_000)])
+            if kind == "redis":
+                c.call("CONFIG", "SET", "rdb-key-save-delay", "50")
+            got = c.pipeline([("BGSAVE",), ("FLUSHALL",), ("SET", "after", "1")])
+            wait_idle(c)
+            i = info(c)
+            seen.append((got, i["rdb_changes_since_last_save"], i["rdb_saves"], i["rdb_last_bgsave_status"]))
+        again = server_factory("ringkv", extra=["--dir", str(s.workdir)])
+        with again.raw() as c:
+            assert c.call("DBSIZE") == (":", 0), kind
+    assert seen[0] == seen[1]
+    assert seen[0][0] == [("+", b"Background saving started"), ("+", b"OK"), ("+", b"OK")]

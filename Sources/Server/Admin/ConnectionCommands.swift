@@ -45,6 +45,7 @@ extension Worker {
                 _ = fanoutInternal(c, .ok, .flushdb, lock: .exclusive)
             } else {
                 _ = fanoutInternal(c, .ok, .flushall, lock: .exclusive)
+                if !state.config.saveParams.isEmpty { saveAfterFlushall() }
             }
         case .swapdb: swapdb(c, r)
         case .multi: multi(c, r)

@@ -26,6 +26,9 @@ enum PersistStep: UInt8 {
     /// BGREWRITEAOF and CONFIG SET appendonly yes (Persistence/AofRewrite.swift).
     case aofRewrite = 4
     case aofStart = 5
+    /// FLUSHALL with save points: the emptied dataset replaces the file
+    /// (not counted in rdb_saves, as Redis's flushAllDataAndResetRDB).
+    case flushSave = 6
 
     static let noSave: UInt8 = 1, noFlush: UInt8 = 2, merge: UInt8 = 4
 }
@@ -65,6 +68,8 @@ extension Worker {
             rdbSave(stores) ? r.ok() : r.error("ERR")
         case .bgsave:
             startBackgroundSave(stores, r)
+        case .flushSave:
+            _ = rdbSave(stores, counted: false)
         case .shutdown:
             abortBackgroundSave()
             guard rdbSave(stores) else { return r.error("ERR Errors trying to SHUTDOWN. Check logs.") }
@@ -100,7 +105,7 @@ extension Worker {
     }
 
     /// rdbSave: a temp file, fsynced, renamed over `dbfilename`.
-    func rdbSave(_ stores: [ShardStore]) -> Bool {
+    func rdbSave(_ stores: [ShardStore], counted: Bool = true) -> Bool {
         let log = state.logger
         let tmp = "temp-\(getpid()).rdb"
         let t = wallMillis()
@@ -114,7 +119,7 @@ extension Worker {
         log.notice("DB saved on disk")
         state.lastSave.store(Int(t / 1000))
         state.dirtyAtSave.store(totalDirty(stores))
-        state.rdbSaves.add(1)
+        if counted { state.rdbSaves.add(1) }
         bgsave.lastOK.store(1)
         return true
     }

@@ -96,6 +96,9 @@ extension Worker {
                 // Changes made while it was written stay unsaved, as Redis's dirty_before_bgsave.
                 st.dirtyAtSave.store(dirtyAtCut)
                 b.lastOK.store(1)
+            } else if res.cancelled {
+                // As a child Redis kills on purpose: the last status stays.
+                st.logger.warning("Background saving terminated by signal 10")
             } else {
                 st.logger.warning("Background saving error")
                 b.lastOK.store(0)
@@ -141,13 +144,21 @@ extension Worker {
         }
     }
 
+    /// FLUSHALL with save points, as Redis: a running background save is
+    /// dropped (its file would bring the flushed keys back) and the empty
+    /// dataset is saved, in the transaction order right after the flush.
+    func saveAfterFlushall() {
+        abortBackgroundSave()
+        internalPersist(.flushSave)
+    }
+
     /// A persistence step nobody waits for an answer to: the shards are
     /// held through a connection that is never read or written.
     func internalPersist(_ step: PersistStep) {
         let c = Client(id: 0, fd: -1, index: -1, generation: 0, addr: "", laddr: "", now: now)
         c.authenticated = true
         c.closed = true
-        if shardCount == 1 {
+        if shardCount == 1 || lentDepth > 0 {
             return runPersistStep(step, flags: 0, nil, Reply(ByteBuf(capacity: 64), proto: 2))
         }
         let s = beginFanout(c, .save)

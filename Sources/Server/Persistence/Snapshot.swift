@@ -32,7 +32,8 @@ final class ShardSnapshot {
     /// Keys already counted in the job's progress.
     var reported = 0
     /// Pacing while clients keep the shard busy: the next slice may start
-    /// at `nextSlice` (monotonic ns); `commandsSeen` tells a busy loop from an idle one.
+    /// at `nextSlice` (monotonic ns); `commandsSeen` (a sum of activity
+    /// counters) tells a busy loop from an idle one.
     var nextSlice = 0
     var commandsSeen = 0
 
@@ -42,9 +43,10 @@ final class ShardSnapshot {
     static let busyShare = 6
 
     /// Table slots and buffered bytes per loop iteration: a slice costs
-    /// well under a millisecond, so clients of this shard keep being served.
-    static let sliceSlots = 4096
-    static let sliceBytes = 256 << 10
+    /// a few hundred microseconds, so a pipeline that spans shards waits
+    /// little for whichever of them is walking.
+    static let sliceSlots = 1024
+    static let sliceBytes = 64 << 10
 
     init(job: SnapshotJob, keyspaces: [Keyspace?], parts: [KeyspaceSnapshot?]) {
         self.job = job
@@ -154,8 +156,10 @@ extension Worker {
     func snapshotStep() {
         guard let sn = handle.snapshot, lentDepth == 0, locks.wholeExclusive == 0 else { return }
         let t = monotonicNanos()
-        let busy = totalCommands != sn.commandsSeen
-        sn.commandsSeen = totalCommands
+        // Commands of its own clients, or forwarded ones that read or wrote here.
+        let activity = totalCommands &+ stats.keyspaceHits &+ stats.keyspaceMisses &+ store.dirty
+        let busy = activity != sn.commandsSeen
+        sn.commandsSeen = activity
         if busy && t < sn.nextSlice { return }
         if sn.advance() {
             handle.snapshot = nil

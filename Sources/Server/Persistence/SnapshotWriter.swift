@@ -7,6 +7,8 @@ import Glibc
 /// What a finished background snapshot reports to whoever asked for it.
 struct SnapshotResult: Sendable {
     let ok: Bool
+    /// Stopped on purpose (SHUTDOWN, FLUSHALL), not failed.
+    let cancelled: Bool
     /// Keys written (every shard, every database).
     let keys: Int
     /// Record bytes written by copy-on-write (a write reached an entry the
@@ -57,6 +59,7 @@ final class SnapshotJob: @unchecked Sendable {
     /// Set on a write error or an abort: shards stop pushing (they still
     /// finish their walks, which leave every entry marked).
     let aborted = AtomicCounter(0)
+    let cancelled = AtomicCounter(0)
     let cowBytes = AtomicCounter(0)
     let keys = AtomicCounter(0)
     /// Keys written so far, summed as shards go (INFO current_save_keys_processed).
@@ -71,10 +74,12 @@ final class SnapshotJob: @unchecked Sendable {
     private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     /// Guarded by `mutex`.
     private var queue: [(bytes: [UInt8], end: Bool)] = []
+    private var queuedBytes = 0
 
     /// Small: the backlog is memory the snapshot adds, and a disk that keeps
     /// up drains it within a slice or two.
     static let maxBacklog = 8 << 20
+    static let wakeBytes = 1 << 20
 
     init(path: String, sections: [SnapshotSection], functions: [[UInt8]], shards: Int, aofBase: Bool,
          compress: Bool, log: Logger, onDone: @escaping @Sendable (SnapshotResult) -> Void) {
@@ -110,11 +115,16 @@ final class SnapshotJob: @unchecked Sendable {
         backlog.add(bytes.count)
         pthread_mutex_lock(mutex)
         queue.append((bytes, end))
-        pthread_cond_signal(cond)
+        queuedBytes += bytes.count
+        // The writer is woken per megabyte (or end marker), not per slice:
+        // on a machine without a spare core each wake-up takes a shard's CPU.
+        // It also looks every few milliseconds by itself.
+        if end || queuedBytes >= SnapshotJob.wakeBytes { pthread_cond_signal(cond) }
         pthread_mutex_unlock(mutex)
     }
 
     func abort() {
+        cancelled.store(1)
         aborted.store(1)
         pthread_mutex_lock(mutex)
         pthread_cond_signal(cond)
@@ -130,7 +140,8 @@ final class SnapshotJob: @unchecked Sendable {
 
     private func partDone() {
         if running.add(-1) == 1 {
-            onDone(SnapshotResult(ok: ok && failedValues.value == 0, keys: keys.value, cowBytes: cowBytes.value,
+            onDone(SnapshotResult(ok: ok && failedValues.value == 0, cancelled: cancelled.value != 0,
+                                  keys: keys.value, cowBytes: cowBytes.value,
                                   startedMillis: startedMillis, endedMillis: wallMillis()))
         }
     }
@@ -158,9 +169,19 @@ final class SnapshotJob: @unchecked Sendable {
     /// Waits for the next chunks; empty once aborted.
     private func take() -> [(bytes: [UInt8], end: Bool)] {
         pthread_mutex_lock(mutex)
-        while queue.isEmpty && aborted.value == 0 { pthread_cond_wait(cond, mutex) }
+        while queue.isEmpty && aborted.value == 0 {
+            var ts = timespec()
+            clock_gettime(CLOCK_REALTIME, &ts)
+            ts.tv_nsec += 5_000_000
+            if ts.tv_nsec >= 1_000_000_000 {
+                ts.tv_sec += 1
+                ts.tv_nsec -= 1_000_000_000
+            }
+            pthread_cond_timedwait(cond, mutex, &ts)
+        }
         let q = queue
         queue = []
+        queuedBytes = 0
         pthread_mutex_unlock(mutex)
         return q
     }
