@@ -599,3 +599,38 @@ def test_xclaim_logged_with_the_ids_it_claimed(matrix_entry):
                 s.cleanup()
     finally:
         ours.cleanup()
+
+
+def test_migrate_logged_as_del_of_moved_keys(matrix_entry):
+    """MIGRATE is logged as Redis logs it: DEL of the keys it moved (a key
+    it could not move stays and is not named), never MIGRATE itself, so a
+    reload does not migrate again and has the moved keys gone."""
+    ours = start("ringkv", matrix_entry, AOF)
+    target = harness.redis_server(extra=["--save", ""]).start()
+    try:
+        c = ours.client()
+        t = target.client()
+        for k in ("m1", "m2", "m3", "stay"):
+            c.set(k, k)
+        t.set("stay", "busy")  # BUSYKEY on the target: not moved
+        assert c.execute_command("MIGRATE", "127.0.0.1", target.port, "m1", 0, 2000) == b"OK"
+        with pytest.raises(redis.ResponseError, match="BUSYKEY"):
+            c.execute_command("MIGRATE", "127.0.0.1", target.port, "", 0, 2000, "KEYS", "m2", "m3", "stay")
+        c.execute_command("MIGRATE", "127.0.0.1", target.port, "", 0, 2000, "COPY", "KEYS", "stay2")
+        text = incr_file(ours).read_bytes().replace(b"\r\n", b" ")
+        assert b"MIGRATE" not in text.upper()
+        assert b"*2 $3 DEL $2 m1" in text
+        # The keys moved before the error are deleted and logged; "stay" is not.
+        assert b"*3 $3 DEL $2 m2 $2 m3 " in text
+        assert text.count(b"$4 stay") == 2  # its SET (key and value) only
+        want = sorted(c.keys("*"))
+        assert want == [b"stay"]
+        ours.kill()
+        s = start("ringkv", matrix_entry, AOF, workdir=ours.workdir)
+        try:
+            assert sorted(s.client().keys("*")) == want
+        finally:
+            s.cleanup()
+    finally:
+        target.cleanup()
+        ours.cleanup()

@@ -10,6 +10,7 @@ enum AofRule {
     case expire(msPerUnit: Int64, absolute: Bool)   // EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT
     case setex(msPerUnit: Int64)                     // SETEX, PSETEX
     case set, getex, getdel, incrbyfloat, hincrbyfloat, spop, restore, xadd, xreadgroup
+    case migrate                                      // MIGRATE → DEL of the keys it moved
     /// XCLAIM / XAUTOCLAIM: the IDs they claimed, with min-idle-time 0, so
     /// a replay at another time claims the same ones (deleted ones: XACK).
     case xclaim(auto: Bool)
@@ -42,6 +43,7 @@ enum AofRule {
         case "xclaim": return .xclaim(auto: false)
         case "xautoclaim": return .xclaim(auto: true)
         case "xack": return .xack
+        case "migrate": return .migrate
         case "blpop": return .blockingPop("LPOP")
         case "brpop": return .blockingPop("RPOP")
         case "bzpopmin": return .blockingPop("ZPOPMIN")
@@ -259,6 +261,29 @@ extension Worker {
         switch AofRule.table[spec.id] {
         case .plain, .xack:
             plain()
+        case .migrate:
+            // Redis rewrites MIGRATE as DEL of the keys it moved (without
+            // COPY); a key still here failed to move and stays.
+            var gone: [Int] = []
+            var i = 3
+            if a[3].count == 0 {
+                i = 6
+                while i < n && !a[i].equalsLower("keys") { i += 1 }
+                i += 1
+            }
+            let last = a[3].count == 0 ? n : 4
+            while i < last {
+                let sh = shardOf(a[i].ptr, a[i].count, shards: shardCount)
+                let s = sh == execShard || lentStores.isEmpty ? store : lentStores[sh]
+                if s.dbs[db].table.find(a[i].ptr, a[i].count, hash: hashBytes(a[i].ptr, a[i].count)) < 0 {
+                    gone.append(i)
+                }
+                i += 1
+            }
+            if gone.isEmpty { return }
+            arrayHeader(b, gone.count + 1)
+            word("DEL")
+            for k in gone { arg(k) }
         case .expire(let unit, let absolute):
             guard n >= 3, let v = number(2) else { return plain() }
             let at = absolute ? v &* unit : now &+ v &* unit
