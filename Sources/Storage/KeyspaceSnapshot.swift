@@ -44,15 +44,7 @@ public final class KeyspaceSnapshot {
 
     @usableFromInline func copy(_ e: Entry, cow: Bool) {
         let start = w.out.count
-        if e.hasExpire {
-            w.byte(0xFC)
-            let v = UInt64(bitPattern: e.expireAt)
-            for i in 0..<8 { w.byte(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) }
-        }
-        if !w.value(e, key: e.key) {
-            w.out.removeSubrange(start...)
-            failed = true
-        }
+        if !w.record(e) { failed = true }
         e.snapMark = parity
         keys += 1
         if cow { cowBytes += w.out.count - start }

@@ -5,12 +5,10 @@ SHUTDOWN saving and -MISCONF compared with Redis.
 """
 from __future__ import annotations
 
-import os
 import random
 import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -107,14 +105,13 @@ def check_rdb(path: Path) -> None:
     assert out.returncode == 0 and "RDB looks OK" in out.stdout, out.stdout + out.stderr
 
 
-def load_in_redis(path: Path, server_factory) -> harness.Server:
-    d = Path(tempfile.mkdtemp(prefix="bgsave-load-"))
+def load_in_redis(path: Path, server_factory, d: Path) -> harness.Server:
     shutil.copy(path, d / "snap.rdb")
     return server_factory("redis", extra=["--dir", str(d), "--dbfilename", "snap.rdb",
                                           "--enable-debug-command", "yes"])
 
 
-def test_cut_under_concurrent_writes(ringkv, redis_dbg, server_factory):
+def test_cut_under_concurrent_writes(ringkv, redis_dbg, server_factory, tmp_path):
     """Generation g is written, BGSAVE, then writers on several connections
     overwrite, delete, expire, move, rename and add keys on every shard,
     and one connection swaps and flushes a database, all while the shards
@@ -160,7 +157,7 @@ def test_cut_under_concurrent_writes(ringkv, redis_dbg, server_factory):
 
     path = ringkv.workdir / "dump.rdb"
     check_rdb(path)
-    loaded = load_in_redis(path, server_factory)
+    loaded = load_in_redis(path, server_factory, tmp_path)
     with loaded.raw() as lc:
         assert harness.plain(lc.call("DEBUG", "DIGEST")) == expected
         assert lc.call("DBSIZE") == (":", GEN_STRINGS + 6 * 800)
@@ -282,13 +279,12 @@ def test_no_save_on_sigterm_without_save_points(server_factory):
     assert not (s.workdir / "dump.rdb").exists()
 
 
-def test_misconf_after_failed_bgsave(server_factory):
+def test_misconf_after_failed_bgsave(server_factory, tmp_path):
     """A BGSAVE that cannot write its file with save points set: writes and
     PING get -MISCONF (reads go on) until a save succeeds, as in Redis."""
     replies = []
     for kind in ("ringkv", "redis"):
-        d = Path(tempfile.mkdtemp(prefix=f"misconf-{kind}-"))
-        data = d / "data"
+        data = tmp_path / kind
         data.mkdir()
         extra = ["--save", "3600 1000", "--dir", str(data), "--enable-protected-configs", "yes"]
         s = server_factory(kind, shards=4, extra=extra) if kind == "ringkv" else server_factory(kind, extra=extra)

@@ -84,16 +84,7 @@ public final class RdbFileWriter {
 
     /// One key; false (nothing written) for a type without an RDB form yet.
     public func key(_ e: Entry) -> Bool {
-        let mark = w.out.count
-        if e.hasExpire {
-            w.byte(0xFC)
-            let v = UInt64(bitPattern: e.expireAt)
-            for i in 0..<8 { w.byte(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) }
-        }
-        guard w.value(e, key: e.key) else {
-            w.out.removeSubrange(mark...)
-            return false
-        }
+        guard w.record(e) else { return false }
         flush()
         return true
     }

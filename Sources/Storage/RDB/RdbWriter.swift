@@ -113,6 +113,22 @@ public struct RdbWriter {
         for i in stride(from: 0, through: 56, by: 8) { out.append(UInt8(truncatingIfNeeded: bits >> UInt64(i))) }
     }
 
+    /// One key's record in a file: EXPIRETIME_MS when it has a TTL, then
+    /// type, key and value. False (nothing written) for a type without an RDB form.
+    public mutating func record(_ e: Entry) -> Bool {
+        let mark = out.count
+        if e.hasExpire {
+            byte(0xFC)
+            let v = UInt64(bitPattern: e.expireAt)
+            for i in 0..<8 { byte(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) }
+        }
+        guard value(e, key: e.key) else {
+            out.removeSubrange(mark...)
+            return false
+        }
+        return true
+    }
+
     /// The RDB type byte and value of `e`; false for a type that cannot be
     /// serialised yet (streams), with nothing written.
     /// With `key`, the key follows the type byte (an RDB file's record).
