@@ -307,9 +307,10 @@ final class LoadTests: XCTestCase {
         c = try ConfigStore.load(arguments: ["--port 7003", "--save"])
         XCTAssertEqual(c.port, 7003)
         XCTAssertEqual(c.get("save"), "")
-        XCTAssertThrowsError(try ConfigStore.load(arguments: ["--save", "60 1 30 2"])) { e in
-            XCTAssertTrue("\(e)".hasSuffix(">>> 'save \"60 1 30 2\"'\nsave 60 1 30 2: persistence is not supported yet (only save \"\" is accepted)"), "\(e)")
-        }
+        // Save points are honoured (a forkless BGSAVE), as pairs of seconds and changes.
+        c = try ConfigStore.load(arguments: ["--save", "60 1 30 2"])
+        XCTAssertEqual(c.get("save"), "60 1 30 2")
+        XCTAssertEqual(c.saveParams.map { [$0.seconds, $0.changes] }, [[60, 1], [30, 2]])
         c = try ConfigStore.load(arguments: ["--requirepass", "has \"quotes\" and spaces"])
         XCTAssertEqual(c.requirepass, "has \"quotes\" and spaces")
         c = try ConfigStore.load(arguments: ["--bind", "127.0.0.1", "::1", "--loglevel", "debug"])
@@ -408,8 +409,8 @@ final class SetTests: XCTestCase {
         XCTAssertEqual(c.clientQueryBufferLimit, 1 << 30)
         XCTAssertEqual(c.generation, 0)
         // A refused value rejects the whole call, like any bad value.
-        XCTAssertEqual(c.set([("port", "7000"), ("appendonly", "YES")]),
-                       "CONFIG SET failed (possibly related to argument 'appendonly') - appendonly yes: persistence is not supported yet (only appendonly no is accepted)")
+        XCTAssertEqual(c.set([("port", "7000"), ("aof-use-rdb-preamble", "NO")]),
+                       "CONFIG SET failed (possibly related to argument 'aof-use-rdb-preamble') - aof-use-rdb-preamble no: a base file in AOF form is not supported yet (the AOF base is always an RDB preamble)")
         XCTAssertEqual(c.port, 6379)
         XCTAssertEqual(c.generation, 0)
         XCTAssertNil(c.set([("port", "7000"), ("client-query-buffer-limit", "2gb"), ("hz", "600"), ("protected-mode", "NO"),
@@ -431,9 +432,9 @@ final class SetTests: XCTestCase {
 
     func testMultiArgValues() {
         let c = ConfigStore()
-        XCTAssertEqual(c.set([("save", "3600 1 300 100")]),
-                       "CONFIG SET failed (possibly related to argument 'save') - save 3600 1 300 100: persistence is not supported yet (only save \"\" is accepted)")
-        XCTAssertEqual(c.get("save"), "")
+        XCTAssertNil(c.set([("save", "3600 1 300 100")]))
+        XCTAssertEqual(c.get("save"), "3600 1 300 100")
+        XCTAssertEqual(c.saveParams.count, 2)
         XCTAssertNil(c.set([("save", "")]))
         XCTAssertEqual(c.get("save"), "")
         XCTAssertNil(c.set([("client-output-buffer-limit", "normal 1mb 2k 3")]))
@@ -543,8 +544,8 @@ final class UnsupportedTests: XCTestCase {
     func testUnsupportedValuesRefused() {
         let t = TempDir(); defer { t.cleanup() }
         let cases: [(String, String)] = [
-            ("appendonly yes", "appendonly yes: persistence is not supported yet (only appendonly no is accepted)"),
-            ("save 900 1", "save 900 1: persistence is not supported yet (only save \"\" is accepted)"),
+            ("aof-use-rdb-preamble no", "aof-use-rdb-preamble no: a base file in AOF form is not supported yet (the AOF base is always an RDB preamble)"),
+            ("no-appendfsync-on-rewrite yes", "no-appendfsync-on-rewrite yes: skipping fsync during a rewrite is not supported yet (only no is accepted)"),
             ("latency-monitor-threshold 10", "latency-monitor-threshold 10: the latency monitor is not supported yet (only 0 is accepted)"),
             ("latency-tracking yes", "latency-tracking yes: per-command latency tracking is not supported yet (only no is accepted)"),
             ("daemonize yes", "daemonize yes: daemonizing is not supported yet (run ringkv-server in the foreground under a supervisor)"),
