@@ -635,8 +635,16 @@ extension Worker {
     /// that is all of them; `<` there would never let it read again).
     func maybeResume(_ c: Client) {
         if c.recvPaused && !c.closing && c.remoteOutstanding <= maxRemoteOutstanding / 2
-            && c.outputBytes <= outputPauseBytes / 2 && overflowCount < maxOverflow / 2 {
-            resumeReading(c)
+            && c.outputBytes <= outputPauseBytes / 2 {
+            if overflowCount < maxOverflow / 2 {
+                resumeReading(c)
+            } else if !overflowPaused.contains(where: { $0 === c }) {
+                // Paused for its replies, it is now held only by other
+                // clients' overflow: nothing of its own will call again, so
+                // it waits with them and resumes when the overflow drains
+                // (without this it stalled for good under a 2-entry inbox).
+                overflowPaused.append(c)
+            }
         }
     }
 
