@@ -188,6 +188,11 @@ private func runWorker<B: IOBackend>(_ w: Worker<B>, _ listeners: [Int32], _ rea
         w.state.pendingFunctions = []
     }
     ready.add(1)
+    // Serve only once every worker has started and none failed: a refused
+    // start (a bad AOF, a library that does not load) must not answer a
+    // client in the moment before the main thread stops the server.
+    while ready.value < w.state.shardCount { usleep(200) }
+    if w.state.startupFailed.value > 0 { return }
     w.run()
 }
 
