@@ -517,6 +517,7 @@ extension Worker {
             overflowCount += 1
             return false
         }
+        if m.kind == .request { sentHops = true }
         return true
     }
 
