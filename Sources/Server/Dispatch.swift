@@ -517,7 +517,6 @@ extension Worker {
             overflowCount += 1
             return false
         }
-        if m.kind == .request { sentHops = true }
         return true
     }
 

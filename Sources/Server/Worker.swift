@@ -98,9 +98,6 @@ final class Worker<B: IOBackend>: IOEvents {
     var overflowPaused: [Client] = []
     var dirtyFlushing: [Client] = []
     var messagePool: [ShardMessage] = []
-    /// This iteration pushed requests to other workers; polls that reaped events.
-    var sentHops = false
-    var pollEvents = 0
     /// routeMultiKey's per-shard scratch (Server/Routing.swift).
     var fanoutCounts: [Int] = []
     var fanoutParts: [ShardMessage?] = []
@@ -257,14 +254,9 @@ final class Worker<B: IOBackend>: IOEvents {
             // `sleeping` is read by every producer: written only around a
             // poll that may block, so a busy worker leaves the line shared.
             var armed = false
-            var spin = false
             if overflowCount > 0 || handle.inbox.hasItems || handle.lane.hasItems || !dirty.isEmpty
                 || !resumeQueue.isEmpty {
                 timeout = 0
-            } else if sentHops && HopTuning.spinNanos > 0 {
-                // Submit the sends and wake-ups, then wait for the replies awake.
-                timeout = 0
-                spin = true
             } else {
                 handle.sleeping.store(1)
                 armed = true
@@ -274,11 +266,8 @@ final class Worker<B: IOBackend>: IOEvents {
                     timeout = 0
                 }
             }
-            sentHops = false
-            let polled = pollEvents
             backend.poll(timeoutMs: timeout, sink: self)
             if armed { handle.sleeping.store(0) }
-            if spin && polled == pollEvents { _ = spinForReplies() }
             now = wallMillis()
             if memLimit.max != 0 { refreshOthersMemory() }
             drainInbox()
@@ -369,7 +358,6 @@ final class Worker<B: IOBackend>: IOEvents {
     /// Commands run inside poll's callbacks: they need the time of the
     /// wake-up, not of the previous iteration (expiry compares against it).
     func wokeUp() {
-        pollEvents &+= 1
         // A busy script's serving step keeps the script's time and settings.
         if busy.serving { return }
         now = wallMillis()
