@@ -8,8 +8,8 @@ counts side by side, alternating rounds, medians.
     perf/hop_stats.py --server old=/tmp/old/ringkv-server:2 --server new=.build/release/ringkv-server:2
     perf/hop_stats.py --clients 10 --tests get --pipelines 16
 
-A server is LABEL=BINARY:SHARDS[:BACKEND][@VAR=VALUE,...] (environment
-for that server only, e.g. s2-spin=.build/release/ringkv-server:2@RINGKV_HOP_SPIN_US=5). Every run is redis-benchmark
+A server is LABEL=BINARY:SHARDS[:BACKEND][@VAR=VALUE,...], the last part
+being environment for that server only. Every run is redis-benchmark
 -c CLIENTS -r KEYSPACE -d 3 with --n requests (--n-p1 at -P 1). Needs perf
 with tracepoint access (root or perf_event_paranoid <= 1).
 """
