@@ -5,7 +5,7 @@ extension Worker {
     /// and its replies then leave in the same send instead of a second one.
     /// With 2 shards a pipeline that starts with a local key cost two sends
     /// (and the client two wake-ups); GET -P 16 went from 0.92 to 0.76 µs of
-    /// server CPU per op (perf/results/cpu-per-op-hops-*.md).
+    /// server CPU per op (perf/results/hops-20261201.md).
     /// Only a plain batch qualifies: a blocked pop, a transaction or a
     /// multi-stage command can wait for long, and what precedes it must not
     /// wait with it.
