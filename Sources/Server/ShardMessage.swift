@@ -149,6 +149,17 @@ final class ReplyTicket {
     var bcast: [([UInt8], Int)] = []
 
     func reset() {
+        // Local and remote tickets, one or more per forwarded pipeline, set
+        // only the fields above `parts`: the fan-out state is still clear.
+        if kind != .fanout {
+            kind = .local
+            ready = false
+            discard = false
+            buf.clear()
+            msg = nil
+            if buf.capacity > 1 << 20 { buf.shrink(to: 128) }
+            return
+        }
         kind = .local
         ready = false
         discard = false

@@ -516,7 +516,7 @@ final class Worker<B: IOBackend>: IOEvents {
     }
 
     func startSend(_ c: Client) {
-        if c.closed { return }
+        if c.closed || awaitsHop(c) { return }
         // A reply of a command further up the stack may still be written into `out`.
         if busy.serving && isHeldByScript(c) { return deferWhileBusy(c) }
         checkOutputLimits(c)
