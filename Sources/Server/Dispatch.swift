@@ -528,6 +528,7 @@ extension Worker {
             n += 1
             if n >= 4096 { break }
         }
+        if n > 0 { wakeRoomWaiters() }
     }
 
     /// A request from the inbox: a transaction's later stage, or a batch.

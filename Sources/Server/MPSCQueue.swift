@@ -75,6 +75,13 @@ final class MPSCQueue: @unchecked Sendable {
         return m
     }
 
+    /// Any thread: whether the next push would find a free cell (a producer
+    /// holding overflow for this queue decides with it whether to sleep).
+    var hasRoom: Bool {
+        let pos = rk_atomic_load_seqcst(enqueuePos)
+        return rk_atomic_load_seqcst(seqs + (pos & mask)) - pos >= 0
+    }
+
     /// Owner thread: whether a producer has published anything not yet popped.
     var hasItems: Bool {
         rk_atomic_load_seqcst(seqs + (dequeuePos & mask)) == dequeuePos + 1

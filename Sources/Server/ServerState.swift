@@ -33,6 +33,9 @@ final class WorkerHandle: @unchecked Sendable {
     var wakeFD: Int32 = -1
     /// Transaction parts, in id order.
     let lane = TxLane()
+    /// 1 while some producer sleeps with messages for this full inbox: the
+    /// owner wakes the sleepers once it has popped (Server/InboxRoom.swift).
+    let roomWanted = AtomicCounter(0)
     /// A script running here past busy-reply-threshold: 1 EVAL, 2 FCALL;
     /// whether it has written; a SCRIPT/FUNCTION KILL request for it.
     let scriptBusy = AtomicCounter(0)

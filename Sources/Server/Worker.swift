@@ -254,13 +254,17 @@ final class Worker<B: IOBackend>: IOEvents {
             // `sleeping` is read by every producer: written only around a
             // poll that may block, so a busy worker leaves the line shared.
             var armed = false
-            if overflowCount > 0 || handle.inbox.hasItems || handle.lane.hasItems || !dirty.isEmpty
-                || !resumeQueue.isEmpty {
+            if handle.inbox.hasItems || handle.lane.hasItems || !dirty.isEmpty || !resumeQueue.isEmpty {
                 timeout = 0
             } else {
+                // Overflow alone is no reason to spin: see InboxRoom.swift.
+                if overflowCount > 0 {
+                    askForRoom()
+                    timeout = min(timeout, 1)
+                }
                 handle.sleeping.store(1)
                 armed = true
-                if handle.inbox.hasItems || handle.lane.hasItems {
+                if handle.inbox.hasItems || handle.lane.hasItems || (overflowCount > 0 && overflowHasRoom) {
                     handle.sleeping.store(0)
                     armed = false
                     timeout = 0

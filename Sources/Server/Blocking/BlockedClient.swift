@@ -11,6 +11,12 @@ final class BlockedClient: @unchecked Sendable {
     static let waiting = 0, claimed = 1, cancelled = 2
 
     let state = AtomicCounter(BlockedClient.waiting)
+    /// INFO's blocked_clients counts a client once its wait is registered
+    /// on a shard, as Redis counts it in blockClient (0 not yet, 1 counted,
+    /// 2 ended). Counted earlier, when its worker sent the attempt, a client
+    /// seen blocked could be overtaken by a later BLPOP whose registration
+    /// landed first (2-entry inboxes).
+    let counted = AtomicCounter(0)
     let worker: Int
     let plan: BlockingCommands.Plan
     /// The command as RESP: the serving shard parses its keys from it.

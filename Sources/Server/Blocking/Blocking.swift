@@ -77,7 +77,6 @@ extension Worker {
         b.ticket = s
         c.barrier = s
         c.blockWait = b
-        state.blockedClients.add(1)
         return b
     }
 
@@ -91,6 +90,7 @@ extension Worker {
             }
             blocked.add(DBKey(db: db, a[k]), w)
         }
+        if b.counted.compareExchange(0, 1) { state.blockedClients.add(1) }
     }
 
     /// The reply of a blocking command that found nothing where it may not
@@ -171,10 +171,9 @@ extension Worker {
 
     /// The client is no longer blocked (served, timed out, unblocked).
     func endBlocked(_ b: BlockedClient, _ c: Client?) {
-        if b.ticket != nil {
-            b.ticket = nil
-            state.blockedClients.add(-1)
-        }
+        b.ticket = nil
+        // A cancel that beats the registration leaves 2: never counted.
+        if b.counted.exchange(2) == 1 { state.blockedClients.add(-1) }
         if let c = c, c.blockWait === b { c.blockWait = nil }
         if b.listed, let i = blockedWaits.firstIndex(where: { $0 === b }) {
             blockedWaits.remove(at: i)
@@ -305,6 +304,8 @@ extension Worker {
     /// A cross-shard BLMOVE's source got data: run it again over both shards.
     func retryBlocked(_ b: BlockedClient) {
         guard let c = b.client, !c.closed, let s = b.ticket else { return }
+        // Still blocked while it runs again: the count passes to the retry.
+        let wasCounted = b.counted.exchange(2)
         endBlocked(b, c)
         let nb = BlockedClient(worker: id, plan: b.plan, args: blockArgsOf(b), db: b.db, proto: b.proto,
                                deadline: b.deadline)
@@ -315,7 +316,7 @@ extension Worker {
         for p in s.parts { recycle(p) }
         s.parts.removeAll(keepingCapacity: true)
         c.blockWait = nb
-        state.blockedClients.add(1)
+        if wasCounted == 1 { nb.counted.store(1) }
         s.stage = 0
         s.txid = 0
         let a = blockArgsOf(nb)
