@@ -64,7 +64,7 @@ private struct Cursor {
 // would: building four keyspaces, an event log and a tracking table per
 // input cost more than most inputs' commands.
 nonisolated(unsafe) private let store = ShardStore(databases: 4)
-nonisolated(unsafe) private let stats = ShardStats()
+private let stats = ShardStats()
 private let out = ByteBuf(capacity: 256)
 private let args = ArgVector(capacity: 8)
 
