@@ -47,9 +47,15 @@ public final class FuzzShard: @unchecked Sendable {
         return spec
     }
 
-    /// Runs `args` through `spec`'s handler; every command must write a
-    /// reply or block.
+    /// Finds the keys of `args`, then runs them through `spec`'s handler;
+    /// every command must write a reply or block.
     public func run(_ spec: CommandSpec, _ args: ArgVector, db: Int, proto: Int) {
+        // Dispatch finds the keys (routing, WATCH) before the handler runs.
+        if case .positions(let ps)? = spec.keySpan(args) {
+            fuzzCheck(ps.allSatisfy { $0 > 0 && $0 < args.count }, "\(spec.fullName) key positions \(ps) of \(args.count)")
+        }
+        _ = spec.forEachKey(args) { _ in }
+        spec.forEachWrittenKey(args) { _ in }
         out.clear()
         var x = Exec(args: args, reply: Reply(out, proto: proto), store: store, stats: stats,
                      db: db, now: 1_700_000_000_000, shard: 0, shardCount: 1)
