@@ -28,7 +28,10 @@ private let limits: ProtocolLimits = {
 private func manifest(_ body: UnsafeBufferPointer<UInt8>) {
     let text = String(decoding: body, as: UTF8.self)
     let parsed = AofManifest.parse(text)
-    if case .success(let m) = parsed {
+    // Comments only parse to an empty manifest, whose text ("") is refused
+    // as empty, as Redis refuses it: the server never writes one (start-up
+    // adds an incr file first).
+    if case .success(let m) = parsed, m != AofManifest() {
         guard case .success(let again) = AofManifest.parse(m.text) else {
             fuzzCheck(false, "manifest text does not parse back: \(m.text.debugDescription)")
             return
