@@ -96,7 +96,7 @@ docker-test:
 # Each target runs FUZZ_SECONDS on its committed seeds (Fuzz/corpus/<t>),
 # growing a work corpus in Fuzz/.build/corpus/<t>; crashes land in
 # Fuzz/artifacts/. fuzz-smoke: ~10 s per target, for CI.
-FUZZ_TARGETS := resp inline config rdb hll packed exec
+FUZZ_TARGETS := resp inline config rdb hll packed exec aof
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -c release -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address -Xswiftc -enable-testing
 

@@ -18,12 +18,15 @@ let package = Package(
         .target(name: "Config", dependencies: ["RESP"]),
         .target(name: "Commands", dependencies: ["RESP", "Storage", "Config"]),
         .target(name: "FuzzSupport"),
+        .target(name: "FuzzShard", dependencies: ["Commands", "Storage", "RESP", "FuzzSupport"]),
         .executableTarget(name: "fuzz-resp", dependencies: ["RESP", "FuzzSupport"], swiftSettings: entry),
         .executableTarget(name: "fuzz-inline", dependencies: ["RESP", "FuzzSupport"], swiftSettings: entry),
         .executableTarget(name: "fuzz-config", dependencies: ["Config", "FuzzSupport"], swiftSettings: entry),
         .executableTarget(name: "fuzz-rdb", dependencies: ["Storage", "FuzzSupport"], swiftSettings: entry),
         .executableTarget(name: "fuzz-hll", dependencies: ["Storage", "FuzzSupport"], swiftSettings: entry),
-        .executableTarget(name: "fuzz-exec", dependencies: ["Commands", "Storage", "RESP", "FuzzSupport"], swiftSettings: entry),
+        .executableTarget(name: "fuzz-exec", dependencies: ["Commands", "Storage", "RESP", "FuzzShard", "FuzzSupport"], swiftSettings: entry),
+        // AofScan.swift and AofManifest.swift are the server's files, linked in.
+        .executableTarget(name: "fuzz-aof", dependencies: ["Commands", "Storage", "RESP", "FuzzShard", "FuzzSupport"], swiftSettings: entry),
         .executableTarget(name: "fuzz-packed", dependencies: ["Storage", "FuzzSupport"], swiftSettings: entry),
     ],
     swiftLanguageModes: [.v6]

@@ -50,7 +50,8 @@ public enum BlockingCommands {
     /// Keys of a `<numkeys> key...` command whose numkeys is argument `at`;
     /// nil when numkeys is malformed (the handler replies the error).
     public static func numkeysSpan(_ a: ArgVector, at: Int) -> KeySpan? {
-        guard at < a.count, let n = parseStrictInt(a[at].ptr, a[at].count), n > 0, at + n < a.count else { return nil }
+        // n < count - at, not at + n < count: that sum traps for a numkeys near Int.max.
+        guard at < a.count, let n = parseStrictInt(a[at].ptr, a[at].count), n > 0, n < a.count - at else { return nil }
         return .positions(Array((at + 1)...(at + n)))
     }
 
@@ -128,11 +129,13 @@ public enum BlockingCommands {
             x.error("ERR numkeys should be greater than 0")
             return nil
         }
-        let whereIdx = 2 + n + 1
-        guard n < x.argc, whereIdx < x.argc else {
+        // n < argc first: `2 + n + 1` traps for a numkeys near Int.max
+        // (BZMPOP 0 9223372036854775807 k MIN stopped the server).
+        guard n < x.argc, 2 + n + 1 < x.argc else {
             x.error(Err.syntax)
             return nil
         }
+        let whereIdx = 2 + n + 1
         let w = x[whereIdx]
         let first: Bool
         if w.equalsLower(zset ? "min" : "left") {

@@ -30,6 +30,32 @@ final class AofManifestTests: XCTestCase {
         }
     }
 
+    /// Lines as Redis 7.0's aofLoadManifestFromFile reads them (each case
+    /// checked against redis-server 7.0.15). CRLF line ends were refused
+    /// before: a Swift Character folds "\r\n" into one, so the manifest was
+    /// one line (found writing fuzz-aof; input in Fuzz/regressions/aof/).
+    func testReadsLinesAsRedisReadsThem() throws {
+        let m = try AofManifest.parse("# c\r\nfile a.1.base.rdb seq 1 type b\r\n"
+            + "FILE a.1.incr.aof\tSEQ 1x Type incr\r\n").get()
+        XCTAssertEqual(m.base?.name, "a.1.base.rdb")
+        XCTAssertEqual(m.incrs.map(\.name), ["a.1.incr.aof"])
+        XCTAssertEqual(m.incrs.map(\.seq), [1])
+        XCTAssertEqual(m.text, "file a.1.base.rdb seq 1 type b\nfile a.1.incr.aof seq 1 type i\n")
+        for (bad, error) in [("", "Found an empty AOF manifest"),
+                             ("file a seq 1 type i", "The AOF manifest file contains too long line"),
+                             ("file a seq 1 type i\n\n", "Invalid AOF manifest file format"),
+                             ("file a seq 0 type i\n", "Invalid AOF manifest file format"),
+                             ("file a seq 1 type i x\n", "Invalid AOF manifest file format"),
+                             ("file a\\b seq 1 type i\n", "File can't be a path, just a filename"),
+                             ("file a seq -1 type i\n", "Found a non-monotonic sequence number")] {
+            guard case .failure(let e) = AofManifest.parse(bad) else { XCTFail(bad); continue }
+            XCTAssertEqual(e.message, error, bad)
+        }
+        // A comment longer than fgets's 1024 bytes goes on as a line of its own.
+        let long = "#" + String(repeating: "x", count: 1023) + "file a seq 1 type i\n"
+        XCTAssertEqual(try AofManifest.parse(long).get().incrs.map(\.name), ["a"])
+    }
+
     func testShardLogCutsWhereTheWriterMayReorder() {
         let log = AofShardLog()
         func rec(_ mask: UInt64, db: Int) { appendBulkArg(log.open(mask: mask, db: db), "X") }

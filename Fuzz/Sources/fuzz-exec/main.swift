@@ -1,4 +1,5 @@
 import Commands
+import FuzzShard
 import FuzzSupport
 import RESP
 import Storage
@@ -9,22 +10,19 @@ import Glibc
 // Command execution: up to 8 commands per input, each an argument array
 // built from a dictionary (command names, subcommands, common option
 // tokens, keys and numbers) and literal bytes, run through the handlers of
-// every command that runs on one shard against a fresh one-shard store, as
-// Dispatch's runHandler does (arity checked first). Replies are not checked
-// here, only that nothing crashes, leaks or writes out of bounds.
+// every command that runs on one shard against a one-shard store (emptied
+// between inputs; FuzzShard), as Dispatch's runHandler does (arity checked
+// first). Replies are not checked here, only that nothing crashes, leaks or
+// writes out of bounds.
 //
 // Encoding: per command, byte c picks the command, byte n the extra
 // argument count (n % 8); each argument is one byte t: t < 0xC0 picks
 // dictionary word t % count, otherwise t - 0xC0 literal bytes follow.
 
-private let table = CommandTable.shared
-
-/// Commands with a handler that needs no server around it.
-private let runnable: [CommandSpec] = table.specs.filter { s in
-    if s.handler == nil && s.subcommands.isEmpty { return false }
-    if case .server = s.route { return false }
-    return !["debug", "shutdown", "monitor", "sync", "psync"].contains(s.name)
-}
+private let shard = FuzzShard()
+private let table = shard.table
+private let runnable = shard.runnable
+private let args = ArgVector(capacity: 8)
 
 private let dictionary: [[UInt8]] = {
     var words: [String] = ["k", "k2", "{k}3", "", "0", "1", "-1", "2", "3", "10", "100", "1000000", "-100",
@@ -61,16 +59,13 @@ private struct Cursor {
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var cur = Cursor(p: data, n: size)
-    let store = ShardStore(databases: 4)
-    let stats = ShardStats()
-    let out = ByteBuf(capacity: 256)
-    let args = ArgVector(capacity: 8)
+    shard.begin()
     var holder: [[UInt8]] = []  // keeps argument bytes alive while a command runs
     var commands = 0
     while commands < 8, let c = cur.next(), let nb = cur.next() {
         commands += 1
-        var spec = runnable[Int(c) % runnable.count]
-        holder = [Array(spec.name.utf8)]
+        let top = runnable[Int(c) % runnable.count]
+        holder = [Array(top.name.utf8)]
         for _ in 0..<Int(nb % 8) {
             guard let t = cur.next() else { break }
             if t < 0xC0 {
@@ -81,15 +76,6 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
                 holder.append(lit)
             }
         }
-        if !spec.subcommands.isEmpty {
-            guard holder.count >= 2 else { continue }
-            let sub = holder[1].withUnsafeBufferPointer { b in
-                spec.subcommand(Arg(b.baseAddress ?? UnsafePointer(bitPattern: 8)!, b.count))
-            }
-            guard let sub else { continue }
-            spec = sub
-        }
-        guard let h = spec.handler, spec.arityOK(holder.count) else { continue }
         let ptrs = holder.map { a -> UnsafeMutablePointer<UInt8> in
             let m = UnsafeMutablePointer<UInt8>.allocate(capacity: max(a.count, 1))
             m.initialize(from: a, count: a.count)
@@ -98,14 +84,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         defer { ptrs.forEach { $0.deallocate() } }
         args.reset()
         for (k, m) in ptrs.enumerated() { args.push(Arg(UnsafePointer(m), holder[k].count)) }
-        out.clear()
-        var x = Exec(args: args, reply: Reply(out, proto: Int(c & 1) == 0 ? 2 : 3), store: store, stats: stats,
-                     db: 0, now: 1_700_000_000_000, shard: 0, shardCount: 1)
-        h(&x)
-        fuzzCheck(out.count > 0 || x.wouldBlock, "\(spec.fullName) wrote no reply")
+        guard let spec = shard.resolve(top, args) else { continue }
+        shard.run(spec, args, db: 0, proto: Int(c & 1) == 0 ? 2 : 3)
     }
-    for db in store.dbs { db.removeAll() }
-    while LazyFree.shared.pending > 0 { sched_yield() }
+    shard.reset()
     return 0
 }
 

@@ -11,14 +11,6 @@ import Glibc
 /// lent to it, before any worker serves a client. With no AOF yet, a base of
 /// the (empty) dataset and a first incr file are created, as Redis 7.0 does.
 extension Worker {
-    enum ReplayEnd {
-        case done
-        /// Unexpected end of file; commands before `validUpTo` were replayed
-        /// (a MULTI without its EXEC is not).
-        case truncated(validUpTo: Int)
-        case bad(offset: Int)
-    }
-
     func aofStartup() -> Bool {
         let log = state.logger
         let p = aofPaths
@@ -151,10 +143,9 @@ extension Worker {
         }
     }
 
-    /// Runs every command of `bytes` with every shard lent to this worker.
-    /// A MULTI block runs at its EXEC, so a block cut off by a crash is not
-    /// half applied. `#` lines are annotations (`#TS:`), as Redis skips them.
-    func aofReplay(_ bytes: [UInt8]) -> ReplayEnd {
+    /// Runs every command of `bytes` with every shard lent to this worker
+    /// (the walk itself: aofScan).
+    func aofReplay(_ bytes: [UInt8]) -> AofScanEnd {
         // Before the loop runs: commands need the time (relative expiries, lazy expiry).
         now = wallMillis()
         var sinceClock = 0
@@ -164,50 +155,16 @@ extension Worker {
         c.replyMode = .off
         lentDepth += 1
         defer { lentDepth -= 1 }
-        return bytes.withUnsafeBufferPointer { buf -> ReplayEnd in
+        return bytes.withUnsafeBufferPointer { buf -> AofScanEnd in
             guard let p = buf.baseAddress else { return .done }
-            let n = buf.count
-            var off = 0
-            var multiAt = -1      // offset of an open MULTI
-            var blockStart = 0    // first command after it
-            while off < n {
-                if p[off] == 35 /* # */ {
-                    var e = off
-                    while e < n && p[e] != 10 { e += 1 }
-                    if e == n { return .truncated(validUpTo: multiAt >= 0 ? multiAt : off) }
-                    off = e + 1
-                    continue
-                }
-                guard p[off] == 42 /* * */ else { return .bad(offset: off) }
+            return aofScan(p, buf.count, args: args, limits: trustedLimits) { off, used in
                 sinceClock += 1
                 if sinceClock >= 1024 {
                     sinceClock = 0
                     now = wallMillis()
                 }
-                switch parseCommand(p + off, n - off, into: args, limits: trustedLimits) {
-                case .command(let used):
-                    if args[0].equalsLower("multi") {
-                        multiAt = off
-                        blockStart = off + used
-                    } else if args[0].equalsLower("exec") && multiAt >= 0 {
-                        let end = off
-                        var o = blockStart
-                        while o < end, case .command(let u) = parseCommand(p + o, end - o, into: args, limits: trustedLimits) {
-                            execute(c, raw: p + o, rawCount: u)
-                            o += u
-                        }
-                        multiAt = -1
-                    } else if multiAt < 0 {
-                        execute(c, raw: p + off, rawCount: used)
-                    }
-                    off += used
-                case .incomplete:
-                    return .truncated(validUpTo: multiAt >= 0 ? multiAt : off)
-                case .skip, .error:
-                    return .bad(offset: off)
-                }
+                execute(c, raw: p + off, rawCount: used)
             }
-            return multiAt >= 0 ? .truncated(validUpTo: multiAt) : .done
         }
     }
 }

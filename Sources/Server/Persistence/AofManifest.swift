@@ -23,36 +23,54 @@ struct AofManifest: Equatable {
         return s
     }
 
-    /// Parses a manifest as Redis's aofLoadManifestFromFile accepts it:
-    /// `#` lines are comments; each line is key/value pairs in any order.
+    /// Parses a manifest as Redis 7.0's aofLoadManifestFromFile does, over
+    /// bytes (a Swift Character would fold "\r\n" into one and refuse a
+    /// manifest with CRLF line ends, which Redis loads): lines of at most
+    /// 1024 bytes read as fgets reads them, `#` at a line's start for a
+    /// comment, the rest trimmed of " \t\r\n", split at whitespace into
+    /// key/value pairs in any order (keys in any case), seq read as atoll,
+    /// type as the value's first byte. Quoted names (Redis writes them only
+    /// for an appendfilename that needs quoting) are not unquoted.
     static func parse(_ text: String) -> Result<AofManifest, AofError> {
+        let b = Array(text.utf8)
+        if b.isEmpty { return .failure(AofError("Found an empty AOF manifest")) }
         var m = AofManifest()
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: true) {
-            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
-            if line.hasPrefix("#") || line.allSatisfy({ $0 == " " }) { continue }
-            if line.count > 1024 { return .failure(AofError("The AOF manifest file contains too long line")) }
-            let w = line.split(separator: " ")
-            guard w.count % 2 == 0 else { return .failure(AofError("Invalid AOF manifest file format")) }
-            var name: String?, seq: Int?, type: Character?
-            for i in stride(from: 0, to: w.count, by: 2) {
-                switch w[i] {
-                case "file": name = String(w[i + 1])
-                case "seq": seq = Int(w[i + 1])
-                case "type": type = w[i + 1].count == 1 ? w[i + 1].first : nil
-                default: break
-                }
-            }
-            guard let n = name, let s = seq, let t = type, !n.contains("/") else {
+        var start = 0
+        while start < b.count {
+            let limit = min(b.count, start + 1024)
+            var end = start
+            while end < limit && b[end] != 10 { end += 1 }
+            let whole = end < limit
+            defer { start = whole ? end + 1 : limit }
+            if b[start] == 35 /* # */ { continue }
+            guard whole else { return .failure(AofError("The AOF manifest file contains too long line")) }
+            let words = b[start..<end].split(whereSeparator: { $0 == 32 || ($0 >= 9 && $0 <= 13) })
+            guard words.count >= 6, words.count % 2 == 0 else {
                 return .failure(AofError("Invalid AOF manifest file format"))
             }
-            let f = File(name: n, seq: s, type: t)
-            switch t {
-            case "b":
+            var name: String?, seq = 0, type: UInt8 = 0
+            for i in stride(from: 0, to: words.count, by: 2) {
+                let v = words[i + 1]
+                if keyIs(words[i], "file") {
+                    if v.contains(47 /* / */) || v.contains(92 /* \ */) {
+                        return .failure(AofError("File can't be a path, just a filename"))
+                    }
+                    name = String(decoding: v, as: UTF8.self)
+                } else if keyIs(words[i], "seq") {
+                    seq = cAtoll(v)
+                } else if keyIs(words[i], "type") {
+                    type = v.first!
+                }
+            }
+            guard let n = name, seq != 0, type != 0 else { return .failure(AofError("Invalid AOF manifest file format")) }
+            let f = File(name: n, seq: seq, type: Character(Unicode.Scalar(type)))
+            switch type {
+            case 98 /* b */:
                 if m.base != nil { return .failure(AofError("Found duplicate base file information")) }
                 m.base = f
-            case "h": m.history.append(f)
-            case "i":
-                if let last = m.incrs.last, s <= last.seq {
+            case 104 /* h */: m.history.append(f)
+            case 105 /* i */:
+                if seq <= (m.incrs.last?.seq ?? 0) {
                     return .failure(AofError("Found a non-monotonic sequence number"))
                 }
                 m.incrs.append(f)
@@ -60,6 +78,28 @@ struct AofManifest: Equatable {
             }
         }
         return .success(m)
+    }
+
+    private static func keyIs(_ w: ArraySlice<UInt8>, _ key: StaticString) -> Bool {
+        w.count == key.utf8CodeUnitCount && zip(w, UnsafeBufferPointer(start: key.utf8Start, count: w.count))
+            .allSatisfy { $0 | 0x20 == $1 }
+    }
+
+    /// C's atoll: an optional sign, then digits up to the first other byte;
+    /// saturated as glibc's strtoll saturates.
+    private static func cAtoll(_ w: ArraySlice<UInt8>) -> Int {
+        var i = w.startIndex
+        var neg = false
+        if i < w.endIndex && (w[i] == 43 || w[i] == 45) { neg = w[i] == 45; i += 1 }
+        var v = 0
+        while i < w.endIndex, w[i] >= 48, w[i] <= 57 {
+            let (a, o1) = v.multipliedReportingOverflow(by: 10)
+            let (c, o2) = a.addingReportingOverflow(Int(w[i] - 48))
+            if o1 || o2 { return neg ? Int.min : Int.max }
+            v = c
+            i += 1
+        }
+        return neg ? -v : v
     }
 
     var nextBaseSeq: Int { (base?.seq ?? 0) + 1 }

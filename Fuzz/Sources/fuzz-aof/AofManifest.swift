@@ -1,0 +1,1 @@
+../../../Sources/Server/Persistence/AofManifest.swift
