@@ -248,6 +248,13 @@ SCENARIOS = {
         (0, ev("redis.register_function('x', function() end)")),
         (0, ("FUNCTION", "LIST")),
     ],
+    # Found by the differential campaign: a digest that is not 40 bytes ran
+    # as the empty name (and crashed a 4-shard server).
+    "evalsha_bad_digest": [
+        (0, ("EVALSHA", "ffff", "0")), (0, ("EVALSHA", "ffff", "x")), (0, ("EVALSHA", "", "0")),
+        (0, ("EVALSHA", "f" * 40, "0")), (0, ("EVALSHA", "f" * 40, "x")), (0, ("EVALSHA", "\u00e9" * 20, "0")),
+        (0, ("EVALSHA_RO", "abc", "1", "k")), (0, ev("return 1")), (0, ("EVALSHA", "ffff", "0")), (0, ("PING",)),
+    ],
     "multi_exec_with_eval": [
         (0, ("MULTI",)), (0, ev("return redis.call('incr', KEYS[1])", "m")), (0, ("INCR", "m")),
         (0, ev("return redis.call('incrby', 'other', 5)")), (0, ("EXEC",)),
