@@ -255,6 +255,19 @@ SCENARIOS = {
         (0, ("EVALSHA", "f" * 40, "0")), (0, ("EVALSHA", "f" * 40, "x")), (0, ("EVALSHA", "\u00e9" * 20, "0")),
         (0, ("EVALSHA_RO", "abc", "1", "k")), (0, ev("return 1")), (0, ("EVALSHA", "ffff", "0")), (0, ("PING",)),
     ],
+    # Found by the differential campaign: a script reading INCRBY's floor
+    # (-9223372036854775808) overflowed the reply parser, and a struct
+    # size or alignment past INT_MAX overflowed the format parser.
+    "int64_floor_and_struct_sizes": [
+        (0, ev("return redis.call('INCRBY', KEYS[1], ARGV[1])", "n", "-9223372036854775808")),
+        (0, ev("return redis.call('GET', KEYS[1])", "n")),
+        (0, ev("return {redis.call('DECRBY', KEYS[1], '0'), redis.pcall('DECR', KEYS[1])}", "n")),
+        (0, ev("return struct.pack('!2147483648', 1)")), (0, ev("return struct.pack('!99999999999999999999', 1)")),
+        (0, ev("return struct.pack('i99999999999', 1)")), (0, ev("return struct.size('c2147483647')")),
+        (0, ev("return struct.pack('!3', 1)")), (0, ev("return struct.pack('!0', 1)")),
+        (0, ev("return struct.unpack('!5i', 'abcd')")), (0, ev("return struct.size('!8i')")),
+        (0, ev("return struct.pack('>!4i2', 7)")), (0, ("PING",)),
+    ],
     "multi_exec_with_eval": [
         (0, ("MULTI",)), (0, ev("return redis.call('incr', KEYS[1])", "m")), (0, ("INCR", "m")),
         (0, ev("return redis.call('incrby', 'other', 5)")), (0, ("EXEC",)),
