@@ -231,8 +231,11 @@ class Gen:
             return name
         return bytes(c + 32 if 65 <= c <= 90 and self.rng.random() < 0.5 else c for c in name)
 
-    def C(self, fam, *args, mode=None):
-        return Cmd(args, fam, mode)
+    def start(self, fam, ops, weights):
+        """A family's key, its command name (weighted) and the command begun."""
+        k = self.key(fam)
+        op = self.rng.choices(ops, weights)[0]
+        return self.rng, k, op, Cmd([op], fam)
 
     # ---- entry point
     def unit(self) -> list[list[Cmd]]:
@@ -262,13 +265,12 @@ class Gen:
 
     # ---- strings
     def g_string(self):
-        rng, k = self.rng, self.key("string")
-        op = rng.choices(
+        rng, k, op, c = self.start(
+            "string",
             ["GET", "SET", "SETNX", "SETEX", "PSETEX", "MGET", "MSET", "MSETNX", "GETSET", "GETDEL", "GETEX",
              "APPEND", "STRLEN", "INCR", "DECR", "INCRBY", "DECRBY", "INCRBYFLOAT", "GETRANGE", "SETRANGE",
              "SUBSTR", "LCS", "W"],
-            [10, 12, 2, 2, 1, 3, 3, 1, 1, 1, 2, 4, 2, 4, 2, 3, 2, 3, 2, 3, 1, 2, 2])[0]
-        c = Cmd([op], "string")
+            [10, 12, 2, 2, 1, 3, 3, 1, 1, 1, 2, 4, 2, 4, 2, 3, 2, 3, 2, 3, 1, 2, 2])
         if op in ("GET", "STRLEN", "GETDEL", "INCR", "DECR"):
             c.args += [k]
         elif op == "SET":
@@ -383,12 +385,11 @@ class Gen:
 
     # ---- lists
     def g_list(self):
-        rng, k = self.rng, self.key("list")
-        op = rng.choices(
+        rng, k, op, c = self.start(
+            "list",
             ["LPUSH", "RPUSH", "LPUSHX", "RPUSHX", "LPOP", "RPOP", "LLEN", "LRANGE", "LINDEX", "LSET", "LINSERT",
              "LREM", "LTRIM", "LPOS", "LMOVE", "RPOPLPUSH", "LMPOP", "BLPOP", "BRPOP", "BLMOVE", "BLMPOP"],
-            [6, 6, 1, 1, 3, 3, 2, 5, 2, 2, 2, 2, 1, 2, 2, 1, 1, 0.3, 0.3, 0.2, 0.2])[0]
-        c = Cmd([op], "list")
+            [6, 6, 1, 1, 3, 3, 2, 5, 2, 2, 2, 2, 1, 2, 2, 1, 1, 0.3, 0.3, 0.2, 0.2])
         if op in ("LPUSH", "RPUSH", "LPUSHX", "RPUSHX"):
             c.args += [k] + self.members()
         elif op in ("LPOP", "RPOP"):
@@ -430,12 +431,11 @@ class Gen:
 
     # ---- hashes
     def g_hash(self):
-        rng, k = self.rng, self.key("hash")
-        op = rng.choices(
+        rng, k, op, c = self.start(
+            "hash",
             ["HSET", "HSETNX", "HMSET", "HGET", "HMGET", "HDEL", "HLEN", "HSTRLEN", "HEXISTS", "HINCRBY",
              "HINCRBYFLOAT", "HGETALL", "HKEYS", "HVALS", "HRANDFIELD"],
-            [8, 1, 1, 5, 2, 3, 2, 1, 2, 2, 2, 3, 1, 1, 1])[0]
-        c = Cmd([op], "hash")
+            [8, 1, 1, 5, 2, 3, 2, 1, 2, 2, 2, 3, 1, 1, 1])
         if op in ("HSET", "HMSET"):
             c.args += [k]
             fs = self.members()
@@ -471,12 +471,11 @@ class Gen:
 
     # ---- sets
     def g_set(self):
-        rng, k = self.rng, self.key("set")
-        op = rng.choices(
+        rng, k, op, c = self.start(
+            "set",
             ["SADD", "SREM", "SCARD", "SISMEMBER", "SMISMEMBER", "SMEMBERS", "SMOVE", "SPOP", "SRANDMEMBER",
              "SINTER", "SUNION", "SDIFF", "SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE", "SINTERCARD"],
-            [8, 3, 2, 2, 1, 3, 1, 1, 1.5, 1.5, 1.5, 1.5, 1, 1, 1, 1])[0]
-        c = Cmd([op], "set")
+            [8, 3, 2, 2, 1, 3, 1, 1, 1.5, 1.5, 1.5, 1.5, 1, 1, 1, 1])
         if op in ("SADD", "SREM"):
             c.args += [k] + self.members()
         elif op == "SCARD":
@@ -548,16 +547,14 @@ class Gen:
     def g_zset(self):
         if self.rng.random() < 0.2:
             return self.g_lex()
-        rng, k = self.rng, self.key("zset")
-        op = rng.choices(
+        rng, k, op, c = self.start(
+            "zset",
             ["ZADD", "ZINCRBY", "ZREM", "ZCARD", "ZSCORE", "ZMSCORE", "ZRANK", "ZREVRANK", "ZCOUNT", "ZLEXCOUNT",
              "ZRANGE", "ZREVRANGE", "ZRANGEBYSCORE", "ZREVRANGEBYSCORE", "ZRANGEBYLEX", "ZREVRANGEBYLEX",
              "ZRANGESTORE", "ZREMRANGEBYRANK", "ZREMRANGEBYSCORE", "ZREMRANGEBYLEX", "ZPOPMIN", "ZPOPMAX",
              "ZMPOP", "BZPOPMIN", "BZMPOP", "ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE", "ZUNION", "ZINTER",
              "ZDIFF", "ZINTERCARD", "ZRANDMEMBER"],
-            [8, 2, 2, 1, 2, 1, 1, 1, 1, 0, 4, 1, 2, 1, 0, 0, 1, 1, 1, 0, 1, 1, 1, 0.2, 0.2, 1, 1, 1, 1, 1, 1, 1,
-             1])[0]
-        c = Cmd([op], "zset")
+            [8, 2, 2, 1, 2, 1, 1, 1, 1, 0, 4, 1, 2, 1, 0, 0, 1, 1, 1, 0, 1, 1, 1, 0.2, 0.2, 1, 1, 1, 1, 1, 1, 1, 1])
 
         def lex():
             return rng.choice([b"-", b"+", b"[m1", b"(m5", b"[a", b"(", b"m1", b"[", b"[1", b"(2"])
@@ -658,10 +655,10 @@ class Gen:
 
     # ---- bitmaps
     def g_bitmap(self):
-        rng, k = self.rng, self.key("bitmap")
-        op = rng.choices(["SETBIT", "GETBIT", "BITCOUNT", "BITPOS", "BITOP", "BITFIELD", "BITFIELD_RO"],
-                         [6, 3, 3, 3, 2, 3, 1])[0]
-        c = Cmd([op], "bitmap")
+        rng, k, op, c = self.start(
+            "bitmap",
+            ["SETBIT", "GETBIT", "BITCOUNT", "BITPOS", "BITOP", "BITFIELD", "BITFIELD_RO"],
+            [6, 3, 3, 3, 2, 3, 1])
 
         def off():
             return rng.randint(0, 300) if rng.random() < 0.95 else rng.choice([-1, 4294967296, b"x", 100000])
@@ -696,9 +693,10 @@ class Gen:
 
     # ---- HyperLogLog
     def g_hll(self):
-        rng, k = self.rng, self.key("hll")
-        op = rng.choices(["PFADD", "PFCOUNT", "PFMERGE", "GET"], [6, 3, 1.5, 0.5])[0]
-        c = Cmd([op], "hll")
+        rng, k, op, c = self.start(
+            "hll",
+            ["PFADD", "PFCOUNT", "PFMERGE", "GET"],
+            [6, 3, 1.5, 0.5])
         if op == "PFADD":
             c.args += [k] + ([self.member() for _ in range(rng.randint(0, 5))] if rng.random() < 0.97 else
                              [str(i).encode() for i in range(rng.randint(100, 3000))])
@@ -727,12 +725,11 @@ class Gen:
         return self.rng.choice([b"-", b"+", b"0", b"0-0", b"$", b"(0-1", b"x", b"18446744073709551615-0"])
 
     def g_stream(self):
-        rng, k = self.rng, self.key("stream")
-        op = rng.choices(
+        rng, k, op, c = self.start(
+            "stream",
             ["XADD", "XLEN", "XRANGE", "XREVRANGE", "XDEL", "XTRIM", "XREAD", "XGROUP", "XREADGROUP", "XACK",
              "XPENDING", "XCLAIM", "XAUTOCLAIM", "XINFO", "XSETID"],
-            [10, 2, 3, 1, 1, 1, 2, 2, 3, 1, 2, 1, 1, 2, 0.3])[0]
-        c = Cmd([op], "stream")
+            [10, 2, 3, 1, 1, 1, 2, 2, 3, 1, 2, 1, 1, 2, 0.3])
         grp = rng.choice([b"g1", b"g2", b"nog"])
         cons = rng.choice([b"c1", b"c2", b"c3"])
         if op == "XADD":
@@ -815,10 +812,11 @@ class Gen:
 
     # ---- geo
     def g_geo(self):
-        rng, k = self.rng, self.key("geo")
-        op = rng.choices(["GEOADD", "GEODIST", "GEOPOS", "GEOHASH", "GEOSEARCH", "GEOSEARCHSTORE", "GEORADIUS",
-                          "GEORADIUSBYMEMBER", "GEORADIUS_RO"], [6, 2, 2, 1, 3, 1, 1, 1, 0.5])[0]
-        c = Cmd([op], "geo")
+        rng, k, op, c = self.start(
+            "geo",
+            ["GEOADD", "GEODIST", "GEOPOS", "GEOHASH", "GEOSEARCH", "GEOSEARCHSTORE", "GEORADIUS",
+             "GEORADIUSBYMEMBER", "GEORADIUS_RO"],
+            [6, 2, 2, 1, 3, 1, 1, 1, 0.5])
 
         def lon():
             return f"{rng.uniform(-20, 20):.6f}".encode() if rng.random() < 0.95 else rng.choice([b"181", b"x"])
