@@ -231,6 +231,17 @@ class Gen:
             return name
         return bytes(c + 32 if 65 <= c <= 90 and self.rng.random() < 0.5 else c for c in name)
 
+    def random_pick(self, c, k, with_flag, companion):
+        """HRANDFIELD/ZRANDMEMBER with an optional count and WITH flag,
+        followed by the key's contents to check the picks against."""
+        c.args += [k]
+        if self.rng.random() < 0.7:
+            c.args.append(self.rng.choice([1, 3, 10, -3, -10, 0, 500, b"x"]))
+            if self.rng.random() < 0.5:
+                c.args.append(with_flag)
+        c.mode = c.args[0].decode().lower()
+        return [self.mangle(c), companion]
+
     def start(self, fam, ops, weights):
         """A family's key, its command name (weighted) and the command begun."""
         k = self.key(fam)
@@ -460,13 +471,7 @@ class Gen:
             c.args += [k]
             c.mode = "sorted"
         elif op == "HRANDFIELD":
-            c.args += [k]
-            if rng.random() < 0.7:
-                c.args.append(rng.choice([1, 3, 10, -3, -10, 0, 500, b"x"]))
-                if rng.random() < 0.5:
-                    c.args.append(b"WITHVALUES")
-            c.mode = "hrandfield"
-            return [self.mangle(c), Cmd([b"HGETALL", k], "hash", mode="pairs")]
+            return self.random_pick(c, k, b"WITHVALUES", Cmd([b"HGETALL", k], "hash", mode="pairs"))
         return [self.mangle(c)]
 
     # ---- sets
@@ -644,13 +649,7 @@ class Gen:
             if op in ("ZUNION", "ZINTER", "ZDIFF") and rng.random() < 0.5:
                 c.args.append(b"WITHSCORES")
         elif op == "ZRANDMEMBER":
-            c.args += [k]
-            if rng.random() < 0.7:
-                c.args.append(rng.choice([1, 3, 10, -3, -10, 0, 500, b"x"]))
-                if rng.random() < 0.5:
-                    c.args.append(b"WITHSCORES")
-            c.mode = "zrandmember"
-            return [self.mangle(c), Cmd([b"ZRANGE", k, 0, -1, b"WITHSCORES"], "zset")]
+            return self.random_pick(c, k, b"WITHSCORES", Cmd([b"ZRANGE", k, 0, -1, b"WITHSCORES"], "zset"))
         return [self.mangle(c)]
 
     # ---- bitmaps
