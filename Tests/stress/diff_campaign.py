@@ -932,7 +932,8 @@ class Gen:
         if op == b"SORT" and rng.random() < 0.2 and not (by_pattern and b"ALPHA" in c.args):
             c.args += [b"STORE", self.key("list")]  # a set sorted BY nosort is sorted before it is stored
         c.mode = ("sort", nosort, by_pattern and b"ALPHA" in c.args,
-                  b"LIMIT" in c.args or b"GET" in c.args, b"LIMIT" in c.args)
+                  b"LIMIT" in c.args or b"GET" in c.args, b"LIMIT" in c.args,
+                  not by_pattern and not nosort and b"ALPHA" in c.args and b"STORE" not in c.args)
         # The source's type (a pool key may hold anything by now) decides
         # which orders are unspecified; see same().
         return [Cmd([b"TYPE", k], "sort"), self.mangle(c)]
@@ -1161,10 +1162,21 @@ def same(cmd: Cmd, a, b, prev=None) -> bool:
         # sorted set through its dict) when BY leaves ALPHA ties, and with
         # LIMIT whatever Redis's partial quicksort leaves. Those compare as
         # sorted lists, or by shape when LIMIT/GET picked by that order.
-        _, nosort, by_alpha, picks, limit = m
+        _, nosort, by_alpha, picks, limit, plain_alpha = m
         t = prev[1] if prev and prev[0] in "+$" else b"none"
         if a[0] != b[0] or a[0] == "-":
             return False
+        if plain_alpha and (t != b"list" or limit) and a[0] == "*":
+            # ALPHA without STORE collates with strcoll, which stops at a
+            # NUL: "" and "\0\xff" tie and keep their read order. The
+            # collation keys must match in order; the elements as a multiset.
+            def keys(r):
+                return [x[1].split(b"\0", 1)[0] if x[1] is not None else None for x in r[1]]
+            if any(x.upper() == b"GET" for x in cmd.args):
+                return len(a[1]) == len(b[1])
+            if keys(a) != keys(b):
+                return False
+            return picks or _sorted_reply(a) == _sorted_reply(b)
         if (nosort and t == b"set") or (by_alpha and (t != b"list" or limit)):
             if picks:
                 return len(a[1] or []) == len(b[1] or [])
