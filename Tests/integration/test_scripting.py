@@ -268,6 +268,24 @@ SCENARIOS = {
         (0, ev("return struct.unpack('!5i', 'abcd')")), (0, ev("return struct.size('!8i')")),
         (0, ev("return struct.pack('>!4i2', 7)")), (0, ("PING",)),
     ],
+    # Found by the differential campaign: status and error tables end at a
+    # NUL and keep other bytes as they are; a double is printed %.17g.
+    "binary_status_error_double": [
+        (0, ev("return {ok=ARGV[1]}", b"a\x00b\r\nc", numkeys=0)),
+        (0, ev("return {err='CUSTOM ' .. ARGV[1]}", b"\x00\xff", numkeys=0)),
+        (0, ev("return {err=ARGV[1]}", b"\xff\xfe\r\n", numkeys=0)),
+        (0, ev("return redis.status_reply('S ' .. ARGV[1])", b"\xff", numkeys=0)),
+        (0, ev("return redis.error_reply('E ' .. ARGV[1])", b"a\x00b", numkeys=0)),
+        (0, ev("error({err='X ' .. ARGV[1]})", b"\xff\xfe", numkeys=0)),
+        (0, ev("error({err='X ' .. ARGV[1]})", b"a\x00b", numkeys=0)),
+        (0, ev("error('boom ' .. ARGV[1])", b"\xff\x00z", numkeys=0)),
+        (0, ("ZADD", "z", "0.1", "a", "1e300", "b", "-inf", "c")),
+        (0, ev("redis.setresp(3); return redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')", "z")),
+        (0, ev("redis.setresp(3); return redis.call('ZSCORE', KEYS[1], 'a')", "z")),
+        (0, ev("return {double=0.1}")), (0, ev("return {double=tonumber(ARGV[1])}", "-0.5", numkeys=0)),
+        (0, ("HELLO", "3")), (0, ev("redis.setresp(3); return redis.call('ZSCORE', KEYS[1], 'a')", "z")),
+        (0, ev("return {double=1/0}")), (0, ("HELLO", "2")),
+    ],
     "multi_exec_with_eval": [
         (0, ("MULTI",)), (0, ev("return redis.call('incr', KEYS[1])", "m")), (0, ("INCR", "m")),
         (0, ev("return redis.call('incrby', 'other', 5)")), (0, ("EXEC",)),

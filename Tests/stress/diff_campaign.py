@@ -108,8 +108,28 @@ SCRIPTS = [
     (b"return redis.call('TYPE', KEYS[1])", 1),
     (b"return redis.call('ZSCORE', KEYS[1], ARGV[1])", 1),
     (b"local t = redis.call('TYPE', KEYS[1]); return t['ok']", 1),
+    (b"redis.setresp(3); return redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')", 1),
+    (b"redis.setresp(3); return redis.call('ZSCORE', KEYS[1], ARGV[1])", 1),
+    (b"redis.setresp(3); return redis.call('SMEMBERS', KEYS[1])", 1, "sorted"),
+    (b"return redis.call('SMEMBERS', KEYS[1])", 1, "sorted"),
+    (b"return redis.call('HGETALL', KEYS[1])", 1, "pairs"),
+    (b"return redis.call('INCRBYFLOAT', KEYS[1], ARGV[1])", 1),
+    (b"return {tonumber(ARGV[1]), tostring(tonumber(ARGV[1])), -0.5, 1e308 * 10}", 0),
+    (b"return struct.unpack('>i2', struct.pack('>i2', tonumber(ARGV[1]) or 0))", 0),
+    (b"return cmsgpack.unpack(cmsgpack.pack({1, 2.5, ARGV[1], {a=1}}))", 0),
+    (b"return cjson.decode(ARGV[1])", 0),
+    (b"return bit.band(tonumber(ARGV[1]) or 0, 255)", 0),
+    (b"return redis.call('OBJECT', 'ENCODING', KEYS[1])", 1),
+    (b"return redis.call('BITFIELD', KEYS[1], 'INCRBY', 'i5', 0, ARGV[1])", 1),
+    (b"return {redis.call('SET', KEYS[1], ARGV[1], 'GET'), redis.call('GETDEL', KEYS[1])}", 1),
+    (b"return redis.pcall('XADD', KEYS[1], '1-1', 'f', ARGV[1])", 1),
+    (b"return {err='CUSTOM ' .. ARGV[1]}", 0),
+    (b"return {ok=ARGV[1]}", 0),
+    (b"return nil", 0),
+    (b"return redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 3)", 1),
+    (b"return redis.call('LPOS', KEYS[1], ARGV[1], 'COUNT', 0)", 1),
 ]
-SCRIPT_KEY_FAMILIES = ["string", "list", "zset", "hash", "set"]
+SCRIPT_KEY_FAMILIES = ["string", "list", "zset", "hash", "set", "stream", "bitmap"]
 
 
 def wire(x) -> bytes:
@@ -740,6 +760,8 @@ class Gen:
                 if rng.random() < 0.7:
                     c.args.append(rng.choice([b"=", b"~"]))
                 c.args.append(rng.choice([0, 3, 10, 150]) if rng.random() < 0.7 else self.some_id())
+                if rng.random() < 0.2:
+                    c.args += [b"LIMIT", rng.choice([0, 1, 50, 100, -1, b"x"])]
             c.args.append(self.next_id())
             for _ in range(rng.randint(1, 3)):
                 c.args += [self.member(), self.value()]
@@ -754,6 +776,8 @@ class Gen:
         elif op == "XTRIM":
             c.args += [k, rng.choice([b"MAXLEN", b"MINID"]), rng.choice([b"=", b"~"]),
                        rng.choice([0, 2, 10, 120]) if rng.random() < 0.6 else self.some_id()]
+            if rng.random() < 0.2:
+                c.args += [b"LIMIT", rng.choice([0, 1, 50, 100, -1, b"x"])]
         elif op == "XREAD":
             ks = self.keys("stream", 1, 2)
             if rng.random() < 0.4:
