@@ -192,3 +192,18 @@ stress: deps build
 
 soak: deps build
 	$(PYTHON) Tests/stress/soak.py --minutes $(SOAK_MINUTES) --rate $(SOAK_RATE)
+
+# ---- Differential campaign (Tests/stress/diff_campaign.py) ----
+# N commands per (backend, seed) against a fresh redis-server 7.0 each,
+# every reply compared; SEED is a comma list. Niced: it keeps a core busy.
+# diff-campaign-full: 1M commands on every backend and shard count.
+N ?= 500000
+SEED ?= 1,2
+DIFF_MATRIX ?= uring-4,epoll-4
+.PHONY: diff-campaign diff-campaign-full
+diff-campaign: deps build
+	nice -n 10 $(PYTHON) Tests/stress/diff_campaign.py --ops $(N) --seed $(SEED) --matrix $(DIFF_MATRIX)
+
+diff-campaign-full: deps build
+	nice -n 10 $(PYTHON) Tests/stress/diff_campaign.py --ops 1000000 --seed $(SEED) \
+	  --matrix uring-1,uring-2,uring-4,epoll-1,epoll-2,epoll-4

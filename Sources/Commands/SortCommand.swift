@@ -303,7 +303,9 @@ public enum SortCommand {
         }
     }
 
-    /// strtod over the whole value (leading spaces allowed, as C's), no NaN, no overflow.
+    /// strtod over the whole value (leading spaces allowed, as C's), no NaN,
+    /// no overflow. Redis checks that strtod stopped at a NUL, so the value
+    /// may end at an embedded NUL ("\0x" sorts as 0).
     static func strtodWhole(_ v: [UInt8]) -> Double? {
         var z = v
         z.append(0)
@@ -312,7 +314,7 @@ public enum SortCommand {
                 var end: UnsafeMutablePointer<CChar>? = nil
                 errno = 0
                 let d = strtod(c, &end)
-                guard let e = end, UnsafePointer(e) == c + v.count, errno != ERANGE, !d.isNaN else { return nil }
+                guard let e = end, e.pointee == 0, errno != ERANGE, !d.isNaN else { return nil }
                 return d
             }
         }

@@ -12,6 +12,12 @@ public struct Reply {
     @inlinable public func ok() { buf.append("+OK\r\n") }
     @inlinable public func simple(_ s: StaticString) { buf.append(43); buf.append(s); buf.append("\r\n") }
     public func simple(string s: String) { buf.append(43); buf.append(string: s); buf.append("\r\n") }
+    /// A status line from bytes, newlines made spaces (as Redis does).
+    public func simple(bytes s: [UInt8]) {
+        buf.append(43)
+        for c in s { buf.append(c == 13 || c == 10 ? 32 : c) }
+        buf.append("\r\n")
+    }
 
     /// `msg` is the whole error line after '-', e.g. "ERR syntax error".
     @inlinable public func error(_ msg: StaticString) { buf.append(45); buf.append(msg); buf.append("\r\n") }

@@ -24,8 +24,9 @@ struct ReplyReader {
         var neg = false
         if j < n && p[j] == 45 { neg = true; j += 1 }
         var v = 0
-        while j < n && p[j] != 13 { v = v * 10 + Int(p[j] &- 48); j += 1 }
-        return (neg ? -v : v, j + 2)
+        // Wrapping: -9223372036854775808 (INCRBY's floor) has no positive twin.
+        while j < n && p[j] != 13 { v = v &* 10 &+ Int(p[j] &- 48); j += 1 }
+        return (neg ? 0 &- v : v, j + 2)
     }
 
     /// End offset of the element starting at `i`.

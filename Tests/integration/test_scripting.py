@@ -248,6 +248,44 @@ SCENARIOS = {
         (0, ev("redis.register_function('x', function() end)")),
         (0, ("FUNCTION", "LIST")),
     ],
+    # Found by the differential campaign: a digest that is not 40 bytes ran
+    # as the empty name (and crashed a 4-shard server).
+    "evalsha_bad_digest": [
+        (0, ("EVALSHA", "ffff", "0")), (0, ("EVALSHA", "ffff", "x")), (0, ("EVALSHA", "", "0")),
+        (0, ("EVALSHA", "f" * 40, "0")), (0, ("EVALSHA", "f" * 40, "x")), (0, ("EVALSHA", "\u00e9" * 20, "0")),
+        (0, ("EVALSHA_RO", "abc", "1", "k")), (0, ev("return 1")), (0, ("EVALSHA", "ffff", "0")), (0, ("PING",)),
+    ],
+    # Found by the differential campaign: a script reading INCRBY's floor
+    # (-9223372036854775808) overflowed the reply parser, and a struct
+    # size or alignment past INT_MAX overflowed the format parser.
+    "int64_floor_and_struct_sizes": [
+        (0, ev("return redis.call('INCRBY', KEYS[1], ARGV[1])", "n", "-9223372036854775808")),
+        (0, ev("return redis.call('GET', KEYS[1])", "n")),
+        (0, ev("return {redis.call('DECRBY', KEYS[1], '0'), redis.pcall('DECR', KEYS[1])}", "n")),
+        (0, ev("return struct.pack('!2147483648', 1)")), (0, ev("return struct.pack('!99999999999999999999', 1)")),
+        (0, ev("return struct.pack('i99999999999', 1)")), (0, ev("return struct.size('c2147483647')")),
+        (0, ev("return struct.pack('!3', 1)")), (0, ev("return struct.pack('!0', 1)")),
+        (0, ev("return struct.unpack('!5i', 'abcd')")), (0, ev("return struct.size('!8i')")),
+        (0, ev("return struct.pack('>!4i2', 7)")), (0, ("PING",)),
+    ],
+    # Found by the differential campaign: status and error tables end at a
+    # NUL and keep other bytes as they are; a double is printed %.17g.
+    "binary_status_error_double": [
+        (0, ev("return {ok=ARGV[1]}", b"a\x00b\r\nc", numkeys=0)),
+        (0, ev("return {err='CUSTOM ' .. ARGV[1]}", b"\x00\xff", numkeys=0)),
+        (0, ev("return {err=ARGV[1]}", b"\xff\xfe\r\n", numkeys=0)),
+        (0, ev("return redis.status_reply('S ' .. ARGV[1])", b"\xff", numkeys=0)),
+        (0, ev("return redis.error_reply('E ' .. ARGV[1])", b"a\x00b", numkeys=0)),
+        (0, ev("error({err='X ' .. ARGV[1]})", b"\xff\xfe", numkeys=0)),
+        (0, ev("error({err='X ' .. ARGV[1]})", b"a\x00b", numkeys=0)),
+        (0, ev("error('boom ' .. ARGV[1])", b"\xff\x00z", numkeys=0)),
+        (0, ("ZADD", "z", "0.1", "a", "1e300", "b", "-inf", "c")),
+        (0, ev("redis.setresp(3); return redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')", "z")),
+        (0, ev("redis.setresp(3); return redis.call('ZSCORE', KEYS[1], 'a')", "z")),
+        (0, ev("return {double=0.1}")), (0, ev("return {double=tonumber(ARGV[1])}", "-0.5", numkeys=0)),
+        (0, ("HELLO", "3")), (0, ev("redis.setresp(3); return redis.call('ZSCORE', KEYS[1], 'a')", "z")),
+        (0, ev("return {double=1/0}")), (0, ("HELLO", "2")),
+    ],
     "multi_exec_with_eval": [
         (0, ("MULTI",)), (0, ev("return redis.call('incr', KEYS[1])", "m")), (0, ("INCR", "m")),
         (0, ev("return redis.call('incrby', 'other', 5)")), (0, ("EXEC",)),

@@ -84,11 +84,21 @@ SCENARIOS = {
          "-9223372036854775809", "18446744073709551616"),
         ("SORT", "l"), ("SORT", "l", "DESC"), ("SORT_RO", "l", "LIMIT", "3", "4"),
     ],
+    # Found by the differential campaign: Redis's strtod check stops at a
+    # NUL, so a value that is a number up to an embedded NUL sorts as it.
+    "nul_ends_a_number": [
+        ("RPUSH", "l", "3", "\x00x", "1\x00abc", "2"), ("SORT", "l"), ("SORT", "l", "DESC"),
+        ("MSET", "w_3", "\x00\xff", "w_2", "5\x00", "w_1\x00abc", "x"), ("SORT", "l", "BY", "w_*"),
+        ("SORT", "l", "BY", "w_*", "STORE", "dst"), ("LRANGE", "dst", "0", "-1"),
+        ("RPUSH", "m", "x\x001"), ("SORT", "m"), ("RPUSH", "f", "1", "2\x003"), ("SORT", "f"),
+    ],
     "conversion_errors": [
         ("RPUSH", "a", "1", "abc", "2"), ("SORT", "a"), ("SORT_RO", "a"), ("SORT", "a", "ALPHA"),
         ("RPUSH", "b", "1", "nan"), ("SORT", "b"), ("RPUSH", "c", "5 "), ("SORT", "c"),
         ("RPUSH", "d", "1e400"), ("SORT", "d"), ("RPUSH", "e", "1e-400"), ("SORT", "e"),
-        ("RPUSH", "f", "1", "2\x003"), ("SORT", "f"),
+        # ("2\x003" sorts as 2 — see nul_ends_a_number; right after the
+        # ERANGE of 1e-400 Redis 7.0 refuses it, as sort.c does not clear a
+        # stale errno before strtod: a Redis bug RingKV does not copy.)
         ("SET", "dst", "kept"), ("SORT", "a", "STORE", "dst"), ("GET", "dst"),
         ("SORT", "a", "BY", "nosort"), ("SORT", "a", "LIMIT", "0", "0"),
         # A weight that is not a number fails too; a missing weight is 0.

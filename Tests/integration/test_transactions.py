@@ -34,6 +34,18 @@ SCENARIOS = {
     "arity_error_aborts": [
         (0, ("MULTI",)), (0, ("SET", "a")), (0, ("SET", "b", "2")), (0, ("EXEC",)), (0, ("EXISTS", "b")),
     ],
+    # Found by the differential campaign (Tests/stress/diff_campaign.py): a
+    # container's subcommand is looked up and its arity checked at queueing.
+    "bad_subcommand_aborts": [
+        (0, ("MULTI",)), (0, ("SET", "a", "1")), (0, ("XGROUP", "DELCONSUMER")), (0, ("OBJECT", "ENCODING")),
+        (0, ("XGROUP", "NOPE", "a", "b")), (0, ("XINFO", "STREAM")), (0, ("CONFIG", "GET")),
+        (0, ("XGROUP", "CREATECONSUMER", "x", "g", "c", "extra")), (0, ("OBJECT", "ne\r\nw\x00x")),
+        (0, ("EXEC",)), (0, ("EXISTS", "a")),
+    ],
+    "good_subcommands_queue": [
+        (0, ("SET", "s", "12")), (0, ("MULTI",)), (0, ("OBJECT", "encoding", "s")), (0, ("XINFO", "HELP")),
+        (0, ("xgroup", "create", "x", "g", "$", "MKSTREAM")), (0, ("EXEC",)),
+    ],
     "no_multi_command_aborts": [
         (0, ("MULTI",)), (0, ("SET", "a", "1")), (0, ("SAVE",)), (0, ("EXEC",)), (0, ("EXISTS", "a")),
     ],

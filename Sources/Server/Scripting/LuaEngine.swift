@@ -1,4 +1,5 @@
 import CLua
+import Commands
 import RESP
 import Storage
 
@@ -401,6 +402,13 @@ final class LuaEngine {
 
     // MARK: Lua -> RESP
 
+    /// The bytes of the string at `i` before its first NUL, as C reads it.
+    func cBytes(at i: Int32) -> [UInt8] {
+        var n = 0
+        guard let p = lua_tolstring(L, i, &n) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: p, count: n).prefix(while: { $0 != 0 }))
+    }
+
     func string(at i: Int32) -> String? {
         var n = 0
         guard let p = lua_tolstring(L, i, &n) else { return nil }
@@ -416,14 +424,18 @@ final class LuaEngine {
     }
 
     /// A script error: `{err=..., source=..., line=...}` from the handler.
+    /// Redis formats these from C strings: a message ends at a NUL and keeps
+    /// its other bytes (newlines become spaces in Reply.error).
     private func writeError(at i: Int32, sha: String, _ r: Reply) {
         guard lua_type(L, i) == LUA_TTABLE else {
-            r.error(string: sanitize("ERR Error running script: " + (string(at: i) ?? "execution failure")))
+            var n = 0
+            let what = lua_tolstring(L, i, &n) != nil ? cBytes(at: i) : Array("execution failure".utf8)
+            r.error(bytes: Array("ERR Error running script: ".utf8) + what)
             return
         }
         let t = lua_gettop(L)
-        var msg = "ERR unknown error"
-        if rawField(t, "err") == LUA_TSTRING { msg = string(at: -1) ?? msg }
+        var msg = Array("ERR unknown error".utf8)
+        if rawField(t, "err") == LUA_TSTRING { msg = cBytes(at: -1) }
         rk_lua_pop(L, 1)
         var source: String?
         var line: String?
@@ -431,12 +443,8 @@ final class LuaEngine {
         rk_lua_pop(L, 1)
         if rawField(t, "line") == LUA_TNUMBER { line = String(luaInteger(lua_tonumber(L, -1))) }
         rk_lua_pop(L, 1)
-        if let s = source, let l = line { msg += " script: \(sha), on \(s):\(l)." }
-        r.error(string: sanitize(msg))
-    }
-
-    private func sanitize(_ s: String) -> String {
-        String(s.map { $0 == "\r" || $0 == "\n" ? " " : $0 })
+        if let s = source, let l = line { msg += Array(" script: \(sha), on \(s):\(l).".utf8) }
+        r.error(bytes: msg)
     }
 
     /// Redis's Lua-to-RESP conversion, for the client's protocol.
@@ -460,20 +468,25 @@ final class LuaEngine {
     }
 
     private func writeTable(_ t: Int32, _ r: Reply, depth: Int, scriptResp: Int) {
+        // Redis reads err and ok as C strings (sdsnew), so they end at a NUL.
         if rawField(t, "err") == LUA_TSTRING {
-            r.error(string: sanitize(string(at: -1) ?? ""))
+            // addReplyErrorFormat trims trailing newlines before it maps the rest to spaces.
+            var m = cBytes(at: -1)
+            while let l = m.last, l == 13 || l == 10 { m.removeLast() }
+            r.error(bytes: m)
             rk_lua_pop(L, 1)
             return
         }
         rk_lua_pop(L, 1)
         if rawField(t, "ok") == LUA_TSTRING {
-            r.simple(string: sanitize(string(at: -1) ?? ""))
+            r.simple(bytes: cBytes(at: -1))
             rk_lua_pop(L, 1)
             return
         }
         rk_lua_pop(L, 1)
         if rawField(t, "double") == LUA_TNUMBER {
-            r.double(formatted: formatDouble(lua_tonumber(L, -1)))
+            // addReplyDouble: %.17g in both protocols (0.1 is 0.10000000000000001).
+            r.score(lua_tonumber(L, -1))
             rk_lua_pop(L, 1)
             return
         }
@@ -690,13 +703,6 @@ final class LuaEngine {
 }
 
 /// Formats a double as Redis's RESP3 double (%.17g, with inf and nan).
-func formatDouble(_ d: Double) -> String {
-    if d.isNaN { return "nan" }
-    if d.isInfinite { return d < 0 ? "-inf" : "inf" }
-    if d == d.rounded() && abs(d) < 1e17 { return String(Int64(d)) }
-    return "\(d)"
-}
-
 /// A FUNCTION library's function in one worker's Lua state.
 struct LoadedFunction {
     let name: String

@@ -250,21 +250,30 @@ extension LuaEngine {
         var i = 0
         var little = true
         var maxAlign = 1
+        /// Set by a size or alignment the struct library refuses; the caller raises it.
+        var error: String? = nil
+
+        /// lua_struct's getnum: digits as a C int, refused past INT_MAX
+        /// (a bigger one crashed here on Int overflow).
+        mutating func number(_ dflt: Int) -> Int {
+            guard i < f.count, f[i] >= 48, f[i] <= 57 else { return dflt }
+            var v = 0
+            while i < f.count, f[i] >= 48, f[i] <= 57 {
+                let d = Int(f[i] - 48)
+                if v > Int(Int32.max) / 10 || v * 10 > Int(Int32.max) - d {
+                    error = "integral size overflow"
+                    return 0
+                }
+                v = v * 10 + d
+                i += 1
+            }
+            return v
+        }
     }
 
     /// The size of a numeric or padded option at `fmt.i` (after the option byte).
     private func optSize(_ op: UInt8, _ fmt: inout Format) -> Int? {
-        func number(_ dflt: Int) -> Int {
-            var v = 0
-            var any = false
-            while fmt.i < fmt.f.count, fmt.f[fmt.i] >= 48, fmt.f[fmt.i] <= 57 {
-                v = v * 10 + Int(fmt.f[fmt.i] - 48)
-                fmt.i += 1
-                any = true
-                if v > 1 << 20 { break }
-            }
-            return any ? v : dflt
-        }
+        func number(_ dflt: Int) -> Int { fmt.number(dflt) }
         switch op {
         case 98, 66, 120: return 1 // b B x
         case 104, 72: return 2     // h H
@@ -291,14 +300,9 @@ extension LuaEngine {
         case 62: fmt.little = false; return true
         case 60, 61: fmt.little = true; return true
         case 33:
-            var v = 0
-            var any = false
-            while fmt.i < fmt.f.count, fmt.f[fmt.i] >= 48, fmt.f[fmt.i] <= 57 {
-                v = v * 10 + Int(fmt.f[fmt.i] - 48)
-                fmt.i += 1
-                any = true
-            }
-            fmt.maxAlign = any ? v : 8
+            let v = fmt.number(8)
+            if fmt.error == nil && (v <= 0 || v & (v - 1) != 0) { fmt.error = "alignment \(v) is not a power of 2" }
+            fmt.maxAlign = v
             return true
         default: return false
         }
@@ -316,8 +320,12 @@ extension LuaEngine {
         while fmt.i < fmt.f.count {
             let op = fmt.f[fmt.i]
             fmt.i += 1
-            if controls(op, &fmt) { continue }
+            if controls(op, &fmt) {
+                if let e = fmt.error { return fail(whereCalled() + e) }
+                continue
+            }
             guard let size = optSize(op, &fmt) else { return formatError("pack", op) }
+            if let e = fmt.error { return fail(whereCalled() + e) }
             if (op == 105 || op == 73) && (size < 1 || size > 8) { return fail(whereCalled() + "integral size \(size) is larger than limit of 8") }
             out.append(contentsOf: repeatElement(0, count: align(size, fmt, at: out.count)))
             switch op {
@@ -368,8 +376,12 @@ extension LuaEngine {
         while fmt.i < fmt.f.count {
             let op = fmt.f[fmt.i]
             fmt.i += 1
-            if controls(op, &fmt) { continue }
+            if controls(op, &fmt) {
+                if let e = fmt.error { return fail(whereCalled() + e) }
+                continue
+            }
             guard let size = optSize(op, &fmt) else { return formatError("unpack", op) }
+            if let e = fmt.error { return fail(whereCalled() + e) }
             pos += align(size, fmt, at: pos)
             guard lua_checkstack(L, 2) != 0 else { return fail("too many results") }
             switch op {
@@ -422,8 +434,12 @@ extension LuaEngine {
         while fmt.i < fmt.f.count {
             let op = fmt.f[fmt.i]
             fmt.i += 1
-            if controls(op, &fmt) { continue }
+            if controls(op, &fmt) {
+                if let e = fmt.error { return fail(whereCalled() + e) }
+                continue
+            }
             guard let size = optSize(op, &fmt) else { return formatError("size", op) }
+            if let e = fmt.error { return fail(whereCalled() + e) }
             if op == 115 || (op == 99 && size == 0) { return fail(whereCalled() + "bad argument #1 to 'size' (options 'c0' - 's' have undefined sizes)") }
             total += align(size, fmt, at: total) + size
         }

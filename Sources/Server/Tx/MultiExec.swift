@@ -46,6 +46,14 @@ extension Worker {
             Reply(out, proto: c.proto).error("ERR Command not allowed inside a transaction")
             return true
         }
+        if !spec.subcommands.isEmpty && args.count >= 2, let err = subcommandRefusal(spec) {
+            // Redis looks a container's subcommand up and checks its arity
+            // before queueing, so a bad one is refused here and aborts EXEC.
+            ms.aborted = true
+            countError("ERR")
+            Reply(out, proto: c.proto).error(bytes: err)
+            return true
+        }
         let start = ms.queue.count
         if raw[0] == 42 {
             ms.queue.append(raw, rawCount)
@@ -414,5 +422,19 @@ extension Worker {
             }
         }
         return failed
+    }
+}
+
+extension Worker {
+    /// processCommand's container checks: an unknown subcommand (named as
+    /// `%.128s` prints it, newlines made spaces) or a subcommand's arity.
+    func subcommandRefusal(_ spec: CommandSpec) -> [UInt8]? {
+        if let sub = spec.subcommand(args[1]) {
+            return sub.arityOK(args.count) ? nil : Array(wrongArityError(sub.fullName).utf8)
+        }
+        var m = Array("ERR unknown subcommand '".utf8)
+        for b in args[1].buffer.prefix(while: { $0 != 0 }).prefix(128) { m.append(b == 13 || b == 10 ? 32 : b) }
+        m += Array("'. Try \(spec.name.uppercased()) HELP.".utf8)
+        return m
     }
 }
