@@ -290,12 +290,14 @@ extension Worker {
         if memLimit.max != 0 && spec.flags.contains(.denyoom)
             && !admitDenyOOM(spec, out: out, proto: proto, client: client) { return false }
         let t0 = clock.now()
-        var x = Exec(args: a, reply: Reply(out, proto: proto), store: store, stats: stats, db: db, now: now,
-                     shard: execShard, shardCount: shardCount)
-        x.importMode = importMode
-        x.imported = imported
-        x.fromScript = client != nil && client === scriptClient
-        if let m = message, m.quietMiss { x.quietMiss = true }
+        // The worker's one context, refilled (Exec.reuse): no handler runs
+        // inside another's call, and what follows reads it only up to serveReady.
+        handlerContext.reuse(args: a, out: out, proto: proto, store: store, stats: stats, db: db, now: now,
+                             shard: execShard, shardCount: shardCount)
+        handlerContext.importMode = importMode
+        handlerContext.imported = imported
+        handlerContext.fromScript = client != nil && client === scriptClient
+        if let m = message, m.quietMiss { handlerContext.quietMiss = true }
         let before = out.count
         let watched = !watches.isEmpty
         let mutations = watched ? store.dbs[db].mutations : 0
@@ -305,7 +307,8 @@ extension Worker {
         let otherMutations = other.map { store.dbs[$0.db].mutations } ?? 0
         if a.count > 2, case .keys = spec.route { prefetchCommandKeys(a, db: db, step: max(spec.keyStep, 1)) }
         let aofDirty = aofCapturing ? aofChanges(store) : nil
-        h(&x)
+        h(&handlerContext)
+        let failed = handlerContext.failed, wouldBlock = handlerContext.wouldBlock
         if let d = aofDirty { aofAfterHandler(spec, a, out: out, at: before, db: db, before: d) }
         if store.events.used != 0 { publishKeyEvents(store, writer: client?.id ?? message?.writer ?? 0, message: message) }
         // A change (or a lazy expiry) signals the keys to WATCHers, as Redis's signalModifiedKey.
@@ -319,7 +322,7 @@ extension Worker {
         }
         // The parts of a split command are one call, counted by its coordinator.
         if countStats {
-            recordCall(spec, micros: clock.nanos(clock.now() - t0) / 1000, failed: x.failed, out: out, at: before, a,
+            recordCall(spec, micros: clock.nanos(clock.now() - t0) / 1000, failed: failed, out: out, at: before, a,
                        client: client, message: message)
         }
         if !blocked.isEmpty && spec.mayWrite {
@@ -327,7 +330,7 @@ extension Worker {
             if let o = other { blocked.noteWrite(DBKey(db: o.db, a[o.arg])) }
             if lentDepth == 0 && !blocked.ready.isEmpty { serveReady() }
         }
-        return x.wouldBlock
+        return wouldBlock
     }
 
     /// INFO commandstats and errorstats, and SLOWLOG, for one finished call:
