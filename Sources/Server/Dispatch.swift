@@ -148,14 +148,20 @@ extension Worker {
         totalCommands &+= 1
         if c.replyMode == .skipNext { c.replyMode = .skipThis }
         defer { if c.replyMode == .skipThis { c.replyMode = .on } }
-        let name = args[0]
-        guard let spec = table.lookup(name) else {
+        let i = table.index(of: args[0])
+        if i < 0 {
             let r = Reply(replyBuffer(c), proto: c.proto)
             r.error(bytes: unknownCommandError(args))
             countError("ERR")
             c.multi?.aborted = true
             return
         }
+        // The spec is lent for the call, not retained (CommandTable.withSpec).
+        table.withSpec(at: i) { dispatch($0, c, raw: raw, rawCount: rawCount) }
+    }
+
+    /// `execute` for a known command: the checks, then its route.
+    func dispatch(_ spec: CommandSpec, _ c: Client, raw: UnsafePointer<UInt8>, rawCount: Int) {
         c.lastCommandID = spec.id
         if let t = c.tracking { trackingBeforeCommand(c, t) }
         if !spec.arityOK(args.count) {
