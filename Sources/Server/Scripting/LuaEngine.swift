@@ -373,8 +373,12 @@ final class LuaEngine {
             lua_settop(L, 0)
             host.scriptEnded(run)
         }
-        setArray("KEYS", keys)
-        setArray("ARGV", argv)
+        // Literal names: a String variable passed as `const char *` is copied
+        // into a fresh C string per call (two allocations per EVALSHA).
+        pushArray(keys)
+        rk_lua_setglobal(L, "KEYS")
+        pushArray(argv)
+        rk_lua_setglobal(L, "ARGV")
         lua_rawgeti(L, rk_lua_registry(), handlerRef)
         if sha != lastCalled {
             lastCalledRef = functions[sha]!
@@ -388,15 +392,6 @@ final class LuaEngine {
             return
         }
         write(at: -1, r, depth: 0, scriptResp: run.resp)
-    }
-
-    private func setArray(_ name: String, _ items: [Arg]) {
-        lua_createtable(L, Int32(items.count), 0)
-        for (i, a) in items.enumerated() {
-            rk_lua_pushbytes(L, a.ptr, a.count)
-            lua_rawseti(L, -2, Int32(i + 1))
-        }
-        rk_lua_setglobal(L, name)
     }
 
     // MARK: Lua -> RESP
