@@ -83,7 +83,9 @@ extension Worker {
             // A lone command gains nothing from prefetching; skip its extra hash.
             if k == 0 && off >= n { return }
             if prefetchArgs.count < 2 { continue }
-            let a = prefetchArgs[1]
+            let key = scriptKeyIndex(prefetchArgs)
+            if key < 0 { continue }
+            let a = prefetchArgs[key]
             if !forwarded && shardCount > 1 && shardOf(a.ptr, a.count, shards: shardCount) != id { continue }
             let h = hashBytes(a.ptr, a.count)
             prefetchHashes[k] = h
@@ -98,6 +100,22 @@ extension Worker {
                 rk_prefetch(UnsafeRawPointer(bitPattern: UInt(s & HashTable.ptrMask)))
             }
         }
+    }
+
+    /// The argument `prefetchKeys` touches: the first, or for EVAL, EVALSHA
+    /// and FCALL (and their _RO forms) the first declared key, -1 when none
+    /// is declared. Hashing the script's digest instead left every EVALSHA's
+    /// key lookup a cache miss (HashTable.find: 17% of an EVALSHA -P 16
+    /// profile, perf/results/flamegraph-tx-evalsha-before).
+    @inline(__always)
+    func scriptKeyIndex(_ a: ArgVector) -> Int {
+        let name = a[0]
+        let first = name.count >= 4 ? name[0] | 0x20 : 0
+        guard first == 101 || first == 102 else { return 1 }  // e, f
+        guard name.equalsLower("evalsha") || name.equalsLower("eval") || name.equalsLower("fcall")
+            || name.equalsLower("evalsha_ro") || name.equalsLower("eval_ro") || name.equalsLower("fcall_ro") else { return 1 }
+        if a.count < 4 || (a[2].count == 1 && a[2][0] == 48) { return -1 }
+        return 3
     }
 
     /// MGET, DEL, EXISTS, MSET and their per-shard parts: the keys of one
