@@ -134,10 +134,15 @@ extension Worker: ScriptHost {
     }
 
     func eval(_ c: Client, _ r: Reply, readOnly ro: Bool, bySha: Bool) {
+        // Redis checks the digest's length first (evalShaCommand).
+        if bySha && args[1].count != 40 { return r.error("NOSCRIPT No matching script. Please use EVAL.") }
         guard let numkeys = parseStrictInt(args[2].ptr, args[2].count) else { return r.error(Err.notInteger) }
         if numkeys < 0 { return r.error("ERR Number of keys can't be negative") }
         if numkeys > args.count - 3 { return r.error("ERR Number of keys can't be greater than number of args") }
         let sha = bySha ? shaArgument(args[1]) : sha1Hex(args[1].ptr, args[1].count)
+        // Not a digest (non-ASCII bytes): it names no script. Taken further, ""
+        // matched the flags cache's empty key after a flush and ran no function.
+        if sha.isEmpty { return r.error("NOSCRIPT No matching script. Please use EVAL.") }
         let flags: ScriptFlags
         if state.scripts.generation.value == luaGeneration, sha == lua.lastFlagsSha {
             flags = lua.lastFlags
