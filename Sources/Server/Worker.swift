@@ -39,6 +39,8 @@ final class Worker<B: IOBackend>: IOEvents {
     var luaEngine: LuaEngine?
     var luaGeneration = 0
     var scriptClient: Client?
+    /// The last script's run state, reused by the next (runScript).
+    var spareScriptRun: ScriptRun?
     var busyThresholdMs = 5000
     /// Serving other connections while a script is busy (Scripting/BusyServe.swift).
     let busy = BusyServeState()
