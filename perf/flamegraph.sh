@@ -14,7 +14,9 @@
 # (0.05: frames narrower than this are left out of the SVG), --per-thread
 # (one tower per worker thread; by default workers share one, ringkv-w*),
 # --subscribers N:CHANNEL (N `redis-cli subscribe CHANNEL` readers connected
-# before the load starts, e.g. for PUBLISH fan-out).
+# before the load starts, e.g. for PUBLISH fan-out), --load CMD (a shell
+# command run as the load instead of redis-benchmark, with PORT set, e.g.
+# `--load 'python3 perf/tx_bench.py --load exec3-tag --port $PORT'`).
 # After "--": redis-benchmark's workload arguments; -p, -l and -q are added.
 # Writes DIR/flamegraph-NAME.svg and DIR/flamegraph-NAME.top20.txt; perf.data,
 # perf script output and the folded stacks stay in perf/out/flame-NAME-TIME/.
@@ -24,7 +26,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO"
 
 name=get-p16 shards=$(nproc) seconds=20 freq=499 callgraph=dwarf prefill=32
-dir=$REPO/perf/results minwidth=0.05 merge=(--merge-threads) subscribers=""
+dir=$REPO/perf/results minwidth=0.05 merge=(--merge-threads) subscribers="" load=""
 bench=()
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -38,8 +40,9 @@ while [[ $# -gt 0 ]]; do
     --minwidth) minwidth=$2; shift ;;
     --per-thread) merge=() ;;
     --subscribers) subscribers=$2; shift ;;
+    --load) load=$2; shift ;;
     --) shift; bench=("$@"); break ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (redis-benchmark arguments go after --)" >&2; exit 2 ;;
   esac
   shift
@@ -75,13 +78,20 @@ if [[ -n $subscribers ]]; then
   done
   sleep 0.5
 fi
-echo "ringkv pid $pid, shards $shards, io_backend=$backend; load: redis-benchmark ${bench[*]}"
-redis-benchmark -p "$port" -l -q "${bench[@]}" >"$work/bench.log" 2>&1 &
+if [[ -n $load ]]; then
+  echo "ringkv pid $pid, shards $shards, io_backend=$backend; load: $load"
+  # Its own session: the whole load (a pipeline, its children) is stopped with it.
+  PORT=$port setsid bash -c "$load" >"$work/bench.log" 2>&1 &
+  bench=("$load")
+else
+  echo "ringkv pid $pid, shards $shards, io_backend=$backend; load: redis-benchmark ${bench[*]}"
+  redis-benchmark -p "$port" -l -q "${bench[@]}" >"$work/bench.log" 2>&1 &
+fi
 bpid=$!
 sleep 2  # warm up: connections open, caches hot
 perf record -e cpu-clock -F "$freq" "${cg[@]}" -p "$pid" -o "$work/perf.data" \
   -- sleep "$seconds" 2>"$work/record.log"
-kill "$bpid" 2>/dev/null; wait "$bpid" 2>/dev/null || true; bpid=""
+kill -- "-$bpid" 2>/dev/null || kill "$bpid" 2>/dev/null; wait "$bpid" 2>/dev/null || true; bpid=""
 if (( ${#spids[@]} )); then kill "${spids[@]}" 2>/dev/null; wait "${spids[@]}" 2>/dev/null || true; spids=(); fi
 stop_servers
 # Throughput while recording: the per-loop lines redis-benchmark -l printed
@@ -94,7 +104,7 @@ perf script -i "$work/perf.data" -F comm,tid,ip,sym,dso --no-inline 2>"$work/scr
 python3 "$REPO/perf/flamegraph.py" collapse "${merge[@]}" <"$work/perf.script" >"$work/stacks.folded"
 samples=$(awk '{s+=$NF} END {print s+0}' "$work/stacks.folded")
 rev=$(ringkv_label)
-title="ringkv ($rev) under redis-benchmark ${bench[*]}"
+title="ringkv ($rev) under ${load:-redis-benchmark ${bench[*]}}"
 sub="shards $shards, io_backend=$backend, perf record -e cpu-clock -F $freq --call-graph $callgraph, ${seconds}s, $samples samples, $(nproc) CPUs${rps:+, ~$rps req/s while profiled}"
 python3 "$REPO/perf/flamegraph.py" svg --title "$title" --subtitle "$sub" --minwidth "$minwidth" \
   <"$work/stacks.folded" >"$dir/flamegraph-$name.svg"

@@ -12,6 +12,14 @@ Workloads (an "op" is one transaction or one MSET):
               (redis-benchmark, -P 16, -c 50)
 
     .venv/bin/python perf/tx_bench.py [seconds-per-run]
+    python3 perf/tx_bench.py --load exec3-tag|exec3-any|evalsha --port P [--seconds S]
+
+A/B of builds: RINGKV_BINS="base=/tmp/old,new=.build/release/ringkv-server"
+SHARDS=1 LOADS=exec3-tag,evalsha runs each build (1 shard) beside redis-server
+and adds CPU-per-op and throughput ratios against redis for every build.
+
+The second form drives one load against a running server until S seconds
+(default 3600) have passed, for a profile (perf/flamegraph.sh --load).
 
 The MULTI/EXEC client sends pre-encoded pipelines and counts reply bytes, so
 the client does little per transaction; its threads share the 2 cores with
@@ -30,7 +38,7 @@ sys.path.insert(0, "Tests/integration")
 import harness  # noqa: E402
 
 RINGKV = os.environ.get("RINGKV_BIN", ".build/release/ringkv-server")
-SECONDS = float(sys.argv[1]) if len(sys.argv) > 1 else 4.0
+SECONDS = float(sys.argv[1]) if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else 4.0
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
 CONNS, DEPTH = 8, 16
 
@@ -62,12 +70,17 @@ def shard_of(tag: str, shards: int) -> int:
     return (hash_bytes(tag.encode()) >> 32) % shards
 
 
+BINS = dict(x.split("=", 1) for x in os.environ["RINGKV_BINS"].split(",")) if os.environ.get("RINGKV_BINS") \
+    else {"ringkv": RINGKV}
+
+
 def start(kind):
     port = harness.free_port()
     if kind == "redis":
         cmd = ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"]
     else:
-        cmd = [RINGKV, "--port", str(port), "--shards", kind.split("-s")[1], "--bind", "127.0.0.1"]
+        name, shards = kind.rsplit("-s", 1)
+        cmd = [BINS[name], "--port", str(port), "--shards", shards, "--bind", "127.0.0.1"]
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.7)
     return p, port
@@ -144,13 +157,16 @@ def main():
     while shard_of(f"t{i}", 2) == shard_of("t0", 2):
         i += 1
     tags.append(f"t{i}")
-    kinds = ["redis", "ringkv-s1", "ringkv-s2"]
+    shard_counts = os.environ.get("SHARDS", "1,2").split(",")
+    kinds = ["redis"] + [f"{b}-s{n}" for b in BINS for n in shard_counts]
     loads = {
         "exec3-tag": lambda port: run_exec(port, True),
         "exec3-any": lambda port: run_exec(port, False),
         "mset2-cross": lambda port: run_mset(port, tags),
         "evalsha": run_evalsha,
     }
+    if os.environ.get("LOADS"):
+        loads = {k: loads[k] for k in os.environ["LOADS"].split(",")}
     procs = {k: start(k) for k in kinds}
     res = {}
     try:
@@ -166,6 +182,24 @@ def main():
     finally:
         for p, _ in procs.values():
             p.terminate()
+    if "RINGKV_BINS" in os.environ:
+        # Per build: medians, and redis's CPU per op / the build's (higher is better) and ops/s ratio.
+        print("| workload | " + " | ".join(kinds) + " |")
+        print("|---|" + "---|" * len(kinds))
+        for name in loads:
+            med = {k: (statistics.median(x[0] for x in res[(name, k)]), statistics.median(x[1] for x in res[(name, k)]))
+                   for k in kinds}
+            rc, rr = med["redis"]
+            cells = [f"{rc:.2f} µs/op, {rr / 1000:.0f}k op/s"]
+            for k in kinds[1:]:
+                c, r = med[k]
+                cells.append(f"{c:.2f} µs/op ({rc / c:.2f}×), {r / 1000:.0f}k op/s ({r / rr:.2f}×)")
+            print(f"| {name} | " + " | ".join(cells) + " |")
+        print("\nruns (µs/op, k op/s) per round:")
+        for name in loads:
+            for k in kinds:
+                print(f"  {name} {k}: " + ", ".join(f"{c:.2f}/{r / 1000:.0f}k" for c, r in res[(name, k)]))
+        return
     print("| workload | " + " | ".join(kinds) + " | best ringkv / redis (ops/s) |")
     print("|---|" + "---|" * (len(kinds) + 1))
     for name in loads:
@@ -175,9 +209,26 @@ def main():
             c, r = statistics.median(x[0] for x in v), statistics.median(x[1] for x in v)
             rates[k] = r
             cells.append(f"{c:.2f} µs/op, {r / 1000:.0f}k op/s")
-        best = max(rates["ringkv-s1"], rates["ringkv-s2"]) / rates["redis"]
+        best = max(rates[k] for k in kinds[1:]) / rates["redis"]
         print(f"| {name} | " + " | ".join(cells) + f" | {best:.2f}× |")
 
 
+def drive_one():
+    """--load NAME --port P [--seconds S]: one load against a running server."""
+    global SECONDS
+    opts = dict(zip(sys.argv[1::2], sys.argv[2::2]))
+    name, port = opts["--load"], int(opts["--port"])
+    end = time.monotonic() + float(opts.get("--seconds", "3600"))
+    while time.monotonic() < end:
+        SECONDS = min(5.0, end - time.monotonic())
+        if name == "evalsha":
+            run_evalsha(port)
+        else:
+            run_exec(port, name == "exec3-tag")
+
+
 if __name__ == "__main__":
-    main()
+    if "--load" in sys.argv:
+        drive_one()
+    else:
+        main()

@@ -16,6 +16,9 @@ public final class CommandTable: @unchecked Sendable {
     /// release per command: 6% of a MULTI/EXEC profile).
     private let nameWords: UnsafeMutablePointer<UInt64>
     private let nameLengths: UnsafeMutablePointer<Int32>
+    /// The specs without ownership, for `withSpec`: the table (and `specs`)
+    /// live as long as the process.
+    @usableFromInline let unretained: UnsafeMutablePointer<Unmanaged<CommandSpec>>
 
     public static let shared = CommandTable(families: [
         StringCommands.specs, KeyCommands.specs, ServerCommandSpecs.specs, HashCommands.specs,
@@ -30,6 +33,8 @@ public final class CommandTable: @unchecked Sendable {
         for f in families { all.append(contentsOf: f) }
         for i in all.indices { all[i].id = i }
         specs = all
+        unretained = .allocate(capacity: all.count)
+        unretained.initialize(from: all.map { Unmanaged.passUnretained($0) }, count: all.count)
         nameWords = .allocate(capacity: all.count * 4)
         nameWords.initialize(repeating: 0, count: all.count * 4)
         nameLengths = .allocate(capacity: all.count)
@@ -51,9 +56,23 @@ public final class CommandTable: @unchecked Sendable {
 
     /// Looks a command up by its (any-case) name.
     @inlinable public func lookup(_ a: Arg) -> CommandSpec? {
-        if a.count == 0 || a.count > 32 { return nil }
+        let i = index(of: a)
+        return i < 0 ? nil : specs[i]
+    }
+
+    /// Runs `body` with the spec at index `i` (`index(of:)`), borrowed:
+    /// a spec returned by `lookup` is retained and released per command
+    /// (16 of the ~97 reference count calls of a MULTI, three
+    /// SETs and EXEC), one lent to a closure is not.
+    @inlinable public func withSpec<R>(at i: Int, _ body: (CommandSpec) -> R) -> R {
+        unretained[i]._withUnsafeGuaranteedRef { body($0) }
+    }
+
+    /// The index in `specs` of the command named by `a` (any case), or -1.
+    @inlinable public func index(of a: Arg) -> Int {
+        if a.count == 0 || a.count > 32 { return -1 }
         var lower: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        return withUnsafeMutableBytes(of: &lower) { raw -> CommandSpec? in
+        return withUnsafeMutableBytes(of: &lower) { raw -> Int in
             let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
             for i in 0..<a.count {
                 let c = a[i]
@@ -63,16 +82,16 @@ public final class CommandTable: @unchecked Sendable {
         }
     }
 
-    /// `key` is 32 bytes: the name, lowercase, zero-padded.
-    @usableFromInline func find(_ key: UnsafeRawPointer, _ n: Int) -> CommandSpec? {
+    /// `key` is 32 bytes: the name, lowercase, zero-padded. The spec's index, or -1.
+    @usableFromInline func find(_ key: UnsafeRawPointer, _ n: Int) -> Int {
         let k = key.assumingMemoryBound(to: UInt64.self)
         var h = Int(truncatingIfNeeded: hashBytes(key.assumingMemoryBound(to: UInt8.self), n)) & mask
         while true {
             let s = Int(slots[h])
-            if s == 0 { return nil }
+            if s == 0 { return -1 }
             let w = nameWords + (s - 1) * 4
             if Int(nameLengths[s - 1]) == n && w[0] == k[0] && w[1] == k[1] && w[2] == k[2] && w[3] == k[3] {
-                return specs[s - 1]
+                return s - 1
             }
             h = (h + 1) & mask
         }

@@ -83,7 +83,9 @@ extension Worker {
             // A lone command gains nothing from prefetching; skip its extra hash.
             if k == 0 && off >= n { return }
             if prefetchArgs.count < 2 { continue }
-            let a = prefetchArgs[1]
+            let key = scriptKeyIndex(prefetchArgs)
+            if key < 0 { continue }
+            let a = prefetchArgs[key]
             if !forwarded && shardCount > 1 && shardOf(a.ptr, a.count, shards: shardCount) != id { continue }
             let h = hashBytes(a.ptr, a.count)
             prefetchHashes[k] = h
@@ -98,6 +100,22 @@ extension Worker {
                 rk_prefetch(UnsafeRawPointer(bitPattern: UInt(s & HashTable.ptrMask)))
             }
         }
+    }
+
+    /// The argument `prefetchKeys` touches: the first, or for EVAL, EVALSHA
+    /// and FCALL (and their _RO forms) the first declared key, -1 when none
+    /// is declared. Hashing the script's digest instead left every EVALSHA's
+    /// key lookup a cache miss (HashTable.find: 17% of an EVALSHA -P 16
+    /// profile, perf/results/flamegraph-tx-evalsha-before).
+    @inline(__always)
+    func scriptKeyIndex(_ a: ArgVector) -> Int {
+        let name = a[0]
+        let first = name.count >= 4 ? name[0] | 0x20 : 0
+        guard first == 101 || first == 102 else { return 1 }  // e, f
+        guard name.equalsLower("evalsha") || name.equalsLower("eval") || name.equalsLower("fcall")
+            || name.equalsLower("evalsha_ro") || name.equalsLower("eval_ro") || name.equalsLower("fcall_ro") else { return 1 }
+        if a.count < 4 || (a[2].count == 1 && a[2][0] == 48) { return -1 }
+        return 3
     }
 
     /// MGET, DEL, EXISTS, MSET and their per-shard parts: the keys of one
@@ -148,14 +166,20 @@ extension Worker {
         totalCommands &+= 1
         if c.replyMode == .skipNext { c.replyMode = .skipThis }
         defer { if c.replyMode == .skipThis { c.replyMode = .on } }
-        let name = args[0]
-        guard let spec = table.lookup(name) else {
+        let i = table.index(of: args[0])
+        if i < 0 {
             let r = Reply(replyBuffer(c), proto: c.proto)
             r.error(bytes: unknownCommandError(args))
             countError("ERR")
             c.multi?.aborted = true
             return
         }
+        // The spec is lent for the call, not retained (CommandTable.withSpec).
+        table.withSpec(at: i) { dispatch($0, c, raw: raw, rawCount: rawCount) }
+    }
+
+    /// `execute` for a known command: the checks, then its route.
+    func dispatch(_ spec: CommandSpec, _ c: Client, raw: UnsafePointer<UInt8>, rawCount: Int) {
         c.lastCommandID = spec.id
         if let t = c.tracking { trackingBeforeCommand(c, t) }
         if !spec.arityOK(args.count) {
@@ -290,12 +314,14 @@ extension Worker {
         if memLimit.max != 0 && spec.flags.contains(.denyoom)
             && !admitDenyOOM(spec, out: out, proto: proto, client: client) { return false }
         let t0 = clock.now()
-        var x = Exec(args: a, reply: Reply(out, proto: proto), store: store, stats: stats, db: db, now: now,
-                     shard: execShard, shardCount: shardCount)
-        x.importMode = importMode
-        x.imported = imported
-        x.fromScript = client != nil && client === scriptClient
-        if let m = message, m.quietMiss { x.quietMiss = true }
+        // The worker's one context, refilled (Exec.reuse): no handler runs
+        // inside another's call, and what follows reads it only up to serveReady.
+        handlerContext.reuse(args: a, out: out, proto: proto, store: store, stats: stats, db: db, now: now,
+                             shard: execShard, shardCount: shardCount)
+        handlerContext.importMode = importMode
+        handlerContext.imported = imported
+        handlerContext.fromScript = client != nil && client === scriptClient
+        if let m = message, m.quietMiss { handlerContext.quietMiss = true }
         let before = out.count
         let watched = !watches.isEmpty
         let mutations = watched ? store.dbs[db].mutations : 0
@@ -305,7 +331,8 @@ extension Worker {
         let otherMutations = other.map { store.dbs[$0.db].mutations } ?? 0
         if a.count > 2, case .keys = spec.route { prefetchCommandKeys(a, db: db, step: max(spec.keyStep, 1)) }
         let aofDirty = aofCapturing ? aofChanges(store) : nil
-        h(&x)
+        h(&handlerContext)
+        let failed = handlerContext.failed, wouldBlock = handlerContext.wouldBlock
         if let d = aofDirty { aofAfterHandler(spec, a, out: out, at: before, db: db, before: d) }
         if store.events.used != 0 { publishKeyEvents(store, writer: client?.id ?? message?.writer ?? 0, message: message) }
         // A change (or a lazy expiry) signals the keys to WATCHers, as Redis's signalModifiedKey.
@@ -319,7 +346,7 @@ extension Worker {
         }
         // The parts of a split command are one call, counted by its coordinator.
         if countStats {
-            recordCall(spec, micros: clock.nanos(clock.now() - t0) / 1000, failed: x.failed, out: out, at: before, a,
+            recordCall(spec, micros: clock.nanos(clock.now() - t0) / 1000, failed: failed, out: out, at: before, a,
                        client: client, message: message)
         }
         if !blocked.isEmpty && spec.mayWrite {
@@ -327,7 +354,7 @@ extension Worker {
             if let o = other { blocked.noteWrite(DBKey(db: o.db, a[o.arg])) }
             if lentDepth == 0 && !blocked.ready.isEmpty { serveReady() }
         }
-        return x.wouldBlock
+        return wouldBlock
     }
 
     /// INFO commandstats and errorstats, and SLOWLOG, for one finished call:

@@ -39,6 +39,8 @@ final class Worker<B: IOBackend>: IOEvents {
     var luaEngine: LuaEngine?
     var luaGeneration = 0
     var scriptClient: Client?
+    /// The last script's run state, reused by the next (runScript).
+    var spareScriptRun: ScriptRun?
     var busyThresholdMs = 5000
     /// Serving other connections while a script is busy (Scripting/BusyServe.swift).
     let busy = BusyServeState()
@@ -58,6 +60,8 @@ final class Worker<B: IOBackend>: IOEvents {
     var scriptKeys: [Arg] = []
     var scriptArgv: [Arg] = []
     let stats = ShardStats()
+    /// The `Exec` every `runHandler` call refills (Dispatch.swift).
+    var handlerContext: Exec
     let clock = CommandClock.shared
     let table = CommandTable.shared
     let args = ArgVector(capacity: 64)
@@ -169,6 +173,8 @@ final class Worker<B: IOBackend>: IOEvents {
         // Start-up loading (loadDataset) fills the stores before the workers start.
         store = handle.store ?? ShardStore(databases: state.config.databases, notify: state.notify)
         execShard = id
+        handlerContext = Exec(args: args, reply: Reply(discard), store: store, stats: stats, db: 0, now: 0, shard: id,
+                              shardCount: state.shardCount)
         handle.store = store
         handle.watches = watches
         handle.blocked = blocked
@@ -594,6 +600,7 @@ final class Worker<B: IOBackend>: IOEvents {
         if c.closed { return }
         guard backend.release(c) else { return }
         c.closed = true
+        handlerContext.releaseReply(to: discard)
         clients[c.index] = nil
         freeIndexes.append(c.index)
         state.connectedClients.add(-1)

@@ -585,3 +585,16 @@ def test_names_are_bytes_not_unicode(ringkv, redis_ref):
         (0, ("SCRIPT", "EXISTS", "\u00e9" * 20)), (0, ("EVALSHA", "\u00e9" * 20, "0")),
     ]
     assert harness.play(ringkv, steps) == harness.play(redis_ref, steps)
+
+
+def test_evalsha_of_no_digest_after_flush(ringkv, redis_ref):
+    """A digest that is not 40 ASCII bytes names no script, also right after
+    SCRIPT FLUSH and an EVAL on the same connection (the server crashed)."""
+    steps = [
+        (0, ("SCRIPT", "FLUSH")), (0, ("EVAL", "return 7", "0")),
+        (0, ("EVALSHA", "\u00e9" * 20, "0")), (0, ("EVALSHA_RO", "\u00e9" * 20, "0")),
+        (0, ("EVALSHA", "abc", "0")), (0, ("EVALSHA", "abc", "x")), (0, ("EVALSHA", "", "0")),
+        (0, ("EVAL", "return 8", "0")),
+    ]
+    assert harness.play(ringkv, steps) == harness.play(redis_ref, steps)
+    assert ringkv.alive()

@@ -313,7 +313,19 @@ extension Worker: ScriptHost {
             scriptArgv = argv
         }
         for i in 3..<a.count { if i < 3 + numkeys { keys.append(a[i]) } else { argv.append(a[i]) } }
-        let run = ScriptRun(sha: sha, readOnly: readOnly, held: held, declared: declared, db: db)
+        let run: ScriptRun
+        if let kept = spareScriptRun {
+            // Taken, not shared: a script started while this one runs gets its own.
+            spareScriptRun = nil
+            kept.reuse(sha: sha, readOnly: readOnly, held: held, declared: declared, db: db)
+            run = kept
+        } else {
+            run = ScriptRun(sha: sha, readOnly: readOnly, held: held, declared: declared, db: db)
+        }
+        defer {
+            if !run.trackKeys.isEmpty { run.trackKeys = [] }
+            spareScriptRun = run
+        }
         run.startedMs = now
         run.tracker = tracker ?? (c.tracking != nil ? readTracker(c) : 0)
         if run.tracker != 0 { run.trackKeys = keys }

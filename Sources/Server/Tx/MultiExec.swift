@@ -217,10 +217,15 @@ extension Worker {
             endTransactionState(c)
             return r.error("EXECABORT Transaction discarded because of previous errors.")
         }
-        // One shard: no planning pass over the block.
-        let (needed, onlyData) = shardCount == 1 ? ([id], true) : shardsNeeded(c, ms)
+        // One shard: no planning pass over the block (and no array for it).
+        if shardCount == 1 {
+            c.multi = nil
+            runBlock(c, ms, head: r.buf)
+            return
+        }
+        let (needed, onlyData) = shardsNeeded(c, ms)
         // A block that touches no shard's data (MULTI PING EXEC) needs no locks either.
-        if shardCount == 1 || needed.isEmpty || (locks.holds == 0 && needed == [id]) {
+        if needed.isEmpty || (locks.holds == 0 && needed.count == 1 && needed[0] == id) {
             c.multi = nil
             runBlock(c, ms, head: r.buf)
             return
