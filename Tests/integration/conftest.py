@@ -101,5 +101,13 @@ def server_factory():
         return _start(server)
 
     yield make
+    # Every server is stopped even when one left a sanitizer report; the
+    # first report then fails the test.
+    errors = []
     for s in started:
-        s.cleanup()
+        try:
+            s.cleanup()
+        except harness.ServerError as e:
+            errors.append(e)
+    if errors:
+        raise errors[0]
