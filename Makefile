@@ -178,15 +178,15 @@ TSAN_TIMEOUT_SCALE ?= 8
 .PHONY: sanitize-full sanitize-full-asan sanitize-full-tsan
 sanitize-full: deps asan-build tsan-build
 	rc=0; \
-	$(ASAN_ENV) RINGKV_TIMEOUT_SCALE=$(ASAN_TIMEOUT_SCALE) $(PYTHON) -m pytest $(SAN_FULL_TESTS) $(PYTEST_ARGS) || rc=1; \
-	$(TSAN_ENV) RINGKV_TIMEOUT_SCALE=$(TSAN_TIMEOUT_SCALE) $(PYTHON) -m pytest $(SAN_FULL_TESTS) $(PYTEST_ARGS) || rc=1; \
+	$(ASAN_ENV) RINGKV_SANITIZER=asan RINGKV_TIMEOUT_SCALE=$(ASAN_TIMEOUT_SCALE) $(PYTHON) -m pytest $(SAN_FULL_TESTS) $(PYTEST_ARGS) || rc=1; \
+	$(TSAN_ENV) RINGKV_SANITIZER=tsan RINGKV_TIMEOUT_SCALE=$(TSAN_TIMEOUT_SCALE) $(PYTHON) -m pytest $(SAN_FULL_TESTS) $(PYTEST_ARGS) || rc=1; \
 	exit $$rc
 
 sanitize-full-asan: deps asan-build
-	$(ASAN_ENV) RINGKV_TIMEOUT_SCALE=$(ASAN_TIMEOUT_SCALE) $(PYTHON) -m pytest $(SAN_FULL_TESTS) $(PYTEST_ARGS)
+	$(ASAN_ENV) RINGKV_SANITIZER=asan RINGKV_TIMEOUT_SCALE=$(ASAN_TIMEOUT_SCALE) $(PYTHON) -m pytest $(SAN_FULL_TESTS) $(PYTEST_ARGS)
 
 sanitize-full-tsan: deps tsan-build
-	$(TSAN_ENV) RINGKV_TIMEOUT_SCALE=$(TSAN_TIMEOUT_SCALE) $(PYTHON) -m pytest $(SAN_FULL_TESTS) $(PYTEST_ARGS)
+	$(TSAN_ENV) RINGKV_SANITIZER=tsan RINGKV_TIMEOUT_SCALE=$(TSAN_TIMEOUT_SCALE) $(PYTHON) -m pytest $(SAN_FULL_TESTS) $(PYTEST_ARGS)
 
 # CI's short form (part of make test): TSan on the cross-shard, blocking
 # and shutdown tests. The tests take ~25 s; the TSan build ~9 min from

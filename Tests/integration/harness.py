@@ -51,6 +51,12 @@ def scaled(seconds: float) -> float:
     return seconds * TIMEOUT_SCALE
 
 
+# RINGKV_SANITIZER (asan/tsan, set by make sanitize-full): tests comparing
+# RSS with redis-server skip, as the sanitizer's allocator (redzones,
+# quarantine, shadow memory) is what they would measure.
+SANITIZER = os.environ.get("RINGKV_SANITIZER", "")
+
+
 # A sanitizer build (make sanitize) writes its reports to stderr, which the
 # harness sends to the server's log; any of these there fails the run.
 SANITIZER_MARKERS = (b"WARNING: ThreadSanitizer", b"ERROR: AddressSanitizer",
