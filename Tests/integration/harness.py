@@ -59,7 +59,7 @@ SANITIZER = os.environ.get("RINGKV_SANITIZER", "")
 
 # A sanitizer build (make sanitize) writes its reports to stderr, which the
 # harness sends to the server's log; any of these there fails the run.
-SANITIZER_MARKERS = (b"WARNING: ThreadSanitizer", b"ERROR: AddressSanitizer",
+SANITIZER_MARKERS = (b"WARNING: ThreadSanitizer", b"ERROR: ThreadSanitizer", b"ERROR: AddressSanitizer",
                      b"ERROR: LeakSanitizer", b"SUMMARY: UndefinedBehaviorSanitizer")
 
 
