@@ -165,6 +165,29 @@ sanitize: deps tsan-build asan-build
 	$(TSAN_ENV) $(PYTHON) -m pytest $(addprefix Tests/integration/,$(SAN_TESTS)) $(PYTEST_ARGS)
 	$(ASAN_ENV) $(PYTHON) -m pytest $(addprefix Tests/integration/,$(SAN_TESTS)) $(PYTEST_ARGS)
 
+# The whole integration suite under each sanitizer binary, ASan first, then
+# TSan (perf/results/sanitize-full-*.md). The sanitizers make the server
+# 2-15x slower, so the harness multiplies its waits (start, stop, client
+# socket timeouts, and tests' own deadlines via harness.scaled) by
+# RINGKV_TIMEOUT_SCALE. Both runs go to the end; the target fails if either
+# did. SAN_FULL_TESTS narrows it (a path list under Tests/integration).
+SAN_FULL_TESTS ?= Tests/integration
+ASAN_TIMEOUT_SCALE ?= 3
+TSAN_TIMEOUT_SCALE ?= 8
+
+.PHONY: sanitize-full sanitize-full-asan sanitize-full-tsan
+sanitize-full: deps asan-build tsan-build
+	rc=0; \
+	$(ASAN_ENV) RINGKV_SANITIZER=asan RINGKV_TIMEOUT_SCALE=$(ASAN_TIMEOUT_SCALE) $(PYTHON) -m pytest $(SAN_FULL_TESTS) $(PYTEST_ARGS) || rc=1; \
+	$(TSAN_ENV) RINGKV_SANITIZER=tsan RINGKV_TIMEOUT_SCALE=$(TSAN_TIMEOUT_SCALE) $(PYTHON) -m pytest $(SAN_FULL_TESTS) $(PYTEST_ARGS) || rc=1; \
+	exit $$rc
+
+sanitize-full-asan: deps asan-build
+	$(ASAN_ENV) RINGKV_SANITIZER=asan RINGKV_TIMEOUT_SCALE=$(ASAN_TIMEOUT_SCALE) $(PYTHON) -m pytest $(SAN_FULL_TESTS) $(PYTEST_ARGS)
+
+sanitize-full-tsan: deps tsan-build
+	$(TSAN_ENV) RINGKV_SANITIZER=tsan RINGKV_TIMEOUT_SCALE=$(TSAN_TIMEOUT_SCALE) $(PYTHON) -m pytest $(SAN_FULL_TESTS) $(PYTEST_ARGS)
+
 # CI's short form (part of make test): TSan on the cross-shard, blocking
 # and shutdown tests. The tests take ~25 s; the TSan build ~9 min from
 # scratch on 2 busy cores, ~1-2 min incrementally.

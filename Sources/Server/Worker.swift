@@ -256,7 +256,9 @@ final class Worker<B: IOBackend>: IOEvents {
             var timeout = 1000 / hz
             if !blockedWaits.isEmpty, let d = nextBlockedDeadline { timeout = min(timeout, Int(d)) }
             if let p = pauseTimeoutMs { timeout = min(timeout, p) }
-            if handle.snapshot != nil { timeout = snapshotPollTimeout(timeout) }
+            // A holder of this shard (BGSAVE's cut) writes `handle.snapshot`:
+            // it is read only while none holds it (ThreadSanitizer).
+            if locks.wholeExclusive == 0 && handle.snapshot != nil { timeout = snapshotPollTimeout(timeout) }
             // `sleeping` is read by every producer: written only around a
             // poll that may block, so a busy worker leaves the line shared.
             var armed = false
@@ -295,7 +297,7 @@ final class Worker<B: IOBackend>: IOEvents {
             flushOutgoing()
             flushClients()
             if now - lastCron >= Int64(1000 / hz) { cron() }
-            if handle.snapshot != nil { snapshotStep() }
+            if locks.wholeExclusive == 0 && handle.snapshot != nil { snapshotStep() }
             // A send that completed at once (epoll) can resume a paused
             // client whose commands went to other shards' lists: send them
             // now, not after a poll that may sleep for 1/hz (a 100 ms stall

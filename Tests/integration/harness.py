@@ -40,9 +40,26 @@ def extra_config_args() -> list[str]:
     return out
 
 
+# Sanitizer builds run 5-15x slower (make sanitize-full sets this): every
+# wait the harness owns is multiplied by RINGKV_TIMEOUT_SCALE, and tests
+# with a deadline of their own take it through scaled(), so a slow build
+# does not fail a test that only ran out of time.
+TIMEOUT_SCALE = float(os.environ.get("RINGKV_TIMEOUT_SCALE") or 1)
+
+
+def scaled(seconds: float) -> float:
+    return seconds * TIMEOUT_SCALE
+
+
+# RINGKV_SANITIZER (asan/tsan, set by make sanitize-full): tests comparing
+# RSS with redis-server skip, as the sanitizer's allocator (redzones,
+# quarantine, shadow memory) is what they would measure.
+SANITIZER = os.environ.get("RINGKV_SANITIZER", "")
+
+
 # A sanitizer build (make sanitize) writes its reports to stderr, which the
 # harness sends to the server's log; any of these there fails the run.
-SANITIZER_MARKERS = (b"WARNING: ThreadSanitizer", b"ERROR: AddressSanitizer",
+SANITIZER_MARKERS = (b"WARNING: ThreadSanitizer", b"ERROR: ThreadSanitizer", b"ERROR: AddressSanitizer",
                      b"ERROR: LeakSanitizer", b"SUMMARY: UndefinedBehaviorSanitizer")
 
 
@@ -112,6 +129,7 @@ class Server:
             raise ServerError(
                 f"{self.name}: binary {self.binary} not found "
                 "(build with `swift build -c release`, or set RINGKV_BIN)")
+        timeout = scaled(timeout)
         for attempt in range(3):
             self.port = port or free_port()
             log = open(self.logpath, "ab")
@@ -160,7 +178,7 @@ class Server:
 
     def wait(self, timeout: float) -> int:
         assert self.proc is not None
-        return self.proc.wait(timeout)
+        return self.proc.wait(scaled(timeout))
 
     def stop(self, timeout: float = 15.0) -> int | None:
         """SIGTERM and wait; returns the exit status (None if it had to be killed)."""
@@ -170,7 +188,7 @@ class Server:
             return self.proc.returncode
         self.proc.send_signal(signal.SIGTERM)
         try:
-            return self.proc.wait(timeout)
+            return self.proc.wait(scaled(timeout))
         except subprocess.TimeoutExpired:
             self.kill()
             return None
@@ -214,7 +232,7 @@ class Server:
         import redis.backoff
         import redis.retry
         kw.setdefault("protocol", 2)  # redis-py 8 defaults to RESP3; be explicit
-        kw.setdefault("socket_timeout", 20)
+        kw.setdefault("socket_timeout", scaled(20))
         # redis-py 8 retries with backoff by default, which turns an expected
         # auth error into seconds of sleep and could mask a dropped connection.
         kw.setdefault("retry", redis.retry.Retry(redis.backoff.NoBackoff(), 0))
@@ -223,7 +241,7 @@ class Server:
         return redis.Redis(host="127.0.0.1", port=self.port, **kw)
 
     def raw(self, timeout: float = 10.0, rcvbuf: int | None = None) -> "RespConn":
-        return RespConn(self.port, timeout, rcvbuf)
+        return RespConn(self.port, scaled(timeout), rcvbuf)
 
     def __repr__(self) -> str:
         return f"<{self.name} :{self.port}>"
@@ -357,7 +375,7 @@ class RespConn:
 
     def read_until_close(self, timeout: float = 5.0) -> bytes:
         """Everything the peer sends until it closes; raises if it stays open."""
-        self.sock.settimeout(timeout)
+        self.sock.settimeout(scaled(timeout))
         data = bytes(self.buf[self.pos:])
         self.buf.clear()
         self.pos = 0

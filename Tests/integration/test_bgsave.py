@@ -25,7 +25,7 @@ def info(c: harness.RespConn, section: str = "persistence") -> dict[str, str]:
 
 
 def wait_idle(c: harness.RespConn, timeout: float = 60.0) -> dict[str, str]:
-    deadline = time.time() + timeout
+    deadline = time.time() + harness.scaled(timeout)
     while time.time() < deadline:
         i = info(c)
         if i["rdb_bgsave_in_progress"] == "0":
@@ -198,7 +198,7 @@ def test_replies_match_redis(ringkv, redis_dbg):
         got = c.pipeline(block)
         assert got == ref.pipeline(block)
         assert harness.plain(got[-1]) == [b"OK", b"Background saving scheduled"]
-        deadline = time.time() + 10
+        deadline = time.time() + harness.scaled(10)
         while int(info(c)["rdb_saves"]) == before and time.time() < deadline:
             time.sleep(0.05)
         assert int(wait_idle(c)["rdb_saves"]) == before + 1
@@ -226,7 +226,7 @@ def test_lastsave_and_info_fields(ringkv):
 
 
 def wait_for(pred, timeout: float = 10.0) -> None:
-    deadline = time.time() + timeout
+    deadline = time.time() + harness.scaled(timeout)
     while time.time() < deadline:
         if pred():
             return

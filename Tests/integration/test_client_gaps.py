@@ -335,7 +335,7 @@ def test_debug_set_active_expire_freezes_expiry(ringkv, redis_dbg):
                 after_access = c.call("DBSIZE")
             finally:
                 c.call("DEBUG", "SET-ACTIVE-EXPIRE", "1")
-            deadline = time.time() + 5
+            deadline = time.time() + harness.scaled(5)
             while time.time() < deadline and c.call("DBSIZE") != (":", 0):
                 time.sleep(0.1)
             return frozen, gone, after_access, c.call("DBSIZE")

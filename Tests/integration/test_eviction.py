@@ -43,7 +43,7 @@ def settled_used(c, limit: int, wait: float = 5.0) -> int:
     then takes back. Waiting for the limit itself, not for limit + SLACK,
     keeps a read taken a moment later (another INFO, a lazy-free credit)
     from landing just past the slack on a loaded machine."""
-    deadline = time.time() + wait
+    deadline = time.time() + harness.scaled(wait)
     u = used(c)
     while u > limit and time.time() < deadline:
         time.sleep(0.05)

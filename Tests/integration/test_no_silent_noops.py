@@ -274,7 +274,7 @@ def test_instantaneous_ops_per_sec_is_sampled(ringkv, r):
     assert float(busy["instantaneous_input_kbps"]) > 0, busy
     assert float(busy["instantaneous_output_kbps"]) > 0, busy
     # A rate, not a total: it falls back once the load stops.
-    deadline = time.monotonic() + 8
+    deadline = time.monotonic() + harness.scaled(8)
     with ringkv.raw() as c:
         while True:
             idle = int(info(c, "stats")["instantaneous_ops_per_sec"])

@@ -238,7 +238,7 @@ def test_redis_py_pubsub(ringkv):
     assert r.publish("plain", "1") == 1
     assert r.publish("handled", "2") == 1
     assert r.publish("pat.x", "3") == 1
-    deadline = time.time() + 5
+    deadline = time.time() + harness.scaled(5)
     while len(got) < 3 and time.time() < deadline:
         m = p.get_message(timeout=0.2)
         if m and m["type"] == "message" and m["channel"] == b"plain":
@@ -283,7 +283,7 @@ def test_slow_subscriber_is_disconnected_by_pubsub_limit(ringkv):
             p.call("PUBLISH", "flood", payload)
         # The slow subscriber is gone; a normal client with unread replies
         # of the same size is not (normal class: no limit by default).
-        deadline = time.time() + 5
+        deadline = time.time() + harness.scaled(5)
         while r.pubsub_numsub("flood")[0][1] != 0 and time.time() < deadline:
             time.sleep(0.05)
         assert r.pubsub_numsub("flood") == [(b"flood", 0)]
@@ -324,7 +324,7 @@ def test_client_list_and_info(ringkv, redis_ref):
             assert c.call("CLIENT", "KILL", "TYPE", "pubsub") == (":", 1)
             with pytest.raises((harness.Closed, ConnectionError, OSError)):
                 s.read()
-        deadline = time.time() + 3
+        deadline = time.time() + harness.scaled(3)
         while time.time() < deadline:
             with server.raw() as c:
                 if "pubsub_channels:0" in c.call("INFO", "stats")[1].decode():

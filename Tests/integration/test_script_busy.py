@@ -208,7 +208,7 @@ def test_new_connection_and_disconnect_while_busy(server_factory):
     runner.close()
     with RespConn(s.port, timeout=2) as k:
         assert k.call("SCRIPT", "KILL") == ("+", b"OK")
-    deadline = time.monotonic() + 3
+    deadline = time.monotonic() + harness.scaled(3)
     with RespConn(s.port, timeout=2) as k:
         while True:
             n = sum(1 for l in k.call("CLIENT", "LIST")[1].split(b"\n") if l)

@@ -117,7 +117,7 @@ def _incr_storm(port: int, prefix: str, clients: int = 50, pipeline: int = 16, t
             st = {"buf": b"", "pending": 0}
             if send(s, st):
                 sel.register(s, selectors.EVENT_READ, st)
-        end = time.monotonic() + deadline
+        end = time.monotonic() + harness.scaled(deadline)
         while sel.get_map():
             left = end - time.monotonic()
             events = sel.select(timeout=max(left, 0))

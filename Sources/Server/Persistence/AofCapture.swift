@@ -163,9 +163,10 @@ extension Worker {
     }
 
     /// The same for a handler run with every store lent (runLent).
-    func aofAfterLent(_ spec: CommandSpec, _ a: ArgVector, out: ByteBuf, at before: Int, db: Int, before c0: [Changes]) {
+    func aofAfterLent(_ spec: CommandSpec, _ a: ArgVector, out: ByteBuf, at before: Int, db: Int, before c0: [Changes],
+                      held: [Bool]) {
         var mask: UInt64 = 0
-        for (i, s) in lentStores.enumerated() {
+        for (i, s) in lentStores.enumerated() where held[i] {
             aofDrainDeletions(s, shard: i)
             if aofChanges(s) != c0[i] { mask |= 1 << UInt64(i) }
         }
@@ -209,7 +210,8 @@ extension Worker {
     func aofHandover() {
         if !aofCapturing {
             if !aofLog.isEmpty { aofLog.discard() }
-            if store.deletions != nil && execShard == id && locks.wholeExclusive == 0 { store.deletions = nil }
+            // Not while held: the holder's rewrite start sets `deletions` (ThreadSanitizer).
+            if locks.wholeExclusive == 0 && execShard == id && store.deletions != nil { store.deletions = nil }
             return
         }
         // A shard held by a coordinator is its to log until released.

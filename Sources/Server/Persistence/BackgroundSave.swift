@@ -114,7 +114,9 @@ extension Worker {
     /// Cron: publish this shard's dirty count; on worker 0, start what is
     /// due: a SIGTERM save, a scheduled BGSAVE, a save point.
     func persistenceCron() {
-        bgsave.dirty[id].store(store.dirty)
+        // A holder (EXEC, script, colocated command) may be writing the
+        // store: the count waits for its release (ThreadSanitizer).
+        if locks.wholeExclusive == 0 { bgsave.dirty[id].store(store.dirty) }
         guard id == 0 else { return }
         let b = bgsave
         let cfg = state.config

@@ -154,7 +154,7 @@ extension Worker {
     /// The loop's share of a running snapshot: one slice, unless an EXEC or
     /// a script holds this shard (its holder reads and writes the data).
     func snapshotStep() {
-        guard let sn = handle.snapshot, lentDepth == 0, locks.wholeExclusive == 0 else { return }
+        guard lentDepth == 0, locks.wholeExclusive == 0, let sn = handle.snapshot else { return }
         let t = monotonicNanos()
         // Commands of its own clients, or forwarded ones that read or wrote here.
         let activity = totalCommands &+ stats.keyspaceHits &+ stats.keyspaceMisses &+ store.dirty

@@ -97,12 +97,21 @@ extension Worker {
         x.lent = lentStores
         x.fromScript = client != nil && client === scriptClient
         let before = out.count
-        let mutations = lentStores.map { $0.dbs[db].mutations }
-        let aofDirty = aofCapturing ? lentStores.map { aofChanges($0) } : nil
+        // Only the shards of the command's keys are held for it (and this
+        // worker's own is its own): any other owner is running its commands
+        // and its expiry meanwhile, so its counters, deletions, events and
+        // watches are not read here (ThreadSanitizer: the AOF's dirty
+        // snapshot read an unheld shard's counters while its cron expired).
+        var held = colocatedShards(spec, a) ?? [Bool](repeating: false, count: shardCount)
+        held[id] = true
+        held[execShard] = true
+        let mutations = lentStores.indices.map { held[$0] ? lentStores[$0].dbs[db].mutations : 0 }
+        let aofDirty = aofCapturing
+            ? lentStores.indices.map { held[$0] ? aofChanges(lentStores[$0]) : Changes(dirty: 0, extra: 0) } : nil
         h(&x)
-        if let d = aofDirty { aofAfterLent(spec, a, out: out, at: before, db: db, before: d) }
-        for s in lentStores { flushKeyEvents(s, writer: client?.id ?? 0) }
-        for sh in 0..<shardCount where lentStores[sh].dbs[db].mutations != mutations[sh] {
+        if let d = aofDirty { aofAfterLent(spec, a, out: out, at: before, db: db, before: d, held: held) }
+        for (sh, s) in lentStores.enumerated() where held[sh] { flushKeyEvents(s, writer: client?.id ?? 0) }
+        for sh in 0..<shardCount where held[sh] && lentStores[sh].dbs[db].mutations != mutations[sh] {
             withLentShard(sh) {
                 if !watches.isEmpty { touchWatched(spec, a, db: db) }
                 // The owner serves its waiters once the shard is released.
