@@ -123,6 +123,12 @@ SCENARIOS = {
         (0, ("SET", "w", "1")), (0, ("WATCH", "w")), (1, ("SELECT", "3")), (1, ("FLUSHDB",)),
         (1, ("SELECT", "0")), (0, ("MULTI",)), (0, ("PING",)), (0, ("EXEC",)),
     ],
+    # Found by the differential campaign: SWAPDB of a database with itself
+    # touched the keys WATCHed in it.
+    "swapdb_same_db_touches_nothing": [
+        (0, ("SELECT", "1")), (0, ("SET", "w", "1")), (0, ("WATCH", "w")), (1, ("SWAPDB", "1", "1")),
+        (0, ("MULTI",)), (0, ("GET", "w")), (0, ("EXEC",)), (1, ("SWAPDB", "0", "0")), (0, ("SELECT", "0")),
+    ],
     "swapdb_touches_watched": [
         (0, ("SET", "w", "1")), (0, ("WATCH", "w")), (1, ("SWAPDB", "0", "1")), (0, ("MULTI",)),
         (0, ("PING",)), (0, ("EXEC",)), (1, ("SWAPDB", "0", "1")),

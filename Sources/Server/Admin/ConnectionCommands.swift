@@ -205,6 +205,9 @@ extension Worker {
         guard let a = parseStrictInt(args[1].ptr, args[1].count) else { return r.error("ERR invalid first DB index") }
         guard let b = parseStrictInt(args[2].ptr, args[2].count) else { return r.error("ERR invalid second DB index") }
         if a < 0 || a >= store.dbs.count || b < 0 || b >= store.dbs.count { return r.error(Err.dbIndex) }
+        // Swapping a database with itself changes nothing, and Redis's
+        // dbSwapDatabases returns before it touches any WATCHed key.
+        if a == b { return r.ok() }
         _ = fanoutInternal(c, .ok, .swapdb(a, b), lock: .exclusive)
     }
 }
