@@ -224,23 +224,3 @@ def test_workers_sleep_while_a_full_inbox_is_not_drained(shrunk):
     assert busy < 0.1 * wall, f"workers used {busy:.2f} s of CPU in {wall:.2f} s while one slept"
     assert drain < 3.0, f"{drain:.2f} s for the 768 queued commands once the sleeper woke"
 
-
-def test_paused_reads_keep_a_pipeline_under_the_output_limit(shrunk):
-    # With client-output-pause-bytes 1 a client whose replies are unsent is
-    # not read, so a pipeline of large replies never piles up past
-    # client-output-buffer-limit: the slow reader gets every reply, in
-    # order, and keeps its connection (with the default pause the same
-    # pipeline is disconnected, as Redis does: test_protocol.py).
-    n = 60  # 6 MB of replies against a 1 MB hard limit
-    with shrunk.raw(timeout=10) as admin:
-        assert admin.call("CONFIG", "SET", "client-output-buffer-limit", "normal 1mb 0 0") == ("+", b"OK")
-        try:
-            assert admin.call("SET", "big", b"x" * 100_000) == ("+", b"OK")
-            with shrunk.raw(timeout=10, rcvbuf=16384) as c:
-                c.send(harness.encode("GET", "big") * n + harness.encode("PING"))
-                time.sleep(0.5)
-                for _ in range(n):
-                    assert c.read() == ("$", b"x" * 100_000)
-                assert c.read() == ("+", b"PONG")
-        finally:
-            admin.call("CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 0")
