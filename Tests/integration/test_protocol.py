@@ -171,7 +171,12 @@ def overflow_output_buffer(server) -> None:
 
 def test_client_output_buffer_limit_disconnects(server_factory, matrix_entry):
     backend, shards = matrix_entry
-    overflow_output_buffer(server_factory(backend=backend, shards=shards))
+    # The replies must pile up past the limit, so the client's reads pause
+    # above it (the default 64 MiB), also under configs/shrunk-bounds.conf:
+    # its client-output-pause-bytes 1 stops reading before any pile-up
+    # unless one read's worth of commands already overflows.
+    overflow_output_buffer(server_factory(backend=backend, shards=shards,
+                                          extra=["--client-output-pause-bytes", "64mb"]))
 
 
 def test_client_output_buffer_limit_scenario_holds_for_redis(redis_ref):

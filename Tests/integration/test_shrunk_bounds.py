@@ -167,29 +167,11 @@ def test_blpop_waiters_served_in_the_order_info_saw_them_block(shrunk):
     # client now counts as blocked once its wait is registered (Redis's
     # blockClient), and waiters are served in that order. Without the fix
     # about one round in twenty failed.
-    def blocked(c) -> int:
-        return int(harness.info_dict(c.call("INFO", "clients")[1])["blocked_clients"])
-
-    for rnd in range(80):
-        # A fresh admin connection each round lands on varying workers, and
-        # FLUSHALL's fan-out fills the inboxes as test_blocking's does.
-        with shrunk.raw() as admin:
-            admin.call("FLUSHALL")
-            waiters = [shrunk.raw() for _ in range(3)]
-            try:
-                for i, w in enumerate(waiters):
-                    w.send(harness.encode("BLPOP", "fifo", "5"))
-                    end = time.monotonic() + 5
-                    while blocked(admin) < i + 1:
-                        assert time.monotonic() < end, f"round {rnd}: waiter {i} never blocked"
-                        time.sleep(0.01)
-                assert harness.plain(admin.call("RPUSH", "fifo", "a", "b", "c")) == 3
-                got = [harness.plain(w.read()) for w in waiters]
-                assert got == [[b"fifo", b"a"], [b"fifo", b"b"], [b"fifo", b"c"]], f"round {rnd}"
-                assert blocked(admin) == 0
-            finally:
-                for w in waiters:
-                    w.close()
+    # A fresh admin connection each round lands on varying workers, and
+    # FLUSHALL's fan-out fills the 2-entry inboxes.
+    from test_blocking import first_come_first_served
+    for _ in range(80):
+        first_come_first_served(shrunk)
 
 
 def _worker_cpu_ticks(pid: int) -> int:
@@ -241,3 +223,4 @@ def test_workers_sleep_while_a_full_inbox_is_not_drained(shrunk):
     # the 768 commands then took 5.5 s; sleeping, 0.00 s and 0.05 s.
     assert busy < 0.1 * wall, f"workers used {busy:.2f} s of CPU in {wall:.2f} s while one slept"
     assert drain < 3.0, f"{drain:.2f} s for the 768 queued commands once the sleeper woke"
+
