@@ -29,12 +29,16 @@ except ValueError as e:  # a typo in RINGKV_MATRIX should stop the run, not skip
 # TSan used_memory, which stays at its floor there (the TSan runtime's
 # malloc/free hooks do not pair up for CMalloc's counters), so maxmemory
 # never bites. They are skipped, by name, with the reason.
+_MEASURES_ALLOCATOR_OR_CPU = (
+    "test_sets.py::test_memory_small_int_sets",
+    "test_lists.py::test_big_list_memory_is_not_above_redis",
+    "test_sorted_sets.py::test_million_member_zset_memory_within_redis",
+    "test_framing_limits.py::test_trickled_command_costs_about_one_piece",
+)
 _SANITIZER_SKIPS = {
     "": (),
-    "asan": ("test_sets.py::test_memory_small_int_sets",
-             "test_framing_limits.py::test_trickled_command_costs_about_one_piece"),
-    "tsan": ("test_sets.py::test_memory_small_int_sets",
-             "test_framing_limits.py::test_trickled_command_costs_about_one_piece",
+    "asan": _MEASURES_ALLOCATOR_OR_CPU,
+    "tsan": _MEASURES_ALLOCATOR_OR_CPU + (
              "test_eviction.py::", "test_eviction_events.py::", "test_eviction_shards.py::",
              "test_memory_command.py::test_stats_figures_follow_the_data",
              "test_no_silent_noops.py::test_used_memory_is_allocation_not_rss"),

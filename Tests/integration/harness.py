@@ -51,9 +51,8 @@ def scaled(seconds: float) -> float:
     return seconds * TIMEOUT_SCALE
 
 
-# RINGKV_SANITIZER (asan/tsan, set by make sanitize-full): tests comparing
-# RSS with redis-server skip, as the sanitizer's allocator (redzones,
-# quarantine, shadow memory) is what they would measure.
+# RINGKV_SANITIZER (asan/tsan, set by make sanitize-full): conftest.py skips
+# the tests that would measure the sanitizer's runtime, not the server.
 SANITIZER = os.environ.get("RINGKV_SANITIZER", "")
 
 

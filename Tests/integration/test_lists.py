@@ -282,7 +282,6 @@ def test_redis_py_lists(r, rref):
         assert op(r) == op(rref)
 
 
-@pytest.mark.skipif(bool(harness.SANITIZER), reason="RSS under a sanitizer is its allocator's")
 def test_big_list_memory_is_not_above_redis(server_factory):
     """A 1M-element list costs no more RSS than in redis-server. On epoll:
     io_uring's receive buffers grow RSS under big pipelines by themselves."""

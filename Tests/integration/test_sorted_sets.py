@@ -605,7 +605,6 @@ def _fill(client, key, n, batch=2000):
     p.execute()
 
 
-@pytest.mark.skipif(bool(harness.SANITIZER), reason="RSS under a sanitizer is its allocator's")
 def test_million_member_zset_memory_within_redis(server_factory):
     """A 1M-member skiplist zset must not cost more RSS than Redis's."""
     n = 1_000_000
