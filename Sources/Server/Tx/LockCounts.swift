@@ -15,13 +15,20 @@ struct LockCounts {
     init(capacity: Int = 64) {
         var cap = 8
         while cap < capacity { cap <<= 1 }
+        (keys, shared, exclusive) = Self.slots(cap)
         mask = cap - 1
-        keys = .allocate(capacity: cap)
-        shared = .allocate(capacity: cap)
-        exclusive = .allocate(capacity: cap)
-        shared.initialize(repeating: 0, count: cap)
-        exclusive.initialize(repeating: 0, count: cap)
-        keys.initialize(repeating: 0, count: cap)
+    }
+
+    /// `cap` free slots.
+    private static func slots(_ cap: Int)
+        -> (UnsafeMutablePointer<UInt64>, UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int32>) {
+        let k = UnsafeMutablePointer<UInt64>.allocate(capacity: cap)
+        let s = UnsafeMutablePointer<Int32>.allocate(capacity: cap)
+        let x = UnsafeMutablePointer<Int32>.allocate(capacity: cap)
+        k.initialize(repeating: 0, count: cap)
+        s.initialize(repeating: 0, count: cap)
+        x.initialize(repeating: 0, count: cap)
+        return (k, s, x)
     }
 
     /// The owner (LockTable's deinit) frees the storage: a struct has no deinit.
@@ -98,14 +105,8 @@ struct LockCounts {
 
     private mutating func grow() {
         let oldKeys = keys, oldShared = shared, oldExclusive = exclusive, oldCap = mask + 1
-        let cap = oldCap * 2
-        mask = cap - 1
-        keys = .allocate(capacity: cap)
-        shared = .allocate(capacity: cap)
-        exclusive = .allocate(capacity: cap)
-        shared.initialize(repeating: 0, count: cap)
-        exclusive.initialize(repeating: 0, count: cap)
-        keys.initialize(repeating: 0, count: cap)
+        (keys, shared, exclusive) = Self.slots(oldCap * 2)
+        mask = oldCap * 2 - 1
         for i in 0..<oldCap where oldShared[i] != 0 || oldExclusive[i] != 0 {
             var k = home(oldKeys[i])
             while used(k) { k = (k + 1) & mask }
