@@ -57,6 +57,11 @@ extension Worker {
             Reply(replyBuffer(c), proto: c.proto).error(string: wrongArityError(spec.name))
             return
         }
+        // One shard: every key is here, nothing to hash or split.
+        if shardCount == 1 {
+            runOn(0, spec, c, raw: raw, rawCount: rawCount)
+            return
+        }
         // Each key's shard, hashed once: the single-shard test and the
         // split both read it (they hashed each key twice). Worker scratch,
         // read before start() can route again.
