@@ -9,7 +9,8 @@ steadier than throughput on a shared VM and predicts multi-core capacity
     perf/cpu_per_op.py --tests lpush,lpop,sadd,spop,hset,zadd,zpopmin,lrange_100 --pipelines 16 --shards 1,2
     perf/cpu_per_op.py --out perf/results/cpu-per-op   # also writes .csv and .md
 
-Tests are redis-benchmark -t names, plus mget4 (MGET of 4 random keys).
+Tests are redis-benchmark -t names, plus mget4, mset4 and del4 (MGET, MSET and
+DEL of 4 random keys; run mset4 before mget4, and del4 last: it empties the keyspace).
 Pops run after their pushes in the given order, on the same server. Every
 run is -c 50 -r KEYSPACE -d 3; -n is --n at -P > 1 and --n-p1 at -P 1.
 """
@@ -59,6 +60,10 @@ def start(kind: str, shards: int, backend: str, logdir: str):
 def bench_args(test: str) -> list[str]:
     if test == "mget4":
         return ["MGET"] + ["key:__rand_int__"] * 4
+    if test == "mset4":
+        return ["MSET"] + ["key:__rand_int__", "abc"] * 4
+    if test == "del4":
+        return ["DEL"] + ["key:__rand_int__"] * 4
     return ["-t", test]
 
 

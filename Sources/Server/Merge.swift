@@ -86,7 +86,11 @@ extension Worker {
             r.ok()
         case .perKey:
             r.array(s.keyShards.count)
-            var readers = [ReplyReader?](repeating: nil, count: shardCount)
+            // The worker's scratch, taken and given back: an array per
+            // command was an allocation per cross-shard MGET.
+            var readers = mergeReaders
+            mergeReaders = []
+            if readers.count != shardCount { readers = [ReplyReader?](repeating: nil, count: shardCount) }
             for m in s.parts {
                 var rr = ReplyReader(m)
                 rr.pos = rr.lineInt(at: 0).1
@@ -96,6 +100,8 @@ extension Worker {
                 let (a, b) = readers[sh]!.next()
                 out.append(readers[sh]!.p + a, b - a)
             }
+            for m in s.parts { readers[m.target] = nil }
+            mergeReaders = readers
         case .concatArrays:
             var total = 0
             for m in s.parts { total += ReplyReader(m).lineInt(at: 0).0 }

@@ -57,13 +57,28 @@ extension Worker {
             Reply(replyBuffer(c), proto: c.proto).error(string: wrongArityError(spec.name))
             return
         }
-        let first = shardOfArg(1)
+        // One shard: every key is here, nothing to hash or split.
+        if shardCount == 1 {
+            runOn(0, spec, c, raw: raw, rawCount: rawCount)
+            return
+        }
+        // Each key's shard, hashed once: the single-shard test and the
+        // split both read it (they hashed each key twice). Worker scratch,
+        // read before start() can route again.
+        let a = args
+        var shards = fanoutKeyShards
+        fanoutKeyShards = []
+        shards.removeAll(keepingCapacity: true)
+        let first = shardOf(a[1].ptr, a[1].count, shards: shardCount)
         var same = true
-        var i = 1 + step
-        while i < args.count {
-            if shardOfArg(i) != first { same = false; break }
+        var i = 1
+        while i < a.count {
+            let sh = shardOf(a[i].ptr, a[i].count, shards: shardCount)
+            if sh != first { same = false }
+            shards.append(sh)
             i += step
         }
+        fanoutKeyShards = shards
         if same {
             runOn(first, spec, c, raw: raw, rawCount: rawCount)
             return
@@ -85,12 +100,9 @@ extension Worker {
             parts = [ShardMessage?](repeating: nil, count: shardCount)
             second = [ShardMessage?](repeating: nil, count: shardCount)
         }
-        i = 1
-        while i < args.count {
-            let sh = shardOfArg(i)
+        for sh in fanoutKeyShards {
             counts[sh] += 1
             s.keyShards.append(sh)
-            i += step
         }
         for sh in 0..<shardCount where counts[sh] > 0 {
             let m = addPart(s, c, shard: sh)

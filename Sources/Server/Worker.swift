@@ -106,6 +106,10 @@ final class Worker<B: IOBackend>: IOEvents {
     var fanoutCounts: [Int] = []
     var fanoutParts: [ShardMessage?] = []
     var fanoutSecond: [ShardMessage?] = []
+    /// Each key's shard, computed once per multi-key command (Routing.swift).
+    var fanoutKeyShards: [Int] = []
+    /// completeFanout's per-shard readers of a per-key merge (Merge.swift).
+    var mergeReaders: [ReplyReader?] = []
     var ticketPool: [ReplyTicket] = []
     /// Reply sink for CLIENT REPLY OFF/SKIP.
     let discard = ByteBuf(capacity: 256)

@@ -64,7 +64,7 @@ struct LockSet {
 /// every count compatible when it arrives may run at once; any other waits
 /// until it heads the shard's `TxQueue`.
 final class LockTable {
-    private var held: [LockKey: (shared: Int, exclusive: Int)] = [:]
+    private var held = LockCounts()
     private(set) var wholeShared = 0
     private(set) var wholeExclusive = 0
     /// Exclusive key holds, for a whole-shard shared lock's check.
@@ -72,10 +72,12 @@ final class LockTable {
     /// Every hold of any kind. The single-shard fast path reads only this.
     private(set) var holds = 0
 
+    deinit { held.deallocate() }
+
     func conflicts(_ k: LockKey, exclusive x: Bool) -> Bool {
         if wholeExclusive > 0 || (x && wholeShared > 0) { return true }
-        guard let h = held[k] else { return false }
-        return h.exclusive > 0 || (x && h.shared > 0)
+        let (shared, exclusive) = held.counts(k.h)
+        return exclusive > 0 || (x && shared > 0)
     }
 
     func conflicts(_ s: LockSet) -> Bool {
@@ -98,9 +100,8 @@ final class LockTable {
         }
         for (i, k) in s.keys.enumerated() {
             let x = s.exclusive[i]
-            var h = held[k] ?? (0, 0)
-            if x { h.exclusive += 1; keyExclusive += 1 } else { h.shared += 1 }
-            held[k] = h
+            held.add(k.h, exclusive: x)
+            if x { keyExclusive += 1 }
             holds += 1
         }
         return free
@@ -114,9 +115,8 @@ final class LockTable {
         }
         for (i, k) in s.keys.enumerated() {
             let x = s.exclusive[i]
-            guard var h = held[k] else { continue }
-            if x { h.exclusive -= 1; keyExclusive -= 1 } else { h.shared -= 1 }
-            held[k] = h.shared == 0 && h.exclusive == 0 ? nil : h
+            guard held.remove(k.h, exclusive: x) else { continue }
+            if x { keyExclusive -= 1 }
             holds -= 1
         }
     }

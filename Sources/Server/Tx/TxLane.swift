@@ -9,54 +9,54 @@ import CLiburing
 /// one producer at a time and one consumer: the producer links a node after
 /// `producerTail`, the consumer follows `next` from a dummy head. A node is
 /// freed only once it has a successor, so the producer's tail is never freed.
+///
+/// A node is two words of raw memory, not an object: word 0 is the next
+/// node's address (0: none yet), stored with release and loaded with
+/// acquire; word 1 is the message, retained. An object with a separately
+/// allocated atomic word cost two allocations and its reference counting
+/// per part, two parts per cross-shard MGET.
 final class TxLane: @unchecked Sendable {
-    final class Node {
-        /// Bit pattern of the next node's retained pointer; 0 = none yet.
-        let next: UnsafeMutablePointer<Int>
-        var msg: ShardMessage?
-        init() {
-            next = .allocate(capacity: 1)
-            next.initialize(to: 0)
-        }
-        deinit { next.deallocate() }
+    private typealias Node = UnsafeMutablePointer<Int>
+
+    private var consumerHead: Node
+    /// Touched only by the holder of the sequencer's turn.
+    private var producerTail: Node
+
+    private static func makeNode() -> Node {
+        let n = Node.allocate(capacity: 2)
+        n.initialize(repeating: 0, count: 2)
+        return n
     }
 
-    private var consumerHead: Unmanaged<Node>
-    /// Touched only by the holder of the sequencer's turn.
-    private var producerTail: Unmanaged<Node>
-
     init() {
-        consumerHead = Unmanaged.passRetained(Node())
+        consumerHead = Self.makeNode()
         producerTail = consumerHead
     }
 
     deinit {
         while pop() != nil {}
-        consumerHead.release()
+        consumerHead.deallocate()
     }
 
     /// Only while holding the sequencer's turn.
     func push(_ m: ShardMessage) {
-        let n = Node()
-        n.msg = m
-        let u = Unmanaged.passRetained(n)
-        rk_atomic_store_release(producerTail.takeUnretainedValue().next, Int(bitPattern: u.toOpaque()))
-        producerTail = u
+        let n = Self.makeNode()
+        n[1] = Int(bitPattern: Unmanaged.passRetained(m).toOpaque())
+        rk_atomic_store_release(producerTail, Int(bitPattern: n))
+        producerTail = n
     }
 
     /// Owner thread only.
-    var hasItems: Bool { rk_atomic_load_acquire(consumerHead.takeUnretainedValue().next) != 0 }
+    var hasItems: Bool { rk_atomic_load_acquire(consumerHead) != 0 }
 
     /// Owner thread only.
     func pop() -> ShardMessage? {
-        let bits = rk_atomic_load_acquire(consumerHead.takeUnretainedValue().next)
-        guard bits != 0, let raw = UnsafeRawPointer(bitPattern: bits) else { return nil }
-        let u = Unmanaged<Node>.fromOpaque(raw)
-        let n = u.takeUnretainedValue()
-        let m = n.msg
-        n.msg = nil
-        consumerHead.release()
-        consumerHead = u
+        let bits = rk_atomic_load_acquire(consumerHead)
+        guard bits != 0, let n = Node(bitPattern: bits), let raw = UnsafeRawPointer(bitPattern: n[1]) else { return nil }
+        let m = Unmanaged<ShardMessage>.fromOpaque(raw).takeRetainedValue()
+        n[1] = 0
+        consumerHead.deallocate()
+        consumerHead = n
         return m
     }
 }
