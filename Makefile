@@ -207,13 +207,15 @@ shrunk: deps build
 # ---- Load and fault tests (Tests/stress; loopback only, bounded) ----
 # Faults on both backends, 10,000 connections against redis-server, and a
 # short soak (make soak SOAK_MINUTES=30 for the long one). Results of the
-# last two land in perf/results.
+# last two land in perf/results. Then the 1M-command differential campaign on
+# every backend and shard count (diff-campaign-full, ~10 min).
 SOAK_MINUTES ?= 30
 SOAK_RATE ?= 1500
 stress: deps build
 	$(PYTHON) -m pytest Tests/stress/test_faults.py $(PYTEST_ARGS)
 	$(PYTHON) Tests/stress/conns_10k.py --out perf/out
 	$(PYTHON) Tests/stress/soak.py --minutes 2 --warmup 0.5 --rate $(SOAK_RATE) --out perf/out
+	$(MAKE) diff-campaign-full
 
 soak: deps build
 	$(PYTHON) Tests/stress/soak.py --minutes $(SOAK_MINUTES) --rate $(SOAK_RATE)
