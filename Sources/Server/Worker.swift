@@ -285,6 +285,10 @@ final class Worker<B: IOBackend>: IOEvents {
             backend.poll(timeoutMs: timeout, sink: self)
             if armed { handle.sleeping.store(0) }
             now = wallMillis()
+            // A poll that returned no event did not call wokeUp: a CONFIG SET
+            // on another worker must still bind the commands forwarded here
+            // (a script ran under a stale maxmemory 0 on a busy epoll worker).
+            if state.config.generation != configGeneration { refreshConfig() }
             if memLimit.max != 0 { refreshOthersMemory() }
             drainInbox()
             if locks.wholeExclusive == 0 && !blocked.ready.isEmpty { serveReady() }
