@@ -14,6 +14,10 @@ final class UringBackend: IOBackend {
     private let bufCount: Int
     private let bufMask: UInt32
     private var buffersToReturn: Int32 = 0
+    /// poll's nesting: above 1 while a handler re-entered it (a busy script
+    /// serving its worker's other clients), with its own buffer still held.
+    private var pollDepth = 0
+    private var directReadBuffer: UnsafeMutablePointer<UInt8>? = nil
     private static let bufferGroup: UInt16 = 1
     private var listeners: [Int32] = []
     let wakeFD: Int32
@@ -79,6 +83,7 @@ final class UringBackend: IOBackend {
         io_uring_queue_exit(&ring)
         rk_free_buf_ring(bufRing, UInt32(bufCount))
         munmap(buffers, bufSize * bufCount)
+        directReadBuffer?.deallocate()
     }
 
     private func sqe() -> UnsafeMutablePointer<io_uring_sqe> {
@@ -153,6 +158,8 @@ final class UringBackend: IOBackend {
         let ready = rk_cq_ready(&ring, &head)
         if ready == 0 { return }
         sink.wokeUp()
+        pollDepth += 1
+        defer { pollDepth -= 1 }
         // Each CQE is copied and consumed before its handler runs, and the
         // head is read again for the next: a handler may re-enter poll (a
         // busy script serving its worker's other clients), which then takes
@@ -168,6 +175,32 @@ final class UringBackend: IOBackend {
             rk_buf_ring_advance(bufRing, buffersToReturn)
             buffersToReturn = 0
         }
+    }
+
+    /// The handler that re-entered poll still holds its receive buffer, and
+    /// the buffers the nested poll hands out go back only when it returns:
+    /// with a small ring (recv-buffer-count 1) a multishot recv finds none
+    /// left, and until the script ended no other client could be read, not
+    /// even for its -BUSY. So the socket is read here without the ring, into
+    /// a buffer of the backend's own (onData copies what it keeps).
+    private func readDirect<S: IOEvents>(_ c: Client, sink: S) {
+        let buf = directReadBuffer ?? {
+            let b = UnsafeMutablePointer<UInt8>.allocate(capacity: bufSize)
+            directReadBuffer = b
+            return b
+        }()
+        // Bounded, as a multishot recv is by its buffers: the rest waits for the next poll.
+        for _ in 0..<16 {
+            let n = recv(c.fd, buf, bufSize, Int32(MSG_DONTWAIT))
+            if n > 0 {
+                sink.onData(c, buf, n)
+                if c.closing || c.recvPaused { return }
+                continue
+            }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) { break }
+            return sink.onRecvEnd(c, eof: n == 0)
+        }
+        armRecv(c)
     }
 
     @inline(__always)
@@ -189,6 +222,9 @@ final class UringBackend: IOBackend {
             guard let c = c else { return }
             if flags & RK_CQE_F_MORE == 0 {
                 c.recvArmed = false
+                if res == -ENOBUFS && pollDepth > 1 && !c.closing && !c.recvPaused {
+                    return readDirect(c, sink: sink)
+                }
                 if res == 0 || (res < 0 && res != -ENOBUFS && res != -ECANCELED) || c.closing {
                     sink.onRecvEnd(c, eof: res == 0)
                 } else if !c.recvPaused {

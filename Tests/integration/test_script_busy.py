@@ -341,3 +341,22 @@ def test_function_stats_shows_the_busy_function(server_factory, backend, shards)
         runner.close()
         outs.append(out)
     assert outs[0] == outs[1]
+
+
+def test_busy_script_with_one_receive_buffer(server_factory):
+    """io_uring with recv-buffer-count 1: the running EVAL still holds the
+    ring's only buffer, so a new connection's PING got no reply (not even
+    -BUSY) until the script ended. The worker now reads such sockets itself
+    while it serves from inside the script (found by `make shrunk`)."""
+    s = server_factory(shards=1, backend="uring", extra=["--busy-reply-threshold", "100",
+                                                         "--recv-buffer-count", "1", "--recv-buffer-size", "1024"])
+    runner = start_busy(s.port, "EVAL", SPIN, "0")
+    big = "v" * 5000  # spans several 1 KiB recvs
+    with RespConn(s.port, timeout=2) as c:
+        assert c.call("ECHO", big) == BUSY_EVAL
+        assert c.call("SCRIPT", "KILL") == ("+", b"OK")
+    got = runner.read()
+    assert got[0] == "-" and got[1].startswith(b"ERR Script killed by user"), got
+    with RespConn(s.port, timeout=2) as c:
+        assert c.call("ECHO", big) == ("$", big.encode())
+    runner.close()
