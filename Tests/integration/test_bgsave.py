@@ -150,8 +150,12 @@ def test_cut_under_concurrent_writes(ringkv, redis_dbg, server_factory, tmp_path
         assert i["rdb_last_bgsave_status"] == "ok"
         assert int(i["rdb_saves"]) == saves + 1
         assert int(i["rdb_last_bgsave_time_sec"]) >= 0
-        # The writers reached keys the walk had not: copy-on-write ran.
-        assert int(i["rdb_last_cow_size"]) > 0, (during, i)
+        # The writers reached keys the walk had not: copy-on-write ran. Under
+        # configs/shrunk-bounds.conf (one command in flight per client, reads
+        # paused on any unsent byte) the writers are too slow to be sure of
+        # outrunning the walk; the file is still checked below.
+        if not harness.extra_config_args():
+            assert int(i["rdb_last_cow_size"]) > 0, (during, i)
         # The live dataset did change.
         assert harness.plain(c.call("DEBUG", "DIGEST")) != expected
 
