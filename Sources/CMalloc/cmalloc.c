@@ -80,6 +80,33 @@ static void rk_free_hook(const volatile void *p) {
 __attribute__((constructor)) static void rk_install_hooks(void) {
     __sanitizer_install_malloc_and_free_hooks(rk_malloc_hook, rk_free_hook);
 }
+
+#if (defined(__has_feature) && __has_feature(thread_sanitizer)) || defined(__SANITIZE_THREAD__)
+// TSan runs the free hook for every block but the allocation hook only for
+// malloc, calloc and realloc: an aligned block (the Swift runtime allocates
+// through posix_memalign and aligned_alloc) was subtracted and never added,
+// so used_memory stayed flat and maxmemory never evicted under TSan. Its
+// public names are weak aliases of these, so the definitions below take
+// their place and count the block.
+extern int ___interceptor_posix_memalign(void **, size_t, size_t);
+extern void *___interceptor_aligned_alloc(size_t, size_t);
+extern void *___interceptor_memalign(size_t, size_t);
+
+static void *rk_counted(void *p) {
+    if (p) account((long long)__sanitizer_get_allocated_size(p));
+    return p;
+}
+
+int posix_memalign(void **out, size_t align, size_t n) {
+    int rc = ___interceptor_posix_memalign(out, align, n);
+    if (rc == 0) rk_counted(*out);
+    return rc;
+}
+
+void *aligned_alloc(size_t align, size_t n) { return rk_counted(___interceptor_aligned_alloc(align, n)); }
+
+void *memalign(size_t align, size_t n) { return rk_counted(___interceptor_memalign(align, n)); }
+#endif
 #else
 void *malloc(size_t n) {
     void *p = __libc_malloc(n);

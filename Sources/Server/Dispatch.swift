@@ -551,7 +551,9 @@ extension Worker {
         drainLaneIfNeeded()
         var n = 0
         while let m = handle.inbox.pop() {
-            if m.kind == .request { receive(m) } else { handleResponse(m) }
+            // Pushed after a CONFIG SET that came while an earlier message
+            // ran (a script forwarded behind a long one): it runs under it.
+            if m.kind == .request { refreshConfigIfChanged(); receive(m) } else { handleResponse(m) }
             n += 1
             if n >= 4096 { break }
         }

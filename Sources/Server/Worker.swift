@@ -195,6 +195,12 @@ final class Worker<B: IOBackend>: IOEvents {
 
     var shardCount: Int { state.shardCount }
 
+    /// CONFIG SET on any worker binds every worker from its next command
+    /// on: a message pushed after the SET finds it here (one load).
+    @inline(__always) func refreshConfigIfChanged() {
+        if state.config.generation != configGeneration && !busy.serving { refreshConfig() }
+    }
+
     func refreshConfig() {
         let c = state.config
         let g = c.generation
@@ -288,7 +294,7 @@ final class Worker<B: IOBackend>: IOEvents {
             // A poll that returned no event did not call wokeUp: a CONFIG SET
             // on another worker must still bind the commands forwarded here
             // (a script ran under a stale maxmemory 0 on a busy epoll worker).
-            if state.config.generation != configGeneration { refreshConfig() }
+            refreshConfigIfChanged()
             if memLimit.max != 0 { refreshOthersMemory() }
             drainInbox()
             if locks.wholeExclusive == 0 && !blocked.ready.isEmpty { serveReady() }
@@ -381,8 +387,7 @@ final class Worker<B: IOBackend>: IOEvents {
         // A busy script's serving step keeps the script's time and settings.
         if busy.serving { return }
         now = wallMillis()
-        // CONFIG SET on any worker binds every worker from its next command on.
-        if state.config.generation != configGeneration { refreshConfig() }
+        refreshConfigIfChanged()
         if memLimit.max != 0 { refreshOthersMemory() }
     }
 

@@ -25,10 +25,8 @@ except ValueError as e:  # a typo in RINGKV_MATRIX should stop the run, not skip
 
 # Under a sanitizer build (RINGKV_SANITIZER, make sanitize-full) some tests
 # measure the sanitizer rather than the server: RSS against redis-server
-# (its allocator's redzones and shadow), CPU time per command, and under
-# TSan used_memory, which stays at its floor there (the TSan runtime's
-# malloc/free hooks do not pair up for CMalloc's counters), so maxmemory
-# never bites. They are skipped, by name, with the reason.
+# (its allocator's redzones and shadow) and CPU time per command. They are
+# skipped, by name, with the reason.
 _MEASURES_ALLOCATOR_OR_CPU = (
     "test_sets.py::test_memory_small_int_sets",
     "test_lists.py::test_big_list_memory_is_not_above_redis",
@@ -38,10 +36,7 @@ _MEASURES_ALLOCATOR_OR_CPU = (
 _SANITIZER_SKIPS = {
     "": (),
     "asan": _MEASURES_ALLOCATOR_OR_CPU,
-    "tsan": _MEASURES_ALLOCATOR_OR_CPU + (
-             "test_eviction.py::", "test_eviction_events.py::", "test_eviction_shards.py::",
-             "test_memory_command.py::test_stats_figures_follow_the_data",
-             "test_no_silent_noops.py::test_used_memory_is_allocation_not_rss"),
+    "tsan": _MEASURES_ALLOCATOR_OR_CPU,
 }
 
 

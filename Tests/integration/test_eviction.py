@@ -18,6 +18,7 @@ import time
 import pytest
 
 import harness
+from harness import RespConn, encode
 
 OOM = b"OOM command not allowed when used memory > 'maxmemory'."
 # What a write may overshoot maxmemory by: one command's growth, plus the
@@ -131,6 +132,38 @@ def test_oom_under_noeviction_matches_redis(ringkv, redis_ref, limits):
     assert len(got) == len(want)
     assert got[0][1] == ("-", OOM)
     assert got_stats["evicted_keys"] == "0"
+
+
+@pytest.mark.parametrize("backend", ["epoll", "uring"])
+def test_config_set_binds_scripts_forwarded_to_busy_workers(server_factory, backend):
+    """CONFIG SET maxmemory binds at once on every worker, also on one that
+    was busy when it was set. Such a worker finds the forwarded script in
+    its inbox, so its next poll does not wait and returns no event; it used
+    to pick up another worker's CONFIG SET only from a poll that returned
+    one, and ran the script under the stale maxmemory 0 (seen once on a
+    loaded CI run). A spinning script on the key's shard keeps it busy."""
+    s = server_factory(shards=4, backend=backend)
+    spin = "local i = 0 while i < tonumber(ARGV[1]) do i = i + 1 end return i"
+    # No shebang: the OOM is decided as the script starts, on the key's worker.
+    write = "return redis.call('set', KEYS[1], 'v')"
+    conns = [s.raw() for _ in range(4)]
+    got = []
+    try:
+        for r in range(12):
+            # With connections on every worker, most rounds set the config
+            # from a worker other than the busy one.
+            busy, setter = conns[r % 4], conns[(r + 1 + r // 4) % 4]
+            busy.send(encode("EVAL", spin, "1", "{t}spin", "1000000"))
+            time.sleep(0.01)
+            got += setter.pipeline([("CONFIG", "SET", "maxmemory", "1"), ("EVAL", write, "1", "{t}k"),
+                                    ("CONFIG", "SET", "maxmemory", "0")])[1:2]
+            assert busy.read() == (":", 1000000)
+        assert conns[0].call("EXISTS", "{t}k") == (":", 0)
+    finally:
+        for c in conns:
+            c.close()
+    assert len(got) == 12
+    assert [g for g in got if g[0] != "-" or not g[1].startswith(OOM)] == []
 
 
 def test_script_oom_forgotten_when_limit_lifted(ringkv, redis_ref, limits):

@@ -90,7 +90,10 @@ extension Worker {
         // Not from a busy script's serving step either (BusyServe.swift).
         if laneDraining || lentDepth > 0 || busy.serving { return }
         laneDraining = true
-        while let m = handle.lane.pop() { arrive(m) }
+        while let m = handle.lane.pop() {
+            refreshConfigIfChanged()
+            arrive(m)
+        }
         laneDraining = false
     }
 
