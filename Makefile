@@ -170,8 +170,8 @@ sanitize: deps tsan-build asan-build
 # 2-15x slower, so the harness multiplies its waits (start, stop, client
 # socket timeouts, and tests' own deadlines via harness.scaled) by
 # RINGKV_TIMEOUT_SCALE. RINGKV_SANITIZER makes conftest.py skip, by name,
-# the tests that measure the sanitizer's runtime (RSS, CPU per command;
-# used_memory under TSan). Both runs go to the end; the target fails if
+# the tests that measure the sanitizer's runtime (RSS, CPU per command).
+# Both runs go to the end; the target fails if
 # either did. SAN_FULL_TESTS narrows it (paths under Tests/integration).
 SAN_FULL_TESTS ?= Tests/integration
 ASAN_TIMEOUT_SCALE ?= 3
