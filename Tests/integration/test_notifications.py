@@ -275,8 +275,6 @@ def test_stream_mix(ringkv, redis_ref, matrix_entry, flags, seed):
 
 
 def test_config_values(ringkv, redis_ref):
-    for server in (ringkv, redis_ref):
-        pass
     cases = ["KEA", "", "Kgxm", "Ag$lshzxetdn", "KEn", "E$", "AKE", "Kd", "q", "KEAz?", "xK"]
     got = []
     for server in (ringkv, redis_ref):
