@@ -19,9 +19,11 @@ extension Worker {
         var count = 0
         while off < n && !c.closing && c.barrier == nil && !c.stalled {
             limits.authRequired = !c.authenticated
-            // outputBytes walks the pending tickets, so it is sampled, not run per command.
+            // outputBytes walks the pending tickets, so it is sampled, not run per command:
+            // at the first command of each read too, or reads of fewer than 64
+            // commands (a 1 KiB receive buffer) were never checked at all.
             count &+= 1
-            if c.remoteOutstanding >= maxRemoteOutstanding || (count & 63 == 0 && c.outputBytes > outputPauseBytes) {
+            if c.remoteOutstanding >= maxRemoteOutstanding || (count & 63 == 1 && c.outputBytes > outputPauseBytes) {
                 // The client is not reading its replies: stop reading its requests.
                 c.recvPaused = true
                 backend.pauseRecv(c)

@@ -140,6 +140,20 @@ def test_big_pipeline_in_order(ringkv, r):
 
 def test_slow_reader_is_bounded(ringkv, r):
     """A client that stops reading must not make the server buffer without bound."""
+    slow_reader_is_bounded(ringkv, r)
+
+
+def test_slow_reader_is_bounded_with_small_reads(server_factory):
+    """With 1 KiB receive buffers a read holds 46 of these GETs, and the
+    pause check ran only at every 64th command of a read: never. The key is
+    local (1 shard), so no in-flight cap paused the client either, and the
+    server buffered a reply for every request (found by `make shrunk`)."""
+    s = server_factory(backend="uring", shards=1, extra=["--recv-buffer-size", "1024",
+                                                         "--client-output-pause-bytes", "1mb"])
+    slow_reader_is_bounded(s, s.client())
+
+
+def slow_reader_is_bounded(ringkv, r):
     value = b"v" * (1 << 20)
     r.set("mb", value)
     base = ringkv.rss_kb()
