@@ -465,8 +465,9 @@ final class Worker<B: IOBackend>: IOEvents {
         }
         if c.closing {
             if drained(c) { finishClose(c) }
-        } else if eof && !c.inbuf.isEmpty && (c.stalled || c.barrier != nil) {
-            // Commands it sent still wait their turn: run them, then close (closeIfPeerGone).
+        } else if eof && !c.inbuf.isEmpty && (c.stalled || c.barrier != nil || c.recvPaused) {
+            // Commands it sent still wait their turn (behind a hop, or until
+            // its replies drain): run them, then close (closeIfPeerGone).
             c.peerClosed = true
         } else {
             closeClient(c, flush: eof)
