@@ -72,6 +72,10 @@ final class Client {
 
     var recvArmed = false
     var recvPaused = false
+    /// Paused for flow control (unsent replies, in-flight cap, full inboxes)
+    /// with commands still unread in `inbuf`: an EOF then waits for them.
+    /// Not set by epoll's pause at EOF, whose input is all parsed already.
+    var inputHeld = false
     var closing = false
     var shutdownDone = false
     var closed = false

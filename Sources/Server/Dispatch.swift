@@ -26,12 +26,14 @@ extension Worker {
             if c.remoteOutstanding >= maxRemoteOutstanding || (count & 63 == 1 && c.outputBytes > outputPauseBytes) {
                 // The client is not reading its replies: stop reading its requests.
                 c.recvPaused = true
+                c.inputHeld = true
                 backend.pauseRecv(c)
                 break
             }
             if overflowCount >= maxOverflow {
                 // Other shards' inboxes are full: read nothing more until they drain.
                 c.recvPaused = true
+                c.inputHeld = true
                 backend.pauseRecv(c)
                 overflowPaused.append(c)
                 break

@@ -465,7 +465,7 @@ final class Worker<B: IOBackend>: IOEvents {
         }
         if c.closing {
             if drained(c) { finishClose(c) }
-        } else if eof && !c.inbuf.isEmpty && (c.stalled || c.barrier != nil || c.recvPaused) {
+        } else if eof && !c.inbuf.isEmpty && (c.stalled || c.barrier != nil || c.inputHeld) {
             // Commands it sent still wait their turn (behind a hop, or until
             // its replies drain): run them, then close (closeIfPeerGone).
             c.peerClosed = true
@@ -577,6 +577,7 @@ final class Worker<B: IOBackend>: IOEvents {
     func resumeReading(_ c: Client) {
         if busy.serving && isHeldByScript(c) { return deferWhileBusy(c) }
         c.recvPaused = false
+        c.inputHeld = false
         if !c.inbuf.isEmpty {
             let used = process(c, UnsafePointer(c.inbuf.base), c.inbuf.count)
             c.inbuf.consumeFront(used)

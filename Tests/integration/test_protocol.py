@@ -197,3 +197,19 @@ def test_client_output_buffer_limit_scenario_holds_for_redis(redis_ref):
     # Guards the scenario itself: if Redis stopped disconnecting here, the
     # ringkv test above would be asserting something Redis does not do.
     overflow_output_buffer(redis_ref)
+
+
+@pytest.mark.parametrize("backend", ["epoll", "uring"])
+def test_half_close_after_a_partial_command_closes_at_once(server_factory, backend):
+    """An EOF after half a command closes the connection with no reply, as
+    Redis does. (epoll marks a connection paused when it reads its EOF; a
+    change that kept such a connection open for its unread input left it
+    open for good, and the worker spinning on the EOF.)"""
+    s = server_factory(backend=backend, shards=1)
+    with socket.create_connection(("127.0.0.1", s.port), timeout=3) as sock:
+        sock.sendall(b"PING\r\n*3\r\n$3\r\nSET\r\n$1\r\nk")
+        sock.shutdown(socket.SHUT_WR)
+        got = b""
+        while chunk := sock.recv(100):
+            got += chunk
+    assert got == b"+PONG\r\n"
