@@ -25,16 +25,12 @@ extension Worker {
             count &+= 1
             if c.remoteOutstanding >= maxRemoteOutstanding || (count & 63 == 1 && c.outputBytes > outputPauseBytes) {
                 // The client is not reading its replies: stop reading its requests.
-                c.recvPaused = true
-                c.inputHeld = true
-                backend.pauseRecv(c)
+                holdInput(c)
                 break
             }
             if overflowCount >= maxOverflow {
                 // Other shards' inboxes are full: read nothing more until they drain.
-                c.recvPaused = true
-                c.inputHeld = true
-                backend.pauseRecv(c)
+                holdInput(c)
                 overflowPaused.append(c)
                 break
             }
@@ -146,6 +142,14 @@ extension Worker {
                 rk_prefetch(UnsafeRawPointer(bitPattern: UInt(s & HashTable.ptrMask)))
             }
         }
+    }
+
+    /// Stops reading `c` for flow control; what is left of its input waits
+    /// in `inbuf` for resumeReading, also past an EOF.
+    @inline(__always) func holdInput(_ c: Client) {
+        c.recvPaused = true
+        c.inputHeld = true
+        backend.pauseRecv(c)
     }
 
     /// Where the next reply of `c` goes: straight to its output when nothing
