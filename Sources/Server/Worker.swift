@@ -272,7 +272,7 @@ final class Worker<B: IOBackend>: IOEvents {
             // `sleeping` is read by every producer: written only around a
             // poll that may block, so a busy worker leaves the line shared.
             var armed = false
-            if handle.inbox.hasItems || handle.lane.hasItems || !dirty.isEmpty || !resumeQueue.isEmpty {
+            if handle.inbox.hasItems || handle.lane.hasItems || !dirty.isEmpty || !resumeQueue.isEmpty || evictionContinues {
                 timeout = 0
             } else {
                 // Overflow alone is no reason to spin: see InboxRoom.swift.
@@ -310,7 +310,11 @@ final class Worker<B: IOBackend>: IOEvents {
             if memLimit.max != 0 { publishEvictable() }
             flushOutgoing()
             flushClients()
-            if now - lastCron >= Int64(1000 / hz) { cron() }
+            if now - lastCron >= Int64(1000 / hz) {
+                cron()
+            } else if evictionContinues {
+                continueEviction()
+            }
             if locks.wholeExclusive == 0 && handle.snapshot != nil { snapshotStep() }
             // A send that completed at once (epoll) can resume a paused
             // client whose commands went to other shards' lists: send them
