@@ -522,16 +522,27 @@ extension Worker {
         if h.claimWake() { backend.wake(h.wakeFD) }
     }
 
-    /// Oldest first per target, stopping at the first that still does not fit.
+    /// Oldest first per target, stopping at the first that still does not
+    /// fit or that was queued after a waiting publish hop.
     func retryOverflow() {
-        for t in 0..<overflow.count where !overflow[t].isEmpty {
-            let h = state.handles[t]
-            var k = 0
-            while k < overflow[t].count && h.inbox.push(overflow[t][k]) { k += 1 }
-            if k == 0 { continue }
-            overflow[t].removeFirst(k)
-            overflowCount -= k
-            wakeIfSleeping(h)
+        var progress = true
+        while progress {
+            progress = false
+            let barrier = publishBarriers.first ?? .max
+            for t in 0..<overflow.count where !overflow[t].isEmpty {
+                let h = state.handles[t]
+                var k = 0
+                while k < overflow[t].count && overflow[t][k].overflowSeq <= barrier && h.inbox.push(overflow[t][k]) {
+                    if overflow[t][k].overflowSeq == barrier { publishBarriers.removeFirst() }
+                    k += 1
+                }
+                if k == 0 { continue }
+                overflow[t].removeFirst(k)
+                overflowCount -= k
+                wakeIfSleeping(h)
+                // What the barrier held may go now.
+                if (publishBarriers.first ?? .max) != barrier { progress = true }
+            }
         }
         if overflowCount < maxOverflow / 2 && !overflowPaused.isEmpty {
             let paused = overflowPaused
@@ -547,7 +558,16 @@ extension Worker {
             if m.kind == .request { receive(m) } else { handleResponse(m) }
             return false
         }
-        if !overflow[t].isEmpty || !state.handles[t].inbox.push(m) {
+        if !overflow[t].isEmpty || !publishBarriers.isEmpty || !state.handles[t].inbox.push(m) {
+            overflowSeqNext += 1
+            m.overflowSeq = overflowSeqNext
+            // Keyspace events of a key come from its owner, or from the
+            // coordinator it is lent to; the shard goes back by message. A
+            // publish hop left waiting for a full inbox must reach its
+            // subscriber's worker before anything sent after it, the
+            // release of a lent shard above all: the owner's next event for
+            // that key would otherwise get there first (issue 13, shrunk run).
+            if m.kind == .request, case .publish = m.op { publishBarriers.append(overflowSeqNext) }
             overflow[t].append(m)
             overflowCount += 1
             return false

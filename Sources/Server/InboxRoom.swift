@@ -26,7 +26,9 @@ extension Worker {
 
     /// After `sleeping` is set: whether a target already has room again.
     var overflowHasRoom: Bool {
-        for t in 0..<overflow.count where !overflow[t].isEmpty && state.handles[t].inbox.hasRoom {
+        let barrier = publishBarriers.first ?? .max
+        for t in 0..<overflow.count where !overflow[t].isEmpty && overflow[t][0].overflowSeq <= barrier
+            && state.handles[t].inbox.hasRoom {
             return true
         }
         return false

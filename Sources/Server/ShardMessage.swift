@@ -19,6 +19,8 @@ final class ShardMessage: @unchecked Sendable {
     var source = 0
     var target = 0
     /// Only the source worker reads these.
+    /// Its place among this worker's overflowed messages (`Worker.deliver`).
+    var overflowSeq = 0
     var client: Client?
     var ticket: ReplyTicket?
     var db = 0

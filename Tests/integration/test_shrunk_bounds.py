@@ -224,3 +224,106 @@ def test_workers_sleep_while_a_full_inbox_is_not_drained(shrunk):
     assert busy < 0.1 * wall, f"workers used {busy:.2f} s of CPU in {wall:.2f} s while one slept"
     assert drain < 3.0, f"{drain:.2f} s for the 768 queued commands once the sleeper woke"
 
+
+
+def _key_on(shard: int, prefix: str, shards: int = 4) -> str:
+    i = 0
+    while harness.shard_of(f"{prefix}{i}", shards) != shard:
+        i += 1
+    return f"{prefix}{i}"
+
+
+def _waiting(conns, within: float) -> list[bool]:
+    """Which of `conns` (each sent one PING) have no reply after `within` s."""
+    import select
+    time.sleep(within)
+    ready, _, _ = select.select([c.sock for c in conns], [], [], 0)
+    return [c.sock not in ready for c in conns]
+
+
+def _sleeping_worker(sleeper, others, probe_keys, nap: float):
+    """While `sleeper` runs DEBUG SLEEP: which of `others` share its worker
+    (their PING waits), and that worker's shard (the GET that waits, sent
+    from a connection on another worker)."""
+    sleeper.send(harness.encode("DEBUG", "SLEEP", str(nap)))
+    time.sleep(0.05)
+    for c in others:
+        c.send(harness.encode("PING"))
+    same = _waiting(others, nap / 3)
+    shard = None
+    free = [c for c, s in zip(others, same) if not s]
+    for c in free:
+        assert c.read() == ("+", b"PONG")
+    if free:
+        for j, k in enumerate(probe_keys):
+            t = time.monotonic()
+            free[0].call("GET", k)
+            if time.monotonic() - t > nap / 4:
+                shard = j
+                break
+    assert sleeper.read() == ("+", b"OK")
+    for c, s in zip(others, same):
+        if s:
+            assert c.read() == ("+", b"PONG")
+    return same, shard
+
+
+def test_keyspace_events_of_a_lent_key_keep_their_order(shrunk):
+    # Regression (issue 13, shrunk run, test_stream_mix[uring-4-KEAn-12]):
+    # inside a two-shard EXEC the coordinator publishes the events of keys
+    # lent to it. Its publish hop found the subscriber's 2-entry inbox full
+    # and waited in the overflow list while the release of the lent shard
+    # went straight out; the owner's next event for the same key then
+    # reached the subscriber's worker first. A publish hop left waiting now
+    # holds back whatever its worker sends after it. Here the subscriber's
+    # worker sleeps (DEBUG SLEEP) with its inbox filled, so both hops wait:
+    # without the fix about one round in two delivered EXPIRE before SET.
+    nap = harness.scaled(0.4)
+    probe_keys = [_key_on(j, "probe") for j in range(4)]
+    conns = []
+    try:
+        # The kernel spreads connections (SO_REUSEPORT): find a subscriber
+        # on the sleeper's worker and an actor on another, and their shards.
+        for _ in range(3):
+            conns += [shrunk.raw(timeout=10) for _ in range(16)]
+            sleeper = conns[0]
+            same, w = _sleeping_worker(sleeper, conns[1:], probe_keys, nap)
+            mates = [c for c, s in zip(conns[1:], same) if s]
+            others = [c for c, s in zip(conns[1:], same) if not s]
+            if w is None or not mates or len(others) < 2:
+                continue
+            sub, actor = mates[0], others[0]
+            _, coord = _sleeping_worker(actor, others[1:] + [sleeper], probe_keys, nap)
+            if coord is not None and coord != w:
+                break
+        else:
+            pytest.fail("no layout found in 48 connections")
+        owner = next(j for j in range(4) if j not in (w, coord))
+        sub.send(harness.encode("SUBSCRIBE", *[f"__keyspace@0__:{_key_on(owner, f'lent{r}:')}" for r in range(6)]))
+        for _ in range(6):
+            assert sub.read()[0] == "*"
+        actor.call("CONFIG", "SET", "notify-keyspace-events", "KA")
+        filler, local = _key_on(coord, "fill"), _key_on(coord, "here")
+        for r in range(6):
+            x = _key_on(owner, f"lent{r}:")
+            sleeper.send(harness.encode("DEBUG", "SLEEP", str(nap)))
+            time.sleep(0.05)
+            # Two hops fill the sleeping worker's inbox (one per iteration).
+            actor.call("SET", filler, "1")
+            actor.call("SET", filler, "2")
+            got = actor.pipeline([("MULTI",), ("SET", x, "v"), ("SET", local, "v"), ("EXEC",)])
+            assert got[-1][0] == "*", got
+            assert actor.call("EXPIRE", x, "100") == (":", 1)
+            assert sleeper.read() == ("+", b"OK")
+        order = []
+        for _ in range(12):
+            f = sub.read()
+            order.append((f[1][1][1], f[1][2][1]))
+        for r in range(6):
+            x = f"__keyspace@0__:{_key_on(owner, f'lent{r}:')}".encode()
+            assert [e for ch, e in order if ch == x] == [b"set", b"expire"], f"round {r}"
+    finally:
+        with shrunk.raw() as c:
+            c.call("CONFIG", "SET", "notify-keyspace-events", "")
+        for c in conns:
+            c.close()
