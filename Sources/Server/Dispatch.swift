@@ -450,7 +450,7 @@ extension Worker {
             m = last
         } else {
             m = newMessage(for: c, target: shard)
-            outgoing[shard].append(m)
+            enqueue(m, to: shard)
         }
         appendCommand(m, raw: raw, rawCount: rawCount)
         takeRemoteTicket(c, m)
@@ -464,7 +464,7 @@ extension Worker {
         arrayHeader(m.requests, 1)
         appendBulkArg(m.requests, key.ptr, key.count)
         m.commandCount = 1
-        outgoing[shard].append(m)
+        enqueue(m, to: shard)
         takeRemoteTicket(c, m)
     }
 
@@ -499,8 +499,17 @@ extension Worker {
     }
 
     /// Pushes this iteration's messages to their workers and wakes the sleepers.
+    /// Every message to another worker (or to this one, for the flush to
+    /// take in turn) goes through here.
+    @inline(__always) func enqueue(_ m: ShardMessage, to t: Int) {
+        sendSeqNext &+= 1
+        m.sendSeq = sendSeqNext
+        outgoing[t].append(m)
+    }
+
     func flushOutgoing() {
         if overflowCount > 0 { retryOverflow() }
+        if publishQueued { return flushInSendOrder() }
         for t in 0..<outgoing.count where !outgoing[t].isEmpty {
             // By index, not over a copy: a copy shares the storage, and
             // emptying the list then reallocated it every iteration. A message
@@ -514,6 +523,38 @@ extension Worker {
             }
             outgoing[t].removeAll(keepingCapacity: true)
             if pushed { wakeIfSleeping(state.handles[t]) }
+        }
+    }
+
+    /// With a publish hop among them the lists go out merged in the order
+    /// their messages were made, not target by target: a hop that finds its
+    /// inbox full must hold back everything made after it (`deliver`), and
+    /// the release of a lent shard made after it sits in another list.
+    func flushInSendOrder() {
+        publishQueued = false
+        let n = outgoing.count
+        while true {
+            var best = -1
+            var bestSeq = Int.max
+            for t in 0..<n where flushHeads[t] < outgoing[t].count {
+                let s = outgoing[t][flushHeads[t]].sendSeq
+                if s < bestSeq {
+                    bestSeq = s
+                    best = t
+                }
+            }
+            if best < 0 { break }
+            let m = outgoing[best][flushHeads[best]]
+            flushHeads[best] += 1
+            if deliver(m) { flushPushed[best] = true }
+        }
+        for t in 0..<n where !outgoing[t].isEmpty {
+            outgoing[t].removeAll(keepingCapacity: true)
+            flushHeads[t] = 0
+            if flushPushed[t] {
+                flushPushed[t] = false
+                wakeIfSleeping(state.handles[t])
+            }
         }
     }
 
@@ -654,7 +695,7 @@ extension Worker {
         if m.source == id {
             handleResponse(m)
         } else {
-            outgoing[m.source].append(m)
+            enqueue(m, to: m.source)
         }
     }
 

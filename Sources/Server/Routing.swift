@@ -39,7 +39,7 @@ extension Worker {
                     s.plain = true
                     c.plainInFlight += 1
                 }
-                outgoing[m.target].append(m)
+                enqueue(m, to: m.target)
             }
         }
     }

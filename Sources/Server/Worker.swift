@@ -90,6 +90,11 @@ final class Worker<B: IOBackend>: IOEvents {
 
     /// Messages to push to each worker at the end of the iteration, in order.
     var outgoing: [[ShardMessage]]
+    var sendSeqNext = 0
+    /// A publish hop is in `outgoing`: flush in send order (`flushInSendOrder`).
+    var publishQueued = false
+    var flushHeads: [Int] = []
+    var flushPushed: [Bool] = []
     /// Messages that did not fit a full inbox, per target and in creation
     /// order: once one waits here, later ones for that target queue behind it,
     /// or a connection's later command could overtake an earlier one.
@@ -188,6 +193,8 @@ final class Worker<B: IOBackend>: IOEvents {
         handle.blocked = blocked
         outgoing = Array(repeating: [], count: state.shardCount)
         overflow = Array(repeating: [], count: state.shardCount)
+        flushHeads = Array(repeating: 0, count: state.shardCount)
+        flushPushed = Array(repeating: false, count: state.shardCount)
         maxOverflow = max(64, state.queueCapacity * 4)
         let n = CommandTable.shared.specs.count
         cmdCalls = Array(repeating: 0, count: n)

@@ -298,7 +298,7 @@ extension Worker {
         m.blocked = b
         if let p = p { m.requests.append(p, n) }
         m.commandCount = 1
-        outgoing[b.worker].append(m)
+        enqueue(m, to: b.worker)
     }
 
     /// A cross-shard BLMOVE's source got data: run it again over both shards.

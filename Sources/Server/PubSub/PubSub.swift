@@ -209,7 +209,8 @@ extension Worker {
         } else {
             m = newMessage(for: nil, target: t)
             m.op = .publish
-            outgoing[t].append(m)
+            enqueue(m, to: t)
+            publishQueued = true
         }
         var k = kind
         arrayHeader(m.requests, 3)
@@ -231,7 +232,7 @@ extension Worker {
             r.int(deliverLocal(batchArgs[0][0], batchArgs[1].buffer, batchArgs[2].buffer))
         }
         m.kind = .response
-        outgoing[m.source].append(m)
+        enqueue(m, to: m.source)
     }
 
     /// Source side: the counts came back.

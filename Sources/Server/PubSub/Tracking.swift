@@ -166,7 +166,7 @@ extension Worker {
         if let last = outgoing[w].last, last.kind == .request, case .invalidate = last.op { return last }
         let m = newMessage(for: nil, target: w)
         m.op = .invalidate
-        outgoing[w].append(m)
+        enqueue(m, to: w)
         return m
     }
 
@@ -198,7 +198,7 @@ extension Worker {
             }
         }
         m.kind = .response
-        outgoing[m.source].append(m)
+        enqueue(m, to: m.source)
     }
 
     /// An invalidation for this worker's tracking client `cid` (a null key

@@ -240,7 +240,7 @@ extension Worker {
             m.token = c.watch?.token
             // The shard reads the token, then ends the WATCH.
             c.watch = nil
-            outgoing[needed[0]].append(m)
+            enqueue(m, to: needed[0])
             takeRemoteTicket(c, m)
             return
         }
