@@ -573,8 +573,13 @@ extension Worker {
             for t in 0..<overflow.count where !overflow[t].isEmpty {
                 let h = state.handles[t]
                 var k = 0
-                while k < overflow[t].count && overflow[t][k].overflowSeq <= barrier && h.inbox.push(overflow[t][k]) {
-                    if overflow[t][k].overflowSeq == barrier { publishBarriers.removeFirst() }
+                while k < overflow[t].count {
+                    // Read before the push: from then on the message is the
+                    // target's, which may send it back as a response at once
+                    // (race found by ThreadSanitizer).
+                    let seq = overflow[t][k].overflowSeq
+                    if seq > barrier || !h.inbox.push(overflow[t][k]) { break }
+                    if seq == barrier { publishBarriers.removeFirst() }
                     k += 1
                 }
                 if k == 0 { continue }

@@ -326,8 +326,9 @@ def test_allkeys_lfu_keeps_frequently_read_keys(ringkv, limits):
             assert fill_until(c, 8000, VALUE, round_ * 8000) == []
         hot_alive = sum(r[1] for r in c.pipeline([("EXISTS", k) for k in hot]))
         assert hot_alive >= 950, hot_alive
-        freqs = [r[1] for r in c.pipeline([("OBJECT", "FREQ", k) for k in hot[:50]])]
-        assert all(f >= 6 for f in freqs), freqs
+        # Of the hot keys still there (up to 50 may have gone, as above).
+        freqs = [r[1] for r in c.pipeline([("OBJECT", "FREQ", k) for k in hot[:50]]) if r[0] == ":"]
+        assert len(freqs) >= 40 and all(f >= 6 for f in freqs), freqs
 
 
 def test_lower_maxmemory_evicts_at_once(ringkv, limits):

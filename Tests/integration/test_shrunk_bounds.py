@@ -220,8 +220,9 @@ def test_workers_sleep_while_a_full_inbox_is_not_drained(shrunk):
             c.close()
     # Spinning, the three other workers took whatever CPU there was (0.2 s
     # of 0.8 s on a 2-core machine at load 11, a core each when idle) and
-    # the 768 commands then took 5.5 s; sleeping, 0.00 s and 0.05 s.
-    assert busy < 0.1 * wall, f"workers used {busy:.2f} s of CPU in {wall:.2f} s while one slept"
+    # the 768 commands then took 5.5 s; sleeping, 0.04-0.08 s (their 1 ms
+    # naps; 0.10 s under ThreadSanitizer) and 0.05 s.
+    assert busy < 0.15 * wall, f"workers used {busy:.2f} s of CPU in {wall:.2f} s while one slept"
     assert drain < 3.0, f"{drain:.2f} s for the 768 queued commands once the sleeper woke"
 
 
