@@ -498,15 +498,17 @@ extension Worker {
         m.commandCount += 1
     }
 
-    /// Pushes this iteration's messages to their workers and wakes the sleepers.
     /// Every message to another worker (or to this one, for the flush to
-    /// take in turn) goes through here.
+    /// take in turn) goes through here. Messages reach `deliver` in this
+    /// order across iterations, and within one that made a publish hop
+    /// (`flushInSendOrder`), so overflow lists are ordered by it too.
     @inline(__always) func enqueue(_ m: ShardMessage, to t: Int) {
         sendSeqNext &+= 1
         m.sendSeq = sendSeqNext
         outgoing[t].append(m)
     }
 
+    /// Pushes this iteration's messages to their workers and wakes the sleepers.
     func flushOutgoing() {
         if overflowCount > 0 { retryOverflow() }
         if publishQueued { return flushInSendOrder() }
@@ -577,7 +579,7 @@ extension Worker {
                     // Read before the push: from then on the message is the
                     // target's, which may send it back as a response at once
                     // (race found by ThreadSanitizer).
-                    let seq = overflow[t][k].overflowSeq
+                    let seq = overflow[t][k].sendSeq
                     if seq > barrier || !h.inbox.push(overflow[t][k]) { break }
                     if seq == barrier { publishBarriers.removeFirst() }
                     k += 1
@@ -605,15 +607,13 @@ extension Worker {
             return false
         }
         if !overflow[t].isEmpty || !publishBarriers.isEmpty || !state.handles[t].inbox.push(m) {
-            overflowSeqNext += 1
-            m.overflowSeq = overflowSeqNext
             // Keyspace events of a key come from its owner, or from the
             // coordinator it is lent to; the shard goes back by message. A
             // publish hop left waiting for a full inbox must reach its
             // subscriber's worker before anything sent after it, the
             // release of a lent shard above all: the owner's next event for
             // that key would otherwise get there first (issue 13, shrunk run).
-            if m.kind == .request, case .publish = m.op { publishBarriers.append(overflowSeqNext) }
+            if m.kind == .request, case .publish = m.op { publishBarriers.append(m.sendSeq) }
             overflow[t].append(m)
             overflowCount += 1
             return false

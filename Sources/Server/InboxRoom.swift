@@ -27,7 +27,7 @@ extension Worker {
     /// After `sleeping` is set: whether a target already has room again.
     var overflowHasRoom: Bool {
         let barrier = publishBarriers.first ?? .max
-        for t in 0..<overflow.count where !overflow[t].isEmpty && overflow[t][0].overflowSeq <= barrier
+        for t in 0..<overflow.count where !overflow[t].isEmpty && overflow[t][0].sendSeq <= barrier
             && state.handles[t].inbox.hasRoom {
             return true
         }

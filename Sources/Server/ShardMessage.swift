@@ -19,10 +19,9 @@ final class ShardMessage: @unchecked Sendable {
     var source = 0
     var target = 0
     /// Only the source worker reads these.
-    /// Its place among the messages this worker sent (`Worker.enqueue`),
-    /// and among those it overflowed (`Worker.deliver`).
+    /// Its place among the messages its current sender queued
+    /// (`Worker.enqueue`); overflow lists and publish barriers compare it.
     var sendSeq = 0
-    var overflowSeq = 0
     var client: Client?
     var ticket: ReplyTicket?
     var db = 0

@@ -100,8 +100,7 @@ final class Worker<B: IOBackend>: IOEvents {
     /// or a connection's later command could overtake an earlier one.
     var overflow: [[ShardMessage]]
     var overflowCount = 0
-    var overflowSeqNext = 0
-    /// The `overflowSeq` of each `.publish` hop waiting in `overflow`,
+    /// The `sendSeq` of each `.publish` hop waiting in `overflow`,
     /// oldest first: nothing queued after the oldest leaves before it does.
     var publishBarriers: [Int] = []
     /// Past this many waiting messages no client is read (back-pressure), so
