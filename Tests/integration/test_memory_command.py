@@ -205,19 +205,29 @@ def test_usage_grows_with_the_value(ringkv, kind):
 def test_samples_estimate_the_whole_for_big_values(ringkv):
     """SAMPLES n (default 5) measures n fields or nodes and scales; for
     values of uniform elements the estimate lands near SAMPLES 0's full
-    count, and a bigger sample never reports nonsense."""
+    count, and a bigger sample never reports nonsense.
+
+    Blocks are measured with glibc's malloc_usable_size, and glibc hands
+    out a whole free chunk when splitting it would leave less than its
+    32-byte minimum, so equal requests can differ by one 16-byte granule.
+    A sample of one or five can land on such a block (CI saw the first
+    field of `h` at +16 bytes: +29%), so small samples may miss by at most a
+    granule per element, either way; SAMPLES 100 keeps the plain 25% bound."""
     with ringkv.raw() as c:
         c.call("FLUSHALL")
         c.call("HSET", "h", *_pairs(20_000, "field-{:06d}", "value-{:06d}"))
         c.call("RPUSH", "l", *[f"element-{i:06d}" for i in range(50_000)])
         c.call("SADD", "s", *[f"member-{i:06d}" for i in range(20_000)])
         c.call("ZADD", "z", *_scored(20_000, fmt="member-{:06d}"))
-        for key in ("h", "l", "s", "z"):
+        counts = {"h": 20_000, "l": 50_000, "s": 20_000, "z": 20_000}
+        for key, count in counts.items():
             full = c.call("MEMORY", "USAGE", key, "SAMPLES", "0")[1]
             assert c.call("MEMORY", "USAGE", key, "SAMPLES", "1000000")[1] == full, key
             for opts in ((), ("SAMPLES", "1"), ("SAMPLES", "5"), ("SAMPLES", "100")):
                 est = c.call("MEMORY", "USAGE", key, *opts)[1]
-                assert 0.75 * full <= est <= 1.25 * full, f"{key} {opts}: {est} vs full {full}"
+                slack = 0 if opts == ("SAMPLES", "100") else 16 * count
+                assert min(0.75 * full, full - slack) <= est <= max(1.25 * full, full + slack), \
+                    f"{key} {opts}: {est} vs full {full}"
 
 
 def test_usage_is_no_access(ringkv, redis_ref):
