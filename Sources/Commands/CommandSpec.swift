@@ -320,6 +320,20 @@ extension CommandSpec {
         for i in written { body(i) }
     }
 
+    /// Calls `body` with the position of each key argument whose key spec
+    /// can only take data away (`RM`, or `delete` without `insert`, `update`
+    /// or `OW`): the command leaves such a key absent if it was absent.
+    public func forEachRemoveOnlyKey(_ a: ArgVector, _ body: (Int) -> Void) {
+        for k in meta.keySpecs {
+            let f = k.flags
+            if f.contains("variable_flags") { continue }
+            let removeOnly = f.contains("RM")
+                || (f.contains("delete") && !f.contains("insert") && !f.contains("update") && !f.contains("OW"))
+            guard removeOnly, let ps = positions(of: k, a) else { continue }
+            for i in ps { body(i) }
+        }
+    }
+
     /// The argument positions a key spec names (Redis's key-spec search),
     /// or nil when the spec's search is "unknown".
     func positions(of k: KeySpec, _ a: ArgVector) -> [Int]? {

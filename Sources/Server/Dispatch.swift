@@ -333,6 +333,7 @@ extension Worker {
         let before = out.count
         let watched = !watches.isEmpty
         let mutations = watched ? store.dbs[db].mutations : 0
+        let absent = watched && spec.flags.contains(.write) ? absentRemoveOnlyKeys(spec, a, db: db) : []
         // MOVE and COPY ... DB write a key in another database.
         let other = (watched || !blocked.isEmpty) && spec.flags.contains(.write)
             ? KeyCommands.otherDatabaseWrite(spec, a, databases: store.dbs.count) : nil
@@ -344,7 +345,7 @@ extension Worker {
         if let d = aofDirty { aofAfterHandler(spec, a, out: out, at: before, db: db, before: d) }
         if store.events.used != 0 { publishKeyEvents(store, writer: client?.id ?? message?.writer ?? 0, message: message) }
         // A change (or a lazy expiry) signals the keys to WATCHers, as Redis's signalModifiedKey.
-        if watched && store.dbs[db].mutations != mutations { touchWatched(spec, a, db: db) }
+        if watched && store.dbs[db].mutations != mutations { touchWatched(spec, a, db: db, absent: absent) }
         if state.trackingClients.value > 0 && spec.flags.contains(.readonly) {
             let t = client.map { readTracker($0) } ?? message?.tracker ?? 0
             if t != 0 { trackRead(spec, a, token: t) }

@@ -179,12 +179,28 @@ extension Worker {
     /// A write command touches the keys its key specs may write (not its
     /// read-only sources, as Redis signals only the keys it writes); a read
     /// command changes data only by lazy expiry, of the keys it names.
-    func touchWatched(_ spec: CommandSpec, _ a: ArgVector, db: Int) {
+    /// `absent`: positions from `absentRemoveOnlyKeys`, read before the command ran.
+    func touchWatched(_ spec: CommandSpec, _ a: ArgVector, db: Int, absent: [Int] = []) {
         if spec.flags.contains(.write) {
-            spec.forEachWrittenKey(a) { i in watches.touch(DBKey(db: db, a[i])) }
+            spec.forEachWrittenKey(a) { i in
+                if !absent.contains(i) { watches.touch(DBKey(db: db, a[i])) }
+            }
         } else {
             _ = spec.forEachKey(a) { i in watches.touch(DBKey(db: db, a[i])) }
         }
+    }
+
+    /// Watched keys that a write names but cannot create and that are absent
+    /// before it runs. Redis signals only the keys a command changed, and
+    /// such a key stays absent, so the write to another key of the command
+    /// leaves its watchers alone (DEL a b, b missing; LMPOP that pops a).
+    func absentRemoveOnlyKeys(_ spec: CommandSpec, _ a: ArgVector, db: Int) -> [Int] {
+        var out: [Int] = []
+        spec.forEachRemoveOnlyKey(a) { i in
+            let k = DBKey(db: db, a[i])
+            if watches.isWatched(k) && !keyState(k).present { out.append(i) }
+        }
+        return out
     }
 
     /// After active expiry: watched keys that were live and are gone.

@@ -27,6 +27,8 @@ final class WatchTable {
         byKey[k] = list
     }
 
+    func isWatched(_ k: DBKey) -> Bool { byKey[k] != nil }
+
     func touch(_ k: DBKey) {
         guard let list = byKey.removeValue(forKey: k) else { return }
         for r in list where r.token.cancelled.value == 0 { r.token.dirty.store(1) }
