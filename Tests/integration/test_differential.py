@@ -362,12 +362,15 @@ def run_stream(ringkv, redis_ref, seed: int, ops: int):
                     f"  last commands before it:\n    " + "\n    ".join(history[-15:]))
         return ours, theirs
 
+    def is_idletime(cmd) -> bool:
+        return len(cmd) >= 3 and cmd[0].upper() == b"OBJECT" and cmd[1].upper() == b"IDLETIME"
+
     def shared_integer_idletime(cmd, client) -> bool:
         # Redis stores the integers 0..9999 as shared objects, so OBJECT
         # IDLETIME of such a key reports when *any* key holding that number
         # was last read. RingKV keeps idle time per key; only that case is
         # let through, and only when Redis itself says the object is shared.
-        if len(cmd) < 3 or cmd[0].upper() != b"OBJECT" or cmd[1].upper() != b"IDLETIME":
+        if not is_idletime(cmd):
             return False
         pair = pairs[client] if client >= 0 else checker
         _, theirs = pair.run([[b"OBJECT", b"REFCOUNT", cmd[2]]])
@@ -400,7 +403,15 @@ def run_stream(ringkv, redis_ref, seed: int, ops: int):
                     break
             for i, cmd in enumerate(batch):
                 history.append(f"#{index + i} c{client}: {fmt(cmd)}")
-            compare(batch, client, index)
+            # An OBJECT IDLETIME ends its pipeline: the shared-integer check
+            # must read the key as the IDLETIME saw it, not as a later SET in
+            # the same batch left it (a run saw Redis's idle 60 s of shared
+            # 0..9999 checked against the -1 set two commands later).
+            start = 0
+            for i, cmd in enumerate(batch):
+                if is_idletime(cmd) or i == len(batch) - 1:
+                    compare(batch[start:i + 1], client, index + start)
+                    start = i + 1
             index += len(batch)
             if stale:
                 if short:
