@@ -216,6 +216,7 @@ public final class ConfigStore: @unchecked Sendable {
         var p = pattern
         let names = p.withUTF8 { pb in
             allDirectiveNames.filter { name in
+                if lookupDirective(name)?.hidden == true { return false }
                 var n = name
                 return n.withUTF8 { globMatch(pb, $0, nocase: true) }
             }

@@ -36,6 +36,9 @@ struct Directive: Sendable {
     let protected: Bool
     let kind: DirectiveKind
     let defaultValue: String
+    /// Redis's HIDDEN_CONFIG: CONFIG GET answers it by its exact name only,
+    /// never for a pattern (a debugging knob, not a setting to browse).
+    var hidden = false
 
     /// Redis's MULTI_ARG_CONFIG: the value is a list of arguments.
     var multiArg: Bool {
@@ -66,6 +69,12 @@ private func e(_ name: String, _ def: String, _ values: [String], immutable: Boo
 
 private func s(_ name: String, _ def: String, immutable: Bool = false, protected: Bool = false, pathCheck: String? = nil) -> Directive {
     Directive(name: name, aliases: [], immutable: immutable, protected: protected, kind: .string(pathCheck: pathCheck), defaultValue: def)
+}
+
+private func hidden(_ d: Directive) -> Directive {
+    var d = d
+    d.hidden = true
+    return d
 }
 
 let defaultClientOutputBufferLimit = "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
@@ -169,6 +178,7 @@ let directiveTable: [Directive] = [
     b("rdb-save-incremental-fsync", true),
     i("lfu-log-factor", 10, 0, intMax32),
     i("lfu-decay-time", 1, 0, intMax32),
+    hidden(i("rdb-key-save-delay", 0, intMin32, intMax32)),
     b("jemalloc-bg-thread", true),
     Directive(name: "notify-keyspace-events", aliases: [], immutable: false, protected: false,
               kind: .keyspaceEvents, defaultValue: ""),

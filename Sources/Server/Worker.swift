@@ -256,6 +256,7 @@ final class Worker<B: IOBackend>: IOEvents {
         Rdb.compression.store((c.get("rdbcompression") ?? "yes") == "yes", ordering: .relaxed)
         Rdb.checksum.store((c.get("rdbchecksum") ?? "yes") == "yes", ordering: .relaxed)
         limit(EncodingLimits.streamNodeMaxEntries, "stream-node-max-entries", 100)
+        limit(ShardSnapshot.keySaveDelay, "rdb-key-save-delay", 0)
         limit(EncodingLimits.streamNodeMaxBytes, "stream-node-max-bytes", 4096)
         slowlog.threshold = c.slowlogLogSlowerThan
         slowlog.maxLen = c.slowlogMaxLen

@@ -1,4 +1,5 @@
 import Storage
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -36,6 +37,13 @@ final class ShardSnapshot {
     /// counters) tells a busy loop from an idle one.
     var nextSlice = 0
     var commandsSeen = 0
+    /// rdb-key-save-delay's pacing: no slice before this (monotonic ns).
+    var pacedUntil = 0
+
+    /// rdb-key-save-delay: µs per key written (negative n: 1 µs per -n
+    /// keys), Redis's knob for keeping a save running in tests. Redis's child
+    /// sleeps; a shard must go on serving, so here it paces the walk instead.
+    static let keySaveDelay = Atomic<Int>(0)
 
     /// A shard serving clients gives the walk at most 1/`busyShare` of its
     /// time, so their throughput stays above 80% of what it was; an idle
@@ -57,7 +65,7 @@ final class ShardSnapshot {
     /// Whether the loop should poll without blocking: there is walking to do now.
     var hasWork: Bool {
         job.aborted.value != 0 || (job.section.value != section || !ended) && !job.isBacklogged
-            && monotonicNanos() >= nextSlice
+            && monotonicNanos() >= max(nextSlice, pacedUntil)
     }
 
     /// One slice; true once this shard is finished with the snapshot.
@@ -75,10 +83,15 @@ final class ShardSnapshot {
             ended = true
             return false
         }
-        let done = p.step(ks, slots: ShardSnapshot.sliceSlots, bytes: ShardSnapshot.sliceBytes)
+        let delay = ShardSnapshot.keySaveDelay.load(ordering: .relaxed)
+        let perKey = delay == 0 ? 0 : delay > 0 ? delay * 1000 : max(1000 / -delay, 1)
+        // Paced slices of about a millisecond: the loop polls at that grain.
+        let slots = perKey == 0 ? ShardSnapshot.sliceSlots : min(ShardSnapshot.sliceSlots, max(1, 1_000_000 / perKey))
+        let done = p.step(ks, slots: slots, bytes: ShardSnapshot.sliceBytes)
         if done && p.failed { job.failedValues.add(1) }
         var keys = 0
         for case let q? in parts { keys += q.keys }
+        if perKey != 0 { pacedUntil = monotonicNanos() + (keys - reported) * perKey }
         job.progress.add(keys - reported)
         reported = keys
         job.push(p.take(), end: done)
@@ -160,7 +173,7 @@ extension Worker {
         let activity = totalCommands &+ stats.keyspaceHits &+ stats.keyspaceMisses &+ store.dirty
         let busy = activity != sn.commandsSeen
         sn.commandsSeen = activity
-        if busy && t < sn.nextSlice { return }
+        if t < sn.pacedUntil || busy && t < sn.nextSlice { return }
         if sn.advance() {
             handle.snapshot = nil
             return
