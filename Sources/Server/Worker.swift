@@ -256,8 +256,8 @@ final class Worker<B: IOBackend>: IOEvents {
         Rdb.compression.store((c.get("rdbcompression") ?? "yes") == "yes", ordering: .relaxed)
         Rdb.checksum.store((c.get("rdbchecksum") ?? "yes") == "yes", ordering: .relaxed)
         limit(EncodingLimits.streamNodeMaxEntries, "stream-node-max-entries", 100)
-        limit(ShardSnapshot.keySaveDelay, "rdb-key-save-delay", 0)
         limit(EncodingLimits.streamNodeMaxBytes, "stream-node-max-bytes", 4096)
+        limit(ShardSnapshot.keySaveDelay, "rdb-key-save-delay", 0)
         slowlog.threshold = c.slowlogLogSlowerThan
         slowlog.maxLen = c.slowlogMaxLen
         // A lower maxmemory evicts down at once, as Redis's CONFIG SET does.
